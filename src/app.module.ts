@@ -1,0 +1,49 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { BusModule, BusTransport } from './shared/bus/bus.module';
+import { APP_CONFIG, AppConfig, ModuleName } from './shared/config/config';
+import { HealthModule } from './shared/health/health.module';
+import { ProblemFilter } from './shared/http/problem.filter';
+import { Metrics, MetricsController } from './shared/observability/metrics';
+import { SecurityModule } from './shared/security/security.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { OrderModule } from './modules/order/order.module';
+import { UserModule } from './modules/user/user.module';
+
+const BUSINESS_MODULES: Partial<Record<ModuleName, Type>> = {
+  auth: AuthModule,
+  user: UserModule,
+  order: OrderModule,
+};
+
+@Module({})
+class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      global: true,
+      providers: [{ provide: APP_CONFIG, useValue: config }, Metrics],
+      exports: [APP_CONFIG, Metrics],
+    };
+  }
+}
+
+/** Composes the modules named in `MODULES` with the shared infrastructure. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, transport: BusTransport): DynamicModule {
+    const modules = config.MODULES.flatMap((name) => BUSINESS_MODULES[name] ?? []);
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        BusModule.forRoot(transport),
+        SecurityModule,
+        HealthModule,
+        ...modules,
+      ],
+      controllers: [MetricsController],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import helmet from '@fastify/helmet';
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { createBusTransport } from './shared/bus/bus.module';
+import type { AppConfig } from './shared/config/config';
+import { ProblemFilter, sendProblem } from './shared/http/problem.filter';
+import { requestIdFor } from './shared/http/request-id';
+import { createValidationPipe } from './shared/http/validation';
+import { loggerOptions } from './shared/observability/logger';
+import { Metrics } from './shared/observability/metrics';
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Builds the application for the configured shape; the caller listens. */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: loggerOptions(config.LOG_LEVEL),
+    disableRequestLogging: true,
+    genReqId: requestIdFor,
+    return503OnClosing: true,
+  });
+  const transport = createBusTransport(config);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, transport),
+    adapter,
+    { logger: config.LOG_LEVEL === 'silent' ? false : ['error', 'warn'], bufferLogs: false },
+  );
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+    done();
+  });
+  app.get(Metrics).instrument(fastify);
+  fastify.setErrorHandler((error, request, reply) => sendProblem(error, request, reply));
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:'],
+        scriptSrc: [`'self'`, `'unsafe-inline'`],
+      },
+    },
+  });
+  app.setGlobalPrefix('api', {
+    exclude: ['health', 'ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET })),
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemFilter());
+  app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });
+  SwaggerModule.setup('docs', app, () => buildOpenApi(app), {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
+  await app.startAllMicroservices();
+  await app.init();
+  return app;
+}
+
+/** The OpenAPI document of every route the loaded modules serve. */
+export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('cleave')
+    .setDescription('Auth, user and order modules behind one REST contract (see API.md).')
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}

@@ -1,0 +1,42 @@
+import type { Role } from '../../../shared/security/security.contract';
+
+export interface Session {
+  id: string;
+  userId: string;
+  roles: Role[];
+  /** Epoch ms after which the session's refresh token is no longer accepted. */
+  expiresAtMs: number;
+}
+
+/** Outcome of presenting a refresh token. */
+export type RotateResult =
+  | { kind: 'rotated'; session: Session }
+  /** A spent token was presented: the whole session is now revoked. */
+  | { kind: 'reused' }
+  | { kind: 'unknown' };
+
+/**
+ * Sessions, refresh-token families and login lock-out counters. Tokens are stored only as
+ * hashes. Port with an in-memory adapter (one process) and, later, Redis.
+ */
+export abstract class AuthStore {
+  abstract createSession(session: Session, refreshHash: string): Promise<void>;
+
+  /** Atomically spends `presentedHash` and makes `nextHash` the session's live token. */
+  abstract rotate(presentedHash: string, nextHash: string, nowMs: number): Promise<RotateResult>;
+
+  /** The live session that `refreshHash` currently belongs to, if any. */
+  abstract findByRefresh(refreshHash: string, nowMs: number): Promise<Session | undefined>;
+
+  abstract revokeSession(sessionId: string): Promise<void>;
+
+  abstract revokeUserSessions(userId: string): Promise<void>;
+
+  /** Counts one failed login; the count lives `windowSeconds` from the first failure. */
+  abstract recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number>;
+
+  /** Seconds until the lock-out lifts, or 0 when fewer than `max` failures are on record. */
+  abstract lockedFor(key: string, max: number, nowMs: number): Promise<number>;
+
+  abstract clearFailures(key: string): Promise<void>;
+}

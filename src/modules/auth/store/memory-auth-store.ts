@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { AuthStore, RotateResult, Session } from './auth-store';
+
+interface SessionState extends Session {
+  liveHash: string;
+  revoked: boolean;
+}
+
+/** One process only: state dies with the process, and replicas cannot share it. */
+@Injectable()
+export class MemoryAuthStore extends AuthStore {
+  private readonly sessions = new Map<string, SessionState>();
+  /** Every refresh hash ever issued → its session (live or spent). */
+  private readonly byHash = new Map<string, string>();
+  private readonly failures = new Map<string, { count: number; resetAtMs: number }>();
+
+  createSession(session: Session, refreshHash: string): Promise<void> {
+    this.sessions.set(session.id, { ...session, liveHash: refreshHash, revoked: false });
+    this.byHash.set(refreshHash, session.id);
+    return Promise.resolve();
+  }
+
+  rotate(presentedHash: string, nextHash: string, nowMs: number): Promise<RotateResult> {
+    const state = this.live(presentedHash, nowMs, true);
+    if (!state) return Promise.resolve({ kind: 'unknown' });
+    if (state.liveHash !== presentedHash) {
+      state.revoked = true;
+      return Promise.resolve({ kind: 'reused' });
+    }
+    state.liveHash = nextHash;
+    this.byHash.set(nextHash, state.id);
+    return Promise.resolve({ kind: 'rotated', session: publicPart(state) });
+  }
+
+  findByRefresh(refreshHash: string, nowMs: number): Promise<Session | undefined> {
+    const state = this.live(refreshHash, nowMs, false);
+    return Promise.resolve(state ? publicPart(state) : undefined);
+  }
+
+  revokeSession(sessionId: string): Promise<void> {
+    const state = this.sessions.get(sessionId);
+    if (state) state.revoked = true;
+    return Promise.resolve();
+  }
+
+  revokeUserSessions(userId: string): Promise<void> {
+    for (const state of this.sessions.values()) {
+      if (state.userId === userId) state.revoked = true;
+    }
+    return Promise.resolve();
+  }
+
+  recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number> {
+    const current = this.failures.get(key);
+    const entry =
+      current && current.resetAtMs > nowMs
+        ? current
+        : { count: 0, resetAtMs: nowMs + windowSeconds * 1000 };
+    entry.count += 1;
+    this.failures.set(key, entry);
+    return Promise.resolve(entry.count);
+  }
+
+  lockedFor(key: string, max: number, nowMs: number): Promise<number> {
+    const entry = this.failures.get(key);
+    if (!entry || entry.resetAtMs <= nowMs || entry.count < max) return Promise.resolve(0);
+    return Promise.resolve(Math.ceil((entry.resetAtMs - nowMs) / 1000));
+  }
+
+  clearFailures(key: string): Promise<void> {
+    this.failures.delete(key);
+    return Promise.resolve();
+  }
+
+  /** The session behind a hash, when it is neither revoked nor expired (and, unless `anyHash`, the hash is live). */
+  private live(hash: string, nowMs: number, anyHash: boolean): SessionState | undefined {
+    const id = this.byHash.get(hash);
+    const state = id === undefined ? undefined : this.sessions.get(id);
+    if (!state || state.revoked || state.expiresAtMs <= nowMs) {
+      if (state && (state.revoked || state.expiresAtMs <= nowMs)) this.forget(state);
+      return undefined;
+    }
+    if (!anyHash && state.liveHash !== hash) return undefined;
+    return state;
+  }
+
+  private forget(state: SessionState): void {
+    if (state.expiresAtMs > Date.now()) return;
+    this.sessions.delete(state.id);
+    for (const [hash, id] of this.byHash) if (id === state.id) this.byHash.delete(hash);
+  }
+}
+
+function publicPart(state: SessionState): Session {
+  return { id: state.id, userId: state.userId, roles: state.roles, expiresAtMs: state.expiresAtMs };
+}

@@ -1,0 +1,46 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { SignJWT } from 'jose';
+import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import { ACCESS_TOKEN_ALGORITHM } from '../../shared/security/security.contract';
+import { SigningKeys } from './signing-keys';
+import type { Session } from './store/auth-store';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+/** Issues access JWTs and opaque refresh tokens (stored only as SHA-256 hashes). */
+@Injectable()
+export class Tokens {
+  constructor(
+    private readonly keys: SigningKeys,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  newRefreshToken(): { token: string; hash: string } {
+    const token = randomBytes(32).toString('base64url');
+    return { token, hash: hashRefreshToken(token) };
+  }
+
+  async pair(session: Session, refreshToken: string): Promise<TokenPair> {
+    const ttl = this.config.ACCESS_TOKEN_TTL_SECONDS;
+    const accessToken = await new SignJWT({ roles: session.roles, sid: session.id })
+      .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: this.keys.kid, typ: 'JWT' })
+      .setSubject(session.userId)
+      .setIssuer(this.config.JWT_ISSUER)
+      .setAudience(this.config.JWT_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${ttl}s`)
+      .setJti(randomBytes(12).toString('base64url'))
+      .sign(this.keys.privateKey);
+    return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ttl };
+  }
+}
+
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}

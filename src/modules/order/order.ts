@@ -1,0 +1,40 @@
+import { ORDER_STATUSES, OrderStatus } from './order.contract';
+
+export interface OrderItem {
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+/** An order as the module's services see it; stores map to and from this. */
+export interface Order {
+  id: string;
+  userId: string;
+  items: OrderItem[];
+  totalCents: number;
+  currency: string;
+  status: OrderStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const NEXT: Partial<Record<OrderStatus, OrderStatus>> = {
+  pending: 'confirmed',
+  confirmed: 'shipped',
+  shipped: 'delivered',
+};
+
+/** The state machine: pending → confirmed → shipped → delivered; cancel from pending or confirmed. */
+export const orderRules = {
+  statuses: ORDER_STATUSES,
+  next(from: OrderStatus): OrderStatus | undefined {
+    return NEXT[from];
+  },
+  canCancel(from: OrderStatus): boolean {
+    return from === 'pending' || from === 'confirmed';
+  },
+  total(items: readonly OrderItem[]): number {
+    return items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+  },
+};

@@ -1,0 +1,37 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import { UsersRepository } from './persistence/users.repository';
+import { EmailTaken } from './user.errors';
+import { UsersService } from './users.service';
+
+/** Ensures the `ADMIN_EMAIL` account exists and is an admin; idempotent across restarts. */
+@Injectable()
+export class AdminBootstrap implements OnApplicationBootstrap {
+  private readonly logger = new Logger(AdminBootstrap.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersRepository,
+    private readonly service: UsersService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { ADMIN_EMAIL: email, ADMIN_PASSWORD: password } = this.config;
+    if (!email || !password) return;
+    const existing = await this.users.findByEmail(email);
+    if (!existing) {
+      try {
+        await this.service.register({ email, password, name: 'Administrator' }, ['user', 'admin']);
+        this.logger.log('admin account created');
+        return;
+      } catch (error) {
+        if (!(error instanceof EmailTaken)) throw error;
+      }
+    }
+    const row = existing ?? (await this.users.findByEmail(email));
+    if (row && !row.roles.includes('admin')) {
+      await this.users.update(row.id, { roles: [...row.roles, 'admin'] });
+      this.logger.log('admin role granted');
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import type { BusEvent } from '../../shared/bus/bus-event';
+import { claimEvent } from '../../shared/persistence/inbox';
+import {
+  OPEN_ORDER_STATUSES,
+  ORDER_EVENTS,
+  OrderCreatedData,
+  OrderStatus,
+  OrderStatusChangedData,
+} from '../order/order.contract';
+import { UsersRepository } from './persistence/users.repository';
+
+const isOpen = (status: OrderStatus): number => (OPEN_ORDER_STATUSES.includes(status) ? 1 : 0);
+
+/** Keeps `orderSummary` from order events; each event counts once (inbox). */
+@Controller()
+export class OrderSummaryHandler {
+  constructor(private readonly users: UsersRepository) {}
+
+  @EventPattern(ORDER_EVENTS.created)
+  onCreated(@Payload() event: BusEvent<OrderCreatedData>): Promise<void> {
+    return this.apply('order-summary.created', event, event.data.userId, 1, isOpen(event.data.status));
+  }
+
+  @EventPattern(ORDER_EVENTS.statusChanged)
+  onStatusChanged(@Payload() event: BusEvent<OrderStatusChangedData>): Promise<void> {
+    const { userId, from, to } = event.data;
+    return this.apply('order-summary.status', event, userId, 0, isOpen(to) - isOpen(from));
+  }
+
+  @EventPattern(ORDER_EVENTS.cancelled)
+  onCancelled(@Payload() event: BusEvent<OrderStatusChangedData>): Promise<void> {
+    const { userId, from, to } = event.data;
+    return this.apply('order-summary.cancelled', event, userId, 0, isOpen(to) - isOpen(from));
+  }
+
+  private async apply(
+    handler: string,
+    event: BusEvent,
+    userId: string,
+    totalDelta: number,
+    openDelta: number,
+  ): Promise<void> {
+    await this.users.transaction(async (manager) => {
+      if (!(await claimEvent(manager, handler, event.id))) return;
+      await this.users.adjustOrderSummary(manager, userId, totalDelta, openDelta);
+    });
+  }
+}

@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager, Repository } from 'typeorm';
+import type { Cursor } from '../../../shared/http/pagination';
+import { ModuleDatabase } from '../../../shared/persistence/module-database';
+import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
+import { EmailTaken } from '../user.errors';
+import { isUuid } from '../../../shared/persistence/uuid';
+import { UserRow } from './user.row';
+
+export const USER_DATABASE = Symbol('USER_DATABASE');
+
+/** The user module's storage; one adapter (TypeORM on Postgres or PGlite), so no port. */
+@Injectable()
+export class UsersRepository {
+  constructor(@Inject(USER_DATABASE) private readonly db: ModuleDatabase) {}
+
+  private get rows(): Repository<UserRow> {
+    return this.db.dataSource.getRepository(UserRow);
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.dataSource.transaction(work);
+  }
+
+  async insert(row: UserRow): Promise<void> {
+    try {
+      await this.rows.insert(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new EmailTaken();
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<UserRow | null> {
+    if (!isUuid(id)) return Promise.resolve(null);
+    return this.rows.findOneBy({ id });
+  }
+
+  findByEmail(email: string): Promise<UserRow | null> {
+    return this.rows.findOneBy({ emailNormalized: normalizeEmail(email) });
+  }
+
+  async update(id: string, changes: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'roles'>>): Promise<UserRow | null> {
+    await this.rows.update({ id }, { ...changes, updatedAt: new Date() });
+    return this.findById(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.rows.delete({ id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Newest first, keyset pagination on (created_at, id). */
+  list(limit: number, after?: Cursor): Promise<UserRow[]> {
+    const query = this.rows
+      .createQueryBuilder('u')
+      .orderBy('u.created_at', 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .limit(limit);
+    if (after) {
+      query.where('(u.created_at, u.id) < (:createdAt, :id)', after);
+    }
+    return query.getMany();
+  }
+
+  /** Applies order-count deltas; never lets a count go below zero. */
+  async adjustOrderSummary(
+    manager: EntityManager,
+    userId: string,
+    totalDelta: number,
+    openDelta: number,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE users SET orders_total = GREATEST(orders_total + $2, 0),
+                        orders_open = GREATEST(orders_open + $3, 0)
+       WHERE id = $1`,
+      [userId, totalDelta, openDelta],
+    );
+  }
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Bus } from '../../shared/bus/bus';
+import { createEvent } from '../../shared/bus/bus-event';
+import { Unauthenticated } from '../../shared/http/domain-error';
+import { decodeCursor, Page, toPage } from '../../shared/http/pagination';
+import { isAdmin } from '../../shared/security/auth.guard';
+import type { Principal, Role } from '../../shared/security/security.contract';
+import { toUserDto, UserDto } from './http/user.dto';
+import type { ChangePasswordDto, CreateUserDto } from './http/user-requests.dto';
+import { PasswordHasher } from './password-hasher';
+import { normalizeEmail, UsersRepository } from './persistence/users.repository';
+import { USER_EVENTS, UserAccountEventData, UserRegisteredData } from './user.contract';
+import { UserNotFound, WrongPassword } from './user.errors';
+
+/** The user module's use cases. */
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly bus: Bus,
+  ) {}
+
+  async register(input: CreateUserDto, roles: Role[] = ['user']): Promise<UserDto> {
+    const now = new Date();
+    const row = {
+      id: randomUUID(),
+      email: input.email,
+      emailNormalized: normalizeEmail(input.email),
+      name: input.name,
+      passwordHash: await this.hasher.hash(input.password),
+      roles,
+      ordersTotal: 0,
+      ordersOpen: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.users.insert(row);
+    await this.bus.publishAll([
+      createEvent<UserRegisteredData>(USER_EVENTS.registered, { userId: row.id, roles }),
+    ]);
+    return toUserDto(row);
+  }
+
+  /** The caller's own account; a deleted account is no longer authenticated. */
+  async me(principal: Principal): Promise<UserDto> {
+    const row = await this.users.findById(principal.userId);
+    if (!row) throw new Unauthenticated();
+    return toUserDto(row);
+  }
+
+  async rename(principal: Principal, name: string): Promise<UserDto> {
+    const row = await this.users.update(principal.userId, { name });
+    if (!row) throw new Unauthenticated();
+    return toUserDto(row);
+  }
+
+  async changePassword(principal: Principal, input: ChangePasswordDto): Promise<void> {
+    const row = await this.users.findById(principal.userId);
+    if (!row) throw new Unauthenticated();
+    if (!(await this.hasher.verify(row.passwordHash, input.currentPassword))) {
+      throw new WrongPassword();
+    }
+    await this.users.update(row.id, { passwordHash: await this.hasher.hash(input.newPassword) });
+    await this.bus.publishAll([
+      createEvent<UserAccountEventData>(USER_EVENTS.passwordChanged, { userId: row.id }),
+    ]);
+  }
+
+  async deleteAccount(principal: Principal): Promise<void> {
+    if (!(await this.users.delete(principal.userId))) throw new Unauthenticated();
+    await this.bus.publishAll([
+      createEvent<UserAccountEventData>(USER_EVENTS.deleted, { userId: principal.userId }),
+    ]);
+  }
+
+  /** Self or admin; anyone else gets 404 so existence is not revealed. */
+  async get(principal: Principal, id: string): Promise<UserDto> {
+    if (id !== principal.userId && !isAdmin(principal)) throw new UserNotFound();
+    const row = await this.users.findById(id);
+    if (!row) throw new UserNotFound();
+    return toUserDto(row);
+  }
+
+  async list(limit: number, cursor?: string): Promise<Page<UserDto>> {
+    const rows = await this.users.list(limit + 1, decodeCursor(cursor));
+    return toPage(rows, limit, toUserDto);
+  }
+}

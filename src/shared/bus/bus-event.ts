@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+
+/** An event as it travels on the bus: `id` is unique per event, so consumers can de-duplicate. */
+export interface BusEvent<TData = unknown> {
+  id: string;
+  type: string;
+  occurredAt: string;
+  data: TData;
+}
+
+export function createEvent<TData>(type: string, data: TData): BusEvent<TData> {
+  return { id: randomUUID(), type, occurredAt: new Date().toISOString(), data };
+}
+
+/** An error as it crosses the bus: a stable code and kind, never a stack or driver text. */
+export interface BusErrorPayload {
+  code: string;
+  kind: string;
+  message: string;
+}
+
+export function isBusErrorPayload(value: unknown): value is BusErrorPayload {
+  const v = value as Partial<BusErrorPayload> | null;
+  return typeof v?.code === 'string' && typeof v.kind === 'string' && typeof v.message === 'string';
+}

@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { DomainError, ErrorKind, ServiceUnavailable } from '../http/domain-error';
+import { BusEvent, isBusErrorPayload } from './bus-event';
+
+/** DI token of the transport's `ClientProxy`. */
+export const BUS_CLIENT = Symbol('BUS_CLIENT');
+
+/**
+ * What modules use to talk to each other: request/reply with a timeout, and events.
+ * The transport behind it (in-process or NATS) is chosen by configuration alone.
+ */
+@Injectable()
+export class Bus {
+  private readonly logger = new Logger(Bus.name);
+
+  constructor(
+    @Inject(BUS_CLIENT) private readonly client: ClientProxy,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Sends a request to whichever module answers `pattern`; rejects with a DomainError. */
+  async request<TResult, TPayload = unknown>(pattern: string, payload: TPayload): Promise<TResult> {
+    try {
+      return await firstValueFrom(
+        this.client.send<TResult, TPayload>(pattern, payload).pipe(timeout(this.config.BUS_TIMEOUT_MS)),
+      );
+    } catch (error) {
+      if (isBusErrorPayload(error)) {
+        throw new DomainError(error.code, error.kind as ErrorKind, error.message);
+      }
+      if (!(error instanceof TimeoutError)) {
+        this.logger.warn(`bus request ${pattern} failed: ${describe(error)}`);
+      }
+      throw new ServiceUnavailable(`The ${pattern.split('.')[0]} service`);
+    }
+  }
+
+  /**
+   * Publishes events after the state change committed. A failure is logged, not thrown: the
+   * change already happened. (The transactional outbox replaces this best-effort hand-over.)
+   */
+  async publishAll(events: BusEvent[]): Promise<void> {
+    for (const event of events) {
+      await this.publish(event).catch((error: unknown) =>
+        this.logger.error(`event ${event.type} ${event.id} not published: ${describe(error)}`),
+      );
+    }
+  }
+
+  /** Publishes an event; resolves once the transport has taken it. */
+  async publish(event: BusEvent): Promise<void> {
+    await firstValueFrom(this.client.emit(event.type, event), { defaultValue: undefined });
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}

@@ -1,0 +1,47 @@
+import { Logger } from '@nestjs/common';
+import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import type { LocalBroker } from './local-broker';
+
+/** The client half of the in-process transport; payloads cross as JSON text. */
+export class LocalClient extends ClientProxy {
+  private readonly log = new Logger('LocalBus');
+
+  constructor(private readonly broker: LocalBroker) {
+    super();
+  }
+
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): void {}
+
+  unwrap<T>(): T {
+    return this.broker as T;
+  }
+
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const pattern = this.normalizePattern(packet.pattern);
+    let cancelled = false;
+    this.broker
+      .request(pattern, JSON.stringify({ data: packet.data }))
+      .then((reply) => {
+        if (!cancelled) callback({ ...reply, isDisposed: true });
+      })
+      .catch((err: unknown) => {
+        if (!cancelled) callback({ err, isDisposed: true });
+      });
+    return () => {
+      cancelled = true;
+    };
+  }
+
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const pattern = this.normalizePattern(packet.pattern);
+    await this.broker.event(pattern, JSON.stringify({ data: packet.data })).catch((err: unknown) => {
+      this.log.error(`event ${pattern} was not delivered: ${String(err)}`);
+      throw err;
+    });
+    return undefined as T;
+  }
+}

@@ -1,0 +1,85 @@
+import { Logger } from '@nestjs/common';
+import {
+  BaseRpcContext,
+  CustomTransportStrategy,
+  Server,
+  WritePacket,
+} from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { LocalBroker, LocalEndpoint } from './local-broker';
+
+export type LocalHeaders = Record<string, string>;
+
+/** Context handed to handlers: the pattern and the message headers. */
+export class LocalContext extends BaseRpcContext<[string, LocalHeaders]> {
+  getPattern(): string {
+    return this.args[0];
+  }
+  getHeaders(): LocalHeaders {
+    return this.args[1];
+  }
+}
+
+interface WireMessage {
+  data: unknown;
+  headers?: LocalHeaders;
+}
+
+/** The server half of the in-process transport: dispatches to `@MessagePattern`/`@EventPattern`. */
+export class LocalServer extends Server implements CustomTransportStrategy, LocalEndpoint {
+  private readonly log = new Logger('LocalBus');
+
+  constructor(private readonly broker: LocalBroker) {
+    super();
+  }
+
+  listen(callback: () => void): void {
+    this.broker.attach(this);
+    callback();
+  }
+
+  close(): void {
+    this.broker.detach(this);
+  }
+
+  on(): never {
+    throw new Error('The local transport has no events to listen to.');
+  }
+
+  unwrap<T>(): T {
+    return this.broker as T;
+  }
+
+  async request(pattern: string, wire: string): Promise<WritePacket> {
+    const message = JSON.parse(wire) as WireMessage;
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler || handler.isEventHandler) {
+      return { err: `There is no message handler for ${pattern}.`, isDisposed: true };
+    }
+    const context = new LocalContext([pattern, message.headers ?? {}]);
+    try {
+      const result: unknown = await handler(message.data, context);
+      const response: unknown = isObservable(result) ? await lastValueFrom(result) : result;
+      return { response: roundTrip(response), isDisposed: true };
+    } catch (err) {
+      return { err: roundTrip(err), isDisposed: true };
+    }
+  }
+
+  async event(pattern: string, wire: string): Promise<void> {
+    const message = JSON.parse(wire) as WireMessage;
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) {
+      this.log.debug(`no handler for event ${pattern}`);
+      return;
+    }
+    const context = new LocalContext([pattern, message.headers ?? {}]);
+    const result: unknown = await handler(message.data, context);
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+  }
+}
+
+/** Replies are serialised as they would be on the wire. */
+function roundTrip(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}

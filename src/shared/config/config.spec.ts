@@ -1,0 +1,30 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults on an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.MODULES).toEqual(['auth', 'user', 'order']);
+    expect(config.TRANSPORT).toBe('local');
+    expect(config.DATA_DIR).toBe('./data');
+    expect(config.USER_DATABASE_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['MODULES', 'auth,billing'],
+    ['TRANSPORT', 'carrier-pigeon'],
+    ['USER_DATABASE_URL', 'mysql://localhost/x'],
+    ['ORDER_DATABASE_URL', 'not a url'],
+    ['ADMIN_EMAIL', 'nobody'],
+    ['LOG_LEVEL', 'loud'],
+    ['ACCESS_TOKEN_TTL_SECONDS', '3600'],
+  ])('rejects a bad %s and names it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
+    expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow('ADMIN_PASSWORD');
+  });
+});

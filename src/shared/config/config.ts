@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** Module names a process may serve (`MODULES`). */
+export const MODULE_NAMES = ['auth', 'user', 'order', 'gateway'] as const;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+
+const csv = <const T extends readonly [string, ...string[]]>(allowed: T) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(allowed)).min(1));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+  .pipe(z.url());
+
+const schema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MODULES: csv(MODULE_NAMES).default(['auth', 'user', 'order']),
+  TRANSPORT: z.enum(['local']).default('local'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  USER_DATABASE_URL: postgresUrl.optional(),
+  ORDER_DATABASE_URL: postgresUrl.optional(),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BUS_TIMEOUT_MS: int(10, 60_000).default(3000),
+  DB_TIMEOUT_MS: int(100, 60_000).default(5000),
+  JWT_ISSUER: z.string().min(1).default('cleave'),
+  JWT_AUDIENCE: z.string().min(1).default('cleave-api'),
+  ACCESS_TOKEN_TTL_SECONDS: int(30, 900).default(900),
+  REFRESH_TOKEN_TTL_SECONDS: int(60, 90 * 24 * 3600).default(30 * 24 * 3600),
+  /** Ed25519 private key as a JWK (JSON); without it one is generated and kept under DATA_DIR. */
+  AUTH_SIGNING_KEY: z.string().min(1).optional(),
+  LOGIN_MAX_FAILURES: int(1, 1000).default(5),
+  LOGIN_LOCK_WINDOW_SECONDS: int(1, 24 * 3600).default(15 * 60),
+  AUTH_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(600),
+  ARGON2_MEMORY_KIB: int(19456, 1 << 22).default(19456),
+  ARGON2_TIME_COST: int(2, 100).default(2),
+});
+
+export type AppConfig = Readonly<z.output<typeof schema>>;
+
+/** Thrown when the environment is invalid; the message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads and validates the environment once, at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const input = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''),
+  );
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  if ((config.ADMIN_EMAIL === undefined) !== (config.ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither',
+    );
+  }
+  return Object.freeze(config);
+}
+
+/** DI token for the validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,66 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../security/auth.guard';
+import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem';
+import { Readiness } from './readiness';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+@ApiExcludeController()
+@Public()
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: Readiness,
+  ) {}
+
+  /** Liveness: the process serves. */
+  @Get('health')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: every dependency of the modules loaded here answers. */
+  @Get('ready')
+  async ready(@Res() reply: FastifyReply): Promise<void> {
+    if (this.readiness.isShuttingDown) {
+      return this.notReady(reply, 'The process is shutting down.', {});
+    }
+    const checks = this.readiness.entries().map(([name, check]) => () => {
+      const indicator = this.indicators.check(name);
+      return withTimeout(check(), CHECK_TIMEOUT_MS).then(
+        () => indicator.up(),
+        () => indicator.down({ message: `${name} is unreachable` }),
+      );
+    });
+    try {
+      const result = await this.health.check(checks);
+      void reply.status(200).send({ status: 'ok', checks: result.details });
+    } catch (error) {
+      const details = (error as { getResponse?: () => { details?: Record<string, { status: string }> } })
+        .getResponse?.().details ?? {};
+      const failed = Object.entries(details)
+        .filter(([, d]) => d.status !== 'up')
+        .map(([name]) => name);
+      return this.notReady(reply, `Not ready: ${failed.join(', ')} unreachable.`, details);
+    }
+  }
+
+  private notReady(reply: FastifyReply, detail: string, checks: object): void {
+    void reply
+      .status(503)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify({ ...problem(503, detail), checks }));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}

@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
+import { ServiceUnavailable } from '../http/domain-error';
+import { EmbeddedPostgres } from './embedded-postgres';
+
+export interface ModuleDatabaseOptions {
+  /** The module that owns this database, e.g. `user`. */
+  module: string;
+  /** `postgres://…`; without it an embedded PGlite under `dataDir/<module>` serves. */
+  url?: string;
+  dataDir: string;
+  /** The module's own schema; nobody else's tables live there. */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: Array<Function | EntitySchema>;
+  migrations: Array<new () => MigrationInterface>;
+  /** Bound on every query and on connecting. */
+  timeoutMs: number;
+}
+
+/**
+ * One module's own connection: opened with its schema and migrations (never `synchronize`),
+ * closed on shutdown, pinged by readiness.
+ */
+export class ModuleDatabase implements OnApplicationShutdown {
+  private readonly logger: Logger;
+
+  private constructor(
+    readonly module: string,
+    readonly dataSource: DataSource,
+    private readonly embedded?: EmbeddedPostgres,
+  ) {
+    this.logger = new Logger(`${module}-db`);
+  }
+
+  static async open(options: ModuleDatabaseOptions): Promise<ModuleDatabase> {
+    const embedded = options.url
+      ? undefined
+      : await EmbeddedPostgres.start(join(options.dataDir, options.module), options.schema);
+    const url = options.url ?? embedded!.url;
+    const dataSource = new DataSource({
+      type: 'postgres',
+      url,
+      entities: options.entities,
+      migrations: options.migrations,
+      migrationsTableName: 'migrations',
+      migrationsTransactionMode: 'each',
+      synchronize: false,
+      connectTimeoutMS: options.timeoutMs,
+      applicationName: `cleave-${options.module}`,
+      extra: {
+        max: embedded ? 1 : 10,
+        // Unqualified names resolve to the module's own schema on every pooled connection.
+        options: `-c search_path="${options.schema}"`,
+        statement_timeout: options.timeoutMs,
+        query_timeout: options.timeoutMs + 500,
+        connectionTimeoutMillis: options.timeoutMs,
+      },
+    });
+    try {
+      await dataSource.initialize();
+      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+      await dataSource.runMigrations({ transaction: 'each' });
+    } catch (error) {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await embedded?.stop();
+      throw error;
+    }
+    return new ModuleDatabase(options.module, dataSource, embedded);
+  }
+
+  /** Readiness: one round trip. */
+  async ping(): Promise<void> {
+    try {
+      await this.dataSource.query('SELECT 1');
+    } catch {
+      throw new ServiceUnavailable(`The ${this.module} database`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      if (this.dataSource.isInitialized) await this.dataSource.destroy();
+      await this.embedded?.stop();
+    } catch (error) {
+      this.logger.error(`closing failed: ${String(error)}`);
+    }
+  }
+}

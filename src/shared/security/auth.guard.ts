@@ -1,0 +1,60 @@
+import {
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { Forbidden, Unauthenticated } from '../http/domain-error';
+import { Principal, Role } from './security.contract';
+import { TokenVerifier } from './token-verifier';
+
+const PUBLIC_KEY = 'cleave:public';
+const ROLES_KEY = 'cleave:roles';
+
+/** The route needs no access token. */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_KEY, true);
+
+/** The route needs one of these roles (403 otherwise). */
+export const RequireRoles = (...roles: Role[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(ROLES_KEY, roles);
+
+type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/** Global guard: every HTTP route needs a valid access token unless marked `@Public()`. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    if (!match?.[1]) throw new Unauthenticated();
+    const principal = await this.verifier.verify(match[1]);
+    request.principal = principal;
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (roles && !roles.some((role) => principal.roles.includes(role))) throw new Forbidden();
+    return true;
+  }
+}
+
+/** The verified caller of an authenticated route. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, context: ExecutionContext) => {
+  const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  if (!principal) throw new Unauthenticated();
+  return principal;
+});
+
+export function isAdmin(principal: Principal): boolean {
+  return principal.roles.includes('admin');
+}
