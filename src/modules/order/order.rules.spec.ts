@@ -1,3 +1,5 @@
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
 import { orderRules } from './order';
 
 describe('order rules', () => {

@@ -1,3 +1,5 @@
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -10,7 +12,7 @@ describe('loadConfig', () => {
     expect(config.USER_DATABASE_URL).toBeUndefined();
   });
 
-  it.each([
+  for (const [name, value] of [
     ['PORT', 'eighty'],
     ['MODULES', 'auth,billing'],
     ['TRANSPORT', 'carrier-pigeon'],
@@ -19,10 +21,13 @@ describe('loadConfig', () => {
     ['ADMIN_EMAIL', 'nobody'],
     ['LOG_LEVEL', 'loud'],
     ['ACCESS_TOKEN_TTL_SECONDS', '3600'],
-  ])('rejects a bad %s and names it', (name, value) => {
-    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ [name]: value })).toThrow(name);
-  });
+    ['ARGON2_MEMORY_KIB', '1024'],
+  ]) {
+    it(`rejects a bad ${name} and names it`, () => {
+      expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [name]: value })).toThrow(name);
+    });
+  }
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow('ADMIN_PASSWORD');

@@ -1,0 +1,22 @@
+import { after, before, describe, it } from 'node:test';
+import { expect } from 'expect';
+import request from 'supertest';
+import { startTestApp, TestApp } from './support/app';
+import { bearer, signUpAndLogin } from './support/api';
+import { storeTargets } from './support/services';
+
+for (const store of storeTargets()) {
+  describe(`smoke on ${store}`, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startTestApp({ store });
+    });
+    after(() => app?.close());
+
+    it('signs up, logs in and reads the own profile', async () => {
+      const account = await signUpAndLogin(app);
+      const me = await request(app.url).get('/api/users/me').set(...bearer(account)).expect(200);
+      expect(me.body).toMatchObject({ id: account.id, email: account.email });
+    });
+  });
+}

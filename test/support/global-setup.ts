@@ -1,0 +1,29 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLITE_TEMPLATE } from './pglite-template';
+import { probe, requiredServices, ServiceName, SERVICES } from './services';
+
+/** Probes the real servers once per run, and prepares an initialised PGlite data directory. */
+export async function globalSetup(): Promise<void> {
+  const required = requiredServices();
+  const available: string[] = [];
+  for (const name of Object.keys(SERVICES) as ServiceName[]) {
+    const failure = await probe(name);
+    if (failure === undefined) {
+      available.push(name);
+    } else if (required.has(name)) {
+      throw new Error(`REQUIRE_SERVICES names ${name}, but it is unreachable: ${failure}`);
+    } else {
+      process.stdout.write(`\n[skip] suites on ${name} are skipped: ${name} unreachable (${failure})\n`);
+    }
+  }
+  process.env.CLEAVE_TEST_AVAILABLE = available.join(',');
+
+  const ready = await stat(`${PGLITE_TEMPLATE}/PG_VERSION`).then(() => true, () => false);
+  if (!ready) {
+    await rm(PGLITE_TEMPLATE, { recursive: true, force: true });
+    await mkdir(PGLITE_TEMPLATE, { recursive: true });
+    const db = await PGlite.create(PGLITE_TEMPLATE);
+    await db.close();
+  }
+}

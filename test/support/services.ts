@@ -1,0 +1,37 @@
+import { Client } from 'pg';
+
+/** The real servers the integration tests can use, and how to reach them. */
+export const SERVICES = {
+  postgres: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+} as const;
+export type ServiceName = keyof typeof SERVICES;
+
+/** Services named in REQUIRE_SERVICES: a run without them fails instead of skipping. */
+export function requiredServices(): Set<string> {
+  return new Set((process.env.REQUIRE_SERVICES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+}
+
+export async function probe(name: ServiceName): Promise<string | undefined> {
+  const client = new Client({ connectionString: SERVICES[name], connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Set by the global setup: which services answered. */
+export function availableServices(): Set<string> {
+  return new Set((process.env.CLEAVE_TEST_AVAILABLE ?? '').split(',').filter(Boolean));
+}
+
+export type StoreKind = 'pglite' | 'postgres';
+
+/** The stores an API suite runs on: always embedded PGlite, and Postgres when reachable. */
+export function storeTargets(): StoreKind[] {
+  return availableServices().has('postgres') ? ['pglite', 'postgres'] : ['pglite'];
+}
