@@ -6,10 +6,10 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { createBusTransport } from './shared/bus/bus.module';
 import type { AppConfig } from './shared/config/config';
-import { ProblemFilter, sendProblem } from './shared/http/problem.filter';
+import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
 import { createValidationPipe } from './shared/http/validation';
-import { loggerOptions } from './shared/observability/logger';
+import { loggerOptions, RequestLogController } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -19,7 +19,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     logger: loggerOptions(config.LOG_LEVEL),
-    disableRequestLogging: true,
+    logController: new RequestLogController(),
     genReqId: requestIdFor,
     return503OnClosing: true,
   });
@@ -34,20 +34,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     void reply.header('x-request-id', request.id);
     done();
   });
-  fastify.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    );
-    done();
-  });
   app.get(Metrics).instrument(fastify);
-  fastify.setErrorHandler((error, request, reply) => sendProblem(error, request, reply));
 
   await app.register(helmet, {
     contentSecurityPolicy: {

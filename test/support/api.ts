@@ -64,3 +64,85 @@ export function expectProblem(res: request.Response, status: number): void {
   expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
   expect(JSON.stringify(body)).not.toMatch(/stack|at .*\.ts:|QueryFailedError|SELECT |INSERT |node_modules/);
 }
+
+export interface OrderItemInput {
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+export interface OrderInput {
+  items: OrderItemInput[];
+  currency: string;
+}
+
+export interface OrderJson extends OrderInput {
+  id: string;
+  userId: string;
+  totalCents: number;
+  status: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A valid order body; `overrides` replace top-level fields. */
+export function orderBody(overrides: Partial<OrderInput> = {}): OrderInput {
+  return {
+    items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPriceCents: 1250 }],
+    currency: 'EUR',
+    ...overrides,
+  };
+}
+
+/** Places an order as `account` and expects 201. */
+export async function createOrder(app: TestApp, account: { accessToken: string }, body: OrderInput = orderBody()): Promise<OrderJson> {
+  const res = await request(app.url).post('/api/orders').set(...bearer(account)).send(body).expect(201);
+  return res.body as OrderJson;
+}
+
+/** Moves an order one step as admin and expects 200. */
+export async function setOrderStatus(app: TestApp, admin: { accessToken: string }, id: string, status: string): Promise<OrderJson> {
+  const res = await request(app.url).patch(`/api/orders/${id}/status`).set(...bearer(admin)).send({ status }).expect(200);
+  return res.body as OrderJson;
+}
+
+/** No key anywhere in `value` names a password or a hash. */
+export function expectNoSecretFields(value: unknown): void {
+  const keys: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        keys.push(k);
+        walk(child);
+      }
+    }
+  };
+  walk(value);
+  expect(keys.filter((k) => /password|hash|secret/i.test(k))).toEqual([]);
+  expect(JSON.stringify(value)).not.toMatch(/\$argon2/);
+}
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** ISO 8601 in UTC, as `Date.prototype.toISOString` writes it. */
+export const ISO_UTC_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** Collects every item of a paged list by following `nextCursor`. */
+export async function walkPages<T>(app: TestApp, path: string, account: { accessToken: string }, limit: number): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const url = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const res = await request(app.url).get(url).set(...bearer(account)).expect(200);
+    const body = res.body as { items: T[]; nextCursor: string | null };
+    expect(body.items.length).toBeLessThanOrEqual(limit);
+    items.push(...body.items);
+    cursor = body.nextCursor;
+    pages += 1;
+    if (pages > 1000) throw new Error('pagination does not end');
+  } while (cursor !== null);
+  return { items, pages };
+}

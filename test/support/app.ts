@@ -74,7 +74,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
 }
 
 function pick(env: Record<string, string>, keys: string[]): Record<string, string> {
-  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]));
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
 }
 
 function withDatabase(url: string, database: string): string {

@@ -15,13 +15,19 @@ import { Tokens } from './tokens';
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => [
-        { name: 'auth-per-address', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE },
+        {
+          name: 'auth-per-address',
+          ttl: 60_000,
+          limit: config.AUTH_RATE_LIMIT_PER_MINUTE,
+          // One budget per address across every auth route, not one per route.
+          generateKey: (_context, tracker, name) => `${name}:${tracker}`,
+        },
       ],
     }),
   ],
   controllers: [AuthController, AuthMessagesController],
   providers: [
-    { provide: SigningKeys, inject: [APP_CONFIG], useFactory: SigningKeys.load },
+    { provide: SigningKeys, inject: [APP_CONFIG], useFactory: (config: AppConfig) => SigningKeys.load(config) },
     { provide: AuthStore, useClass: MemoryAuthStore },
     Tokens,
     SessionsService,

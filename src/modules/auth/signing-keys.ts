@@ -53,7 +53,7 @@ async function loadOrCreate(file: string): Promise<JWK> {
   });
   const jwk = await exportJWK(privateKey);
   await mkdir(join(file, '..'), { recursive: true });
-  await writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' }).catch(async (e: unknown) => {
+  await writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' }).catch((e: unknown) => {
     // Another process created it first: use theirs.
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   });

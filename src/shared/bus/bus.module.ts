@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Module } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Global, Inject, Injectable, Module } from '@nestjs/common';
 import type { ClientProxy, CustomTransportStrategy } from '@nestjs/microservices';
 import type { AppConfig } from '../config/config';
 import { Bus, BUS_CLIENT } from './bus';
@@ -27,13 +27,30 @@ export function createBusTransport(config: AppConfig): BusTransport {
   }
 }
 
+const BUS_TRANSPORT = Symbol('BUS_TRANSPORT');
+
+/** On shutdown, events already handed to the bus are handled before stores close. */
+@Injectable()
+class BusDrain implements BeforeApplicationShutdown {
+  constructor(@Inject(BUS_TRANSPORT) private readonly transport: BusTransport) {}
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.transport.drain();
+  }
+}
+
 @Global()
 @Module({})
 export class BusModule {
   static forRoot(transport: BusTransport): DynamicModule {
     return {
       module: BusModule,
-      providers: [{ provide: BUS_CLIENT, useValue: transport.client }, Bus],
+      providers: [
+        { provide: BUS_TRANSPORT, useValue: transport },
+        { provide: BUS_CLIENT, useValue: transport.client },
+        Bus,
+        BusDrain,
+      ],
       exports: [Bus],
     };
   }

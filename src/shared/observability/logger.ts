@@ -1,8 +1,8 @@
-import type { FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 
 /**
- * Fastify's pino logger: JSON, one line per request (written by the app), and nothing that
- * could carry a secret: no bodies, and authorization/cookie headers are redacted.
+ * Fastify's pino logger: JSON, and nothing that could carry a secret: no bodies, no query
+ * strings, and authorization/cookie headers are redacted.
  */
 export function loggerOptions(level: string): FastifyServerOptions['logger'] {
   return {
@@ -20,8 +20,29 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
       ],
       censor: '[redacted]',
     },
-    serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }),
-    },
   };
+}
+
+/**
+ * One line per request, written when it completes: request id (pino's `reqId`), method, route
+ * template, status and duration. Nothing else is serialised on the hot path.
+ */
+export class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      error ? 'request failed' : 'request',
+    );
+  }
 }

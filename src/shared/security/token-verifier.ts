@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createLocalJWKSet, errors, JSONWebKeySet, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, JWTVerifyGetKey } from 'jose';
 import { Bus } from '../bus/bus';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Unauthenticated } from '../http/domain-error';
@@ -95,7 +95,7 @@ export class TokenVerifier {
   private async keys(refresh: boolean): Promise<JWTVerifyGetKey> {
     if (this.keySet && !refresh) return this.keySet;
     const jwks = await this.bus.request<JwksDto>(SECURITY_PATTERNS.jwks, {});
-    this.keySet = createLocalJWKSet(jwks as JSONWebKeySet);
+    this.keySet = createLocalJWKSet(jwks);
     this.keySetFetchedAt = Date.now();
     return this.keySet;
   }

@@ -21,10 +21,10 @@ export class LocalClient extends ClientProxy {
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    const pattern = this.normalizePattern(packet.pattern);
+    const pattern = this.normalizePattern(packet.pattern as string);
     let cancelled = false;
     this.broker
-      .request(pattern, JSON.stringify({ data: packet.data }))
+      .request(pattern, JSON.stringify({ data: packet.data as unknown }))
       .then((reply) => {
         if (!cancelled) callback({ ...reply, isDisposed: true });
       })
@@ -37,8 +37,8 @@ export class LocalClient extends ClientProxy {
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const pattern = this.normalizePattern(packet.pattern);
-    await this.broker.event(pattern, JSON.stringify({ data: packet.data })).catch((err: unknown) => {
+    const pattern = this.normalizePattern(packet.pattern as string);
+    await this.broker.event(pattern, JSON.stringify({ data: packet.data as unknown })).catch((err: unknown) => {
       this.log.error(`event ${pattern} was not delivered: ${String(err)}`);
       throw err;
     });
