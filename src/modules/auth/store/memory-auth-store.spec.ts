@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
+import { MemoryAuthStore } from './memory-auth-store';
+
+const session = (id: string, userId = 'u1') => ({
+  id,
+  userId,
+  roles: ['user' as const],
+  expiresAtMs: Date.now() + 60_000,
+});
+
+describe('MemoryAuthStore', () => {
+  it('rotates a live refresh token once, and the spent one no longer rotates', async () => {
+    const store = new MemoryAuthStore();
+    await store.createSession(session('s1'), 'h1');
+    expect(await store.rotate('h1', 'h2', Date.now())).toMatchObject({ kind: 'rotated' });
+    expect(await store.rotate('h2', 'h3', Date.now())).toMatchObject({ kind: 'rotated' });
+  });
+
+  it('treats a spent token as reuse and revokes the whole session', async () => {
+    const store = new MemoryAuthStore();
+    await store.createSession(session('s1'), 'h1');
+    await store.rotate('h1', 'h2', Date.now());
+    expect(await store.rotate('h1', 'hx', Date.now())).toEqual({ kind: 'reused' });
+    expect(await store.rotate('h2', 'h3', Date.now())).toEqual({ kind: 'unknown' });
+  });
+
+  it('rejects unknown, revoked and expired sessions', async () => {
+    const store = new MemoryAuthStore();
+    expect(await store.rotate('nope', 'x', Date.now())).toEqual({ kind: 'unknown' });
+    await store.createSession({ ...session('s2'), expiresAtMs: Date.now() - 1 }, 'old');
+    expect(await store.rotate('old', 'x', Date.now())).toEqual({ kind: 'unknown' });
+    await store.createSession(session('s3', 'u9'), 'a');
+    await store.createSession(session('s4', 'u9'), 'b');
+    await store.revokeUserSessions('u9');
+    expect(await store.findByRefresh('a', Date.now())).toBeUndefined();
+    expect(await store.rotate('b', 'c', Date.now())).toEqual({ kind: 'unknown' });
+  });
+
+  it('locks after max failures within the window and reports the seconds left', async () => {
+    const store = new MemoryAuthStore();
+    const t0 = 1_000_000;
+    for (let i = 0; i < 4; i++) await store.recordFailure('k', 900, t0 + i);
+    expect(await store.lockedFor('k', 5, t0 + 10)).toBe(0);
+    await store.recordFailure('k', 900, t0 + 20);
+    expect(await store.lockedFor('k', 5, t0 + 30)).toBe(900);
+    expect(await store.lockedFor('k', 5, t0 + 900_001)).toBe(0);
+    await store.clearFailures('k');
+    expect(await store.lockedFor('k', 5, t0 + 40)).toBe(0);
+  });
+});

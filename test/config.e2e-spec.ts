@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { expect } from 'expect';
+
+// The compiled entry point of this test run (scripts/test.js compiles src next to the tests).
+const main = join(__dirname, '..', 'src', 'main.js');
+
+describe('start-up configuration', () => {
+  for (const [name, value] of [
+    ['PORT', 'eighty'],
+    ['USER_DATABASE_URL', 'mysql://db/x'],
+    ['MODULES', 'auth,billing'],
+  ]) {
+    it(`refuses to start with a bad ${name} and names it`, () => {
+      const result = spawnSync(process.execPath, [main], {
+        env: { PATH: process.env.PATH, [name]: value, DATA_DIR: '/nonexistent/never-used' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(name);
+      expect(result.stderr).toContain('Invalid configuration');
+    });
+  }
+});
