@@ -1,0 +1,572 @@
+'use strict';
+
+/**
+ * `npm run bench`: HTTP throughput and latency of the built app (dist/) against a real Postgres,
+ * compared with a bare Fastify server that returns the same user JSON.
+ *
+ * Scenarios (run one at a time, each after a short warm-up):
+ *   - authenticated GET /api/users/me
+ *   - authenticated POST /api/orders
+ *   - authenticated GET /api/orders?limit=20
+ *   - bare Fastify GET /api/users/me (baseline; the app is stopped first)
+ *
+ * Env (all optional):
+ *   BENCH_DURATION     seconds per scenario (default 10)
+ *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
+ *   BENCH_CONNECTIONS  concurrent connections (default 50)
+ *   BENCH_PG_URL       admin connection used to create/drop the bench database
+ *                      (default postgres://postgres@127.0.0.1:5432/test; loopback only)
+ *   BENCH_READY_TIMEOUT_MS  deadline for a server to become ready (default 60000)
+ *   BENCH_KEEP_LOGS=1  keep the temp dir with the app log after the run
+ *   BENCH_STRICT=1     exit with status 1 when a target fails
+ *
+ * Results: printed as a table, and written to bench/results/<timestamp>.json and
+ * bench/results/latest.json.
+ */
+
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const { Client } = require('pg');
+
+const ROOT = path.resolve(__dirname, '..');
+const RESULTS_DIR = path.join(__dirname, 'results');
+const HOST = '127.0.0.1';
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+const TARGET_ME_RATIO = 0.25;
+const TARGET_P99_MS = 50;
+
+const ORDER_BODY = JSON.stringify({
+  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPriceCents: 1299 }],
+  currency: 'EUR',
+});
+
+function envInt(name, fallback, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+const settings = {
+  duration: envInt('BENCH_DURATION', 10, 1, 3600),
+  warmup: envInt('BENCH_WARMUP', 3, 0, 600),
+  connections: envInt('BENCH_CONNECTIONS', 50, 1, 10_000),
+  readyTimeoutMs: envInt('BENCH_READY_TIMEOUT_MS', 60_000, 1000, 600_000),
+  pgAdminUrl: process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
+  keepLogs: process.env.BENCH_KEEP_LOGS === '1',
+  strict: process.env.BENCH_STRICT === '1',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Resources to release: child processes (by PID), the bench database, the temp dir.
+
+const children = new Set();
+let benchDb = null; // { name, url }
+let tmpDir = null;
+let currentCannon = null;
+let cleanupPromise = null;
+let interrupted = false;
+
+function log(message) {
+  process.stdout.write(`[bench] ${message}\n`);
+}
+
+function spawnChild(label, args, env, logFile) {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  const entry = { label, child, logFile, exited: false, exitInfo: null };
+  entry.exitPromise = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      entry.exited = true;
+      entry.exitInfo = { code, signal };
+      children.delete(entry);
+      resolve(entry.exitInfo);
+    });
+  });
+  child.once('error', (error) => log(`${label}: spawn error: ${error.message}`));
+  children.add(entry);
+  log(`started ${label} (pid ${child.pid})`);
+  return entry;
+}
+
+/** SIGTERM by PID, then SIGKILL if it has not exited within the grace period. */
+async function stopChild(entry, graceMs = 5000) {
+  if (entry.exited) return;
+  const pid = entry.child.pid;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
+  const timedOut = await Promise.race([
+    entry.exitPromise.then(() => false),
+    delay(graceMs).then(() => true),
+  ]);
+  if (timedOut && !entry.exited) {
+    log(`${entry.label} (pid ${pid}) did not exit after SIGTERM; sending SIGKILL`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    await Promise.race([entry.exitPromise, delay(2000)]);
+  }
+}
+
+function cleanup() {
+  if (!cleanupPromise) {
+    cleanupPromise = (async () => {
+      if (currentCannon) {
+        try {
+          currentCannon.stop();
+        } catch {
+          /* ignore */
+        }
+      }
+      await Promise.all([...children].map((entry) => stopChild(entry)));
+      if (benchDb) {
+        const { name } = benchDb;
+        benchDb = null;
+        try {
+          await withAdminClient((client) =>
+            client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
+          );
+          log(`dropped database ${name}`);
+        } catch (error) {
+          log(`could not drop database ${name}: ${error.message}`);
+        }
+      }
+      if (tmpDir) {
+        if (settings.keepLogs) {
+          log(`kept logs in ${tmpDir}`);
+        } else {
+          fs.rmSync(tmpDir, { recursive: true, force: true });
+        }
+      }
+    })();
+  }
+  return cleanupPromise;
+}
+
+// Last resort: never leave a child behind, whatever happens to this process.
+process.on('exit', () => {
+  for (const entry of children) {
+    try {
+      process.kill(entry.child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal} received; cleaning up`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function quoteIdent(name) {
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unexpected database name ${name}`);
+  return `"${name}"`;
+}
+
+function assertLoopbackUrl(url, what) {
+  const { hostname } = new URL(url);
+  if (!LOOPBACK_HOSTS.has(hostname)) {
+    throw new Error(`${what} must point at a loopback address, got ${hostname}`);
+  }
+}
+
+async function withAdminClient(fn) {
+  const client = new Client({ connectionString: settings.pgAdminUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One plain HTTP request on loopback, with a timeout; resolves { status, headers, body }. */
+function request(port, method, urlPath, { headers = {}, body, timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(body);
+    const req = http.request(
+      {
+        host: HOST,
+        port,
+        method,
+        path: urlPath,
+        headers: {
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...headers,
+        },
+        timeout: timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+/** Polls until `path` answers 200, the child exits, or the deadline passes. */
+async function waitReady(entry, port, urlPath) {
+  const deadline = Date.now() + settings.readyTimeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (entry.exited) {
+      throw new Error(
+        `${entry.label} exited before it was ready (${JSON.stringify(entry.exitInfo)}); log: ${entry.logFile}\n${tail(entry.logFile)}`,
+      );
+    }
+    try {
+      const res = await request(port, 'GET', urlPath, { timeoutMs: 1000 });
+      if (res.status === 200) return;
+      last = `HTTP ${res.status} ${res.body.slice(0, 200)}`;
+    } catch (error) {
+      last = error.message;
+    }
+    await delay(100);
+  }
+  throw new Error(
+    `${entry.label} not ready within ${settings.readyTimeoutMs} ms (last: ${last}); log: ${entry.logFile}\n${tail(entry.logFile)}`,
+  );
+}
+
+function tail(file, lines = 20) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function expectStatus(res, status, what) {
+  if (res.status !== status) {
+    throw new Error(`${what}: expected HTTP ${status}, got ${res.status}: ${res.body.slice(0, 500)}`);
+  }
+}
+
+function runCannon(opts) {
+  return new Promise((resolve, reject) => {
+    currentCannon = autocannon(opts, (error, result) => {
+      currentCannon = null;
+      if (error) reject(error);
+      else resolve(result);
+    });
+  });
+}
+
+/** Warm-up (discarded), then the measured run. */
+async function measure(scenario, port) {
+  const base = {
+    url: `http://${HOST}:${port}${scenario.path}`,
+    method: scenario.method,
+    headers: scenario.headers,
+    body: scenario.body,
+    connections: settings.connections,
+    pipelining: 1,
+    timeout: 10,
+  };
+  if (settings.warmup > 0) {
+    log(`${scenario.name}: warm-up ${settings.warmup} s`);
+    await runCannon({ ...base, duration: settings.warmup });
+  }
+  if (interrupted) throw new Error('interrupted');
+  log(`${scenario.name}: measuring ${settings.duration} s at ${settings.connections} connections`);
+  const r = await runCannon({ ...base, duration: settings.duration });
+  if (interrupted) throw new Error('interrupted');
+  return {
+    name: scenario.name,
+    method: scenario.method,
+    path: scenario.path,
+    target: scenario.target,
+    requestsPerSec: r.requests.average,
+    latencyMs: {
+      p50: r.latency.p50,
+      p90: r.latency.p90,
+      p99: r.latency.p99,
+      mean: r.latency.mean,
+      max: r.latency.max,
+    },
+    totalRequests: r.requests.total,
+    durationSec: r.duration,
+    connections: r.connections,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodeStats: r.statusCodeStats,
+    throughputBytesPerSec: r.throughput.average,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+async function main() {
+  assertLoopbackUrl(settings.pgAdminUrl, 'BENCH_PG_URL');
+  const distMain = path.join(ROOT, 'dist', 'main.js');
+  if (!fs.existsSync(distMain)) throw new Error(`${distMain} is missing; run npm run build first`);
+
+  const startedAt = new Date();
+  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-bench-'));
+  const dataDir = path.join(tmpDir, 'data');
+  fs.mkdirSync(dataDir);
+  log(`duration ${settings.duration} s, warm-up ${settings.warmup} s, ${settings.connections} connections; temp dir ${tmpDir}`);
+  const loadBefore = os.loadavg();
+  if (loadBefore[0] > os.cpus().length * 0.5) {
+    log(
+      `WARNING: 1-min load average is ${loadBefore[0].toFixed(2)} on ${os.cpus().length} CPUs; ` +
+        'other work on this machine will skew the numbers',
+    );
+  }
+
+  // Fresh database.
+  const dbName = `cleave_bench_${crypto.randomBytes(6).toString('hex')}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE ${quoteIdent(dbName)}`));
+  const dbUrl = new URL(settings.pgAdminUrl);
+  dbUrl.pathname = `/${dbName}`;
+  benchDb = { name: dbName, url: dbUrl.toString() };
+  log(`created database ${dbName}`);
+
+  // The app.
+  const appPort = await freePort();
+  const appEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    PORT: String(appPort),
+    HOST,
+    LOG_LEVEL: 'info',
+    USER_DATABASE_URL: benchDb.url,
+    ORDER_DATABASE_URL: benchDb.url,
+    DATA_DIR: dataDir,
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+  };
+  const app = spawnChild('app', [distMain], appEnv, path.join(tmpDir, 'app.log'));
+  await waitReady(app, appPort, '/ready');
+  log(`app ready on ${HOST}:${appPort}`);
+
+  // A user and an access token.
+  const email = `bench-${crypto.randomBytes(4).toString('hex')}@example.com`;
+  const password = 'bench-password-1234';
+  const signUp = await request(appPort, 'POST', '/api/users', {
+    body: JSON.stringify({ email, password, name: 'Bench User' }),
+  });
+  expectStatus(signUp, 201, 'POST /api/users');
+  const login = await request(appPort, 'POST', '/api/auth/login', {
+    body: JSON.stringify({ email, password }),
+  });
+  expectStatus(login, 200, 'POST /api/auth/login');
+  const { accessToken } = JSON.parse(login.body);
+  const auth = { authorization: `Bearer ${accessToken}` };
+
+  // Sanity checks: every scenario answers 2xx before we measure it.
+  const me = await request(appPort, 'GET', '/api/users/me', { headers: auth });
+  expectStatus(me, 200, 'GET /api/users/me');
+  const created = await request(appPort, 'POST', '/api/orders', { headers: auth, body: ORDER_BODY });
+  expectStatus(created, 201, 'POST /api/orders');
+  const listed = await request(appPort, 'GET', '/api/orders?limit=20', { headers: auth });
+  expectStatus(listed, 200, 'GET /api/orders?limit=20');
+
+  const appScenarios = [
+    { name: 'GET /api/users/me', target: 'app', method: 'GET', path: '/api/users/me', headers: auth },
+    {
+      name: 'POST /api/orders',
+      target: 'app',
+      method: 'POST',
+      path: '/api/orders',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: ORDER_BODY,
+    },
+    { name: 'GET /api/orders?limit=20', target: 'app', method: 'GET', path: '/api/orders?limit=20', headers: auth },
+  ];
+
+  const results = [];
+  for (const scenario of appScenarios) {
+    results.push(await measure(scenario, appPort));
+    if (app.exited) throw new Error(`app exited during ${scenario.name}: ${JSON.stringify(app.exitInfo)}`);
+  }
+
+  // Stop the app so the baseline has the machine to itself, as the app did.
+  await stopChild(app);
+  log('app stopped');
+
+  // The bare Fastify baseline, returning the app's own user JSON (same shape, same bytes).
+  const barePort = await freePort();
+  const bare = spawnChild(
+    'bare-fastify',
+    [path.join(__dirname, 'bare-fastify.js')],
+    {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      PORT: String(barePort),
+      HOST,
+      BENCH_USER_JSON: me.body,
+    },
+    path.join(tmpDir, 'bare-fastify.log'),
+  );
+  await waitReady(bare, barePort, '/api/users/me');
+  log(`bare-fastify ready on ${HOST}:${barePort}`);
+  const baseline = await measure(
+    { name: 'bare Fastify GET /api/users/me', target: 'bare-fastify', method: 'GET', path: '/api/users/me', headers: auth },
+    barePort,
+  );
+  results.push(baseline);
+  await stopChild(bare);
+
+  for (const r of results) {
+    r.ratioToBaseline = baseline.requestsPerSec > 0 ? r.requestsPerSec / baseline.requestsPerSec : null;
+  }
+
+  // Targets.
+  const meResult = results[0];
+  const checks = [
+    {
+      name: `GET /api/users/me req/s >= ${TARGET_ME_RATIO} x bare Fastify`,
+      actual: meResult.ratioToBaseline,
+      threshold: TARGET_ME_RATIO,
+      pass: meResult.ratioToBaseline !== null && meResult.ratioToBaseline >= TARGET_ME_RATIO,
+      detail: `ratio ${fmt(meResult.ratioToBaseline, 3)}`,
+    },
+    ...results.map((r) => ({
+      name: `p99 < ${TARGET_P99_MS} ms: ${r.name}`,
+      actual: r.latencyMs.p99,
+      threshold: TARGET_P99_MS,
+      pass: r.latencyMs.p99 < TARGET_P99_MS,
+      detail: `p99 ${fmt(r.latencyMs.p99, 1)} ms`,
+    })),
+  ];
+  const invalid = results.filter((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
+
+  printTable(results);
+  process.stdout.write('\nTargets\n');
+  for (const c of checks) process.stdout.write(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})\n`);
+  if (invalid.length > 0) {
+    for (const r of invalid) {
+      process.stdout.write(
+        `  INVALID  ${r.name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ${JSON.stringify(r.statusCodeStats)}\n`,
+      );
+    }
+  } else {
+    process.stdout.write('  OK    every measured response was 2xx, no errors or timeouts\n');
+  }
+
+  // Results file.
+  const finishedAt = new Date();
+  const report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    settings: {
+      durationSec: settings.duration,
+      warmupSec: settings.warmup,
+      connections: settings.connections,
+      logLevel: 'info',
+    },
+    environment: {
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0] ? os.cpus()[0].model : null,
+      loadAverageAtStart: loadBefore,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    scenarios: results,
+    targets: checks,
+    allTargetsPass: checks.every((c) => c.pass),
+    valid: invalid.length === 0,
+  };
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const file = path.join(RESULTS_DIR, `${stamp}.json`);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  fs.writeFileSync(file, json);
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
+  process.stdout.write(`\nResults written to ${path.relative(ROOT, file)} and bench/results/latest.json\n`);
+
+  if (invalid.length > 0) return 1;
+  if (settings.strict && !report.allTargetsPass) return 1;
+  return 0;
+}
+
+function fmt(value, digits) {
+  return value === null || value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
+}
+
+function printTable(results) {
+  const rows = [
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ratio'],
+    ...results.map((r) => [
+      r.name,
+      fmt(r.requestsPerSec, 0),
+      fmt(r.latencyMs.p50, 1),
+      fmt(r.latencyMs.p99, 1),
+      fmt(r.ratioToBaseline, 3),
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  process.stdout.write(`\n${line(rows[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const row of rows.slice(1)) process.stdout.write(`${line(row)}\n`);
+}
+
+main()
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (error) => {
+    process.stderr.write(`[bench] failed: ${error && error.stack ? error.stack : error}\n`);
+    await cleanup();
+    process.exit(interrupted ? 130 : 1);
+  });
