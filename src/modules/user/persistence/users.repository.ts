@@ -31,9 +31,16 @@ export class UsersRepository {
     }
   }
 
-  findById(id: string): Promise<UserRow | null> {
-    if (!isUuid(id)) return Promise.resolve(null);
-    return this.rows.findOneBy({ id });
+  /** On every authenticated profile read and account check: one plain statement, no query building. */
+  async findById(id: string): Promise<UserRow | null> {
+    if (!isUuid(id)) return null;
+    const rows: RawUserRow[] = await this.db.dataSource.query(
+      `SELECT id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
+              created_at, updated_at
+       FROM users WHERE id = $1`,
+      [id],
+    );
+    return rows[0] ? fromRaw(rows[0]) : null;
   }
 
   findByEmail(email: string): Promise<UserRow | null> {
@@ -77,6 +84,34 @@ export class UsersRepository {
       [userId, totalDelta, openDelta],
     );
   }
+}
+
+interface RawUserRow {
+  id: string;
+  email: string;
+  email_normalized: string;
+  name: string;
+  password_hash: string;
+  roles: string[];
+  orders_total: number;
+  orders_open: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function fromRaw(raw: RawUserRow): UserRow {
+  return {
+    id: raw.id,
+    email: raw.email,
+    emailNormalized: raw.email_normalized,
+    name: raw.name,
+    passwordHash: raw.password_hash,
+    roles: raw.roles,
+    ordersTotal: raw.orders_total,
+    ordersOpen: raw.orders_open,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+  };
 }
 
 export function normalizeEmail(email: string): string {
