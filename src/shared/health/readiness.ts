@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -7,7 +7,7 @@ export type ReadinessCheck = () => Promise<void>;
  * reports only on what it uses.
  */
 @Injectable()
-export class Readiness {
+export class Readiness implements BeforeApplicationShutdown {
   private readonly checks = new Map<string, ReadinessCheck>();
   private shuttingDown = false;
 
@@ -22,6 +22,10 @@ export class Readiness {
   /** From now on `/ready` answers 503, whatever the dependencies say. */
   beginShutdown(): void {
     this.shuttingDown = true;
+  }
+
+  beforeApplicationShutdown(): void {
+    this.beginShutdown();
   }
 
   get isShuttingDown(): boolean {

@@ -41,7 +41,10 @@ export function toProblem(exception: unknown): Mapped {
     const status = STATUS[exception.kind];
     const extra: Partial<Problem> = { code: exception.code };
     if (exception instanceof ValidationFailed) extra.errors = exception.errors;
-    return { problem: problem(status, exception.message, extra), headers: { ...exception.headers } };
+    return {
+      problem: problem(status, exception.message, extra),
+      headers: { ...exception.headers },
+    };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -53,13 +56,36 @@ export function toProblem(exception: unknown): Mapped {
   const framework = exception as FrameworkError | null;
   const status = framework?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    if (framework?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || /JSON/i.test(String(framework?.code))) {
+    if (
+      framework?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      /JSON/i.test(String(framework?.code))
+    ) {
       return { problem: problem(400, FRAMEWORK_DETAIL.FST_ERR_CTP_INVALID_JSON_BODY), headers: {} };
     }
     const detail = FRAMEWORK_DETAIL[framework?.code ?? ''] ?? 'The request could not be processed.';
     return { problem: problem(status, detail), headers: {} };
   }
+  if (isDependencyFailure(exception)) {
+    return {
+      problem: problem(503, 'A dependency is unavailable; try again later.', {
+        code: 'SERVICE.UNAVAILABLE',
+      }),
+      headers: { 'retry-after': '1' },
+    };
+  }
   return { problem: problem(500, 'An unexpected error occurred.'), headers: {} };
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+
+/** A store that cannot be reached (network, or SQLSTATE 08xxx / 57Pxx / 3D000) is a 503, not a 500. */
+function isDependencyFailure(exception: unknown): boolean {
+  const e = exception as { code?: string; driverError?: { code?: string }; message?: string } | null;
+  const code = `${e?.driverError?.code ?? e?.code ?? ''}`;
+  if (NETWORK_CODES.has(code) || /^(08|57P)/.test(code) || code === '3D000') return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout/i.test(
+    `${e?.message ?? ''}`,
+  );
 }
 
 function httpDetail(exception: HttpException): string {
@@ -89,12 +115,18 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       return { code: exception.code, kind: exception.kind, message: exception.message };
     }
-    this.logger.error(`message handler failed: ${exception instanceof Error ? exception.stack : String(exception)}`);
+    this.logger.error(
+      `message handler failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
+    );
     return { code: 'INTERNAL', kind: 'unavailable', message: 'The handler failed.' };
   }
 }
 
-export function sendProblem(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function sendProblem(
+  exception: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const { problem: body, headers } = toProblem(exception);
   if (body.status >= 500 && body.status !== 503) {
     request.log.error({ err: exception }, 'unhandled error');
