@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +7,7 @@ import { createBusTransport } from './shared/bus/bus.module';
 import type { AppConfig } from './shared/config/config';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
+import { applySecurityHeaders } from './shared/http/security-headers';
 import { createValidationPipe } from './shared/http/validation';
 import { loggerOptions, RequestLogController } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
@@ -34,18 +34,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     void reply.header('x-request-id', request.id);
     done();
   });
+  applySecurityHeaders(fastify);
   app.get(Metrics).instrument(fastify);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: [`'self'`],
-        styleSrc: [`'self'`, `'unsafe-inline'`],
-        imgSrc: [`'self'`, 'data:'],
-        scriptSrc: [`'self'`, `'unsafe-inline'`],
-      },
-    },
-  });
   app.setGlobalPrefix('api', {
     exclude: ['health', 'ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET })),
   });

@@ -1,7 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { BusEvent } from '../../shared/bus/bus-event';
-import { claimEvent } from '../../shared/persistence/inbox';
 import {
   OPEN_ORDER_STATUSES,
   ORDER_EVENTS,
@@ -42,9 +41,6 @@ export class OrderSummaryHandler {
     totalDelta: number,
     openDelta: number,
   ): Promise<void> {
-    await this.users.transaction(async (manager) => {
-      if (!(await claimEvent(manager, handler, event.id))) return;
-      await this.users.adjustOrderSummary(manager, userId, totalDelta, openDelta);
-    });
+    await this.users.applyOrderEvent(handler, event.id, userId, totalDelta, openDelta);
   }
 }

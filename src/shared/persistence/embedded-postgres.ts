@@ -5,8 +5,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 /**
  * Real Postgres compiled to WebAssembly, kept under `dir`, served on a loopback port so that
- * TypeORM's ordinary `pg` driver talks to it. PGlite serves one connection at a time: use a
- * pool of one.
+ * TypeORM's ordinary `pg` driver talks to it. PGlite is one session: use a pool of one.
  */
 export class EmbeddedPostgres {
   private constructor(
@@ -20,7 +19,10 @@ export class EmbeddedPostgres {
     await mkdir(dir, { recursive: true });
     const db = await PGlite.create(dir);
     await db.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
+    // The pool in front of it holds one connection, so transactions never interleave on
+    // PGlite's single session; the server accepts a few, because with exactly one it drops
+    // the connection after any statement error and refuses the reconnect for a moment.
+    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
     await server.start();
     const address = (server as unknown as { server: { address(): AddressInfo } }).server.address();
     return new EmbeddedPostgres(db, server, address.port);

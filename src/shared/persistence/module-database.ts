@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../http/domain-error';
 import { EmbeddedPostgres } from './embedded-postgres';
@@ -68,6 +69,20 @@ export class ModuleDatabase implements OnApplicationShutdown {
       throw error;
     }
     return new ModuleDatabase(options.module, dataSource, embedded);
+  }
+
+  /**
+   * One statement on a hot path, as a named prepared statement straight on the pool that
+   * TypeORM manages: no query building, no entity hydration, and Postgres parses it once per
+   * connection. Migrations, transactions and everything else go through TypeORM.
+   */
+  async sql<Row extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    // PGlite has one backend session behind every socket connection, so a statement prepared
+    // on one connection would clash on the next: embedded queries go unnamed.
+    const statement = this.embedded ? undefined : `${this.module}.${name}`;
+    const result = await pool.query<Row>({ name: statement, text, values });
+    return result.rows;
   }
 
   /** Readiness: one round trip. */

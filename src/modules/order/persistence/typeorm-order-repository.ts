@@ -25,7 +25,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
     const row = toRow(order, idempotency);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.rows.insert(row);
+        await this.insert(row);
         return { kind: 'created', order };
       } catch (error) {
         if (!idempotency || !isUniqueViolation(error) || attempt > 0) throw error;
@@ -45,20 +45,29 @@ export class TypeOrmOrderRepository extends OrderRepository {
 
   async findById(id: string): Promise<Order | undefined> {
     if (!isUuid(id)) return undefined;
-    const row = await this.rows.findOneBy({ id });
-    return row ? toOrder(row) : undefined;
+    const rows = await this.db.sql<RawOrder>('order-by-id', `${SELECT_ORDER} WHERE id = $1`, [id]);
+    return rows[0] ? fromRaw(rows[0]) : undefined;
   }
 
+  /** Keyset pagination on (created_at, id); one prepared statement per filter combination. */
   async listByUser(userId: string, limit: number, status?: OrderStatus, cursor?: Cursor): Promise<Order[]> {
-    const query = this.rows
-      .createQueryBuilder('o')
-      .where('o.user_id = :userId', { userId })
-      .orderBy('o.created_at', 'DESC')
-      .addOrderBy('o.id', 'DESC')
-      .limit(limit);
-    if (status) query.andWhere('o.status = :status', { status });
-    if (cursor) query.andWhere('(o.created_at, o.id) < (:createdAt, :id)', cursor);
-    return (await query.getMany()).map(toOrder);
+    const where = ['user_id = $1'];
+    const values: unknown[] = [userId, limit];
+    if (status) {
+      values.push(status);
+      where.push(`status = $${values.length}`);
+    }
+    if (cursor) {
+      values.push(cursor.createdAt, cursor.id);
+      where.push(`(created_at, id) < ($${values.length - 1}, $${values.length})`);
+    }
+    const name = `orders-by-user${status ? '-status' : ''}${cursor ? '-after' : ''}`;
+    const rows = await this.db.sql<RawOrder>(
+      name,
+      `${SELECT_ORDER} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $2`,
+      values,
+    );
+    return rows.map(fromRaw);
   }
 
   async transition(id: string, from: OrderStatus, to: OrderStatus, at: Date): Promise<Order | undefined> {
@@ -79,9 +88,57 @@ export class TypeOrmOrderRepository extends OrderRepository {
     return rows.map(toOrder);
   }
 
+  private async insert(row: OrderRow): Promise<void> {
+    await this.db.sql(
+      'insert-order',
+      `INSERT INTO orders (id, user_id, items, total_cents, currency, status, idempotency_key,
+                           request_hash, idempotency_expires_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        row.id,
+        row.userId,
+        JSON.stringify(row.items),
+        row.totalCents,
+        row.currency,
+        row.status,
+        row.idempotencyKey,
+        row.requestHash,
+        row.idempotencyExpiresAt,
+        row.createdAt,
+        row.updatedAt,
+      ],
+    );
+  }
+
   ping(): Promise<void> {
     return this.db.ping();
   }
+}
+
+const SELECT_ORDER = `SELECT id, user_id, items, total_cents, currency, status, created_at, updated_at FROM orders`;
+
+interface RawOrder {
+  id: string;
+  user_id: string;
+  items: Order['items'];
+  total_cents: string;
+  currency: string;
+  status: OrderStatus;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function fromRaw(raw: RawOrder): Order {
+  return {
+    id: raw.id,
+    userId: raw.user_id,
+    items: raw.items,
+    totalCents: Number(raw.total_cents),
+    currency: raw.currency,
+    status: raw.status,
+    createdAt: raw.created_at,
+    updatedAt: raw.updated_at,
+  };
 }
 
 function toRow(order: Order, idempotency?: IdempotencyRecord): OrderRow {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager, Repository } from 'typeorm';
+import type { Repository } from 'typeorm';
 import type { Cursor } from '../../../shared/http/pagination';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
@@ -18,10 +18,6 @@ export class UsersRepository {
     return this.db.dataSource.getRepository(UserRow);
   }
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.dataSource.transaction(work);
-  }
-
   async insert(row: UserRow): Promise<void> {
     try {
       await this.rows.insert(row);
@@ -31,10 +27,11 @@ export class UsersRepository {
     }
   }
 
-  /** On every authenticated profile read and account check: one plain statement, no query building. */
+  /** On every authenticated profile read and account check: one prepared statement. */
   async findById(id: string): Promise<UserRow | null> {
     if (!isUuid(id)) return null;
-    const rows: RawUserRow[] = await this.db.dataSource.query(
+    const rows = await this.db.sql<RawUserRow>(
+      'user-by-id',
       `SELECT id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
               created_at, updated_at
        FROM users WHERE id = $1`,
@@ -70,18 +67,27 @@ export class UsersRepository {
     return query.getMany();
   }
 
-  /** Applies order-count deltas; never lets a count go below zero. */
-  async adjustOrderSummary(
-    manager: EntityManager,
+  /**
+   * Applies one order event's deltas to the summary, at most once per (handler, event id):
+   * the inbox claim and the update are one atomic statement. Counts never go below zero.
+   */
+  async applyOrderEvent(
+    handler: string,
+    eventId: string,
     userId: string,
     totalDelta: number,
     openDelta: number,
   ): Promise<void> {
-    await manager.query(
-      `UPDATE users SET orders_total = GREATEST(orders_total + $2, 0),
-                        orders_open = GREATEST(orders_open + $3, 0)
-       WHERE id = $1`,
-      [userId, totalDelta, openDelta],
+    await this.db.sql(
+      'apply-order-event',
+      `WITH claimed AS (
+         INSERT INTO inbox (handler, event_id) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING RETURNING event_id
+       )
+       UPDATE users SET orders_total = GREATEST(orders_total + $4, 0),
+                        orders_open = GREATEST(orders_open + $5, 0)
+       WHERE id = $3 AND EXISTS (SELECT 1 FROM claimed)`,
+      [handler, eventId, userId, totalDelta, openDelta],
     );
   }
 }

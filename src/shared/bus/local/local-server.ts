@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import {
   BaseRpcContext,
   CustomTransportStrategy,
+  MessageHandler,
   Server,
   WritePacket,
 } from '@nestjs/microservices';
@@ -50,9 +51,17 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
     return this.broker as T;
   }
 
+  /**
+   * Patterns arrive already normalised by the client, so look them up directly: Nest's
+   * `getHandlerByPattern` first tries `JSON.parse` on every pattern and throws for plain strings.
+   */
+  private handlerFor(pattern: string): MessageHandler | undefined {
+    return this.messageHandlers.get(pattern) ?? this.getHandlerByPattern(pattern) ?? undefined;
+  }
+
   async request(pattern: string, wire: string): Promise<WritePacket> {
     const message = JSON.parse(wire) as WireMessage;
-    const handler = this.getHandlerByPattern(pattern);
+    const handler = this.handlerFor(pattern);
     if (!handler || handler.isEventHandler) {
       return { err: `There is no message handler for ${pattern}.`, isDisposed: true };
     }
@@ -68,7 +77,7 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
 
   async event(pattern: string, wire: string): Promise<void> {
     const message = JSON.parse(wire) as WireMessage;
-    const handler = this.getHandlerByPattern(pattern);
+    const handler = this.handlerFor(pattern);
     if (!handler) {
       this.log.debug(`no handler for event ${pattern}`);
       return;
