@@ -22,6 +22,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logController: new RequestLogController(),
     genReqId: requestIdFor,
     return503OnClosing: true,
+    trustProxy: config.TRUST_PROXY,
   });
   const transport = createBusTransport(config);
   const app = await NestFactory.create<NestFastifyApplication>(

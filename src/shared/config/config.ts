@@ -27,6 +27,16 @@ const schema = z.object({
   ORDER_DATABASE_URL: postgresUrl.optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
+  /**
+   * Which proxies to trust for the client address (rate limits): `false`, `true`, or
+   * comma-separated addresses/CIDRs, as Fastify's `trustProxy`.
+   */
+  TRUST_PROXY: z
+    .string()
+    .transform((v): boolean | string[] =>
+      v === 'true' ? true : v === 'false' ? false : v.split(',').map((s) => s.trim()),
+    )
+    .default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BUS_TIMEOUT_MS: int(10, 60_000).default(3000),
   DB_TIMEOUT_MS: int(100, 60_000).default(5000),
