@@ -5,6 +5,7 @@ import { APP_CONFIG, AppConfig, ModuleName } from './shared/config/config';
 import { HealthModule } from './shared/health/health.module';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { Metrics, MetricsController } from './shared/observability/metrics';
+import { OutboxMetrics } from './shared/persistence/outbox-metrics';
 import { SecurityModule } from './shared/security/security.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { OrderModule } from './modules/order/order.module';
@@ -22,8 +23,8 @@ class ConfigModule {
     return {
       module: ConfigModule,
       global: true,
-      providers: [{ provide: APP_CONFIG, useValue: config }, Metrics],
-      exports: [APP_CONFIG, Metrics],
+      providers: [{ provide: APP_CONFIG, useValue: config }, Metrics, OutboxMetrics],
+      exports: [APP_CONFIG, Metrics, OutboxMetrics],
     };
   }
 }

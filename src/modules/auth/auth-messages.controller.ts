@@ -20,14 +20,17 @@ export class AuthMessagesController {
     return this.keys.jwks;
   }
 
-  /** Revocation is idempotent by nature: a redelivered event changes nothing. */
+  /** Recorded in the auth store's inbox: a redelivery cannot revoke sessions opened since. */
   @EventPattern(USER_EVENTS.deleted)
   onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
-    return this.sessions.revokeAll(event.data.userId);
+    return this.sessions.revokeAll(event.data.userId, { handler: 'auth.revoke-on-deleted', eventId: event.id });
   }
 
   @EventPattern(USER_EVENTS.passwordChanged)
   onPasswordChanged(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
-    return this.sessions.revokeAll(event.data.userId);
+    return this.sessions.revokeAll(event.data.userId, {
+      handler: 'auth.revoke-on-password-changed',
+      eventId: event.id,
+    });
   }
 }

@@ -61,7 +61,7 @@ export class SessionsService {
     await this.store.revokeSession(session.id);
   }
 
-  revokeAll(userId: string): Promise<void> {
-    return this.store.revokeUserSessions(userId);
+  revokeAll(userId: string, inbox: { handler: string; eventId: string }): Promise<void> {
+    return this.store.revokeUserSessions(userId, inbox);
   }
 }

@@ -9,9 +9,12 @@ import { OrdersService } from './orders.service';
 export class OrderEventsHandler {
   constructor(private readonly orders: OrdersService) {}
 
-  /** Cancelling is naturally idempotent: a redelivery finds nothing left to cancel. */
+  /** Recorded in the inbox with its effect: a redelivery changes nothing. */
   @EventPattern(USER_EVENTS.deleted)
-  onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
-    return this.orders.cancelAllOpen(event.data.userId);
+  async onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
+    await this.orders.cancelAllOpen(event.data.userId, {
+      handler: 'orders.cancel-on-user-deleted',
+      eventId: event.id,
+    });
   }
 }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Bus } from '../../shared/bus/bus';
 import { BusEvent, createEvent } from '../../shared/bus/bus-event';
 import { Unauthenticated } from '../../shared/http/domain-error';
+import { failpoint } from '../../shared/resilience/failpoints';
 import { decodeCursor, Page, toPage } from '../../shared/http/pagination';
 import { isAdmin } from '../../shared/security/auth.guard';
 import type { Principal } from '../../shared/security/security.contract';
@@ -36,6 +37,7 @@ export class OrdersService {
     private readonly bus: Bus,
   ) {}
 
+
   async place(principal: Principal, input: CreateOrderDto, idempotencyKey?: string): Promise<PlacedOrder> {
     const account = await this.bus.request<CheckAccountReply, CheckAccountRequest>(
       USER_PATTERNS.checkAccount,
@@ -60,23 +62,23 @@ export class OrdersService {
       updatedAt: now,
     };
     const requestHash = hashRequest(order);
+    const created = createEvent<OrderCreatedData>(ORDER_EVENTS.created, {
+      orderId: order.id,
+      userId: order.userId,
+      status: order.status,
+      totalCents: order.totalCents,
+      currency: order.currency,
+    });
     const result = await this.orders.create(
       order,
+      [created],
       idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash },
     );
     if (result.kind === 'existing') {
       if (result.requestHash !== requestHash) throw new IdempotencyKeyReused();
       return { order: toOrderDto(result.order), replayed: true };
     }
-    await this.bus.publishAll([
-      createEvent<OrderCreatedData>(ORDER_EVENTS.created, {
-        orderId: order.id,
-        userId: order.userId,
-        status: order.status,
-        totalCents: order.totalCents,
-        currency: order.currency,
-      }),
-    ]);
+    failpoint('order.after-commit');
     return { order: toOrderDto(order), replayed: false };
   }
 
@@ -92,9 +94,9 @@ export class OrdersService {
   async cancel(principal: Principal, id: string): Promise<OrderDto> {
     const order = await this.visible(principal, id);
     if (!orderRules.canCancel(order.status)) throw new OrderNotCancellable(order.status);
-    const cancelled = await this.orders.transition(id, order.status, 'cancelled', new Date());
+    const event = statusEvent(ORDER_EVENTS.cancelled, order, 'cancelled');
+    const cancelled = await this.orders.transition(id, order.status, 'cancelled', new Date(), [event]);
     if (!cancelled) return this.cancel(principal, id); // raced with another change: decide again
-    await this.bus.publishAll([statusEvent(ORDER_EVENTS.cancelled, order, 'cancelled')]);
     return toOrderDto(cancelled);
   }
 
@@ -103,22 +105,17 @@ export class OrdersService {
     const order = await this.orders.findById(id);
     if (!order) throw new OrderNotFound();
     if (orderRules.next(order.status) !== to) throw new InvalidStatusTransition(order.status, to);
-    const changed = await this.orders.transition(id, order.status, to, new Date());
+    const event = statusEvent(ORDER_EVENTS.statusChanged, order, to);
+    const changed = await this.orders.transition(id, order.status, to, new Date(), [event]);
     if (!changed) return this.changeStatus(id, to);
-    await this.bus.publishAll([statusEvent(ORDER_EVENTS.statusChanged, order, to)]);
     return toOrderDto(changed);
   }
 
-  /** On `user.deleted`: every pending or confirmed order of the user is cancelled. */
-  async cancelAllOpen(userId: string): Promise<void> {
-    const open = await this.orders.findByUserAndStatus(userId, ['pending', 'confirmed']);
-    for (const order of open) {
-      const cancelled = await this.orders.transition(order.id, order.status, 'cancelled', new Date());
-      if (cancelled) await this.bus.publishAll([statusEvent(ORDER_EVENTS.cancelled, order, 'cancelled')]);
-    }
-    if (open.length > 0 && (await this.orders.findByUserAndStatus(userId, ['pending', 'confirmed'])).length > 0) {
-      await this.cancelAllOpen(userId);
-    }
+  /** On `user.deleted`: every pending or confirmed order of the user is cancelled, once. */
+  async cancelAllOpen(userId: string, inbox: { handler: string; eventId: string }): Promise<number> {
+    return this.orders.cancelAll(userId, ['pending', 'confirmed'], new Date(), inbox, (order) =>
+      statusEvent(ORDER_EVENTS.cancelled, order, 'cancelled'),
+    );
   }
 
   /** Owner or admin; anyone else gets 404 so existence is not revealed. */

@@ -1,14 +1,24 @@
-import { Inject, Module, OnModuleInit } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Module,
+  OnApplicationBootstrap,
+  OnModuleInit,
+} from '@nestjs/common';
+import { Bus } from '../../shared/bus/bus';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/health/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
+import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
+import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
+import { UserOutbox1732600000000 } from './persistence/migrations/1732600000000-user-outbox';
 import { AdminBootstrap } from './admin-bootstrap';
 import { UsersController } from './http/users.controller';
 import { OrderSummaryHandler } from './order-summary.handler';
 import { PasswordHasher } from './password-hasher';
 import { CreateUsers1732500000000 } from './persistence/migrations/1732500000000-create-users';
 import { UserRow } from './persistence/user.row';
-import { USER_DATABASE, UsersRepository } from './persistence/users.repository';
+import { USER_DATABASE, USER_OUTBOX, UsersRepository } from './persistence/users.repository';
 import { UserMessagesController } from './user-messages.controller';
 import { UsersService } from './users.service';
 
@@ -26,9 +36,15 @@ import { UsersService } from './users.service';
           dataDir: config.DATA_DIR,
           schema: 'cleave_user',
           entities: [UserRow],
-          migrations: [CreateUsers1732500000000],
+          migrations: [CreateUsers1732500000000, UserOutbox1732600000000],
           timeoutMs: config.DB_TIMEOUT_MS,
         }),
+    },
+    {
+      provide: USER_OUTBOX,
+      inject: [USER_DATABASE, Bus, OutboxMetrics, APP_CONFIG],
+      useFactory: (db: ModuleDatabase, bus: Bus, metrics: OutboxMetrics, config: AppConfig) =>
+        new OutboxRelay('user', db, bus, metrics, relayOptions(config)),
     },
     UsersRepository,
     PasswordHasher,
@@ -36,13 +52,23 @@ import { UsersService } from './users.service';
     AdminBootstrap,
   ],
 })
-export class UserModule implements OnModuleInit {
+export class UserModule implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(
     private readonly readiness: Readiness,
     @Inject(USER_DATABASE) private readonly db: ModuleDatabase,
+    @Inject(USER_OUTBOX) private readonly outbox: OutboxRelay,
   ) {}
 
   onModuleInit(): void {
     this.readiness.register('user-db', () => this.db.ping());
+  }
+
+  onApplicationBootstrap(): void {
+    this.outbox.start();
+  }
+
+  /** The relay finishes its batch before the database closes. */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.outbox.stop();
   }
 }

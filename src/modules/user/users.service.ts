@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Bus } from '../../shared/bus/bus';
 import { createEvent } from '../../shared/bus/bus-event';
 import { Unauthenticated } from '../../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../../shared/http/pagination';
@@ -19,7 +18,6 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
-    private readonly bus: Bus,
   ) {}
 
   async register(input: CreateUserDto, roles: Role[] = ['user']): Promise<UserDto> {
@@ -36,8 +34,7 @@ export class UsersService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.users.insert(row);
-    await this.bus.publishAll([
+    await this.users.insert(row, [
       createEvent<UserRegisteredData>(USER_EVENTS.registered, { userId: row.id, roles }),
     ]);
     return toUserDto(row);
@@ -62,17 +59,14 @@ export class UsersService {
     if (!(await this.hasher.verify(row.passwordHash, input.currentPassword))) {
       throw new WrongPassword();
     }
-    await this.users.update(row.id, { passwordHash: await this.hasher.hash(input.newPassword) });
-    await this.bus.publishAll([
-      createEvent<UserAccountEventData>(USER_EVENTS.passwordChanged, { userId: row.id }),
-    ]);
+    const passwordHash = await this.hasher.hash(input.newPassword);
+    const event = createEvent<UserAccountEventData>(USER_EVENTS.passwordChanged, { userId: row.id });
+    if (!(await this.users.update(row.id, { passwordHash }, [event]))) throw new Unauthenticated();
   }
 
   async deleteAccount(principal: Principal): Promise<void> {
-    if (!(await this.users.delete(principal.userId))) throw new Unauthenticated();
-    await this.bus.publishAll([
-      createEvent<UserAccountEventData>(USER_EVENTS.deleted, { userId: principal.userId }),
-    ]);
+    const event = createEvent<UserAccountEventData>(USER_EVENTS.deleted, { userId: principal.userId });
+    if (!(await this.users.delete(principal.userId, [event]))) throw new Unauthenticated();
   }
 
   /** Self or admin; anyone else gets 404 so existence is not revealed. */

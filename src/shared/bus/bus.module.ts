@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, DynamicModule, Global, Inject, Injectable, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import type { ClientProxy, CustomTransportStrategy } from '@nestjs/microservices';
 import type { AppConfig } from '../config/config';
 import { Bus, BUS_CLIENT } from './bus';
@@ -10,8 +10,6 @@ import { LocalServer } from './local/local-server';
 export interface BusTransport {
   readonly server: CustomTransportStrategy;
   readonly client: ClientProxy;
-  /** Waits for messages already handed over to be handled. */
-  drain(): Promise<void>;
 }
 
 export function createBusTransport(config: AppConfig): BusTransport {
@@ -21,21 +19,8 @@ export function createBusTransport(config: AppConfig): BusTransport {
       return {
         server: new LocalServer(broker),
         client: new LocalClient(broker),
-        drain: () => broker.drain(),
       };
     }
-  }
-}
-
-const BUS_TRANSPORT = Symbol('BUS_TRANSPORT');
-
-/** On shutdown, events already handed to the bus are handled before stores close. */
-@Injectable()
-class BusDrain implements BeforeApplicationShutdown {
-  constructor(@Inject(BUS_TRANSPORT) private readonly transport: BusTransport) {}
-
-  beforeApplicationShutdown(): Promise<void> {
-    return this.transport.drain();
   }
 }
 
@@ -46,10 +31,8 @@ export class BusModule {
     return {
       module: BusModule,
       providers: [
-        { provide: BUS_TRANSPORT, useValue: transport },
         { provide: BUS_CLIENT, useValue: transport.client },
         Bus,
-        BusDrain,
       ],
       exports: [Bus],
     };

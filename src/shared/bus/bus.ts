@@ -38,19 +38,7 @@ export class Bus {
     }
   }
 
-  /**
-   * Publishes events after the state change committed. A failure is logged, not thrown: the
-   * change already happened. (The transactional outbox replaces this best-effort hand-over.)
-   */
-  async publishAll(events: BusEvent[]): Promise<void> {
-    for (const event of events) {
-      await this.publish(event).catch((error: unknown) =>
-        this.logger.error(`event ${event.type} ${event.id} not published: ${describe(error)}`),
-      );
-    }
-  }
-
-  /** Publishes an event; resolves once the transport has taken it. */
+  /** Publishes an event; resolves once the transport delivered it (the outbox relay's ack). */
   async publish(event: BusEvent): Promise<void> {
     await firstValueFrom(this.client.emit(event.type, event), { defaultValue: undefined });
   }

@@ -49,6 +49,10 @@ const schema = z.object({
   LOGIN_MAX_FAILURES: int(1, 1000).default(5),
   LOGIN_LOCK_WINDOW_SECONDS: int(1, 24 * 3600).default(15 * 60),
   AUTH_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(600),
+  OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(10),
+  OUTBOX_POLL_MS: int(10, 60_000).default(500),
+  OUTBOX_BACKOFF_BASE_MS: int(1, 60_000).default(200),
+  OUTBOX_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
   ARGON2_MEMORY_KIB: int(19456, 1 << 22).default(19456),
   ARGON2_TIME_COST: int(2, 100).default(2),
 });

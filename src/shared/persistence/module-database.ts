@@ -5,6 +5,8 @@ import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../http/domain-error';
 import { EmbeddedPostgres } from './embedded-postgres';
 
+export type TransactionQuery = <Row = Record<string, unknown>>(text: string, values: unknown[]) => Promise<Row[]>;
+
 export interface ModuleDatabaseOptions {
   /** The module that owns this database, e.g. `user`. */
   module: string;
@@ -83,6 +85,13 @@ export class ModuleDatabase implements OnApplicationShutdown {
     const statement = this.embedded ? undefined : `${this.module}.${name}`;
     const result = await pool.query<Row>({ name: statement, text, values });
     return result.rows;
+  }
+
+  /** Runs `work` in one transaction; its `query` runs statements inside it. */
+  transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) =>
+      work(<Row>(text: string, values: unknown[]) => manager.query<Row[]>(text, values)),
+    );
   }
 
   /** Readiness: one round trip. */

@@ -30,7 +30,11 @@ export abstract class AuthStore {
 
   abstract revokeSession(sessionId: string): Promise<void>;
 
-  abstract revokeUserSessions(userId: string): Promise<void>;
+  /**
+   * Revokes every session of the user, once per (handler, event id): a redelivered event must
+   * not revoke sessions opened since.
+   */
+  abstract revokeUserSessions(userId: string, inbox: { handler: string; eventId: string }): Promise<void>;
 
   /** Counts one failed login; the count lives `windowSeconds` from the first failure. */
   abstract recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number>;

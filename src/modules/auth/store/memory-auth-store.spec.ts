@@ -32,9 +32,19 @@ describe('MemoryAuthStore', () => {
     expect(await store.rotate('old', 'x', Date.now())).toEqual({ kind: 'unknown' });
     await store.createSession(session('s3', 'u9'), 'a');
     await store.createSession(session('s4', 'u9'), 'b');
-    await store.revokeUserSessions('u9');
+    await store.revokeUserSessions('u9', { handler: 'h', eventId: 'e1' });
     expect(await store.findByRefresh('a', Date.now())).toBeUndefined();
     expect(await store.rotate('b', 'c', Date.now())).toEqual({ kind: 'unknown' });
+  });
+
+  it('revokes once per event: a redelivery spares sessions opened since', async () => {
+    const store = new MemoryAuthStore();
+    await store.createSession(session('old', 'u5'), 'h-old');
+    await store.revokeUserSessions('u5', { handler: 'h', eventId: 'e1' });
+    await store.createSession(session('new', 'u5'), 'h-new');
+    await store.revokeUserSessions('u5', { handler: 'h', eventId: 'e1' });
+    expect(await store.findByRefresh('h-new', Date.now())).toMatchObject({ id: 'new' });
+    expect(await store.findByRefresh('h-old', Date.now())).toBeUndefined();
   });
 
   it('locks after max failures within the window and reports the seconds left', async () => {

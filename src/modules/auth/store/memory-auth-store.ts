@@ -13,6 +13,8 @@ export class MemoryAuthStore extends AuthStore {
   /** Every refresh hash ever issued → its session (live or spent). */
   private readonly byHash = new Map<string, string>();
   private readonly failures = new Map<string, { count: number; resetAtMs: number }>();
+  /** Inbox: (handler, event id) pairs already handled. */
+  private readonly handled = new Set<string>();
 
   createSession(session: Session, refreshHash: string): Promise<void> {
     this.sessions.set(session.id, { ...session, liveHash: refreshHash, revoked: false });
@@ -43,7 +45,10 @@ export class MemoryAuthStore extends AuthStore {
     return Promise.resolve();
   }
 
-  revokeUserSessions(userId: string): Promise<void> {
+  revokeUserSessions(userId: string, inbox: { handler: string; eventId: string }): Promise<void> {
+    const key = `${inbox.handler}:${inbox.eventId}`;
+    if (this.handled.has(key)) return Promise.resolve();
+    this.handled.add(key);
     for (const state of this.sessions.values()) {
       if (state.userId === userId) state.revoked = true;
     }

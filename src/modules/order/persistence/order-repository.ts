@@ -1,3 +1,4 @@
+import type { BusEvent } from '../../../shared/bus/bus-event';
 import type { Cursor } from '../../../shared/http/pagination';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
@@ -14,8 +15,11 @@ export type CreateResult =
 
 /** The order store. Port: Postgres (TypeORM) now, MongoDB next. */
 export abstract class OrderRepository {
-  /** Inserts, or returns the order already created with this user's idempotency key. */
-  abstract create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateResult>;
+  /**
+   * Inserts the order and queues `events` atomically, or returns the order already created
+   * with this user's idempotency key (queuing nothing).
+   */
+  abstract create(order: Order, events: readonly BusEvent[], idempotency?: IdempotencyRecord): Promise<CreateResult>;
 
   abstract findById(id: string): Promise<Order | undefined>;
 
@@ -27,11 +31,30 @@ export abstract class OrderRepository {
     cursor?: Cursor,
   ): Promise<Order[]>;
 
-  /** Compare-and-set on status: undefined when the order is no longer in `from`. */
-  abstract transition(id: string, from: OrderStatus, to: OrderStatus, at: Date): Promise<Order | undefined>;
+  /**
+   * Compare-and-set on status, queuing `events` atomically with the change: undefined when the
+   * order is no longer in `from`.
+   */
+  abstract transition(
+    id: string,
+    from: OrderStatus,
+    to: OrderStatus,
+    at: Date,
+    events: readonly BusEvent[],
+  ): Promise<Order | undefined>;
 
-  /** Orders of the user in any of `statuses`. */
-  abstract findByUserAndStatus(userId: string, statuses: readonly OrderStatus[]): Promise<Order[]>;
+  /**
+   * Cancels every order of the user in `from`, once per (handler, eventId): the inbox claim,
+   * the changes and one event per order (made by `eventFor`) are one atomic write.
+   * Returns how many orders were cancelled.
+   */
+  abstract cancelAll(
+    userId: string,
+    from: readonly OrderStatus[],
+    at: Date,
+    inbox: { handler: string; eventId: string },
+    eventFor: (order: Order) => BusEvent,
+  ): Promise<number>;
 
   abstract ping(): Promise<void>;
 }

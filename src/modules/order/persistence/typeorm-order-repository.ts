@@ -3,6 +3,9 @@ import type { Cursor } from '../../../shared/http/pagination';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import { isUuid } from '../../../shared/persistence/uuid';
+import type { BusEvent } from '../../../shared/bus/bus-event';
+import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/persistence/outbox';
+import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 import { CreateResult, IdempotencyRecord, OrderRepository } from './order-repository';
@@ -13,7 +16,10 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 /** Orders on Postgres or PGlite through TypeORM. */
 export class TypeOrmOrderRepository extends OrderRepository {
-  constructor(private readonly db: ModuleDatabase) {
+  constructor(
+    private readonly db: ModuleDatabase,
+    private readonly outbox: OutboxRelay,
+  ) {
     super();
   }
 
@@ -21,11 +27,12 @@ export class TypeOrmOrderRepository extends OrderRepository {
     return this.db.dataSource.getRepository(OrderRow);
   }
 
-  async create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateResult> {
+  async create(order: Order, events: readonly BusEvent[], idempotency?: IdempotencyRecord): Promise<CreateResult> {
     const row = toRow(order, idempotency);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.insert(row);
+        await this.insert(row, events);
+        this.outbox.nudge();
         return { kind: 'created', order };
       } catch (error) {
         if (!idempotency || !isUniqueViolation(error) || attempt > 0) throw error;
@@ -70,30 +77,63 @@ export class TypeOrmOrderRepository extends OrderRepository {
     return rows.map(fromRaw);
   }
 
-  async transition(id: string, from: OrderStatus, to: OrderStatus, at: Date): Promise<Order | undefined> {
-    const result = await this.rows
-      .createQueryBuilder()
-      .update()
-      .set({ status: to, updatedAt: at })
-      .where('id = :id AND status = :from', { id, from })
-      .execute();
-    return result.affected ? this.findById(id) : undefined;
+  async transition(
+    id: string,
+    from: OrderStatus,
+    to: OrderStatus,
+    at: Date,
+    events: readonly BusEvent[],
+  ): Promise<Order | undefined> {
+    const [result] = await this.db.sql<{ changed: number }>(
+      'transition-order',
+      withEvents(`UPDATE orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2 RETURNING id`, 5),
+      [id, from, to, at, eventsParam(events)],
+    );
+    if (!result?.changed) return undefined;
+    this.outbox.nudge();
+    return this.findById(id);
   }
 
-  async findByUserAndStatus(userId: string, statuses: readonly OrderStatus[]): Promise<Order[]> {
-    const rows = await this.rows
-      .createQueryBuilder('o')
-      .where('o.user_id = :userId AND o.status IN (:...statuses)', { userId, statuses })
-      .getMany();
-    return rows.map(toOrder);
+  async cancelAll(
+    userId: string,
+    from: readonly OrderStatus[],
+    at: Date,
+    inbox: { handler: string; eventId: string },
+    eventFor: (order: Order) => BusEvent,
+  ): Promise<number> {
+    const cancelled = await this.db.transaction(async (query) => {
+      const claimed = await query(
+        `INSERT INTO inbox (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+        [inbox.handler, inbox.eventId],
+      );
+      if (claimed.length === 0) return 0;
+      const open = (
+        await query<RawOrder>(`${SELECT_ORDER} WHERE user_id = $1 AND status = ANY($2::text[]) FOR UPDATE`, [
+          userId,
+          from,
+        ])
+      ).map(fromRaw);
+      if (open.length === 0) return 0;
+      await query(`UPDATE orders SET status = 'cancelled', updated_at = $2 WHERE id = ANY($1::uuid[])`, [
+        open.map((o) => o.id),
+        at,
+      ]);
+      await query(QUEUE_EVENTS_SQL, [eventsParam(open.map(eventFor))]);
+      return open.length;
+    });
+    if (cancelled > 0) this.outbox.nudge();
+    return cancelled;
   }
 
-  private async insert(row: OrderRow): Promise<void> {
+  private async insert(row: OrderRow, events: readonly BusEvent[]): Promise<void> {
     await this.db.sql(
       'insert-order',
-      `INSERT INTO orders (id, user_id, items, total_cents, currency, status, idempotency_key,
-                           request_hash, idempotency_expires_at, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      withEvents(
+        `INSERT INTO orders (id, user_id, items, total_cents, currency, status, idempotency_key,
+                             request_hash, idempotency_expires_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        12,
+      ),
       [
         row.id,
         row.userId,
@@ -106,6 +146,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
         row.idempotencyExpiresAt,
         row.createdAt,
         row.updatedAt,
+        eventsParam(events),
       ],
     );
   }

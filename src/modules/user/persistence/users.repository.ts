@@ -3,28 +3,58 @@ import type { Repository } from 'typeorm';
 import type { Cursor } from '../../../shared/http/pagination';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
+import { eventsParam, withEvents } from '../../../shared/persistence/outbox';
+import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
+import type { BusEvent } from '../../../shared/bus/bus-event';
 import { EmailTaken } from '../user.errors';
 import { isUuid } from '../../../shared/persistence/uuid';
 import { UserRow } from './user.row';
 
 export const USER_DATABASE = Symbol('USER_DATABASE');
+export const USER_OUTBOX = Symbol('USER_OUTBOX');
 
 /** The user module's storage; one adapter (TypeORM on Postgres or PGlite), so no port. */
 @Injectable()
 export class UsersRepository {
-  constructor(@Inject(USER_DATABASE) private readonly db: ModuleDatabase) {}
+  constructor(
+    @Inject(USER_DATABASE) private readonly db: ModuleDatabase,
+    @Inject(USER_OUTBOX) private readonly outbox: OutboxRelay,
+  ) {}
 
   private get rows(): Repository<UserRow> {
     return this.db.dataSource.getRepository(UserRow);
   }
 
-  async insert(row: UserRow): Promise<void> {
+  /** Inserts the user and queues `events` in one atomic statement. */
+  async insert(row: UserRow, events: readonly BusEvent[]): Promise<void> {
     try {
-      await this.rows.insert(row);
+      await this.db.sql(
+        'insert-user',
+        withEvents(
+          `INSERT INTO users (id, email, email_normalized, name, password_hash, roles, orders_total,
+                              orders_open, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+          11,
+        ),
+        [
+          row.id,
+          row.email,
+          row.emailNormalized,
+          row.name,
+          row.passwordHash,
+          row.roles,
+          row.ordersTotal,
+          row.ordersOpen,
+          row.createdAt,
+          row.updatedAt,
+          eventsParam(events),
+        ],
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw new EmailTaken();
       throw error;
     }
+    this.outbox.nudge();
   }
 
   /** On every authenticated profile read and account check: one prepared statement. */
@@ -44,14 +74,35 @@ export class UsersRepository {
     return this.rows.findOneBy({ emailNormalized: normalizeEmail(email) });
   }
 
-  async update(id: string, changes: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'roles'>>): Promise<UserRow | null> {
-    await this.rows.update({ id }, { ...changes, updatedAt: new Date() });
-    return this.findById(id);
+  /** Updates the user and queues `events` atomically; null when the user no longer exists. */
+  async update(
+    id: string,
+    changes: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'roles'>>,
+    events: readonly BusEvent[] = [],
+  ): Promise<UserRow | null> {
+    const [result] = await this.db.sql<{ changed: number }>(
+      'update-user',
+      withEvents(
+        `UPDATE users SET name = COALESCE($2, name), password_hash = COALESCE($3, password_hash),
+                          roles = COALESCE($4, roles), updated_at = $5
+         WHERE id = $1 RETURNING id`,
+        6,
+      ),
+      [id, changes.name ?? null, changes.passwordHash ?? null, changes.roles ?? null, new Date(), eventsParam(events)],
+    );
+    if (events.length > 0) this.outbox.nudge();
+    return result?.changed ? this.findById(id) : null;
   }
 
-  async delete(id: string): Promise<boolean> {
-    const result = await this.rows.delete({ id });
-    return (result.affected ?? 0) > 0;
+  /** Deletes the user and queues `events` atomically; false when there was no such user. */
+  async delete(id: string, events: readonly BusEvent[]): Promise<boolean> {
+    const [result] = await this.db.sql<{ changed: number }>(
+      'delete-user',
+      withEvents(`DELETE FROM users WHERE id = $1 RETURNING id`, 2),
+      [id, eventsParam(events)],
+    );
+    this.outbox.nudge();
+    return (result?.changed ?? 0) > 0;
   }
 
   /** Newest first, keyset pagination on (created_at, id). */

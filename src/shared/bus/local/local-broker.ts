@@ -1,9 +1,9 @@
-import { Logger } from '@nestjs/common';
 import type { WritePacket } from '@nestjs/microservices';
 
 /** What the local server offers the local client; both sides exchange JSON text only. */
 export interface LocalEndpoint {
   request(pattern: string, wire: string): Promise<WritePacket>;
+  /** Resolves once every handler of the event has finished; rejects if any failed. */
   event(pattern: string, wire: string): Promise<void>;
 }
 
@@ -12,9 +12,7 @@ export interface LocalEndpoint {
  * application instance, so several apps can live in one test process without crosstalk.
  */
 export class LocalBroker {
-  private readonly log = new Logger('LocalBus');
   private endpoint?: LocalEndpoint;
-  private readonly inFlight = new Set<Promise<unknown>>();
 
   attach(endpoint: LocalEndpoint): void {
     this.endpoint = endpoint;
@@ -29,22 +27,12 @@ export class LocalBroker {
     return this.endpoint.request(pattern, wire);
   }
 
-  /** Events are handed over asynchronously, as a broker would. */
+  /**
+   * Delivers an event to every handler and settles when they have: the in-process equivalent
+   * of an acknowledgement, so the outbox marks an event sent only once it was handled.
+   */
   event(pattern: string, wire: string): Promise<void> {
-    const endpoint = this.endpoint;
-    if (!endpoint) return Promise.reject(new Error('The bus is not connected.'));
-    const delivery = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-      endpoint.event(pattern, wire),
-    );
-    this.inFlight.add(delivery);
-    delivery
-      .catch((err: unknown) => this.log.error(`event ${pattern} failed: ${String(err)}`))
-      .finally(() => this.inFlight.delete(delivery));
-    return Promise.resolve();
-  }
-
-  /** Resolves when every event handed over so far has been handled (used on shutdown). */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (!this.endpoint) return Promise.reject(new Error('The bus is not connected.'));
+    return this.endpoint.event(pattern, wire);
   }
 }

@@ -29,6 +29,7 @@ interface WireMessage {
 /** The server half of the in-process transport: dispatches to `@MessagePattern`/`@EventPattern`. */
 export class LocalServer extends Server implements CustomTransportStrategy, LocalEndpoint {
   private readonly log = new Logger('LocalBus');
+  private readonly eventHandlers = new Map<string, MessageHandler[]>();
 
   constructor(private readonly broker: LocalBroker) {
     super();
@@ -75,17 +76,49 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
     }
   }
 
+  /**
+   * Event handlers are kept apart, not chained as Nest's base server does, so that each one's
+   * completion and failure is seen: an event is delivered only when all of its handlers succeed
+   * (they are idempotent, so a redelivery after a partial failure is harmless).
+   */
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, unknown> = {},
+  ): void {
+    if (!isEventHandler) return super.addHandler(pattern, callback, isEventHandler, extras);
+    const key = this.normalizePattern(pattern as string);
+    callback.isEventHandler = true;
+    callback.extras = extras;
+    this.eventHandlers.set(key, [...(this.eventHandlers.get(key) ?? []), callback]);
+  }
+
   async event(pattern: string, wire: string): Promise<void> {
-    const message = JSON.parse(wire) as WireMessage;
-    const handler = this.handlerFor(pattern);
-    if (!handler) {
+    const handlers = this.eventHandlers.get(pattern) ?? [];
+    if (handlers.length === 0) {
       this.log.debug(`no handler for event ${pattern}`);
       return;
     }
+    const message = JSON.parse(wire) as WireMessage;
     const context = new LocalContext([pattern, message.headers ?? {}]);
-    const result: unknown = await handler(message.data, context);
-    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+    const results = await Promise.allSettled(
+      handlers.map(async (handler) => {
+        const result: unknown = await handler(message.data, context);
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      }),
+    );
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed.length > 0) {
+      throw new Error(`${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${describe(failed[0]?.reason)}`);
+    }
   }
+}
+
+function describe(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  const message = (reason as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : 'unknown error';
 }
 
 /** Replies are serialised as they would be on the wire. */

@@ -1,0 +1,14 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createOutboxTable } from '../../../../shared/persistence/outbox';
+
+export class UserOutbox1732600000000 implements MigrationInterface {
+  name = 'UserOutbox1732600000000';
+
+  async up(db: QueryRunner): Promise<void> {
+    await createOutboxTable(db);
+  }
+
+  async down(db: QueryRunner): Promise<void> {
+    await db.query(`DROP TABLE outbox`);
+  }
+}

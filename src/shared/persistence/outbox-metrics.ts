@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { Metrics } from '../observability/metrics';
+
+export interface OutboxStats {
+  pending: number;
+  failed: number;
+  oldestPendingSeconds: number;
+}
+
+/** Outbox figures for every module's relay in this process, read at scrape time. */
+@Injectable()
+export class OutboxMetrics {
+  private readonly sources = new Map<string, () => Promise<OutboxStats>>();
+  readonly published: Counter<'module'>;
+  readonly failures: Counter<'module'>;
+
+  constructor(metrics: Metrics) {
+    const registers = [metrics.registry];
+    const gauge = (name: string, help: string, pick: (s: OutboxStats) => number) => {
+      const sources = this.sources;
+      return new Gauge({
+        name,
+        help,
+        labelNames: ['module'] as const,
+        registers,
+        async collect() {
+          for (const [module, read] of sources) {
+            const stats = await read().catch(() => undefined);
+            if (stats) this.set({ module }, pick(stats));
+          }
+        },
+      });
+    };
+    gauge('outbox_pending_events', 'Events in the outbox not yet published', (s) => s.pending);
+    gauge(
+      'outbox_failed_events',
+      'Events parked as failed after too many attempts (replay: npm run outbox -- replay)',
+      (s) => s.failed,
+    );
+    gauge(
+      'outbox_oldest_pending_age_seconds',
+      'Age of the oldest event not yet published',
+      (s) => s.oldestPendingSeconds,
+    );
+    this.published = new Counter({
+      name: 'outbox_published_total',
+      help: 'Events published from the outbox',
+      labelNames: ['module'] as const,
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'outbox_publish_failures_total',
+      help: 'Failed attempts to publish an outbox event',
+      labelNames: ['module'] as const,
+      registers,
+    });
+  }
+
+  track(module: string, read: () => Promise<OutboxStats>): void {
+    this.sources.set(module, read);
+  }
+}

@@ -1,0 +1,56 @@
+import type { QueryRunner } from 'typeorm';
+import type { BusEvent } from '../bus/bus-event';
+
+/**
+ * The transactional outbox, one table per module in the module's own schema. An event is
+ * written by the same statement (or transaction) as the state change it describes; the relay
+ * publishes it and marks it `sent`, retries with backoff, and parks it as `failed` after too
+ * many attempts (visible in metrics, replayable with `npm run outbox -- replay`).
+ */
+export async function createOutboxTable(db: QueryRunner): Promise<void> {
+  await db.query(`
+    CREATE TABLE outbox (
+      seq bigserial PRIMARY KEY,
+      id uuid NOT NULL UNIQUE,
+      type text NOT NULL,
+      event jsonb NOT NULL,
+      status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+      attempts integer NOT NULL DEFAULT 0,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      next_attempt_at timestamptz NOT NULL DEFAULT now(),
+      locked_until timestamptz,
+      sent_at timestamptz,
+      last_error text
+    )`);
+  await db.query(
+    `CREATE INDEX outbox_pending_idx ON outbox (next_attempt_at, seq) WHERE status = 'pending'`,
+  );
+  await db.query(`CREATE INDEX outbox_failed_idx ON outbox (seq) WHERE status = 'failed'`);
+}
+
+/**
+ * Wraps a data-changing statement (which must end in `RETURNING …`) so that `events` enter the
+ * outbox in the same atomic statement, but only when the change touched a row. `$eventsParam`
+ * is the placeholder number the caller reserves for the events' JSON.
+ */
+export function withEvents(changeSql: string, eventsParam: number): string {
+  return `
+    WITH change AS (${changeSql}),
+    queued AS (
+      INSERT INTO outbox (id, type, event)
+      SELECT (e->>'id')::uuid, e->>'type', e
+      FROM jsonb_array_elements($${eventsParam}::jsonb) AS e
+      WHERE EXISTS (SELECT 1 FROM change)
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM change)::int AS changed`;
+}
+
+/** Queues the events of `$1` (a JSON array) inside a transaction the caller runs. */
+export const QUEUE_EVENTS_SQL = `
+  INSERT INTO outbox (id, type, event)
+  SELECT (e->>'id')::uuid, e->>'type', e FROM jsonb_array_elements($1::jsonb) AS e`;
+
+export function eventsParam(events: readonly BusEvent[]): string {
+  return JSON.stringify(events);
+}
