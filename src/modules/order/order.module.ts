@@ -6,6 +6,7 @@ import { OrderOutbox1732600000001 } from './persistence/migrations/1732600000001
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/health/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
+import { MODULE_SCHEMAS } from '../../shared/persistence/schemas';
 import { OrdersController } from './http/orders.controller';
 import { OrderEventsHandler } from './order-events.handler';
 import { OrdersService } from './orders.service';
@@ -28,7 +29,7 @@ const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
           module: 'order',
           url: config.ORDER_DATABASE_URL,
           dataDir: config.DATA_DIR,
-          schema: 'cleave_order',
+          schema: MODULE_SCHEMAS.order,
           entities: [OrderRow],
           migrations: [CreateOrders1732500000001, OrderOutbox1732600000001],
           timeoutMs: config.DB_TIMEOUT_MS,

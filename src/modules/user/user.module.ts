@@ -9,6 +9,7 @@ import { Bus } from '../../shared/bus/bus';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/health/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
+import { MODULE_SCHEMAS } from '../../shared/persistence/schemas';
 import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
 import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
 import { UserOutbox1732600000000 } from './persistence/migrations/1732600000000-user-outbox';
@@ -34,7 +35,7 @@ import { UsersService } from './users.service';
           module: 'user',
           url: config.USER_DATABASE_URL,
           dataDir: config.DATA_DIR,
-          schema: 'cleave_user',
+          schema: MODULE_SCHEMAS.user,
           entities: [UserRow],
           migrations: [CreateUsers1732500000000, UserOutbox1732600000000],
           timeoutMs: config.DB_TIMEOUT_MS,

@@ -90,7 +90,12 @@ export class ModuleDatabase implements OnApplicationShutdown {
   /** Runs `work` in one transaction; its `query` runs statements inside it. */
   transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) =>
-      work(<Row>(text: string, values: unknown[]) => manager.query<Row[]>(text, values)),
+      work(async <Row>(text: string, values: unknown[]) => {
+        // The structured result gives rows for every statement (TypeORM's plain result is
+        // `[rows, count]` for UPDATE and DELETE).
+        const result = await manager.queryRunner!.query(text, values, true);
+        return result.records as Row[];
+      }),
     );
   }
 
