@@ -1,6 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { createBusTransport } from './shared/bus/bus.module';
@@ -28,29 +29,54 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, transport),
     adapter,
-    { logger: config.LOG_LEVEL === 'silent' ? false : ['error', 'warn'], bufferLogs: false },
+    {
+      logger: config.LOG_LEVEL === 'silent' ? false : ['error', 'warn'],
+      bufferLogs: false,
+      bodyParser: false,
+    },
   );
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
-    done();
-  });
-  applySecurityHeaders(fastify);
-  app.get(Metrics).instrument(fastify);
+  try {
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
+    acceptEmptyJsonBodies(fastify);
+    applySecurityHeaders(fastify);
+    app.get(Metrics).instrument(fastify);
 
-  app.setGlobalPrefix('api', {
-    exclude: ['health', 'ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET })),
-  });
-  app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemFilter());
-  app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });
-  SwaggerModule.setup('docs', app, () => buildOpenApi(app), {
-    jsonDocumentUrl: 'docs/openapi.json',
-    yamlDocumentUrl: 'docs/openapi.yaml',
-  });
-  await app.startAllMicroservices();
-  await app.init();
+    app.setGlobalPrefix('api', {
+      exclude: ['health', 'ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET })),
+    });
+    app.useGlobalPipes(createValidationPipe());
+    app.useGlobalFilters(new ProblemFilter());
+    app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });
+    SwaggerModule.setup('docs', app, () => buildOpenApi(app), {
+      jsonDocumentUrl: 'docs/openapi.json',
+      yamlDocumentUrl: 'docs/openapi.yaml',
+    });
+    await app.startAllMicroservices();
+    await app.init();
+  } catch (error) {
+    // Whatever did start (embedded databases, listeners) must not keep the process alive.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
+}
+
+/**
+ * Bodiless POSTs (`/cancel`) often carry `Content-Type: application/json` anyway; Fastify would
+ * answer 400 for the empty body. Anything non-empty is parsed by Fastify's own JSON parser.
+ */
+function acceptEmptyJsonBodies(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') return done(null, undefined);
+    void parseJson(request, text, done);
+  });
 }
 
 /** The OpenAPI document of every route the loaded modules serve. */

@@ -48,6 +48,7 @@ const OPTIONS: OutboxRelayOptions = {
   batchSize: 100,
   backoffBaseMs: 10,
   backoffMaxMs: 40,
+  leaseMs: 1000,
 };
 
 async function admin(sql: string): Promise<void> {

@@ -13,6 +13,8 @@ export interface OutboxRelayOptions {
   /** Backoff after attempt n: min(base × 2^(n-1), max), with jitter. */
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** How long a claimed batch stays leased to this relay before another may take it. */
+  leaseMs: number;
 }
 
 interface Claimed {
@@ -21,9 +23,6 @@ interface Claimed {
   event: BusEvent;
   attempts: number;
 }
-
-/** How long a claimed batch stays leased to this relay before another may take it. */
-const LEASE_SECONDS = 30;
 
 /**
  * Publishes a module's outbox through the bus. Entries are leased (so replicas share the work
@@ -95,14 +94,14 @@ export class OutboxRelay {
   async relayBatch(): Promise<number> {
     const batch = await this.db.sql<Claimed>(
       'outbox-claim',
-      `UPDATE outbox SET locked_until = now() + make_interval(secs => $2), attempts = attempts + 1
+      `UPDATE outbox SET locked_until = now() + make_interval(secs => $2::float8 / 1000), attempts = attempts + 1
        WHERE seq IN (
          SELECT seq FROM outbox
          WHERE status = 'pending' AND next_attempt_at <= now()
            AND (locked_until IS NULL OR locked_until < now())
          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING seq, id, event, attempts`,
-      [this.options.batchSize, LEASE_SECONDS],
+      [this.options.batchSize, this.options.leaseMs],
     );
     batch.sort((a, b) => Number(a.seq) - Number(b.seq));
     const sent: string[] = [];
@@ -168,6 +167,7 @@ export function relayOptions(config: {
   OUTBOX_POLL_MS: number;
   OUTBOX_BACKOFF_BASE_MS: number;
   OUTBOX_BACKOFF_MAX_MS: number;
+  OUTBOX_LEASE_MS: number;
 }): OutboxRelayOptions {
   return {
     maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
@@ -175,5 +175,6 @@ export function relayOptions(config: {
     batchSize: 100,
     backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS,
     backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
+    leaseMs: config.OUTBOX_LEASE_MS,
   };
 }

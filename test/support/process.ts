@@ -1,0 +1,115 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { ADMIN } from './app';
+import { PGLITE_TEMPLATE } from './pglite-template';
+import { SERVICES, StoreKind } from './services';
+
+/** The compiled entry point of this test run (scripts/test.js compiles src beside the tests). */
+const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
+
+/** A real cleave process on loopback, for crash and restart tests; always killed by PID. */
+export class AppProcess {
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+
+  private constructor(
+    readonly url: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** Prepares data (a PGlite copy or a fresh Postgres database) for a series of processes. */
+  static async prepare(store: StoreKind): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cleave-proc-'));
+    const env: Record<string, string> = { DATA_DIR: dataDir };
+    let database: string | undefined;
+    if (store === 'postgres') {
+      database = `cleave_t_${randomBytes(6).toString('hex')}`;
+      await adminQuery(`CREATE DATABASE ${database}`);
+      const url = new URL(SERVICES.postgres);
+      url.pathname = `/${database}`;
+      env.USER_DATABASE_URL = env.ORDER_DATABASE_URL = url.toString();
+    } else {
+      for (const m of ['user', 'order']) await cp(PGLITE_TEMPLATE, join(dataDir, m), { recursive: true });
+    }
+    return {
+      env,
+      async cleanup() {
+        await rm(dataDir, { recursive: true, force: true });
+        if (database) await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      },
+    };
+  }
+
+  static async start(env: Record<string, string>): Promise<AppProcess> {
+    const port = await freePort();
+    const full: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      OUTBOX_POLL_MS: '100',
+      OUTBOX_LEASE_MS: '1000',
+      ...env,
+    };
+    const app = new AppProcess(`http://127.0.0.1:${port}`, full);
+    app.child = spawn(process.execPath, [MAIN], { env: full, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = app.child;
+    app.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    await app.waitReady(60_000);
+    return app;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.child?.exitCode !== null) throw new Error('cleave exited before it was ready');
+      const ok = await fetch(`${this.url}/ready`).then((r) => r.ok, () => false);
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error('cleave was not ready in time');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Resolves when the process has exited (e.g. at a failpoint). */
+  waitExit(): Promise<void> {
+    return this.exited ?? Promise.resolve();
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.waitExit();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new Client({ connectionString: SERVICES.postgres });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
