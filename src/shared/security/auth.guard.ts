@@ -23,6 +23,11 @@ export const RequireRoles = (...roles: Role[]): MethodDecorator & ClassDecorator
 
 type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
 
+interface RouteRule {
+  public: boolean;
+  roles?: Role[];
+}
+
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
 
 /** Global guard: every HTTP route needs a valid access token unless marked `@Public()`. */
@@ -33,18 +38,34 @@ export class AuthGuard implements CanActivate {
     private readonly verifier: TokenVerifier,
   ) {}
 
+  /** Route metadata never changes after start: read it once per handler. */
+  private readonly rules = new WeakMap<object, RouteRule>();
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const rule = this.ruleFor(context);
+    if (rule.public) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match?.[1]) throw new Unauthenticated();
     const principal = await this.verifier.verify(match[1]);
     request.principal = principal;
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (roles && !roles.some((role) => principal.roles.includes(role))) throw new Forbidden();
+    if (rule.roles && !rule.roles.some((role) => principal.roles.includes(role))) throw new Forbidden();
     return true;
+  }
+
+  private ruleFor(context: ExecutionContext): RouteRule {
+    const handler = context.getHandler();
+    let rule = this.rules.get(handler);
+    if (!rule) {
+      const targets = [handler, context.getClass()];
+      rule = {
+        public: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets) === true,
+        roles: this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets),
+      };
+      this.rules.set(handler, rule);
+    }
+    return rule;
   }
 }
 
