@@ -168,7 +168,8 @@ for (const store of storeTargets()) {
       it('answers /ready with 200 naming its checks', async () => {
         const res = await http().get('/ready').expect(200);
         const checks = (res.body as { checks: Record<string, { status: string }> }).checks;
-        expect(Object.keys(checks).sort()).toEqual(['order-db', 'user-db']);
+        const expected = app.env.AUTH_REDIS_URL ? ['auth-redis', 'order-db', 'user-db'] : ['order-db', 'user-db'];
+        expect(Object.keys(checks).sort()).toEqual(expected);
         for (const check of Object.values(checks)) expect(check.status).toBe('up');
       });
 

@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/shared/config/config';
 import { PGLITE_TEMPLATE } from './pglite-template';
-import { SERVICES, StoreKind } from './services';
+import { availableServices, SERVICES, StoreKind } from './services';
 
 export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' };
 
@@ -34,12 +34,14 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
   let database: string | undefined;
   let storeEnv: Record<string, string> = {};
   if (options.reuse) {
-    storeEnv = pick(options.reuse.env, ['USER_DATABASE_URL', 'ORDER_DATABASE_URL']);
+    storeEnv = pick(options.reuse.env, ['USER_DATABASE_URL', 'ORDER_DATABASE_URL', 'AUTH_REDIS_URL']);
   } else if (options.store === 'postgres') {
     database = `cleave_t_${randomBytes(6).toString('hex')}`;
     await adminQuery(`CREATE DATABASE ${database}`);
     const url = withDatabase(SERVICES.postgres, database);
     storeEnv = { USER_DATABASE_URL: url, ORDER_DATABASE_URL: url };
+    // The production shape: with real servers, auth state lives in Redis too.
+    if (availableServices().has('redis')) storeEnv.AUTH_REDIS_URL = SERVICES.redis;
   } else {
     await Promise.all(['user', 'order'].map((m) => cp(PGLITE_TEMPLATE, join(dataDir, m), { recursive: true })));
   }

@@ -1,8 +1,10 @@
+import Redis from 'ioredis';
 import { Client } from 'pg';
 
 /** The real servers the integration tests can use, and how to reach them. */
 export const SERVICES = {
   postgres: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  redis: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15',
 } as const;
 export type ServiceName = keyof typeof SERVICES;
 
@@ -12,6 +14,7 @@ export function requiredServices(): Set<string> {
 }
 
 export async function probe(name: ServiceName): Promise<string | undefined> {
+  if (name === 'redis') return probeRedis();
   const client = new Client({ connectionString: SERVICES[name], connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
@@ -34,4 +37,23 @@ export type StoreKind = 'pglite' | 'postgres';
 /** The stores an API suite runs on: always embedded PGlite, and Postgres when reachable. */
 export function storeTargets(): StoreKind[] {
   return availableServices().has('postgres') ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+async function probeRedis(): Promise<string | undefined> {
+  const redis = new Redis(SERVICES.redis, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The auth-store adapters a contract suite runs on: memory always, Redis when reachable. */
+export function authStoreTargets(): Array<'memory' | 'redis'> {
+  return availableServices().has('redis') ? ['memory', 'redis'] : ['memory'];
 }

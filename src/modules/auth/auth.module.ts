@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
+import { Readiness } from '../../shared/health/readiness';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { AuthMessagesController } from './auth-messages.controller';
@@ -7,6 +8,7 @@ import { SessionsService } from './sessions.service';
 import { SigningKeys } from './signing-keys';
 import { AuthStore } from './store/auth-store';
 import { MemoryAuthStore } from './store/memory-auth-store';
+import { RedisAuthStore } from './store/redis-auth-store';
 import { Tokens } from './tokens';
 
 /** Login, sessions and access tokens. */
@@ -28,9 +30,26 @@ import { Tokens } from './tokens';
   controllers: [AuthController, AuthMessagesController],
   providers: [
     { provide: SigningKeys, inject: [APP_CONFIG], useFactory: (config: AppConfig) => SigningKeys.load(config) },
-    { provide: AuthStore, useClass: MemoryAuthStore },
+    {
+      provide: AuthStore,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig): Promise<AuthStore> =>
+        config.AUTH_REDIS_URL
+          ? RedisAuthStore.connect(config.AUTH_REDIS_URL, config.DB_TIMEOUT_MS)
+          : new MemoryAuthStore(),
+    },
     Tokens,
     SessionsService,
   ],
 })
-export class AuthModule {}
+export class AuthModule implements OnModuleInit {
+  constructor(
+    private readonly readiness: Readiness,
+    private readonly store: AuthStore,
+  ) {}
+
+  onModuleInit(): void {
+    const store = this.store;
+    if (store instanceof RedisAuthStore) this.readiness.register('auth-redis', () => store.ping());
+  }
+}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { createEvent } from '../../shared/bus/bus-event';
 import { Unauthenticated } from '../../shared/http/domain-error';
 import { decodeCursor, Page, toPage } from '../../shared/http/pagination';
@@ -18,7 +19,10 @@ export class UsersService {
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  private readonly logger = new Logger(UsersService.name);
 
   async register(input: CreateUserDto, roles: Role[] = ['user']): Promise<UserDto> {
     const now = new Date();
@@ -62,11 +66,24 @@ export class UsersService {
     const passwordHash = await this.hasher.hash(input.newPassword);
     const event = createEvent<UserAccountEventData>(USER_EVENTS.passwordChanged, { userId: row.id });
     if (!(await this.users.update(row.id, { passwordHash }, [event]))) throw new Unauthenticated();
+    await this.effectsSettled(event.id);
   }
 
   async deleteAccount(principal: Principal): Promise<void> {
     const event = createEvent<UserAccountEventData>(USER_EVENTS.deleted, { userId: principal.userId });
     if (!(await this.users.delete(principal.userId, [event]))) throw new Unauthenticated();
+    await this.effectsSettled(event.id);
+  }
+
+  /**
+   * API.md promises the effects (sessions revoked, open orders cancelled) with the 204, so wait
+   * for the event's delivery, bounded by the bus timeout. The change is committed either way and
+   * the event stays queued until delivered.
+   */
+  private async effectsSettled(eventId: string): Promise<void> {
+    if (!(await this.users.delivered(eventId, this.config.BUS_TIMEOUT_MS))) {
+      this.logger.warn(`effects of event ${eventId} not yet delivered; answering anyway`);
+    }
   }
 
   /** Self or admin; anyone else gets 404 so existence is not revealed. */

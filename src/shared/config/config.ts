@@ -25,6 +25,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   USER_DATABASE_URL: postgresUrl.optional(),
   ORDER_DATABASE_URL: postgresUrl.optional(),
+  /** `redis://…` for the auth store; without it, an in-memory store (one process only). */
+  AUTH_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').pipe(z.url()).optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   /**

@@ -83,7 +83,7 @@ function isDependencyFailure(exception: unknown): boolean {
   const e = exception as { code?: string; driverError?: { code?: string }; message?: string } | null;
   const code = `${e?.driverError?.code ?? e?.code ?? ''}`;
   if (NETWORK_CODES.has(code) || /^(08|57P)/.test(code) || code === '3D000') return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout/i.test(
+  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Stream isn't writeable|Connection is closed|Command timed out/i.test(
     `${e?.message ?? ''}`,
   );
 }

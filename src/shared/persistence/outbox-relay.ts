@@ -35,6 +35,8 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private again = false;
   private stopped = true;
+  /** Callers waiting for particular events to be delivered. */
+  private readonly waiters = new Map<string, Array<() => void>>();
 
   constructor(
     private readonly module: string,
@@ -69,6 +71,27 @@ export class OutboxRelay {
       } else {
         this.timer = setTimeout(() => this.nudge(), this.options.pollMs);
       }
+    });
+  }
+
+  /**
+   * Resolves once this relay delivered the event, or after `timeoutMs` (the event then stays
+   * queued and is delivered later). For effects a client must see before the answer, such as
+   * revoked sessions after a password change.
+   */
+  delivered(eventId: string, timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        const rest = (this.waiters.get(eventId) ?? []).filter((w) => w !== onSent);
+        if (rest.length > 0) this.waiters.set(eventId, rest);
+        else this.waiters.delete(eventId);
+        resolve(ok);
+      };
+      const onSent = () => done(true);
+      this.waiters.set(eventId, [...(this.waiters.get(eventId) ?? []), onSent]);
+      this.nudge();
     });
   }
 
@@ -121,6 +144,9 @@ export class OutboxRelay {
         [sent],
       );
       this.metrics.published.inc({ module: this.module }, sent.length);
+      for (const entry of batch) {
+        if (sent.includes(entry.seq)) for (const wake of this.waiters.get(entry.id) ?? []) wake();
+      }
     }
     return batch.length;
   }

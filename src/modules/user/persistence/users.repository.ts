@@ -57,6 +57,11 @@ export class UsersRepository {
     this.outbox.nudge();
   }
 
+  /** Waits (bounded) until the relay delivered `eventId` to every handler. */
+  delivered(eventId: string, timeoutMs: number): Promise<boolean> {
+    return this.outbox.delivered(eventId, timeoutMs);
+  }
+
   /** On every authenticated profile read and account check: one prepared statement. */
   async findById(id: string): Promise<UserRow | null> {
     if (!isUuid(id)) return null;

@@ -1,0 +1,155 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import type { Role } from '../../../shared/security/security.contract';
+import { AuthStore, RotateResult, Session } from './auth-store';
+
+/** How long a handled event id is remembered by the auth inbox. */
+const INBOX_TTL_SECONDS = 7 * 24 * 3600;
+
+// Every multi-step change is one Lua script, so concurrent refreshes see one order of events.
+// Keys are derived inside the scripts from one prefix: fine for a standalone Redis or a
+// replicated primary, not for Redis Cluster.
+const ROTATE = `
+local prefix, presented, nextHash, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local sid = redis.call('GET', prefix .. 'refresh:' .. presented)
+if not sid then return {'unknown'} end
+local skey = prefix .. 'session:' .. sid
+local s = redis.call('HMGET', skey, 'liveHash', 'revoked', 'expiresAtMs', 'userId', 'roles')
+if not s[1] or s[2] == '1' or tonumber(s[3]) <= now then return {'unknown'} end
+if s[1] ~= presented then
+  redis.call('HSET', skey, 'revoked', '1')
+  return {'reused'}
+end
+redis.call('HSET', skey, 'liveHash', nextHash)
+redis.call('SET', prefix .. 'refresh:' .. nextHash, sid, 'PXAT', s[3])
+return {'rotated', sid, s[4], s[5], s[3]}
+`;
+
+const REVOKE_USER = `
+local prefix, userId, inboxKey, inboxTtl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+if not redis.call('SET', prefix .. 'inbox:' .. inboxKey, '1', 'NX', 'EX', inboxTtl) then return 0 end
+local ids = redis.call('SMEMBERS', prefix .. 'user-sessions:' .. userId)
+for _, sid in ipairs(ids) do
+  if redis.call('EXISTS', prefix .. 'session:' .. sid) == 1 then
+    redis.call('HSET', prefix .. 'session:' .. sid, 'revoked', '1')
+  end
+end
+return #ids
+`;
+
+const RECORD_FAILURE = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return count
+`;
+
+/** The auth store on Redis: shared by every replica, and TTLs clean up after themselves. */
+export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
+  private readonly logger = new Logger('auth-redis');
+
+  constructor(
+    readonly redis: Redis,
+    private readonly prefix = 'cleave:auth:',
+  ) {
+    super();
+  }
+
+  /**
+   * Connects without queueing commands while Redis is away (requests fail fast with 503) and
+   * keeps reconnecting in the background; a Redis that is down at start does not stop the
+   * process, `/ready` reports it.
+   */
+  static async connect(url: string, timeoutMs: number, prefix?: string): Promise<RedisAuthStore> {
+    const redis = new Redis(url, {
+      connectTimeout: timeoutMs,
+      commandTimeout: timeoutMs,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
+    const store = new RedisAuthStore(redis, prefix);
+    redis.on('error', (error: Error) => store.logger.warn(`redis: ${error.message}`));
+    await redis.connect().catch((error: Error) => store.logger.warn(`redis not reachable yet: ${error.message}`));
+    return store;
+  }
+
+  async createSession(session: Session, refreshHash: string): Promise<void> {
+    const skey = `${this.prefix}session:${session.id}`;
+    await this.redis
+      .multi()
+      .hset(skey, {
+        userId: session.userId,
+        roles: JSON.stringify(session.roles),
+        expiresAtMs: String(session.expiresAtMs),
+        liveHash: refreshHash,
+        revoked: '0',
+      })
+      .pexpireat(skey, session.expiresAtMs)
+      .set(`${this.prefix}refresh:${refreshHash}`, session.id, 'PXAT', session.expiresAtMs)
+      .sadd(`${this.prefix}user-sessions:${session.userId}`, session.id)
+      .pexpireat(`${this.prefix}user-sessions:${session.userId}`, session.expiresAtMs)
+      .exec();
+  }
+
+  async rotate(presentedHash: string, nextHash: string, nowMs: number): Promise<RotateResult> {
+    const reply = (await this.redis.eval(ROTATE, 0, this.prefix, presentedHash, nextHash, String(nowMs))) as string[];
+    if (reply[0] === 'rotated') {
+      const [, id, userId, roles, expiresAtMs] = reply;
+      return {
+        kind: 'rotated',
+        session: { id: id, userId: userId, roles: JSON.parse(roles) as Role[], expiresAtMs: Number(expiresAtMs) },
+      };
+    }
+    return { kind: reply[0] === 'reused' ? 'reused' : 'unknown' };
+  }
+
+  async findByRefresh(refreshHash: string, nowMs: number): Promise<Session | undefined> {
+    const id = await this.redis.get(`${this.prefix}refresh:${refreshHash}`);
+    if (!id) return undefined;
+    const s = await this.redis.hgetall(`${this.prefix}session:${id}`);
+    if (!s.liveHash || s.revoked === '1' || Number(s.expiresAtMs) <= nowMs || s.liveHash !== refreshHash) {
+      return undefined;
+    }
+    return { id, userId: s.userId, roles: JSON.parse(s.roles) as Role[], expiresAtMs: Number(s.expiresAtMs) };
+  }
+
+  async revokeSession(sessionId: string): Promise<void> {
+    const skey = `${this.prefix}session:${sessionId}`;
+    if (await this.redis.exists(skey)) await this.redis.hset(skey, 'revoked', '1');
+  }
+
+  async revokeUserSessions(userId: string, inbox: { handler: string; eventId: string }): Promise<void> {
+    await this.redis.eval(
+      REVOKE_USER,
+      0,
+      this.prefix,
+      userId,
+      `${inbox.handler}:${inbox.eventId}`,
+      String(INBOX_TTL_SECONDS),
+    );
+  }
+
+  async recordFailure(key: string, windowSeconds: number): Promise<number> {
+    return Number(await this.redis.eval(RECORD_FAILURE, 1, `${this.prefix}fail:${key}`, String(windowSeconds * 1000)));
+  }
+
+  async lockedFor(key: string, max: number): Promise<number> {
+    const k = `${this.prefix}fail:${key}`;
+    const [count, ttl] = await Promise.all([this.redis.get(k), this.redis.pttl(k)]);
+    if (count === null || Number(count) < max || ttl <= 0) return 0;
+    return Math.ceil(ttl / 1000);
+  }
+
+  async clearFailures(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}fail:${key}`);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
