@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
-import { Client } from 'pg';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { Bus } from '../src/shared/bus/bus';
 import { BusEvent, createEvent } from '../src/shared/bus/bus-event';
@@ -16,7 +15,7 @@ import { OutboxMetrics } from '../src/shared/persistence/outbox-metrics';
 import { OutboxRelay, OutboxRelayOptions } from '../src/shared/persistence/outbox-relay';
 import { eventually } from './support/api';
 import { PGLITE_TEMPLATE } from './support/pglite-template';
-import { SERVICES, storeTargets } from './support/services';
+import { adminQuery, SERVICES, storeTargets } from './support/services';
 
 class OutboxOnly1700000000000 implements MigrationInterface {
   name = 'OutboxOnly1700000000000';
@@ -51,15 +50,6 @@ const OPTIONS: OutboxRelayOptions = {
   leaseMs: 1000,
 };
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: SERVICES.postgres });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 for (const store of storeTargets()) {
   describe(`outbox relay on ${store}`, () => {
@@ -73,7 +63,7 @@ for (const store of storeTargets()) {
       let url: string | undefined;
       if (store === 'postgres') {
         database = `cleave_t_outbox_${randomUUID().slice(0, 8)}`;
-        await admin(`CREATE DATABASE ${database}`);
+        await adminQuery(`CREATE DATABASE ${database}`);
         const parsed = new URL(SERVICES.postgres);
         parsed.pathname = `/${database}`;
         url = parsed.toString();
@@ -95,7 +85,7 @@ for (const store of storeTargets()) {
       for (const relay of relays) await relay.stop();
       await db?.onApplicationShutdown();
       await rm(dataDir, { recursive: true, force: true });
-      if (database) await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      if (database) await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     });
 
     const newRelay = (bus: RecordingBus, metrics = new OutboxMetrics(new Metrics())) => {

@@ -3,11 +3,10 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Client } from 'pg';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/shared/config/config';
 import { PGLITE_TEMPLATE } from './pglite-template';
-import { availableServices, SERVICES, StoreKind } from './services';
+import { adminQuery, availableServices, SERVICES, StoreKind } from './services';
 
 export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' };
 
@@ -89,12 +88,3 @@ function databaseOf(url: string | undefined): string | undefined {
   return url ? new URL(url).pathname.slice(1) : undefined;
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: SERVICES.postgres });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}

@@ -4,10 +4,9 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { ADMIN } from './app';
 import { PGLITE_TEMPLATE } from './pglite-template';
-import { SERVICES, StoreKind } from './services';
+import { adminQuery, SERVICES, StoreKind } from './services';
 
 /** The compiled entry point of this test run (scripts/test.js compiles src beside the tests). */
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
@@ -104,12 +103,3 @@ function freePort(): Promise<number> {
   });
 }
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: SERVICES.postgres });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}

@@ -57,3 +57,14 @@ async function probeRedis(): Promise<string | undefined> {
 export function authStoreTargets(): Array<'memory' | 'redis'> {
   return availableServices().has('redis') ? ['memory', 'redis'] : ['memory'];
 }
+
+/** Runs one statement as the Postgres admin (creating and dropping per-test databases). */
+export async function adminQuery(sql: string): Promise<void> {
+  const client = new Client({ connectionString: SERVICES.postgres });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
