@@ -144,8 +144,9 @@ export class OutboxRelay {
         [sent],
       );
       this.metrics.published.inc({ module: this.module }, sent.length);
+      const delivered = new Set(sent);
       for (const entry of batch) {
-        if (sent.includes(entry.seq)) for (const wake of this.waiters.get(entry.id) ?? []) wake();
+        if (delivered.has(entry.seq)) for (const wake of this.waiters.get(entry.id) ?? []) wake();
       }
     }
     return batch.length;

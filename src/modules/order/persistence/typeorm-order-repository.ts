@@ -1,4 +1,3 @@
-import type { Repository } from 'typeorm';
 import type { Cursor } from '../../../shared/http/pagination';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
@@ -9,7 +8,7 @@ import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 import { CreateResult, IdempotencyRecord, OrderRepository } from './order-repository';
-import { OrderRow } from './order.row';
+import type { OrderRow } from './order.row';
 
 /** How long an Idempotency-Key holds its first response. */
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -23,10 +22,6 @@ export class TypeOrmOrderRepository extends OrderRepository {
     super();
   }
 
-  private get rows(): Repository<OrderRow> {
-    return this.db.dataSource.getRepository(OrderRow);
-  }
-
   async create(order: Order, events: readonly BusEvent[], idempotency?: IdempotencyRecord): Promise<CreateResult> {
     const row = toRow(order, idempotency);
     for (let attempt = 0; ; attempt++) {
@@ -37,15 +32,22 @@ export class TypeOrmOrderRepository extends OrderRepository {
       } catch (error) {
         if (!idempotency || !isUniqueViolation(error) || attempt > 0) throw error;
       }
-      const existing = await this.rows.findOneBy({ userId: order.userId, idempotencyKey: idempotency.key });
+      const [existing] = await this.db.sql<RawOrder & { request_hash: string | null; live: boolean }>(
+        'order-by-idempotency-key',
+        `SELECT ${ORDER_COLUMNS}, request_hash, idempotency_expires_at > now() AS live
+         FROM orders WHERE user_id = $1 AND idempotency_key = $2`,
+        [order.userId, idempotency.key],
+      );
       if (!existing) continue;
-      if ((existing.idempotencyExpiresAt?.getTime() ?? 0) > Date.now()) {
-        return { kind: 'existing', order: toOrder(existing), requestHash: existing.requestHash ?? '' };
+      if (existing.live) {
+        return { kind: 'existing', order: fromRaw(existing), requestHash: existing.request_hash ?? '' };
       }
       // The key expired: release it from the old order and try once more.
-      await this.rows.update(
-        { id: existing.id, idempotencyKey: idempotency.key },
-        { idempotencyKey: null, requestHash: null, idempotencyExpiresAt: null },
+      await this.db.sql(
+        'release-idempotency-key',
+        `UPDATE orders SET idempotency_key = NULL, request_hash = NULL, idempotency_expires_at = NULL
+         WHERE id = $1 AND idempotency_key = $2`,
+        [existing.id, idempotency.key],
       );
     }
   }
@@ -156,7 +158,8 @@ export class TypeOrmOrderRepository extends OrderRepository {
   }
 }
 
-const SELECT_ORDER = `SELECT id, user_id, items, total_cents, currency, status, created_at, updated_at FROM orders`;
+const ORDER_COLUMNS = 'id, user_id, items, total_cents, currency, status, created_at, updated_at';
+const SELECT_ORDER = `SELECT ${ORDER_COLUMNS} FROM orders`;
 
 interface RawOrder {
   id: string;
@@ -188,18 +191,5 @@ function toRow(order: Order, idempotency?: IdempotencyRecord): OrderRow {
     idempotencyKey: idempotency?.key ?? null,
     requestHash: idempotency?.requestHash ?? null,
     idempotencyExpiresAt: idempotency ? new Date(order.createdAt.getTime() + IDEMPOTENCY_TTL_MS) : null,
-  };
-}
-
-function toOrder(row: OrderRow): Order {
-  return {
-    id: row.id,
-    userId: row.userId,
-    items: row.items,
-    totalCents: row.totalCents,
-    currency: row.currency,
-    status: row.status as OrderStatus,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
   };
 }
