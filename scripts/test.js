@@ -34,7 +34,9 @@ if (files.length === 0) {
 
 const { globalSetup } = require(join(out, 'test/support/global-setup.js'));
 globalSetup()
-  .then(() => {
+  .then((cleanup) => {
+    process.on('exit', cleanup);
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
     const result = spawnSync(
       process.execPath,
       ['--enable-source-maps', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],

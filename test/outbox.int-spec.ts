@@ -4,18 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
+import { Schema } from 'mongoose';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { Bus } from '../src/shared/bus/bus';
 import { BusEvent, createEvent } from '../src/shared/bus/bus-event';
 import { Metrics } from '../src/shared/observability/metrics';
 import { ModuleDatabase } from '../src/shared/persistence/module-database';
 import { createOutboxTable, eventsParam, QUEUE_EVENTS_SQL } from '../src/shared/persistence/outbox';
-import { listFailed, replayFailed } from '../src/shared/persistence/outbox-admin';
 import { OutboxMetrics } from '../src/shared/persistence/outbox-metrics';
 import { OutboxRelay, OutboxRelayOptions } from '../src/shared/persistence/outbox-relay';
+import type { OutboxStore } from '../src/shared/persistence/outbox-store';
+import { SqlOutboxStore } from '../src/shared/persistence/sql-outbox-store';
+import { addOutbox, DocumentOutboxStore, newOutbox, type OutboxFields } from '../src/shared/persistence/document-outbox';
+import { MongoDatabase } from '../src/shared/persistence/mongo-database';
 import { eventually } from './support/api';
 import { PGLITE_TEMPLATE } from './support/pglite-template';
-import { adminQuery, SERVICES, storeTargets } from './support/services';
+import { adminQuery, SERVICES, StoreKind, storeTargets } from './support/services';
+import { dropMongoDatabase, mongoDatabaseUrl } from './support/mongo';
 
 class OutboxOnly1700000000000 implements MigrationInterface {
   name = 'OutboxOnly1700000000000';
@@ -51,52 +56,102 @@ const OPTIONS: OutboxRelayOptions = {
 };
 
 
+type Status = { status: 'pending' | 'sent' | 'failed'; attempts: number } | undefined;
+
+/** One outbox adapter under test: its store, how events enter it, and what became of one. */
+interface Harness {
+  store: OutboxStore;
+  queue(events: BusEvent[]): Promise<void>;
+  statusOf(id: string): Promise<Status>;
+  close(): Promise<void>;
+}
+
+async function sqlHarness(store: StoreKind): Promise<Harness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cleave-outbox-'));
+  let database: string | undefined;
+  let url: string | undefined;
+  if (store === 'postgres') {
+    database = `cleave_t_outbox_${randomUUID().slice(0, 8)}`;
+    await adminQuery(`CREATE DATABASE ${database}`);
+    const parsed = new URL(SERVICES.postgres);
+    parsed.pathname = `/${database}`;
+    url = parsed.toString();
+  } else {
+    await cp(PGLITE_TEMPLATE, join(dataDir, 'outboxtest'), { recursive: true });
+  }
+  const db = await ModuleDatabase.open({
+    module: 'outboxtest',
+    url,
+    dataDir,
+    schema: 'cleave_outboxtest',
+    entities: [],
+    migrations: [OutboxOnly1700000000000],
+    timeoutMs: 5000,
+  });
+  return {
+    store: new SqlOutboxStore(db.sql.bind(db)),
+    queue: async (events) => {
+      await db.transaction((query) => query(QUEUE_EVENTS_SQL, [eventsParam(events)]));
+    },
+    statusOf: async (id) =>
+      (await db.sql<NonNullable<Status>>('t-status', 'SELECT status, attempts FROM outbox WHERE id = $1', [id]))[0],
+    async close() {
+      await db.onApplicationShutdown();
+      await rm(dataDir, { recursive: true, force: true });
+      if (database) await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    },
+  };
+}
+
+async function documentHarness(): Promise<Harness> {
+  const url = mongoDatabaseUrl(SERVICES.mongo);
+  const db = await MongoDatabase.open({ module: 'outboxtest', url, timeoutMs: 5000 });
+  const schema = new Schema<OutboxFields>({ _id: String }, { collection: 'things', versionKey: false });
+  addOutbox(schema);
+  const things = db.connection.model<OutboxFields>('Thing', schema);
+  await things.createIndexes();
+  return {
+    store: new DocumentOutboxStore(things),
+    // One document per event: each its own stream, as orders are.
+    queue: async (events) => {
+      for (const event of events) await things.insertOne({ _id: randomUUID(), ...newOutbox([event], new Date()) });
+    },
+    statusOf: async (id) => {
+      const doc = await things.findOne({ $or: [{ 'outbox.id': id }, { 'parked.id': id }] }).lean<OutboxFields>();
+      const pending = doc?.outbox.find((i) => i.id === id);
+      const parked = doc?.parked.find((i) => i.id === id);
+      if (pending) return { status: 'pending', attempts: pending.attempts };
+      if (parked) return { status: 'failed', attempts: parked.attempts };
+      return { status: 'sent', attempts: 1 };
+    },
+    async close() {
+      await db.onApplicationShutdown();
+      await dropMongoDatabase(url);
+    },
+  };
+}
+
 for (const store of storeTargets()) {
   describe(`outbox relay on ${store}`, () => {
-    let db: ModuleDatabase;
-    let dataDir: string;
-    let database: string | undefined;
+    let harness: Harness;
     const relays: OutboxRelay[] = [];
 
     before(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'cleave-outbox-'));
-      let url: string | undefined;
-      if (store === 'postgres') {
-        database = `cleave_t_outbox_${randomUUID().slice(0, 8)}`;
-        await adminQuery(`CREATE DATABASE ${database}`);
-        const parsed = new URL(SERVICES.postgres);
-        parsed.pathname = `/${database}`;
-        url = parsed.toString();
-      } else {
-        await cp(PGLITE_TEMPLATE, join(dataDir, 'outboxtest'), { recursive: true });
-      }
-      db = await ModuleDatabase.open({
-        module: 'outboxtest',
-        url,
-        dataDir,
-        schema: 'cleave_outboxtest',
-        entities: [],
-        migrations: [OutboxOnly1700000000000],
-        timeoutMs: 5000,
-      });
+      harness = store === 'mongo' ? await documentHarness() : await sqlHarness(store);
     });
 
     after(async () => {
       for (const relay of relays) await relay.stop();
-      await db?.onApplicationShutdown();
-      await rm(dataDir, { recursive: true, force: true });
-      if (database) await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await harness?.close();
     });
 
     const newRelay = (bus: RecordingBus, metrics = new OutboxMetrics(new Metrics())) => {
-      const relay = new OutboxRelay('outboxtest', db, bus as unknown as Bus, metrics, OPTIONS);
+      const relay = new OutboxRelay('outboxtest', harness.store, bus as unknown as Bus, metrics, OPTIONS);
       relays.push(relay);
       return relay;
     };
-    const run = <Row,>(text: string, values: unknown[]) => db.transaction((query) => query<Row>(text, values));
-    const queue = (events: BusEvent[]) => db.transaction((query) => query(QUEUE_EVENTS_SQL, [eventsParam(events)]));
-    const statusOf = async (id: string) =>
-      (await db.sql<{ status: string; attempts: number }>('t-status', 'SELECT status, attempts FROM outbox WHERE id = $1', [id]))[0];
+    const queue = (events: BusEvent[]) => harness.queue(events);
+    const statusOf = (id: string) => harness.statusOf(id);
 
     it('publishes queued events in order and marks them sent', async () => {
       const bus = new RecordingBus();
@@ -119,15 +174,16 @@ for (const store of storeTargets()) {
       relay.start();
       await eventually(async () => expect(await statusOf(event.id)).toMatchObject({ status: 'failed', attempts: 3 }));
       expect(bus.delivered.map((e) => e.id)).not.toContain(event.id);
-      const failed = await listFailed(run);
+      const failed = await harness.store.listFailed();
       expect(failed).toEqual([expect.objectContaining({ id: event.id, type: 'test.fragile', attempts: 3, lastError: 'handler failed' })]);
       expect(await relay.stats()).toMatchObject({ failed: 1, pending: 0 });
 
-      const replayed = await replayFailed(run, []);
+      const replayed = await harness.store.replay([]);
       expect(replayed).toBe(1);
       relay.nudge();
       await eventually(() => Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(event.id)));
       expect(await statusOf(event.id)).toMatchObject({ status: 'sent' });
+      expect(await relay.stats()).toMatchObject({ failed: 0, pending: 0 });
       await relay.stop();
     });
 
@@ -141,6 +197,20 @@ for (const store of storeTargets()) {
       relay.start();
       await eventually(async () => expect(await relay.stats()).toMatchObject({ pending: 0 }));
       await relay.stop();
+    });
+
+    it('two relays share a backlog without losing an event', async () => {
+      const bus = new RecordingBus();
+      const events = Array.from({ length: 60 }, (_, n) => createEvent('test.shared', { n }));
+      await queue(events);
+      const [a, b] = [newRelay(bus), newRelay(bus)];
+      a.start();
+      b.start();
+      await eventually(() =>
+        Promise.resolve(expect(new Set(bus.delivered.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id)))),
+      );
+      await Promise.all([a.stop(), b.stop()]);
+      expect(await a.stats()).toMatchObject({ pending: 0 });
     });
   });
 }

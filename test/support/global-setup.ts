@@ -1,11 +1,24 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLITE_TEMPLATE } from './pglite-template';
+import { MongoServer, startJongodb } from './mongo';
 import { probe, requiredServices, ServiceName, SERVICES } from './services';
 
-/** Probes the real servers once per run, and prepares an initialised PGlite data directory. */
-export async function globalSetup(): Promise<void> {
+/**
+ * Probes the real servers once per run (starting the MongoDB test server unless TEST_MONGO_URL
+ * names a real one), and prepares an initialised PGlite data directory. Returns the clean-up.
+ */
+export async function globalSetup(): Promise<() => void> {
   const required = requiredServices();
+  let mongo: MongoServer | undefined;
+  if (!process.env.TEST_MONGO_URL) {
+    try {
+      mongo = await startJongodb();
+      process.env.TEST_MONGO_URL = mongo.url;
+    } catch (error) {
+      process.stdout.write(`\n[mongo] the test server did not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
   const available: string[] = [];
   for (const name of Object.keys(SERVICES) as ServiceName[]) {
     const failure = await probe(name);
@@ -26,4 +39,5 @@ export async function globalSetup(): Promise<void> {
     const db = await PGlite.create(PGLITE_TEMPLATE);
     await db.close();
   }
+  return () => mongo?.stop();
 }

@@ -1,12 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN } from './app';
-import { PGLITE_TEMPLATE } from './pglite-template';
-import { adminQuery, SERVICES, StoreKind } from './services';
+import type { StoreKind } from './services';
+import { prepareStores } from './stores';
 
 /** The compiled entry point of this test run (scripts/test.js compiles src beside the tests). */
 const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
@@ -21,25 +20,15 @@ export class AppProcess {
     private readonly env: Record<string, string>,
   ) {}
 
-  /** Prepares data (a PGlite copy or a fresh Postgres database) for a series of processes. */
+  /** Prepares fresh stores of one shape for a series of processes. */
   static async prepare(store: StoreKind): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
     const dataDir = await mkdtemp(join(tmpdir(), 'cleave-proc-'));
-    const env: Record<string, string> = { DATA_DIR: dataDir };
-    let database: string | undefined;
-    if (store === 'postgres') {
-      database = `cleave_t_${randomBytes(6).toString('hex')}`;
-      await adminQuery(`CREATE DATABASE ${database}`);
-      const url = new URL(SERVICES.postgres);
-      url.pathname = `/${database}`;
-      env.USER_DATABASE_URL = env.ORDER_DATABASE_URL = url.toString();
-    } else {
-      for (const m of ['user', 'order']) await cp(PGLITE_TEMPLATE, join(dataDir, m), { recursive: true });
-    }
+    const stores = await prepareStores(store, dataDir);
     return {
-      env,
+      env: { DATA_DIR: dataDir, ...stores.env },
       async cleanup() {
         await rm(dataDir, { recursive: true, force: true });
-        if (database) await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await stores.cleanup();
       },
     };
   }

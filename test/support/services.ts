@@ -1,11 +1,16 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { probeMongo } from './mongo';
 
 /** The real servers the integration tests can use, and how to reach them. */
 export const SERVICES = {
   postgres: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   redis: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15',
-} as const;
+  /** A real `mongod` when TEST_MONGO_URL is set; else the test server the global setup starts. */
+  get mongo(): string {
+    return process.env.TEST_MONGO_URL ?? '';
+  },
+};
 export type ServiceName = keyof typeof SERVICES;
 
 /** Services named in REQUIRE_SERVICES: a run without them fails instead of skipping. */
@@ -15,6 +20,7 @@ export function requiredServices(): Set<string> {
 
 export async function probe(name: ServiceName): Promise<string | undefined> {
   if (name === 'redis') return probeRedis();
+  if (name === 'mongo') return SERVICES.mongo ? probeMongo(SERVICES.mongo) : 'no server started';
   const client = new Client({ connectionString: SERVICES[name], connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
@@ -32,11 +38,26 @@ export function availableServices(): Set<string> {
   return new Set((process.env.CLEAVE_TEST_AVAILABLE ?? '').split(',').filter(Boolean));
 }
 
-export type StoreKind = 'pglite' | 'postgres';
+/**
+ * Where an app keeps its data: `pglite` everything embedded; `postgres` users and orders on
+ * Postgres, auth on Redis; `mongo` the seed's production shape: orders on MongoDB, users on
+ * Postgres, auth on Redis (each falling back to the embedded store when its server is away).
+ */
+export type StoreKind = 'pglite' | 'postgres' | 'mongo';
 
-/** The stores an API suite runs on: always embedded PGlite, and Postgres when reachable. */
+/** The stores an API suite runs on: always embedded PGlite, then every shape whose servers answer. */
 export function storeTargets(): StoreKind[] {
-  return availableServices().has('postgres') ? ['pglite', 'postgres'] : ['pglite'];
+  const available = availableServices();
+  return [
+    'pglite' as const,
+    ...(available.has('postgres') ? ['postgres' as const] : []),
+    ...(available.has('mongo') ? ['mongo' as const] : []),
+  ];
+}
+
+/** The order stores a contract suite runs on. */
+export function orderStoreTargets(): StoreKind[] {
+  return storeTargets();
 }
 
 async function probeRedis(): Promise<string | undefined> {

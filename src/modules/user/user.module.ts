@@ -12,6 +12,7 @@ import { ModuleDatabase } from '../../shared/persistence/module-database';
 import { MODULE_SCHEMAS } from '../../shared/persistence/schemas';
 import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
 import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
+import { SqlOutboxStore } from '../../shared/persistence/sql-outbox-store';
 import { UserOutbox1732600000000 } from './persistence/migrations/1732600000000-user-outbox';
 import { AdminBootstrap } from './admin-bootstrap';
 import { UsersController } from './http/users.controller';
@@ -45,7 +46,7 @@ import { UsersService } from './users.service';
       provide: USER_OUTBOX,
       inject: [USER_DATABASE, Bus, OutboxMetrics, APP_CONFIG],
       useFactory: (db: ModuleDatabase, bus: Bus, metrics: OutboxMetrics, config: AppConfig) =>
-        new OutboxRelay('user', db, bus, metrics, relayOptions(config)),
+        new OutboxRelay('user', new SqlOutboxStore(db.sql.bind(db)), bus, metrics, relayOptions(config)),
     },
     UsersRepository,
     PasswordHasher,

@@ -24,7 +24,12 @@ const schema = z.object({
   TRANSPORT: z.enum(['local']).default('local'),
   DATA_DIR: z.string().min(1).default('./data'),
   USER_DATABASE_URL: postgresUrl.optional(),
-  ORDER_DATABASE_URL: postgresUrl.optional(),
+  /** `postgres://…` or `mongodb://…`; without it, embedded PGlite under DATA_DIR. */
+  ORDER_DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?|mongodb(\+srv)?):\/\//, 'must be a postgres:// or mongodb:// URL')
+    .pipe(z.url())
+    .optional(),
   /** `redis://…` for the auth store; without it, an in-memory store (one process only). */
   AUTH_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').pipe(z.url()).optional(),
   ADMIN_EMAIL: z.email().optional(),

@@ -78,9 +78,17 @@ export function toProblem(exception: unknown): Mapped {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
-/** A store that cannot be reached (network, or SQLSTATE 08xxx / 57Pxx / 3D000) is a 503, not a 500. */
+/** MongoDB driver errors that mean the server cannot be reached or did not answer in time. */
+const MONGO_UNAVAILABLE =
+  /^(MongoServerSelectionError|MongooseServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoOperationTimeoutError|MongoPoolClearedError|MongoTopologyClosedError)$/;
+
+/**
+ * A store that cannot be reached (network, SQLSTATE 08xxx / 57Pxx / 3D000, or a MongoDB
+ * selection or network error) is a 503, not a 500.
+ */
 function isDependencyFailure(exception: unknown): boolean {
-  const e = exception as { code?: string; driverError?: { code?: string }; message?: string } | null;
+  const e = exception as { code?: string; name?: string; driverError?: { code?: string }; message?: string } | null;
+  if (MONGO_UNAVAILABLE.test(e?.name ?? '')) return true;
   const code = `${e?.driverError?.code ?? e?.code ?? ''}`;
   if (NETWORK_CODES.has(code) || /^(08|57P)/.test(code) || code === '3D000') return true;
   return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Stream isn't writeable|Connection is closed|Command timed out/i.test(

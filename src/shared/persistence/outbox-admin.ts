@@ -1,31 +1,47 @@
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Client } from 'pg';
+import { Schema } from 'mongoose';
+import { Client, type QueryResultRow } from 'pg';
+import { addOutbox, DocumentOutboxStore, type OutboxFields } from './document-outbox';
+import { isMongoUrl, MongoDatabase } from './mongo-database';
+import type { OutboxStore } from './outbox-store';
+import { SqlOutboxStore } from './sql-outbox-store';
 
-/** What an operator needs to see of a parked (failed) outbox entry. */
-export interface FailedEntry {
-  id: string;
-  type: string;
-  attempts: number;
-  createdAt: string;
-  lastError: string | null;
+export interface OutboxTarget {
+  module: string;
+  /** `postgres://…` or `mongodb://…`; without it, the module's embedded PGlite under `dataDir`. */
+  url?: string;
+  dataDir: string;
+  /** The module's Postgres schema. */
+  schema: string;
+  /** The MongoDB collection whose documents embed the module's outbox. */
+  collection: string;
+  timeoutMs: number;
 }
 
-type Run = <Row>(text: string, values: unknown[]) => Promise<Row[]>;
-
 /**
- * Opens one module's outbox for the operator's command, on the module's Postgres schema or on
- * its embedded PGlite directory (the app must be stopped first: PGlite allows one process).
+ * Opens one module's outbox for the operator's command: on its Postgres schema, on its MongoDB
+ * collection, or on its embedded PGlite directory (the app must be stopped first: PGlite
+ * allows one process).
  */
-export async function withOutbox<T>(
-  target: { url?: string; dataDir: string; module: string; schema: string },
-  work: (run: Run) => Promise<T>,
-): Promise<T> {
+export async function withOutbox<T>(target: OutboxTarget, work: (store: OutboxStore) => Promise<T>): Promise<T> {
+  if (isMongoUrl(target.url)) {
+    const db = await MongoDatabase.open({ module: target.module, url: target.url, timeoutMs: target.timeoutMs });
+    try {
+      const schema = new Schema<OutboxFields>({ _id: String }, { collection: target.collection, versionKey: false, strict: false });
+      addOutbox(schema);
+      return await work(new DocumentOutboxStore(db.connection.model<OutboxFields>('OutboxAdmin', schema)));
+    } finally {
+      await db.onApplicationShutdown();
+    }
+  }
   if (target.url) {
     const client = new Client({ connectionString: target.url, options: `-c search_path="${target.schema}"` });
     await client.connect();
     try {
-      return await work(async <Row>(text: string, values: unknown[]) => (await client.query(text, values)).rows as Row[]);
+      return await work(
+        new SqlOutboxStore(async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) => (await client.query<Row>(text, values)).rows),
+      );
     } finally {
       await client.end();
     }
@@ -33,27 +49,10 @@ export async function withOutbox<T>(
   const db = await PGlite.create(join(target.dataDir, target.module));
   try {
     await db.exec(`SET search_path TO "${target.schema}"`);
-    return await work(async <Row>(text: string, values: unknown[]) => (await db.query<Row>(text, values)).rows);
+    return await work(
+      new SqlOutboxStore(async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) => (await db.query<Row>(text, values)).rows),
+    );
   } finally {
     await db.close();
   }
-}
-
-export async function listFailed(run: Run): Promise<FailedEntry[]> {
-  return run<FailedEntry>(
-    `SELECT id, type, attempts, created_at AS "createdAt", last_error AS "lastError"
-     FROM outbox WHERE status = 'failed' ORDER BY seq`,
-    [],
-  );
-}
-
-/** Puts parked entries (all, or the given event ids) back in line with a fresh attempt count. */
-export async function replayFailed(run: Run, ids: string[]): Promise<number> {
-  const rows = await run<{ id: string }>(
-    `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL
-     WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[]))
-     RETURNING id`,
-    [ids],
-  );
-  return rows.length;
 }

@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Bus } from '../bus/bus';
-import type { BusEvent } from '../bus/bus-event';
-import type { ModuleDatabase } from './module-database';
 import type { OutboxMetrics, OutboxStats } from './outbox-metrics';
+import type { ClaimedEvent, FailedAttempt, OutboxStore } from './outbox-store';
 
 export interface OutboxRelayOptions {
   /** After this many failed attempts an entry is parked as `failed`. */
@@ -15,13 +14,6 @@ export interface OutboxRelayOptions {
   backoffMaxMs: number;
   /** How long a claimed batch stays leased to this relay before another may take it. */
   leaseMs: number;
-}
-
-interface Claimed {
-  seq: string;
-  id: string;
-  event: BusEvent;
-  attempts: number;
 }
 
 /**
@@ -40,7 +32,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly module: string,
-    private readonly db: ModuleDatabase,
+    private readonly store: OutboxStore,
     private readonly bus: Bus,
     private readonly metrics: OutboxMetrics,
     private readonly options: OutboxRelayOptions,
@@ -115,76 +107,45 @@ export class OutboxRelay {
 
   /** One leased batch: publish each entry in order, then record the outcome. */
   async relayBatch(): Promise<number> {
-    const batch = await this.db.sql<Claimed>(
-      'outbox-claim',
-      `UPDATE outbox SET locked_until = now() + make_interval(secs => $2::float8 / 1000), attempts = attempts + 1
-       WHERE seq IN (
-         SELECT seq FROM outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
-           AND (locked_until IS NULL OR locked_until < now())
-         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING seq, id, event, attempts`,
-      [this.options.batchSize, this.options.leaseMs],
-    );
-    batch.sort((a, b) => Number(a.seq) - Number(b.seq));
-    const sent: string[] = [];
+    const batch = await this.store.claim(this.options.batchSize, this.options.leaseMs);
+    const sent: ClaimedEvent[] = [];
+    const failed: FailedAttempt[] = [];
+    const released: ClaimedEvent[] = [];
+    const stalled = new Set<string>();
     for (const entry of batch) {
+      if (entry.stream !== undefined && stalled.has(entry.stream)) {
+        released.push(entry);
+        continue;
+      }
       try {
         await this.bus.publish(entry.event);
-        sent.push(entry.seq);
+        sent.push(entry);
       } catch (error) {
-        await this.recordFailure(entry, error);
+        failed.push(this.failure(entry, error));
+        if (entry.stream !== undefined) stalled.add(entry.stream);
       }
     }
-    if (sent.length > 0) {
-      await this.db.sql(
-        'outbox-sent',
-        `UPDATE outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL
-         WHERE seq = ANY($1::bigint[])`,
-        [sent],
-      );
-      this.metrics.published.inc({ module: this.module }, sent.length);
-      const delivered = new Set(sent);
-      for (const entry of batch) {
-        if (delivered.has(entry.seq)) for (const wake of this.waiters.get(entry.id) ?? []) wake();
-      }
-    }
+    await this.store.settle({ sent, failed, released });
+    if (sent.length > 0) this.metrics.published.inc({ module: this.module }, sent.length);
+    if (failed.length > 0) this.metrics.failures.inc({ module: this.module }, failed.length);
+    for (const entry of sent) for (const wake of this.waiters.get(entry.id) ?? []) wake();
     return batch.length;
   }
 
-  private async recordFailure(entry: Claimed, error: unknown): Promise<void> {
+  private failure(entry: ClaimedEvent, error: unknown): FailedAttempt {
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
-    const parked = entry.attempts >= this.options.maxAttempts;
-    const delay = Math.min(
-      this.options.backoffBaseMs * 2 ** (entry.attempts - 1),
-      this.options.backoffMaxMs,
-    );
-    const jittered = Math.round(delay * (0.5 + Math.random() / 2));
-    await this.db.sql(
-      'outbox-failed',
-      `UPDATE outbox SET status = CASE WHEN $2 THEN 'failed' ELSE 'pending' END,
-         next_attempt_at = now() + make_interval(secs => $3::float8 / 1000),
-         locked_until = NULL, last_error = $4
-       WHERE seq = $1`,
-      [entry.seq, parked, jittered, message],
-    );
-    this.metrics.failures.inc({ module: this.module });
+    const park = entry.attempts >= this.options.maxAttempts;
+    const delay = Math.min(this.options.backoffBaseMs * 2 ** (entry.attempts - 1), this.options.backoffMaxMs);
+    const retryInMs = Math.round(delay * (0.5 + Math.random() / 2));
     const what = `event ${entry.event.type} ${entry.id} (attempt ${entry.attempts})`;
-    if (parked) this.logger.error(`${what} parked as failed: ${message}`);
-    else this.logger.warn(`${what} failed, retrying in ${jittered} ms: ${message}`);
+    if (park) this.logger.error(`${what} parked as failed: ${message}`);
+    else this.logger.warn(`${what} failed, retrying in ${retryInMs} ms: ${message}`);
+    return { entry, park, retryInMs, error: message };
   }
 
   /** Backlog figures for metrics. */
-  async stats(): Promise<OutboxStats> {
-    const [row] = await this.db.sql<{ pending: number; failed: number; oldest: number | null }>(
-      'outbox-stats',
-      `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
-              count(*) FILTER (WHERE status = 'failed')::int AS failed,
-              extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest
-       FROM outbox WHERE status <> 'sent'`,
-      [],
-    );
-    return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldestPendingSeconds: row?.oldest ?? 0 };
+  stats(): Promise<OutboxStats> {
+    return this.store.stats();
   }
 }
 

@@ -13,7 +13,10 @@ export type CreateResult =
   /** The key was used before by this user; `requestHash` tells whether the body matched. */
   | { kind: 'existing'; order: Order; requestHash: string };
 
-/** The order store. Port: Postgres (TypeORM) now, MongoDB next. */
+/** How long an Idempotency-Key holds its first response. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+/** The order store. Adapters: Postgres or PGlite (SQL), MongoDB (documents). */
 export abstract class OrderRepository {
   /**
    * Inserts the order and queues `events` atomically, or returns the order already created

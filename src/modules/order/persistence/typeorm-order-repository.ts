@@ -7,11 +7,8 @@ import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/persi
 import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
-import { CreateResult, IdempotencyRecord, OrderRepository } from './order-repository';
+import { CreateResult, IDEMPOTENCY_TTL_MS, IdempotencyRecord, OrderRepository } from './order-repository';
 import type { OrderRow } from './order.row';
-
-/** How long an Idempotency-Key holds its first response. */
-const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 /** Orders on Postgres or PGlite through TypeORM. */
 export class TypeOrmOrderRepository extends OrderRepository {

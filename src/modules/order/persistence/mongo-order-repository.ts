@@ -1,0 +1,255 @@
+import { Schema, type Model } from 'mongoose';
+import type { BusEvent } from '../../../shared/bus/bus-event';
+import type { Cursor } from '../../../shared/http/pagination';
+import {
+  addOutbox,
+  DocumentOutboxStore,
+  newOutbox,
+  outboxItems,
+  outboxWrite,
+  type OutboxFields,
+  toUpdate,
+} from '../../../shared/persistence/document-outbox';
+import type { MongoDatabase } from '../../../shared/persistence/mongo-database';
+import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
+import { ORDER_STATUSES, type OrderStatus } from '../order.contract';
+import type { Order, OrderItem } from '../order';
+import { CreateResult, IDEMPOTENCY_TTL_MS, IdempotencyRecord, OrderRepository } from './order-repository';
+
+/** An order document: the order, its Idempotency-Key, and the events of its changes. */
+interface OrderDocument extends OutboxFields {
+  userId: string;
+  items: OrderItem[];
+  totalCents: number;
+  currency: string;
+  status: OrderStatus;
+  idempotency?: { key: string; requestHash: string; expiresAt: Date };
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** `(handler, event id)` of every event the module's handlers applied. */
+interface InboxDocument {
+  _id: string;
+  handler: string;
+  eventId: string;
+  at: Date;
+}
+
+const ORDER_SCHEMA = new Schema<OrderDocument>(
+  {
+    _id: { type: String, required: true },
+    userId: { type: String, required: true },
+    items: {
+      type: [
+        new Schema<OrderItem>(
+          { sku: String, name: String, quantity: Number, unitPriceCents: Number },
+          { _id: false },
+        ),
+      ],
+      required: true,
+    },
+    totalCents: { type: Number, required: true },
+    currency: { type: String, required: true },
+    status: { type: String, required: true, enum: ORDER_STATUSES },
+    idempotency: new Schema({ key: String, requestHash: String, expiresAt: Date }, { _id: false }),
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'orders', versionKey: false, id: false, strict: 'throw', strictQuery: 'throw' },
+);
+addOutbox(ORDER_SCHEMA);
+// The user's orders newest first (keyset on createdAt, _id), with and without a status filter.
+ORDER_SCHEMA.index({ userId: 1, createdAt: -1, _id: -1 });
+ORDER_SCHEMA.index({ userId: 1, status: 1, createdAt: -1, _id: -1 });
+// One order per user and Idempotency-Key.
+ORDER_SCHEMA.index(
+  { userId: 1, 'idempotency.key': 1 },
+  { unique: true, partialFilterExpression: { 'idempotency.key': { $exists: true } } },
+);
+
+const INBOX_SCHEMA = new Schema<InboxDocument>(
+  { _id: String, handler: String, eventId: String, at: Date },
+  { collection: 'inbox', versionKey: false, id: false },
+);
+
+/** How often a version-checked write is retried after losing a race. */
+const MAX_RACES = 20;
+
+/**
+ * Orders on MongoDB, one document per order. Every change is one atomic, version-checked
+ * document write that carries its events (the outbox is embedded), so no multi-document
+ * transaction is needed and a standalone `mongod` serves.
+ */
+export class MongoOrderRepository extends OrderRepository {
+  private constructor(
+    private readonly orders: Model<OrderDocument>,
+    private readonly inbox: Model<InboxDocument>,
+    private readonly db: MongoDatabase,
+    private readonly outbox: OutboxRelay,
+  ) {
+    super();
+  }
+
+  /** Opens the store on `db` (building its indexes) with the relay `relayFor` makes for it. */
+  static async open(
+    db: MongoDatabase,
+    relayFor: (store: DocumentOutboxStore) => OutboxRelay,
+  ): Promise<MongoOrderRepository> {
+    const orders = db.connection.model<OrderDocument>('Order', ORDER_SCHEMA);
+    const inbox = db.connection.model<InboxDocument>('Inbox', INBOX_SCHEMA);
+    await orders.createIndexes();
+    const store = new DocumentOutboxStore(orders as unknown as Model<OutboxFields>);
+    return new MongoOrderRepository(orders, inbox, db, relayFor(store));
+  }
+
+  /** The relay that publishes this store's events. */
+  get relay(): OutboxRelay {
+    return this.outbox;
+  }
+
+  async create(order: Order, events: readonly BusEvent[], idempotency?: IdempotencyRecord): Promise<CreateResult> {
+    const doc = {
+      _id: order.id,
+      userId: order.userId,
+      items: order.items,
+      totalCents: order.totalCents,
+      currency: order.currency,
+      status: order.status,
+      createdAt: order.createdAt,
+      updatedAt: order.updatedAt,
+      ...(idempotency && {
+        idempotency: {
+          key: idempotency.key,
+          requestHash: idempotency.requestHash,
+          expiresAt: new Date(order.createdAt.getTime() + IDEMPOTENCY_TTL_MS),
+        },
+      }),
+      ...newOutbox(events, order.createdAt),
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.orders.insertOne(doc);
+        this.outbox.nudge();
+        return { kind: 'created', order };
+      } catch (error) {
+        if (!idempotency || !isDuplicateKey(error) || attempt > 0) throw error;
+      }
+      const existing = await this.orders
+        .findOne({ userId: order.userId, 'idempotency.key': idempotency.key })
+        .lean<OrderDocument>();
+      if (!existing?.idempotency) continue;
+      if (existing.idempotency.expiresAt > new Date()) {
+        return { kind: 'existing', order: toOrder(existing), requestHash: existing.idempotency.requestHash };
+      }
+      // The key expired: release it from the old order and try once more.
+      await this.orders.updateOne(
+        { _id: existing._id, 'idempotency.key': idempotency.key },
+        { $unset: { idempotency: '' }, $inc: { version: 1 } },
+      );
+    }
+  }
+
+  async findById(id: string): Promise<Order | undefined> {
+    const doc = await this.orders.findById(id).lean<OrderDocument>();
+    return doc ? toOrder(doc) : undefined;
+  }
+
+  async listByUser(userId: string, limit: number, status?: OrderStatus, cursor?: Cursor): Promise<Order[]> {
+    const filter: Record<string, unknown> = { userId };
+    if (status) filter.status = status;
+    if (cursor) {
+      filter.$or = [
+        { createdAt: { $lt: cursor.createdAt } },
+        { createdAt: cursor.createdAt, _id: { $lt: cursor.id } },
+      ];
+    }
+    const docs = await this.orders.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).lean<OrderDocument[]>();
+    return docs.map(toOrder);
+  }
+
+  async transition(
+    id: string,
+    from: OrderStatus,
+    to: OrderStatus,
+    at: Date,
+    events: readonly BusEvent[],
+  ): Promise<Order | undefined> {
+    const changed = await this.change(id, [from], to, at, () => events);
+    if (changed) this.outbox.nudge();
+    return changed;
+  }
+
+  /**
+   * Without transactions, the once-only guarantee comes from the documents themselves: each
+   * order is cancelled by one version-checked write that carries its event, and an order
+   * already cancelled is skipped, so a redelivered event changes nothing. The inbox entry,
+   * written last, lets later redeliveries skip the query.
+   */
+  async cancelAll(
+    userId: string,
+    from: readonly OrderStatus[],
+    at: Date,
+    inbox: { handler: string; eventId: string },
+    eventFor: (order: Order) => BusEvent,
+  ): Promise<number> {
+    const key = `${inbox.handler}:${inbox.eventId}`;
+    if (await this.inbox.exists({ _id: key })) return 0;
+    const open = await this.orders.find({ userId, status: { $in: from } }, { _id: 1 }).lean<Array<{ _id: string }>>();
+    let cancelled = 0;
+    for (const { _id } of open) {
+      if (await this.change(_id, from, 'cancelled', at, (order) => [eventFor(order)])) cancelled += 1;
+    }
+    await this.inbox.updateOne(
+      { _id: key },
+      { $setOnInsert: { handler: inbox.handler, eventId: inbox.eventId, at } },
+      { upsert: true },
+    );
+    if (cancelled > 0) this.outbox.nudge();
+    return cancelled;
+  }
+
+  ping(): Promise<void> {
+    return this.db.ping();
+  }
+
+  /**
+   * Moves the order from one of `from` to `to` with its events, in one version-checked write;
+   * re-reads and decides again after losing a race. Undefined when it is no longer in `from`.
+   */
+  private async change(
+    id: string,
+    from: readonly OrderStatus[],
+    to: OrderStatus,
+    at: Date,
+    eventsFor: (order: Order) => readonly BusEvent[],
+  ): Promise<Order | undefined> {
+    for (let race = 0; race < MAX_RACES; race++) {
+      const doc = await this.orders.findById(id).lean<OrderDocument>();
+      if (!doc || !from.includes(doc.status)) return undefined;
+      const write = outboxWrite([...doc.outbox, ...outboxItems(eventsFor(toOrder(doc)), at)], doc.parked, doc.version);
+      write.$set.status = to;
+      write.$set.updatedAt = at;
+      const result = await this.orders.updateOne({ _id: id, version: doc.version }, toUpdate(write));
+      if (result.matchedCount === 1) return { ...toOrder(doc), status: to, updatedAt: at };
+    }
+    throw new Error(`order ${id} kept changing under concurrent writes`);
+  }
+}
+
+function toOrder(doc: OrderDocument): Order {
+  return {
+    id: doc._id,
+    userId: doc.userId,
+    items: doc.items.map(({ sku, name, quantity, unitPriceCents }) => ({ sku, name, quantity, unitPriceCents })),
+    totalCents: doc.totalCents,
+    currency: doc.currency,
+    status: doc.status,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: number } | null)?.code === 11000;
+}

@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { Schema } from 'mongoose';
+import type { BusEvent } from '../bus/bus-event';
+import type { OutboxStats } from './outbox-metrics';
+import type { ClaimedEvent, FailedAttempt, FailedEntry, OutboxStore } from './outbox-store';
+
+/**
+ * The transactional outbox for MongoDB without multi-document transactions: a document carries
+ * the events of its own changes, and every change to it (state and events together) is one
+ * atomic, version-checked write. Only `$set`, `$unset` and `$inc` are used.
+ */
+export interface OutboxItem {
+  id: string;
+  type: string;
+  event: BusEvent;
+  attempts: number;
+  createdAt: Date;
+  nextAttemptAt: Date;
+  lastError?: string;
+}
+
+/** The outbox fields of a document; `version` guards every write. */
+export interface OutboxFields {
+  _id: string;
+  version: number;
+  /** Pending events, in the order they happened. */
+  outbox: OutboxItem[];
+  /** Parked events (too many failed attempts), until an operator replays them. */
+  parked: OutboxItem[];
+  /** Derived, for indexed queries; absent when there is nothing: */
+  outboxDueAt?: Date;
+  outboxSince?: Date;
+  outboxPending?: number;
+  parkedCount?: number;
+  outboxLease?: { owner: string; until: Date };
+}
+
+const ITEM = new Schema<OutboxItem>(
+  {
+    id: { type: String, required: true },
+    type: { type: String, required: true },
+    event: { type: Schema.Types.Mixed, required: true },
+    attempts: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+    nextAttemptAt: { type: Date, required: true },
+    lastError: String,
+  },
+  { _id: false },
+);
+
+/** Adds the outbox fields and the indexes the relay and metrics query by to a document schema. */
+export function addOutbox(schema: Schema): void {
+  schema.add({
+    version: { type: Number, required: true, default: 0 },
+    outbox: { type: [ITEM], default: [] },
+    parked: { type: [ITEM], default: [] },
+    outboxDueAt: Date,
+    outboxSince: Date,
+    outboxPending: Number,
+    parkedCount: Number,
+    outboxLease: new Schema({ owner: String, until: Date }, { _id: false }),
+  });
+  schema.index({ outboxDueAt: 1 }, { partialFilterExpression: { outboxDueAt: { $exists: true } } });
+  schema.index({ outboxSince: 1 }, { partialFilterExpression: { outboxSince: { $exists: true } } });
+  schema.index({ parkedCount: 1 }, { partialFilterExpression: { parkedCount: { $exists: true } } });
+}
+
+/** New outbox items for `events`, due now. */
+export function outboxItems(events: readonly BusEvent[], now: Date): OutboxItem[] {
+  return events.map((event) => ({
+    id: event.id,
+    type: event.type,
+    event,
+    attempts: 0,
+    createdAt: now,
+    nextAttemptAt: now,
+  }));
+}
+
+/** A version-checked document write: fields to set and (possibly none) to remove. */
+export interface DocumentWrite {
+  $set: Record<string, unknown>;
+  $unset: Record<string, ''>;
+}
+
+/** The update document for a write; an empty `$unset` is left out (older servers reject it). */
+export function toUpdate(write: DocumentWrite): Record<string, unknown> {
+  return Object.keys(write.$unset).length > 0 ? { $set: write.$set, $unset: write.$unset } : { $set: write.$set };
+}
+
+/**
+ * The `$set`/`$unset` that store `outbox` and `parked` with their derived fields; `version` is
+ * the one read before the change (the caller's filter must name it).
+ */
+export function outboxWrite(outbox: OutboxItem[], parked: OutboxItem[], version: number): DocumentWrite {
+  const $set: Record<string, unknown> = { outbox, parked, version: version + 1 };
+  const $unset: Record<string, ''> = {};
+  const derived: Record<string, unknown> = {
+    outboxDueAt: min(outbox.map((i) => i.nextAttemptAt)),
+    outboxSince: min(outbox.map((i) => i.createdAt)),
+    outboxPending: outbox.length || undefined,
+    parkedCount: parked.length || undefined,
+  };
+  for (const [field, value] of Object.entries(derived)) {
+    if (value === undefined) $unset[field] = '';
+    else $set[field] = value;
+  }
+  return { $set, $unset };
+}
+
+/** The fields a new document starts with when its creation queues `events`. */
+export function newOutbox(events: readonly BusEvent[], now: Date): Partial<OutboxFields> {
+  const outbox = outboxItems(events, now);
+  const { $set } = outboxWrite(outbox, [], -1);
+  return $set as Partial<OutboxFields>;
+}
+
+function min(dates: Date[]): Date | undefined {
+  let least: Date | undefined;
+  for (const d of dates) if (!least || d < least) least = d;
+  return least;
+}
+
+const MAX_WRITE_RETRIES = 20;
+
+/** The relay's view of a collection whose documents embed their outbox. */
+export class DocumentOutboxStore implements OutboxStore {
+  /** Version of each document this store leased in the batch in hand. */
+  private readonly leased = new Map<string, OutboxFields>();
+  private readonly owner = randomUUID();
+
+  constructor(private readonly model: Model<OutboxFields>) {}
+
+  async claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
+    const now = new Date();
+    const free = {
+      outboxDueAt: { $lte: now },
+      $or: [{ outboxLease: { $exists: false } }, { 'outboxLease.until': { $lt: now } }],
+    };
+    const due = await this.model.find(free, { _id: 1 }).sort({ outboxDueAt: 1 }).limit(limit).lean();
+    if (due.length === 0) return [];
+    const ids = due.map((d) => d._id);
+    await this.model.updateMany(
+      { ...free, _id: { $in: ids } },
+      { $set: { outboxLease: { owner: this.owner, until: new Date(now.getTime() + leaseMs) } } },
+    );
+    const docs = await this.model
+      .find({ _id: { $in: ids }, 'outboxLease.owner': this.owner })
+      .sort({ outboxDueAt: 1 })
+      .lean<OutboxFields[]>();
+    this.leased.clear();
+    const claimed: ClaimedEvent[] = [];
+    for (const doc of docs) {
+      this.leased.set(doc._id, doc);
+      // A stream's events go in order: stop at the first one still backing off.
+      for (const item of doc.outbox) {
+        if (item.nextAttemptAt > now) break;
+        claimed.push({ id: item.id, event: item.event, attempts: item.attempts + 1, stream: doc._id });
+      }
+    }
+    return claimed;
+  }
+
+  async settle(outcome: { sent: ClaimedEvent[]; failed: FailedAttempt[]; released: ClaimedEvent[] }): Promise<void> {
+    const sent = new Set(outcome.sent.map((e) => e.id));
+    const failed = new Map(outcome.failed.map((f) => [f.entry.id, f]));
+    const now = Date.now();
+    const apply = (doc: OutboxFields) => {
+      const outbox: OutboxItem[] = [];
+      const parked = [...doc.parked];
+      for (const item of doc.outbox) {
+        if (sent.has(item.id)) continue;
+        const failure = failed.get(item.id);
+        if (!failure) {
+          outbox.push(item);
+          continue;
+        }
+        const tried = { ...item, attempts: failure.entry.attempts, lastError: failure.error };
+        if (failure.park) parked.push(tried);
+        else outbox.push({ ...tried, nextAttemptAt: new Date(now + failure.retryInMs) });
+      }
+      return { outbox, parked };
+    };
+    const docs = [...this.leased.values()];
+    this.leased.clear();
+    await Promise.all(
+      docs.map((doc) =>
+        this.rewrite(doc, (current) => {
+          const { outbox, parked } = apply(current);
+          const write = outboxWrite(outbox, parked, current.version);
+          if (current.outboxLease?.owner === this.owner) write.$unset.outboxLease = '';
+          return write;
+        }),
+      ),
+    );
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const [sums] = await this.model.aggregate<{ pending: number; failed: number }>([
+      { $match: { $or: [{ outboxPending: { $gt: 0 } }, { parkedCount: { $gt: 0 } }] } },
+      { $group: { _id: null, pending: { $sum: '$outboxPending' }, failed: { $sum: '$parkedCount' } } },
+    ]);
+    const [oldest] = await this.model
+      .find({ outboxSince: { $exists: true } }, { outboxSince: 1 })
+      .sort({ outboxSince: 1 })
+      .limit(1)
+      .lean();
+    return {
+      pending: sums?.pending ?? 0,
+      failed: sums?.failed ?? 0,
+      oldestPendingSeconds: oldest?.outboxSince ? Math.max(0, (Date.now() - oldest.outboxSince.getTime()) / 1000) : 0,
+    };
+  }
+
+  async listFailed(): Promise<FailedEntry[]> {
+    const docs = await this.model.find({ parkedCount: { $gt: 0 } }).lean<OutboxFields[]>();
+    return docs
+      .flatMap((doc) => doc.parked)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map((item) => ({
+        id: item.id,
+        type: item.type,
+        attempts: item.attempts,
+        createdAt: item.createdAt.toISOString(),
+        lastError: item.lastError ?? null,
+      }));
+  }
+
+  async replay(ids: readonly string[]): Promise<number> {
+    const wanted = (item: OutboxItem) => ids.length === 0 || ids.includes(item.id);
+    const filter = ids.length === 0 ? { parkedCount: { $gt: 0 } } : { 'parked.id': { $in: [...ids] } };
+    const docs = await this.model.find(filter).lean<OutboxFields[]>();
+    let replayed = 0;
+    const now = new Date();
+    for (const doc of docs) {
+      let back: OutboxItem[] = [];
+      await this.rewrite(doc, (current) => {
+        back = current.parked.filter(wanted).map((item) => ({ ...item, attempts: 0, nextAttemptAt: now }));
+        return outboxWrite(
+          [...current.outbox, ...back],
+          current.parked.filter((item) => !wanted(item)),
+          current.version,
+        );
+      });
+      replayed += back.length;
+    }
+    return replayed;
+  }
+
+  /**
+   * Writes `change(doc)` if the document is still at the version read; otherwise reads it
+   * again and recomputes, so a concurrent change is never overwritten.
+   */
+  private async rewrite(
+    doc: OutboxFields,
+    change: (current: OutboxFields) => DocumentWrite,
+  ): Promise<void> {
+    let current: OutboxFields | null = doc;
+    for (let attempt = 0; current && attempt < MAX_WRITE_RETRIES; attempt++) {
+      const result = await this.model.updateOne(
+        { _id: current._id, version: current.version },
+        toUpdate(change(current)),
+      );
+      if (result.matchedCount === 1) return;
+      current = await this.model.findById(current._id).lean<OutboxFields>();
+    }
+    if (current) throw new Error(`outbox of ${current._id} kept changing; will retry`);
+  }
+}

@@ -1,0 +1,70 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import mongoose, { type Connection } from 'mongoose';
+import { ServiceUnavailable } from '../http/domain-error';
+
+export interface MongoDatabaseOptions {
+  /** The module that owns this database, e.g. `order`. */
+  module: string;
+  /** `mongodb://…` or `mongodb+srv://…`; the database is the URL's path. */
+  url: string;
+  /** Bound on selecting a server, connecting, and every operation. */
+  timeoutMs: number;
+}
+
+/**
+ * One module's own MongoDB connection through mongoose. Commands are never buffered while the
+ * server is away: they fail within `timeoutMs` (a 503 at the edge) and the driver reconnects by
+ * itself when the server returns. No transactions are used, so a standalone `mongod` serves.
+ */
+export class MongoDatabase implements OnApplicationShutdown {
+  private readonly logger: Logger;
+
+  private constructor(
+    readonly module: string,
+    readonly connection: Connection,
+  ) {
+    this.logger = new Logger(`${module}-db`);
+  }
+
+  static async open(options: MongoDatabaseOptions): Promise<MongoDatabase> {
+    const connection = mongoose.createConnection(options.url, {
+      appName: `cleave-${options.module}`,
+      bufferCommands: false,
+      autoIndex: false,
+      autoCreate: false,
+      serverSelectionTimeoutMS: options.timeoutMs,
+      connectTimeoutMS: options.timeoutMs,
+      socketTimeoutMS: options.timeoutMs + 500,
+      maxPoolSize: 20,
+    });
+    try {
+      await connection.asPromise();
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+    return new MongoDatabase(options.module, connection);
+  }
+
+  /** Readiness: one round trip. */
+  async ping(): Promise<void> {
+    try {
+      await this.connection.db!.command({ ping: 1 });
+    } catch {
+      throw new ServiceUnavailable(`The ${this.module} database`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      await this.connection.close();
+    } catch (error) {
+      this.logger.error(`closing failed: ${String(error)}`);
+    }
+  }
+}
+
+/** Whether `url` selects MongoDB rather than Postgres. */
+export function isMongoUrl(url: string | undefined): url is string {
+  return url !== undefined && /^mongodb(\+srv)?:\/\//.test(url);
+}

@@ -1,0 +1,87 @@
+import type { QueryResultRow } from 'pg';
+import type { OutboxStats } from './outbox-metrics';
+import type { ClaimedEvent, FailedAttempt, FailedEntry, OutboxStore } from './outbox-store';
+
+/** Runs one statement: a module database's pool, or an operator's own connection. */
+export type RunSql = <Row extends QueryResultRow>(name: string, text: string, values: unknown[]) => Promise<Row[]>;
+
+/** The outbox table of a module's Postgres (or PGlite) schema; see `createOutboxTable`. */
+export class SqlOutboxStore implements OutboxStore {
+  constructor(private readonly run: RunSql) {}
+
+  async claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
+    const rows = await this.run<ClaimedEvent & { seq: string }>(
+      'outbox-claim',
+      `UPDATE outbox SET locked_until = now() + make_interval(secs => $2::float8 / 1000), attempts = attempts + 1
+       WHERE seq IN (
+         SELECT seq FROM outbox
+         WHERE status = 'pending' AND next_attempt_at <= now()
+           AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING seq, id, event, attempts`,
+      [limit, leaseMs],
+    );
+    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(({ id, event, attempts }) => ({ id, event, attempts }));
+  }
+
+  async settle(outcome: { sent: ClaimedEvent[]; failed: FailedAttempt[]; released: ClaimedEvent[] }): Promise<void> {
+    if (outcome.sent.length > 0) {
+      await this.run(
+        'outbox-sent',
+        `UPDATE outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL
+         WHERE id = ANY($1::uuid[])`,
+        [outcome.sent.map((e) => e.id)],
+      );
+    }
+    for (const { entry, park, retryInMs, error } of outcome.failed) {
+      await this.run(
+        'outbox-failed',
+        `UPDATE outbox SET status = CASE WHEN $2 THEN 'failed' ELSE 'pending' END,
+           next_attempt_at = now() + make_interval(secs => $3::float8 / 1000),
+           locked_until = NULL, last_error = $4
+         WHERE id = $1`,
+        [entry.id, park, retryInMs, error],
+      );
+    }
+    if (outcome.released.length > 0) {
+      await this.run(
+        'outbox-release',
+        `UPDATE outbox SET locked_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::uuid[])`,
+        [outcome.released.map((e) => e.id)],
+      );
+    }
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const [row] = await this.run<{ pending: number; failed: number; oldest: number | null }>(
+      'outbox-stats',
+      `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest
+       FROM outbox WHERE status <> 'sent'`,
+      [],
+    );
+    return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldestPendingSeconds: row?.oldest ?? 0 };
+  }
+
+  async listFailed(): Promise<FailedEntry[]> {
+    const rows = await this.run<Omit<FailedEntry, 'createdAt'> & { createdAt: Date | string }>(
+      'outbox-list-failed',
+      `SELECT id, type, attempts, created_at AS "createdAt", last_error AS "lastError"
+       FROM outbox WHERE status = 'failed' ORDER BY seq`,
+      [],
+    );
+    return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() }));
+  }
+
+  async replay(ids: readonly string[]): Promise<number> {
+    const rows = await this.run<{ id: string }>(
+      'outbox-replay',
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = NULL
+       WHERE status = 'failed' AND (cardinality($1::uuid[]) = 0 OR id = ANY($1::uuid[]))
+       RETURNING id`,
+      [ids],
+    );
+    return rows.length;
+  }
+}
