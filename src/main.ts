@@ -14,13 +14,18 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   app.enableShutdownHooks();
   await app.listen({ port: config.PORT, host: config.HOST });
-  app.getHttpAdapter().getInstance().log.info(
-    { port: config.PORT, modules: config.MODULES, transport: config.TRANSPORT },
-    'cleave is listening',
-  );
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .log.info(
+      { port: config.PORT, modules: config.MODULES, transport: config.TRANSPORT },
+      'cleave is listening',
+    );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`cleave failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `cleave failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

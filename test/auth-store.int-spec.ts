@@ -22,7 +22,10 @@ for (const kind of authStoreTargets()) {
     let prefix: string;
     before(async () => {
       prefix = `cleave:test:${randomUUID()}:`;
-      store = kind === 'redis' ? await RedisAuthStore.connect(SERVICES.redis, 2000, prefix) : new MemoryAuthStore();
+      store =
+        kind === 'redis'
+          ? await RedisAuthStore.connect(SERVICES.redis, 2000, prefix)
+          : new MemoryAuthStore();
     });
     after(async () => {
       if (store instanceof RedisAuthStore) {

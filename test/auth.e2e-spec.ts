@@ -1,6 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
-import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  JWK,
+  SignJWT,
+} from 'jose';
 import request from 'supertest';
 import { startTestApp, TestApp } from './support/app';
 import { Account, bearer, expectProblem, login, signUpAndLogin, uniqueEmail } from './support/api';
@@ -29,15 +37,23 @@ for (const store of storeTargets()) {
     after(() => app?.close());
 
     const http = () => request(app.url);
-    const refresh = (refreshToken: string) => http().post('/api/auth/refresh').send({ refreshToken });
+    const refresh = (refreshToken: string) =>
+      http().post('/api/auth/refresh').send({ refreshToken });
 
     describe('POST /api/auth/login', () => {
       it('answers 200 with a Bearer pair whose access token lives at most 15 minutes', async () => {
         const account = await signUpAndLogin(app);
-        const res = await http().post('/api/auth/login').send({ email: account.email, password: account.password });
+        const res = await http()
+          .post('/api/auth/login')
+          .send({ email: account.email, password: account.password });
         expect(res.status).toBe(200);
         const pair = res.body as TokenPair;
-        expect(Object.keys(pair).sort()).toEqual(['accessToken', 'expiresIn', 'refreshToken', 'tokenType']);
+        expect(Object.keys(pair).sort()).toEqual([
+          'accessToken',
+          'expiresIn',
+          'refreshToken',
+          'tokenType',
+        ]);
         expect(pair.tokenType).toBe('Bearer');
         expect(Number.isInteger(pair.expiresIn)).toBe(true);
         expect(pair.expiresIn).toBeGreaterThan(0);
@@ -45,7 +61,10 @@ for (const store of storeTargets()) {
         expect(pair.refreshToken).not.toBe(pair.accessToken);
         // Refresh tokens are opaque: not a JWT.
         expect(pair.refreshToken.split('.')).toHaveLength(1);
-        await http().get('/api/users/me').set(...bearer(pair)).expect(200);
+        await http()
+          .get('/api/users/me')
+          .set(...bearer(pair))
+          .expect(200);
       });
 
       it('logs in with the email in another letter case', async () => {
@@ -55,8 +74,12 @@ for (const store of storeTargets()) {
 
       it('answers 401 with the same body for an unknown email and a wrong password', async () => {
         const account = await signUpAndLogin(app);
-        const unknown = await http().post('/api/auth/login').send({ email: uniqueEmail('nobody'), password: account.password });
-        const wrong = await http().post('/api/auth/login').send({ email: account.email, password: 'wrong-password-9' });
+        const unknown = await http()
+          .post('/api/auth/login')
+          .send({ email: uniqueEmail('nobody'), password: account.password });
+        const wrong = await http()
+          .post('/api/auth/login')
+          .send({ email: account.email, password: 'wrong-password-9' });
         expectProblem(unknown, 401);
         expectProblem(wrong, 401);
         expect(unknown.body).toEqual(wrong.body);
@@ -64,16 +87,28 @@ for (const store of storeTargets()) {
 
       it('rejects missing fields and unknown fields with 400', async () => {
         expectProblem(await http().post('/api/auth/login').send({ email: uniqueEmail() }), 400);
-        expectProblem(await http().post('/api/auth/login').send({ email: uniqueEmail(), password: 'x', admin: true }), 400);
+        expectProblem(
+          await http()
+            .post('/api/auth/login')
+            .send({ email: uniqueEmail(), password: 'x', admin: true }),
+          400,
+        );
       });
 
       it('locks an email after 5 failures with 429 and Retry-After, even for the right password; other emails are unaffected', async () => {
         const victim = await signUpAndLogin(app);
         const bystander = await signUpAndLogin(app);
         for (let i = 0; i < 5; i++) {
-          expectProblem(await http().post('/api/auth/login').send({ email: victim.email, password: `wrong-${i}-password` }), 401);
+          expectProblem(
+            await http()
+              .post('/api/auth/login')
+              .send({ email: victim.email, password: `wrong-${i}-password` }),
+            401,
+          );
         }
-        const locked = await http().post('/api/auth/login').send({ email: victim.email, password: victim.password });
+        const locked = await http()
+          .post('/api/auth/login')
+          .send({ email: victim.email, password: victim.password });
         expectProblem(locked, 429);
         const retryAfter = Number(locked.headers['retry-after']);
         expect(Number.isInteger(retryAfter)).toBe(true);
@@ -81,22 +116,37 @@ for (const store of storeTargets()) {
         expect(retryAfter).toBeLessThanOrEqual(15 * 60);
         // The lock holds for the email in any letter case.
         expectProblem(
-          await http().post('/api/auth/login').send({ email: victim.email.toUpperCase(), password: victim.password }),
+          await http()
+            .post('/api/auth/login')
+            .send({ email: victim.email.toUpperCase(), password: victim.password }),
           429,
         );
         await login(app, bystander.email, bystander.password);
         // Existing sessions are not affected by the lock.
-        await http().get('/api/users/me').set(...bearer(victim)).expect(200);
+        await http()
+          .get('/api/users/me')
+          .set(...bearer(victim))
+          .expect(200);
       });
 
       it('forgets failures after a successful login', async () => {
         const account = await signUpAndLogin(app);
         for (let i = 0; i < 4; i++) {
-          expectProblem(await http().post('/api/auth/login').send({ email: account.email, password: 'wrong-password-1' }), 401);
+          expectProblem(
+            await http()
+              .post('/api/auth/login')
+              .send({ email: account.email, password: 'wrong-password-1' }),
+            401,
+          );
         }
         await login(app, account.email, account.password);
         for (let i = 0; i < 4; i++) {
-          expectProblem(await http().post('/api/auth/login').send({ email: account.email, password: 'wrong-password-1' }), 401);
+          expectProblem(
+            await http()
+              .post('/api/auth/login')
+              .send({ email: account.email, password: 'wrong-password-1' }),
+            401,
+          );
         }
         await login(app, account.email, account.password);
       });
@@ -111,7 +161,10 @@ for (const store of storeTargets()) {
         expect(pair.refreshToken).not.toBe(account.refreshToken);
         expect(pair.accessToken).not.toBe(account.accessToken);
         expect(decodeJwt(pair.accessToken).sid).toBe(decodeJwt(account.accessToken).sid);
-        await http().get('/api/users/me').set(...bearer(pair)).expect(200);
+        await http()
+          .get('/api/users/me')
+          .set(...bearer(pair))
+          .expect(200);
         // The next rotation works from the new token.
         const next = (await refresh(pair.refreshToken).expect(200)).body as TokenPair;
         expect(next.refreshToken).not.toBe(pair.refreshToken);
@@ -138,10 +191,17 @@ for (const store of storeTargets()) {
       it("answers 204, then that session's refresh token fails while other sessions live on", async () => {
         const account = await signUpAndLogin(app);
         const other = await login(app, account.email, account.password);
-        await http().post('/api/auth/logout').set(...bearer(account)).send({ refreshToken: account.refreshToken }).expect(204);
+        await http()
+          .post('/api/auth/logout')
+          .set(...bearer(account))
+          .send({ refreshToken: account.refreshToken })
+          .expect(204);
         expectProblem(await refresh(account.refreshToken), 401);
         expectProblem(
-          await http().post('/api/auth/logout').set(...bearer(account)).send({ refreshToken: account.refreshToken }),
+          await http()
+            .post('/api/auth/logout')
+            .set(...bearer(account))
+            .send({ refreshToken: account.refreshToken }),
           401,
         );
         await refresh(other.refreshToken).expect(200);
@@ -149,14 +209,23 @@ for (const store of storeTargets()) {
 
       it('answers 401 without an access token and leaves the session alone', async () => {
         const account = await signUpAndLogin(app);
-        expectProblem(await http().post('/api/auth/logout').send({ refreshToken: account.refreshToken }), 401);
+        expectProblem(
+          await http().post('/api/auth/logout').send({ refreshToken: account.refreshToken }),
+          401,
+        );
         await refresh(account.refreshToken).expect(200);
       });
 
       it("answers 401 for another user's refresh token and leaves that session alone", async () => {
         const a = await signUpAndLogin(app);
         const b = await signUpAndLogin(app);
-        expectProblem(await http().post('/api/auth/logout').set(...bearer(a)).send({ refreshToken: b.refreshToken }), 401);
+        expectProblem(
+          await http()
+            .post('/api/auth/logout')
+            .set(...bearer(a))
+            .send({ refreshToken: b.refreshToken }),
+          401,
+        );
         await refresh(b.refreshToken).expect(200);
       });
     });
@@ -241,8 +310,14 @@ for (const store of storeTargets()) {
 
       it('rejects a token signed with another Ed25519 key with 401, with or without the real kid', async () => {
         const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-        for (const header of [{ alg: 'EdDSA', kid }, { alg: 'EdDSA', kid: 'someone-else' }, { alg: 'EdDSA' }]) {
-          const forged = await new SignJWT(realClaims()).setProtectedHeader(header).sign(privateKey);
+        for (const header of [
+          { alg: 'EdDSA', kid },
+          { alg: 'EdDSA', kid: 'someone-else' },
+          { alg: 'EdDSA' },
+        ]) {
+          const forged = await new SignJWT(realClaims())
+            .setProtectedHeader(header)
+            .sign(privateKey);
           expectProblem(await me(`Bearer ${forged}`), 401);
         }
       });
@@ -256,7 +331,9 @@ for (const store of storeTargets()) {
           Buffer.from(JSON.stringify(publicJwk)),
         ];
         for (const secret of secrets) {
-          const forged = await new SignJWT(realClaims()).setProtectedHeader({ alg: 'HS256', kid }).sign(secret);
+          const forged = await new SignJWT(realClaims())
+            .setProtectedHeader({ alg: 'HS256', kid })
+            .sign(secret);
           expectProblem(await me(`Bearer ${forged}`), 401);
         }
       });
@@ -265,17 +342,23 @@ for (const store of storeTargets()) {
         const key = await importJWK(signingJwk, 'EdDSA');
         const now = Math.floor(Date.now() / 1000);
         const claims = { ...realClaims(), iat: now - 1000, exp: now - 100 };
-        const expired = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid }).sign(key);
+        const expired = await new SignJWT(claims)
+          .setProtectedHeader({ alg: 'EdDSA', kid })
+          .sign(key);
         expectProblem(await me(`Bearer ${expired}`), 401);
         // Control: the same claims with a live exp are accepted, so only expiry was refused.
-        const live = await new SignJWT({ ...claims, iat: now, exp: now + 300 }).setProtectedHeader({ alg: 'EdDSA', kid }).sign(key);
+        const live = await new SignJWT({ ...claims, iat: now, exp: now + 300 })
+          .setProtectedHeader({ alg: 'EdDSA', kid })
+          .sign(key);
         await me(`Bearer ${live}`).expect(200);
       });
 
       it('rejects a token from the real key with a wrong issuer or audience with 401', async () => {
         const key = await importJWK(signingJwk, 'EdDSA');
         for (const patch of [{ iss: 'someone-else' }, { aud: 'another-api' }]) {
-          const token = await new SignJWT({ ...realClaims(), ...patch }).setProtectedHeader({ alg: 'EdDSA', kid }).sign(key);
+          const token = await new SignJWT({ ...realClaims(), ...patch })
+            .setProtectedHeader({ alg: 'EdDSA', kid })
+            .sign(key);
           expectProblem(await me(`Bearer ${token}`), 401);
         }
       });
@@ -284,7 +367,10 @@ for (const store of storeTargets()) {
         const [header, , signature] = account.accessToken.split('.');
         const tampered = `${header}.${b64url({ ...realClaims(), roles: ['user', 'admin'] })}.${signature}`;
         expectProblem(await me(`Bearer ${tampered}`), 401);
-        expectProblem(await http().get('/api/users').set('authorization', `Bearer ${tampered}`), 401);
+        expectProblem(
+          await http().get('/api/users').set('authorization', `Bearer ${tampered}`),
+          401,
+        );
         const otherSub = `${header}.${b64url({ ...realClaims(), sub: '00000000-0000-4000-8000-000000000000' })}.${signature}`;
         expectProblem(await me(`Bearer ${otherSub}`), 401);
       });
@@ -301,16 +387,35 @@ describe('auth per-address rate limit', () => {
 
   it('answers the 4th auth request within a minute, on any auth route, with 429, Retry-After and problem+json', async () => {
     await request(app.url).get('/api/auth/jwks').expect(200);
-    expectProblem(await request(app.url).post('/api/auth/login').send({ email: uniqueEmail(), password: 'whatever-1' }), 401);
-    expectProblem(await request(app.url).post('/api/auth/refresh').send({ refreshToken: 'unknown-token' }), 401);
+    expectProblem(
+      await request(app.url)
+        .post('/api/auth/login')
+        .send({ email: uniqueEmail(), password: 'whatever-1' }),
+      401,
+    );
+    expectProblem(
+      await request(app.url).post('/api/auth/refresh').send({ refreshToken: 'unknown-token' }),
+      401,
+    );
     const limited = await request(app.url).get('/api/auth/jwks');
     expectProblem(limited, 429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expectProblem(await request(app.url).post('/api/auth/login').send({ email: uniqueEmail(), password: 'whatever-1' }), 429);
-    expectProblem(await request(app.url).post('/api/auth/refresh').send({ refreshToken: 'unknown-token' }), 429);
+    expectProblem(
+      await request(app.url)
+        .post('/api/auth/login')
+        .send({ email: uniqueEmail(), password: 'whatever-1' }),
+      429,
+    );
+    expectProblem(
+      await request(app.url).post('/api/auth/refresh').send({ refreshToken: 'unknown-token' }),
+      429,
+    );
     // Only the auth routes are limited.
     await request(app.url).get('/health').expect(200);
-    await request(app.url).post('/api/users').send({ email: uniqueEmail(), password: 'correct-horse-1', name: 'n' }).expect(201);
+    await request(app.url)
+      .post('/api/users')
+      .send({ email: uniqueEmail(), password: 'correct-horse-1', name: 'n' })
+      .expect(201);
   });
 });
 
@@ -325,7 +430,9 @@ describe('auth per-address rate limit by default', () => {
   it('allows at least 300 auth requests per minute from one address', async () => {
     const statuses: number[] = [];
     for (let batch = 0; batch < 6; batch++) {
-      const results = await Promise.all(Array.from({ length: 50 }, () => request(app.url).get('/api/auth/jwks')));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => request(app.url).get('/api/auth/jwks')),
+      );
       statuses.push(...results.map((r) => r.status));
     }
     expect(statuses).toHaveLength(300);

@@ -24,9 +24,15 @@ describe('bodiless requests that declare JSON', () => {
   });
 
   it('still rejects an empty body where one is required, and malformed JSON, with 400', async () => {
-    const empty = await request(app.url).post('/api/users').set('content-type', 'application/json').send('');
+    const empty = await request(app.url)
+      .post('/api/users')
+      .set('content-type', 'application/json')
+      .send('');
     expectProblem(empty, 400);
-    const malformed = await request(app.url).post('/api/users').set('content-type', 'application/json').send('{"a":');
+    const malformed = await request(app.url)
+      .post('/api/users')
+      .set('content-type', 'application/json')
+      .send('{"a":');
     expectProblem(malformed, 400);
   });
 });

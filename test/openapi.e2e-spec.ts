@@ -14,7 +14,9 @@ describe('the OpenAPI document', () => {
   after(() => app?.close());
 
   it('served at /docs/openapi.json equals the committed openapi.json (run `npm run openapi` after a deliberate change)', async () => {
-    const committed: unknown = JSON.parse(readFileSync(join(process.cwd(), 'openapi.json'), 'utf8'));
+    const committed: unknown = JSON.parse(
+      readFileSync(join(process.cwd(), 'openapi.json'), 'utf8'),
+    );
     const served = await request(app.url).get('/docs/openapi.json').expect(200);
     expect(served.body).toEqual(committed);
   });

@@ -15,9 +15,15 @@ import { OutboxMetrics } from '../src/shared/persistence/outbox-metrics';
 import { OutboxRelay, OutboxRelayOptions } from '../src/shared/persistence/outbox-relay';
 import type { OutboxStore } from '../src/shared/persistence/outbox-store';
 import { SqlOutboxStore } from '../src/shared/persistence/sql-outbox-store';
-import { addOutbox, DocumentOutboxStore, newOutbox, type OutboxFields } from '../src/shared/persistence/document-outbox';
+import {
+  addOutbox,
+  DocumentOutboxStore,
+  newOutbox,
+  type OutboxFields,
+} from '../src/shared/persistence/document-outbox';
 import { MongoDatabase } from '../src/shared/persistence/mongo-database';
 import { eventually } from './support/api';
+import { RecordingBus } from './support/recording-bus';
 import { PGLITE_TEMPLATE } from './support/pglite-template';
 import { adminQuery, SERVICES, StoreKind, storeTargets } from './support/services';
 import { dropMongoDatabase, mongoDatabaseUrl } from './support/mongo';
@@ -32,20 +38,6 @@ class OutboxOnly1700000000000 implements MigrationInterface {
   }
 }
 
-/** The bus as the relay sees it: records deliveries, and fails while told to. */
-class RecordingBus {
-  readonly delivered: BusEvent[] = [];
-  failuresLeft = 0;
-  publish(event: BusEvent): Promise<void> {
-    if (this.failuresLeft > 0) {
-      this.failuresLeft -= 1;
-      return Promise.reject(new Error('handler failed'));
-    }
-    this.delivered.push(event);
-    return Promise.resolve();
-  }
-}
-
 const OPTIONS: OutboxRelayOptions = {
   maxAttempts: 3,
   pollMs: 20,
@@ -54,7 +46,6 @@ const OPTIONS: OutboxRelayOptions = {
   backoffMaxMs: 40,
   leaseMs: 1000,
 };
-
 
 type Status = { status: 'pending' | 'sent' | 'failed'; attempts: number } | undefined;
 
@@ -94,7 +85,13 @@ async function sqlHarness(store: StoreKind): Promise<Harness> {
       await db.transaction((query) => query(QUEUE_EVENTS_SQL, [eventsParam(events)]));
     },
     statusOf: async (id) =>
-      (await db.sql<NonNullable<Status>>('t-status', 'SELECT status, attempts FROM outbox WHERE id = $1', [id]))[0],
+      (
+        await db.sql<NonNullable<Status>>(
+          't-status',
+          'SELECT status, attempts FROM outbox WHERE id = $1',
+          [id],
+        )
+      )[0],
     async close() {
       await db.onApplicationShutdown();
       await rm(dataDir, { recursive: true, force: true });
@@ -106,7 +103,10 @@ async function sqlHarness(store: StoreKind): Promise<Harness> {
 async function documentHarness(): Promise<Harness> {
   const url = mongoDatabaseUrl(SERVICES.mongo);
   const db = await MongoDatabase.open({ module: 'outboxtest', url, timeoutMs: 5000 });
-  const schema = new Schema<OutboxFields>({ _id: String }, { collection: 'things', versionKey: false });
+  const schema = new Schema<OutboxFields>(
+    { _id: String },
+    { collection: 'things', versionKey: false },
+  );
   addOutbox(schema);
   const things = db.connection.model<OutboxFields>('Thing', schema);
   await things.createIndexes();
@@ -114,10 +114,13 @@ async function documentHarness(): Promise<Harness> {
     store: new DocumentOutboxStore(things),
     // One document per event: each its own stream, as orders are.
     queue: async (events) => {
-      for (const event of events) await things.insertOne({ _id: randomUUID(), ...newOutbox([event], new Date()) });
+      for (const event of events)
+        await things.insertOne({ _id: randomUUID(), ...newOutbox([event], new Date()) });
     },
     statusOf: async (id) => {
-      const doc = await things.findOne({ $or: [{ 'outbox.id': id }, { 'parked.id': id }] }).lean<OutboxFields>();
+      const doc = await things
+        .findOne({ $or: [{ 'outbox.id': id }, { 'parked.id': id }] })
+        .lean<OutboxFields>();
       const pending = doc?.outbox.find((i) => i.id === id);
       const parked = doc?.parked.find((i) => i.id === id);
       if (pending) return { status: 'pending', attempts: pending.attempts };
@@ -146,7 +149,13 @@ for (const store of storeTargets()) {
     });
 
     const newRelay = (bus: RecordingBus, metrics = new OutboxMetrics(new Metrics())) => {
-      const relay = new OutboxRelay('outboxtest', harness.store, bus as unknown as Bus, metrics, OPTIONS);
+      const relay = new OutboxRelay(
+        'outboxtest',
+        harness.store,
+        bus as unknown as Bus,
+        metrics,
+        OPTIONS,
+      );
       relays.push(relay);
       return relay;
     };
@@ -159,8 +168,11 @@ for (const store of storeTargets()) {
       await queue(events);
       const relay = newRelay(bus);
       relay.start();
-      await eventually(() => Promise.resolve(expect(bus.delivered.map((e) => e.id)).toEqual(events.map((e) => e.id))));
-      for (const event of events) expect(await statusOf(event.id)).toMatchObject({ status: 'sent', attempts: 1 });
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toEqual(events.map((e) => e.id))),
+      );
+      for (const event of events)
+        expect(await statusOf(event.id)).toMatchObject({ status: 'sent', attempts: 1 });
       await relay.stop();
     });
 
@@ -172,16 +184,27 @@ for (const store of storeTargets()) {
       const event = createEvent('test.fragile', { n: 1 });
       await queue([event]);
       relay.start();
-      await eventually(async () => expect(await statusOf(event.id)).toMatchObject({ status: 'failed', attempts: 3 }));
+      await eventually(async () =>
+        expect(await statusOf(event.id)).toMatchObject({ status: 'failed', attempts: 3 }),
+      );
       expect(bus.delivered.map((e) => e.id)).not.toContain(event.id);
       const failed = await harness.store.listFailed();
-      expect(failed).toEqual([expect.objectContaining({ id: event.id, type: 'test.fragile', attempts: 3, lastError: 'handler failed' })]);
+      expect(failed).toEqual([
+        expect.objectContaining({
+          id: event.id,
+          type: 'test.fragile',
+          attempts: 3,
+          lastError: 'handler failed',
+        }),
+      ]);
       expect(await relay.stats()).toMatchObject({ failed: 1, pending: 0 });
 
       const replayed = await harness.store.replay([]);
       expect(replayed).toBe(1);
       relay.nudge();
-      await eventually(() => Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(event.id)));
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(event.id)),
+      );
       expect(await statusOf(event.id)).toMatchObject({ status: 'sent' });
       expect(await relay.stats()).toMatchObject({ failed: 0, pending: 0 });
       await relay.stop();
@@ -207,7 +230,9 @@ for (const store of storeTargets()) {
       a.start();
       b.start();
       await eventually(() =>
-        Promise.resolve(expect(new Set(bus.delivered.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id)))),
+        Promise.resolve(
+          expect(new Set(bus.delivered.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id))),
+        ),
       );
       await Promise.all([a.stop(), b.stop()]);
       expect(await a.stats()).toMatchObject({ pending: 0 });

@@ -17,14 +17,20 @@ describe('embedded data survives a restart', () => {
     const order = await request(first.url)
       .post('/api/orders')
       .set(...bearer(account))
-      .send({ items: [{ sku: 'KEEP-1', name: 'Kept', quantity: 3, unitPriceCents: 250 }], currency: 'EUR' })
+      .send({
+        items: [{ sku: 'KEEP-1', name: 'Kept', quantity: 3, unitPriceCents: 250 }],
+        currency: 'EUR',
+      })
       .expect(201);
     await first.close({ keepData: true });
 
     const second = await startTestApp({ store: 'pglite', reuse: first });
     apps.push(second);
     // The old access token still verifies: the signing key was kept too.
-    const me = await request(second.url).get('/api/users/me').set(...bearer(account)).expect(200);
+    const me = await request(second.url)
+      .get('/api/users/me')
+      .set(...bearer(account))
+      .expect(200);
     expect(me.body).toMatchObject({ id: account.id, orderSummary: { total: 1, open: 1 } });
     const fetched = await request(second.url)
       .get(`/api/orders/${(order.body as { id: string }).id}`)

@@ -15,7 +15,10 @@ for (const store of storeTargets()) {
 
     it('signs up, logs in and reads the own profile', async () => {
       const account = await signUpAndLogin(app);
-      const me = await request(app.url).get('/api/users/me').set(...bearer(account)).expect(200);
+      const me = await request(app.url)
+        .get('/api/users/me')
+        .set(...bearer(account))
+        .expect(200);
       expect(me.body).toMatchObject({ id: account.id, email: account.email });
     });
   });

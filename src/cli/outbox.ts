@@ -16,7 +16,9 @@ import { MODULE_COLLECTIONS, MODULE_SCHEMAS } from '../shared/persistence/schema
 async function main(argv: string[]): Promise<number> {
   const [command, module, ...ids] = argv;
   if ((command !== 'list' && command !== 'replay') || (module !== 'user' && module !== 'order')) {
-    process.stderr.write('usage: outbox list <user|order> | outbox replay <user|order> [event-id ...]\n');
+    process.stderr.write(
+      'usage: outbox list <user|order> | outbox replay <user|order> [event-id ...]\n',
+    );
     return 2;
   }
   const config = loadConfig();
@@ -31,7 +33,8 @@ async function main(argv: string[]): Promise<number> {
   };
   return withOutbox(target, async (store) => {
     if (command === 'list') {
-      for (const entry of await store.listFailed()) process.stdout.write(`${JSON.stringify(entry)}\n`);
+      for (const entry of await store.listFailed())
+        process.stdout.write(`${JSON.stringify(entry)}\n`);
     } else {
       process.stdout.write(`${await store.replay(ids)} event(s) back in line\n`);
     }

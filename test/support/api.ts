@@ -23,20 +23,35 @@ export interface Account {
 export async function signUpAndLogin(app: TestApp, name = 'Test User'): Promise<Account> {
   const email = uniqueEmail();
   const password = 'correct-horse-1';
-  const created = await request(app.url).post('/api/users').send({ email, password, name }).expect(201);
+  const created = await request(app.url)
+    .post('/api/users')
+    .send({ email, password, name })
+    .expect(201);
   const tokens = await login(app, email, password);
   return { id: (created.body as { id: string }).id, email, password, ...tokens };
 }
 
-export async function login(app: TestApp, email: string, password: string): Promise<{ accessToken: string; refreshToken: string }> {
+export async function login(
+  app: TestApp,
+  email: string,
+  password: string,
+): Promise<{ accessToken: string; refreshToken: string }> {
   const res = await request(app.url).post('/api/auth/login').send({ email, password }).expect(200);
   return res.body as { accessToken: string; refreshToken: string };
 }
 
 export async function loginAdmin(app: TestApp): Promise<Account> {
   const tokens = await login(app, ADMIN.email, ADMIN.password);
-  const me = await request(app.url).get('/api/users/me').set('authorization', `Bearer ${tokens.accessToken}`).expect(200);
-  return { id: (me.body as { id: string }).id, email: ADMIN.email, password: ADMIN.password, ...tokens };
+  const me = await request(app.url)
+    .get('/api/users/me')
+    .set('authorization', `Bearer ${tokens.accessToken}`)
+    .expect(200);
+  return {
+    id: (me.body as { id: string }).id,
+    email: ADMIN.email,
+    password: ADMIN.password,
+    ...tokens,
+  };
 }
 
 export const bearer = (account: { accessToken: string }): [string, string] => [
@@ -45,7 +60,11 @@ export const bearer = (account: { accessToken: string }): [string, string] => [
 ];
 
 /** Polls until `check` passes or the deadline ends (no fixed sleeps). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T>,
+  timeoutMs = 5000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -61,8 +80,15 @@ export function expectProblem(res: request.Response, status: number): void {
   expect(res.status).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = res.body as Record<string, unknown>;
-  expect(body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
-  expect(JSON.stringify(body)).not.toMatch(/stack|at .*\.ts:|QueryFailedError|SELECT |INSERT |node_modules/);
+  expect(body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  expect(JSON.stringify(body)).not.toMatch(
+    /stack|at .*\.ts:|QueryFailedError|SELECT |INSERT |node_modules/,
+  );
 }
 
 export interface OrderItemInput {
@@ -96,14 +122,31 @@ export function orderBody(overrides: Partial<OrderInput> = {}): OrderInput {
 }
 
 /** Places an order as `account` and expects 201. */
-export async function createOrder(app: TestApp, account: { accessToken: string }, body: OrderInput = orderBody()): Promise<OrderJson> {
-  const res = await request(app.url).post('/api/orders').set(...bearer(account)).send(body).expect(201);
+export async function createOrder(
+  app: TestApp,
+  account: { accessToken: string },
+  body: OrderInput = orderBody(),
+): Promise<OrderJson> {
+  const res = await request(app.url)
+    .post('/api/orders')
+    .set(...bearer(account))
+    .send(body)
+    .expect(201);
   return res.body as OrderJson;
 }
 
 /** Moves an order one step as admin and expects 200. */
-export async function setOrderStatus(app: TestApp, admin: { accessToken: string }, id: string, status: string): Promise<OrderJson> {
-  const res = await request(app.url).patch(`/api/orders/${id}/status`).set(...bearer(admin)).send({ status }).expect(200);
+export async function setOrderStatus(
+  app: TestApp,
+  admin: { accessToken: string },
+  id: string,
+  status: string,
+): Promise<OrderJson> {
+  const res = await request(app.url)
+    .patch(`/api/orders/${id}/status`)
+    .set(...bearer(admin))
+    .send({ status })
+    .expect(200);
   return res.body as OrderJson;
 }
 
@@ -129,14 +172,22 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 export const ISO_UTC_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Collects every item of a paged list by following `nextCursor`. */
-export async function walkPages<T>(app: TestApp, path: string, account: { accessToken: string }, limit: number): Promise<{ items: T[]; pages: number }> {
+export async function walkPages<T>(
+  app: TestApp,
+  path: string,
+  account: { accessToken: string },
+  limit: number,
+): Promise<{ items: T[]; pages: number }> {
   const items: T[] = [];
   let cursor: string | null = null;
   let pages = 0;
   do {
     const sep = path.includes('?') ? '&' : '?';
     const url = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const res = await request(app.url).get(url).set(...bearer(account)).expect(200);
+    const res = await request(app.url)
+      .get(url)
+      .set(...bearer(account))
+      .expect(200);
     const body = res.body as { items: T[]; nextCursor: string | null };
     expect(body.items.length).toBeLessThanOrEqual(limit);
     items.push(...body.items);

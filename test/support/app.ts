@@ -34,7 +34,11 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
   let stores: PreparedStores | undefined;
   let storeEnv: Record<string, string>;
   if (options.reuse) {
-    storeEnv = pick(options.reuse.env, ['USER_DATABASE_URL', 'ORDER_DATABASE_URL', 'AUTH_REDIS_URL']);
+    storeEnv = pick(options.reuse.env, [
+      'USER_DATABASE_URL',
+      'ORDER_DATABASE_URL',
+      'AUTH_REDIS_URL',
+    ]);
     stores = options.reuse.stores;
   } else {
     stores = await prepareStores(options.store, dataDir);

@@ -16,7 +16,9 @@ export async function globalSetup(): Promise<() => void> {
       mongo = await startJongodb();
       process.env.TEST_MONGO_URL = mongo.url;
     } catch (error) {
-      process.stdout.write(`\n[mongo] the test server did not start: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stdout.write(
+        `\n[mongo] the test server did not start: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
     }
   }
   const available: string[] = [];
@@ -27,12 +29,17 @@ export async function globalSetup(): Promise<() => void> {
     } else if (required.has(name)) {
       throw new Error(`REQUIRE_SERVICES names ${name}, but it is unreachable: ${failure}`);
     } else {
-      process.stdout.write(`\n[skip] suites on ${name} are skipped: ${name} unreachable (${failure})\n`);
+      process.stdout.write(
+        `\n[skip] suites on ${name} are skipped: ${name} unreachable (${failure})\n`,
+      );
     }
   }
   process.env.CLEAVE_TEST_AVAILABLE = available.join(',');
 
-  const ready = await stat(`${PGLITE_TEMPLATE}/PG_VERSION`).then(() => true, () => false);
+  const ready = await stat(`${PGLITE_TEMPLATE}/PG_VERSION`).then(
+    () => true,
+    () => false,
+  );
   if (!ready) {
     await rm(PGLITE_TEMPLATE, { recursive: true, force: true });
     await mkdir(PGLITE_TEMPLATE, { recursive: true });

@@ -28,7 +28,9 @@ export interface MongoServer {
 export function startJongodb(timeoutMs = 20_000): Promise<MongoServer> {
   const binary = JONGODB_BINARY;
   if (!binary || !existsSync(binary)) {
-    return Promise.reject(new Error('the jongodb test server is not installed (npm ci installs it on linux-x64)'));
+    return Promise.reject(
+      new Error('the jongodb test server is not installed (npm ci installs it on linux-x64)'),
+    );
   }
   const child: ChildProcess = spawn(binary, ['--host=127.0.0.1', '--port=0', '--database=cleave'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +50,7 @@ export function startJongodb(timeoutMs = 20_000): Promise<MongoServer> {
       if (!match) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
-      resolve({ url: match[1]!, pid: child.pid, stop });
+      resolve({ url: match[1], pid: child.pid, stop });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

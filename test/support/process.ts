@@ -21,7 +21,9 @@ export class AppProcess {
   ) {}
 
   /** Prepares fresh stores of one shape for a series of processes. */
-  static async prepare(store: StoreKind): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  static async prepare(
+    store: StoreKind,
+  ): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
     const dataDir = await mkdtemp(join(tmpdir(), 'cleave-proc-'));
     const stores = await prepareStores(store, dataDir);
     return {
@@ -48,7 +50,10 @@ export class AppProcess {
       ...env,
     };
     const app = new AppProcess(`http://127.0.0.1:${port}`, full);
-    app.child = spawn(process.execPath, [MAIN], { env: full, stdio: ['ignore', 'ignore', 'inherit'] });
+    app.child = spawn(process.execPath, [MAIN], {
+      env: full,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const child = app.child;
     app.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     await app.waitReady(60_000);
@@ -63,7 +68,10 @@ export class AppProcess {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.child?.exitCode !== null) throw new Error('cleave exited before it was ready');
-      const ok = await fetch(`${this.url}/ready`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${this.url}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       if (Date.now() > deadline) throw new Error('cleave was not ready in time');
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -76,7 +84,8 @@ export class AppProcess {
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null)
+      this.child.kill(signal);
     await this.waitExit();
   }
 }
@@ -91,4 +100,3 @@ function freePort(): Promise<number> {
     });
   });
 }
-

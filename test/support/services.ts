@@ -15,7 +15,12 @@ export type ServiceName = keyof typeof SERVICES;
 
 /** Services named in REQUIRE_SERVICES: a run without them fails instead of skipping. */
 export function requiredServices(): Set<string> {
-  return new Set((process.env.REQUIRE_SERVICES ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    (process.env.REQUIRE_SERVICES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 }
 
 export async function probe(name: ServiceName): Promise<string | undefined> {
@@ -61,7 +66,12 @@ export function orderStoreTargets(): StoreKind[] {
 }
 
 async function probeRedis(): Promise<string | undefined> {
-  const redis = new Redis(SERVICES.redis, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(SERVICES.redis, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();

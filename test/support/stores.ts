@@ -17,7 +17,8 @@ export async function prepareStores(store: StoreKind, dataDir: string): Promise<
   const env: Record<string, string> = {};
   const drops: Array<() => Promise<void>> = [];
   const available = availableServices();
-  const embedded = async (module: string) => cp(PGLITE_TEMPLATE, join(dataDir, module), { recursive: true });
+  const embedded = async (module: string) =>
+    cp(PGLITE_TEMPLATE, join(dataDir, module), { recursive: true });
   const postgres = async () => {
     const database = `cleave_t_${randomBytes(6).toString('hex')}`;
     await adminQuery(`CREATE DATABASE ${database}`);

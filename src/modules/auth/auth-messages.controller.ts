@@ -23,7 +23,10 @@ export class AuthMessagesController {
   /** Recorded in the auth store's inbox: a redelivery cannot revoke sessions opened since. */
   @EventPattern(USER_EVENTS.deleted)
   onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
-    return this.sessions.revokeAll(event.data.userId, { handler: 'auth.revoke-on-deleted', eventId: event.id });
+    return this.sessions.revokeAll(event.data.userId, {
+      handler: 'auth.revoke-on-deleted',
+      eventId: event.id,
+    });
   }
 
   @EventPattern(USER_EVENTS.passwordChanged)

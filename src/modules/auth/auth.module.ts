@@ -29,7 +29,11 @@ import { Tokens } from './tokens';
   ],
   controllers: [AuthController, AuthMessagesController],
   providers: [
-    { provide: SigningKeys, inject: [APP_CONFIG], useFactory: (config: AppConfig) => SigningKeys.load(config) },
+    {
+      provide: SigningKeys,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => SigningKeys.load(config),
+    },
     {
       provide: AuthStore,
       inject: [APP_CONFIG],

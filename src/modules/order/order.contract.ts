@@ -2,7 +2,13 @@
  * The order module's whole public surface: the events it publishes and their payloads.
  * Other modules may import this file and nothing else of the order module.
  */
-export const ORDER_STATUSES = ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled'] as const;
+export const ORDER_STATUSES = [
+  'pending',
+  'confirmed',
+  'shipped',
+  'delivered',
+  'cancelled',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Statuses that count as `open` in a user's order summary. */

@@ -1,4 +1,10 @@
-import { BeforeApplicationShutdown, Inject, Module, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Module,
+  OnApplicationBootstrap,
+  OnModuleInit,
+} from '@nestjs/common';
 import { Bus } from '../../shared/bus/bus';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/health/readiness';
@@ -28,7 +34,10 @@ const ORDER_STORE = Symbol('ORDER_STORE');
       provide: ORDER_STORE,
       inject: [ORDER_DATABASE, Bus, OutboxMetrics, APP_CONFIG],
       useFactory: (db: OrderDatabase, bus: Bus, metrics: OutboxMetrics, config: AppConfig) =>
-        openOrderRepository(db, (store) => new OutboxRelay('order', store, bus, metrics, relayOptions(config))),
+        openOrderRepository(
+          db,
+          (store) => new OutboxRelay('order', store, bus, metrics, relayOptions(config)),
+        ),
     },
     {
       provide: OrderRepository,
@@ -38,7 +47,9 @@ const ORDER_STORE = Symbol('ORDER_STORE');
     OrdersService,
   ],
 })
-export class OrderModule implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OrderModule
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+{
   constructor(
     private readonly readiness: Readiness,
     private readonly orders: OrderRepository,

@@ -37,8 +37,11 @@ export class OrdersService {
     private readonly bus: Bus,
   ) {}
 
-
-  async place(principal: Principal, input: CreateOrderDto, idempotencyKey?: string): Promise<PlacedOrder> {
+  async place(
+    principal: Principal,
+    input: CreateOrderDto,
+    idempotencyKey?: string,
+  ): Promise<PlacedOrder> {
     const account = await this.bus.request<CheckAccountReply, CheckAccountRequest>(
       USER_PATTERNS.checkAccount,
       { userId: principal.userId },
@@ -86,8 +89,18 @@ export class OrdersService {
     return toOrderDto(await this.visible(principal, id));
   }
 
-  async list(principal: Principal, limit: number, status?: OrderStatus, cursor?: string): Promise<Page<OrderDto>> {
-    const rows = await this.orders.listByUser(principal.userId, limit + 1, status, decodeCursor(cursor));
+  async list(
+    principal: Principal,
+    limit: number,
+    status?: OrderStatus,
+    cursor?: string,
+  ): Promise<Page<OrderDto>> {
+    const rows = await this.orders.listByUser(
+      principal.userId,
+      limit + 1,
+      status,
+      decodeCursor(cursor),
+    );
     return toPage(rows, limit, toOrderDto);
   }
 
@@ -95,7 +108,9 @@ export class OrdersService {
     const order = await this.visible(principal, id);
     if (!orderRules.canCancel(order.status)) throw new OrderNotCancellable(order.status);
     const event = statusEvent(ORDER_EVENTS.cancelled, order, 'cancelled');
-    const cancelled = await this.orders.transition(id, order.status, 'cancelled', new Date(), [event]);
+    const cancelled = await this.orders.transition(id, order.status, 'cancelled', new Date(), [
+      event,
+    ]);
     if (!cancelled) return this.cancel(principal, id); // raced with another change: decide again
     return toOrderDto(cancelled);
   }
@@ -112,7 +127,10 @@ export class OrdersService {
   }
 
   /** On `user.deleted`: every pending or confirmed order of the user is cancelled, once. */
-  async cancelAllOpen(userId: string, inbox: { handler: string; eventId: string }): Promise<number> {
+  async cancelAllOpen(
+    userId: string,
+    inbox: { handler: string; eventId: string },
+  ): Promise<number> {
     return this.orders.cancelAll(userId, ['pending', 'confirmed'], new Date(), inbox, (order) =>
       statusEvent(ORDER_EVENTS.cancelled, order, 'cancelled'),
     );
@@ -128,7 +146,11 @@ export class OrdersService {
   }
 }
 
-function statusEvent(type: string, order: Order, to: OrderStatus): BusEvent<OrderStatusChangedData> {
+function statusEvent(
+  type: string,
+  order: Order,
+  to: OrderStatus,
+): BusEvent<OrderStatusChangedData> {
   return createEvent<OrderStatusChangedData>(type, {
     orderId: order.id,
     userId: order.userId,

@@ -19,7 +19,13 @@ export class OrderSummaryHandler {
 
   @EventPattern(ORDER_EVENTS.created)
   onCreated(@Payload() event: BusEvent<OrderCreatedData>): Promise<void> {
-    return this.apply('order-summary.created', event, event.data.userId, 1, isOpen(event.data.status));
+    return this.apply(
+      'order-summary.created',
+      event,
+      event.data.userId,
+      1,
+      isOpen(event.data.status),
+    );
   }
 
   @EventPattern(ORDER_EVENTS.statusChanged)

@@ -20,7 +20,9 @@ export class UserMessagesController {
   ) {}
 
   @MessagePattern(USER_PATTERNS.verifyCredentials)
-  async verifyCredentials(@Payload() request: VerifyCredentialsRequest): Promise<VerifyCredentialsReply> {
+  async verifyCredentials(
+    @Payload() request: VerifyCredentialsRequest,
+  ): Promise<VerifyCredentialsReply> {
     if (typeof request?.email !== 'string' || typeof request.password !== 'string') {
       return { user: null };
     }
@@ -31,7 +33,8 @@ export class UserMessagesController {
 
   @MessagePattern(USER_PATTERNS.checkAccount)
   async checkAccount(@Payload() request: CheckAccountRequest): Promise<CheckAccountReply> {
-    const row = typeof request?.userId === 'string' ? await this.users.findById(request.userId) : null;
+    const row =
+      typeof request?.userId === 'string' ? await this.users.findById(request.userId) : null;
     return { exists: row !== null, roles: (row?.roles ?? []) as Role[] };
   }
 }

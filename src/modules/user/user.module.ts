@@ -46,7 +46,13 @@ import { UsersService } from './users.service';
       provide: USER_OUTBOX,
       inject: [USER_DATABASE, Bus, OutboxMetrics, APP_CONFIG],
       useFactory: (db: ModuleDatabase, bus: Bus, metrics: OutboxMetrics, config: AppConfig) =>
-        new OutboxRelay('user', new SqlOutboxStore(db.sql.bind(db)), bus, metrics, relayOptions(config)),
+        new OutboxRelay(
+          'user',
+          new SqlOutboxStore(db.sql.bind(db)),
+          bus,
+          metrics,
+          relayOptions(config),
+        ),
     },
     UsersRepository,
     PasswordHasher,

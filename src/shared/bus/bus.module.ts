@@ -30,10 +30,7 @@ export class BusModule {
   static forRoot(transport: BusTransport): DynamicModule {
     return {
       module: BusModule,
-      providers: [
-        { provide: BUS_CLIENT, useValue: transport.client },
-        Bus,
-      ],
+      providers: [{ provide: BUS_CLIENT, useValue: transport.client }, Bus],
       exports: [Bus],
     };
   }

@@ -25,7 +25,9 @@ export class Bus {
   async request<TResult, TPayload = unknown>(pattern: string, payload: TPayload): Promise<TResult> {
     try {
       return await firstValueFrom(
-        this.client.send<TResult, TPayload>(pattern, payload).pipe(timeout(this.config.BUS_TIMEOUT_MS)),
+        this.client
+          .send<TResult, TPayload>(pattern, payload)
+          .pipe(timeout(this.config.BUS_TIMEOUT_MS)),
       );
     } catch (error) {
       if (isBusErrorPayload(error)) {

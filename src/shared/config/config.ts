@@ -7,7 +7,12 @@ export type ModuleName = (typeof MODULE_NAMES)[number];
 const csv = <const T extends readonly [string, ...string[]]>(allowed: T) =>
   z
     .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(allowed)).min(1));
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -31,7 +36,11 @@ const schema = z.object({
     .pipe(z.url())
     .optional(),
   /** `redis://…` for the auth store; without it, an in-memory store (one process only). */
-  AUTH_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').pipe(z.url()).optional(),
+  AUTH_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .pipe(z.url())
+    .optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(8).max(128).optional(),
   /**

@@ -41,8 +41,10 @@ export class HealthController {
       const result = await this.health.check(checks);
       void reply.status(200).send({ status: 'ok', checks: result.details });
     } catch (error) {
-      const details = (error as { getResponse?: () => { details?: Record<string, { status: string }> } })
-        .getResponse?.().details ?? {};
+      const details =
+        (
+          error as { getResponse?: () => { details?: Record<string, { status: string }> } }
+        ).getResponse?.().details ?? {};
       const failed = Object.entries(details)
         .filter(([, d]) => d.status !== 'up')
         .map(([name]) => name);

@@ -13,7 +13,9 @@ describe('cursor pagination', () => {
 
   it('rejects a cursor it did not make', () => {
     expect(() => decodeCursor('not-a-cursor')).toThrow(ValidationFailed);
-    expect(() => decodeCursor(Buffer.from('yesterday|x').toString('base64url'))).toThrow(ValidationFailed);
+    expect(() => decodeCursor(Buffer.from('yesterday|x').toString('base64url'))).toThrow(
+      ValidationFailed,
+    );
   });
 
   it('gives a next cursor only when more rows exist', () => {

@@ -87,7 +87,12 @@ const MONGO_UNAVAILABLE =
  * selection or network error) is a 503, not a 500.
  */
 function isDependencyFailure(exception: unknown): boolean {
-  const e = exception as { code?: string; name?: string; driverError?: { code?: string }; message?: string } | null;
+  const e = exception as {
+    code?: string;
+    name?: string;
+    driverError?: { code?: string };
+    message?: string;
+  } | null;
   if (MONGO_UNAVAILABLE.test(e?.name ?? '')) return true;
   const code = `${e?.driverError?.code ?? e?.code ?? ''}`;
   if (NETWORK_CODES.has(code) || /^(08|57P)/.test(code) || code === '3D000') return true;

@@ -16,9 +16,8 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
     const path = parent === '' ? key : key.startsWith('[') ? `${parent}${key}` : `${parent}.${key}`;
     const own = Object.values(error.constraints ?? {}).map((message) => ({
       field: path,
-      message: error.constraints?.whitelistValidation === message
-        ? 'is not an allowed field'
-        : message,
+      message:
+        error.constraints?.whitelistValidation === message ? 'is not an allowed field' : message,
     }));
     return [...own, ...flattenValidationErrors(error.children ?? [], path)];
   });

@@ -86,14 +86,20 @@ export interface DocumentWrite {
 
 /** The update document for a write; an empty `$unset` is left out (older servers reject it). */
 export function toUpdate(write: DocumentWrite): Record<string, unknown> {
-  return Object.keys(write.$unset).length > 0 ? { $set: write.$set, $unset: write.$unset } : { $set: write.$set };
+  return Object.keys(write.$unset).length > 0
+    ? { $set: write.$set, $unset: write.$unset }
+    : { $set: write.$set };
 }
 
 /**
  * The `$set`/`$unset` that store `outbox` and `parked` with their derived fields; `version` is
  * the one read before the change (the caller's filter must name it).
  */
-export function outboxWrite(outbox: OutboxItem[], parked: OutboxItem[], version: number): DocumentWrite {
+export function outboxWrite(
+  outbox: OutboxItem[],
+  parked: OutboxItem[],
+  version: number,
+): DocumentWrite {
   const $set: Record<string, unknown> = { outbox, parked, version: version + 1 };
   const $unset: Record<string, ''> = {};
   const derived: Record<string, unknown> = {
@@ -113,7 +119,7 @@ export function outboxWrite(outbox: OutboxItem[], parked: OutboxItem[], version:
 export function newOutbox(events: readonly BusEvent[], now: Date): Partial<OutboxFields> {
   const outbox = outboxItems(events, now);
   const { $set } = outboxWrite(outbox, [], -1);
-  return $set as Partial<OutboxFields>;
+  return $set;
 }
 
 function min(dates: Date[]): Date | undefined {
@@ -138,7 +144,11 @@ export class DocumentOutboxStore implements OutboxStore {
       outboxDueAt: { $lte: now },
       $or: [{ outboxLease: { $exists: false } }, { 'outboxLease.until': { $lt: now } }],
     };
-    const due = await this.model.find(free, { _id: 1 }).sort({ outboxDueAt: 1 }).limit(limit).lean();
+    const due = await this.model
+      .find(free, { _id: 1 })
+      .sort({ outboxDueAt: 1 })
+      .limit(limit)
+      .lean();
     if (due.length === 0) return [];
     const ids = due.map((d) => d._id);
     await this.model.updateMany(
@@ -156,13 +166,22 @@ export class DocumentOutboxStore implements OutboxStore {
       // A stream's events go in order: stop at the first one still backing off.
       for (const item of doc.outbox) {
         if (item.nextAttemptAt > now) break;
-        claimed.push({ id: item.id, event: item.event, attempts: item.attempts + 1, stream: doc._id });
+        claimed.push({
+          id: item.id,
+          event: item.event,
+          attempts: item.attempts + 1,
+          stream: doc._id,
+        });
       }
     }
     return claimed;
   }
 
-  async settle(outcome: { sent: ClaimedEvent[]; failed: FailedAttempt[]; released: ClaimedEvent[] }): Promise<void> {
+  async settle(outcome: {
+    sent: ClaimedEvent[];
+    failed: FailedAttempt[];
+    released: ClaimedEvent[];
+  }): Promise<void> {
     const sent = new Set(outcome.sent.map((e) => e.id));
     const failed = new Map(outcome.failed.map((f) => [f.entry.id, f]));
     const now = Date.now();
@@ -199,7 +218,13 @@ export class DocumentOutboxStore implements OutboxStore {
   async stats(): Promise<OutboxStats> {
     const [sums] = await this.model.aggregate<{ pending: number; failed: number }>([
       { $match: { $or: [{ outboxPending: { $gt: 0 } }, { parkedCount: { $gt: 0 } }] } },
-      { $group: { _id: null, pending: { $sum: '$outboxPending' }, failed: { $sum: '$parkedCount' } } },
+      {
+        $group: {
+          _id: null,
+          pending: { $sum: '$outboxPending' },
+          failed: { $sum: '$parkedCount' },
+        },
+      },
     ]);
     const [oldest] = await this.model
       .find({ outboxSince: { $exists: true } }, { outboxSince: 1 })
@@ -209,7 +234,9 @@ export class DocumentOutboxStore implements OutboxStore {
     return {
       pending: sums?.pending ?? 0,
       failed: sums?.failed ?? 0,
-      oldestPendingSeconds: oldest?.outboxSince ? Math.max(0, (Date.now() - oldest.outboxSince.getTime()) / 1000) : 0,
+      oldestPendingSeconds: oldest?.outboxSince
+        ? Math.max(0, (Date.now() - oldest.outboxSince.getTime()) / 1000)
+        : 0,
     };
   }
 
@@ -229,14 +256,17 @@ export class DocumentOutboxStore implements OutboxStore {
 
   async replay(ids: readonly string[]): Promise<number> {
     const wanted = (item: OutboxItem) => ids.length === 0 || ids.includes(item.id);
-    const filter = ids.length === 0 ? { parkedCount: { $gt: 0 } } : { 'parked.id': { $in: [...ids] } };
+    const filter =
+      ids.length === 0 ? { parkedCount: { $gt: 0 } } : { 'parked.id': { $in: [...ids] } };
     const docs = await this.model.find(filter).lean<OutboxFields[]>();
     let replayed = 0;
     const now = new Date();
     for (const doc of docs) {
       let back: OutboxItem[] = [];
       await this.rewrite(doc, (current) => {
-        back = current.parked.filter(wanted).map((item) => ({ ...item, attempts: 0, nextAttemptAt: now }));
+        back = current.parked
+          .filter(wanted)
+          .map((item) => ({ ...item, attempts: 0, nextAttemptAt: now }));
         return outboxWrite(
           [...current.outbox, ...back],
           current.parked.filter((item) => !wanted(item)),

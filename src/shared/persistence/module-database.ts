@@ -5,7 +5,10 @@ import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../http/domain-error';
 import { EmbeddedPostgres } from './embedded-postgres';
 
-export type TransactionQuery = <Row = Record<string, unknown>>(text: string, values: unknown[]) => Promise<Row[]>;
+export type TransactionQuery = <Row = Record<string, unknown>>(
+  text: string,
+  values: unknown[],
+) => Promise<Row[]>;
 
 export interface ModuleDatabaseOptions {
   /** The module that owns this database, e.g. `user`. */
@@ -78,7 +81,11 @@ export class ModuleDatabase implements OnApplicationShutdown {
    * TypeORM manages: no query building, no entity hydration, and Postgres parses it once per
    * connection. Migrations, transactions and everything else go through TypeORM.
    */
-  async sql<Row extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<Row[]> {
+  async sql<Row extends QueryResultRow>(
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<Row[]> {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
     // PGlite has one backend session behind every socket connection, so a statement prepared
     // on one connection would clash on the next: embedded queries go unnamed.

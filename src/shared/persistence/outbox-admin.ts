@@ -24,23 +24,41 @@ export interface OutboxTarget {
  * collection, or on its embedded PGlite directory (the app must be stopped first: PGlite
  * allows one process).
  */
-export async function withOutbox<T>(target: OutboxTarget, work: (store: OutboxStore) => Promise<T>): Promise<T> {
+export async function withOutbox<T>(
+  target: OutboxTarget,
+  work: (store: OutboxStore) => Promise<T>,
+): Promise<T> {
   if (isMongoUrl(target.url)) {
-    const db = await MongoDatabase.open({ module: target.module, url: target.url, timeoutMs: target.timeoutMs });
+    const db = await MongoDatabase.open({
+      module: target.module,
+      url: target.url,
+      timeoutMs: target.timeoutMs,
+    });
     try {
-      const schema = new Schema<OutboxFields>({ _id: String }, { collection: target.collection, versionKey: false, strict: false });
+      const schema = new Schema<OutboxFields>(
+        { _id: String },
+        { collection: target.collection, versionKey: false, strict: false },
+      );
       addOutbox(schema);
-      return await work(new DocumentOutboxStore(db.connection.model<OutboxFields>('OutboxAdmin', schema)));
+      return await work(
+        new DocumentOutboxStore(db.connection.model<OutboxFields>('OutboxAdmin', schema)),
+      );
     } finally {
       await db.onApplicationShutdown();
     }
   }
   if (target.url) {
-    const client = new Client({ connectionString: target.url, options: `-c search_path="${target.schema}"` });
+    const client = new Client({
+      connectionString: target.url,
+      options: `-c search_path="${target.schema}"`,
+    });
     await client.connect();
     try {
       return await work(
-        new SqlOutboxStore(async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) => (await client.query<Row>(text, values)).rows),
+        new SqlOutboxStore(
+          async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) =>
+            (await client.query<Row>(text, values)).rows,
+        ),
       );
     } finally {
       await client.end();
@@ -50,7 +68,10 @@ export async function withOutbox<T>(target: OutboxTarget, work: (store: OutboxSt
   try {
     await db.exec(`SET search_path TO "${target.schema}"`);
     return await work(
-      new SqlOutboxStore(async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) => (await db.query<Row>(text, values)).rows),
+      new SqlOutboxStore(
+        async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) =>
+          (await db.query<Row>(text, values)).rows,
+      ),
     );
   } finally {
     await db.close();

@@ -135,7 +135,10 @@ export class OutboxRelay {
   private failure(entry: ClaimedEvent, error: unknown): FailedAttempt {
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
     const park = entry.attempts >= this.options.maxAttempts;
-    const delay = Math.min(this.options.backoffBaseMs * 2 ** (entry.attempts - 1), this.options.backoffMaxMs);
+    const delay = Math.min(
+      this.options.backoffBaseMs * 2 ** (entry.attempts - 1),
+      this.options.backoffMaxMs,
+    );
     const retryInMs = Math.round(delay * (0.5 + Math.random() / 2));
     const what = `event ${entry.event.type} ${entry.id} (attempt ${entry.attempts})`;
     if (park) this.logger.error(`${what} parked as failed: ${message}`);

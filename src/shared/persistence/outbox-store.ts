@@ -41,7 +41,11 @@ export interface OutboxStore {
    * Records one batch's outcome: `sent` are done, `failed` retry later or are parked, and
    * `released` (not attempted) are due again at once.
    */
-  settle(outcome: { sent: ClaimedEvent[]; failed: FailedAttempt[]; released: ClaimedEvent[] }): Promise<void>;
+  settle(outcome: {
+    sent: ClaimedEvent[];
+    failed: FailedAttempt[];
+    released: ClaimedEvent[];
+  }): Promise<void>;
   stats(): Promise<OutboxStats>;
   listFailed(): Promise<FailedEntry[]>;
   /** Puts parked entries (all, or the given event ids) back in line with a fresh attempt count. */

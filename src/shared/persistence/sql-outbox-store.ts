@@ -3,7 +3,11 @@ import type { OutboxStats } from './outbox-metrics';
 import type { ClaimedEvent, FailedAttempt, FailedEntry, OutboxStore } from './outbox-store';
 
 /** Runs one statement: a module database's pool, or an operator's own connection. */
-export type RunSql = <Row extends QueryResultRow>(name: string, text: string, values: unknown[]) => Promise<Row[]>;
+export type RunSql = <Row extends QueryResultRow>(
+  name: string,
+  text: string,
+  values: unknown[],
+) => Promise<Row[]>;
 
 /** The outbox table of a module's Postgres (or PGlite) schema; see `createOutboxTable`. */
 export class SqlOutboxStore implements OutboxStore {
@@ -21,10 +25,16 @@ export class SqlOutboxStore implements OutboxStore {
        RETURNING seq, id, event, attempts`,
       [limit, leaseMs],
     );
-    return rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(({ id, event, attempts }) => ({ id, event, attempts }));
+    return rows
+      .sort((a, b) => Number(a.seq) - Number(b.seq))
+      .map(({ id, event, attempts }) => ({ id, event, attempts }));
   }
 
-  async settle(outcome: { sent: ClaimedEvent[]; failed: FailedAttempt[]; released: ClaimedEvent[] }): Promise<void> {
+  async settle(outcome: {
+    sent: ClaimedEvent[];
+    failed: FailedAttempt[];
+    released: ClaimedEvent[];
+  }): Promise<void> {
     if (outcome.sent.length > 0) {
       await this.run(
         'outbox-sent',
@@ -61,7 +71,11 @@ export class SqlOutboxStore implements OutboxStore {
        FROM outbox WHERE status <> 'sent'`,
       [],
     );
-    return { pending: row?.pending ?? 0, failed: row?.failed ?? 0, oldestPendingSeconds: row?.oldest ?? 0 };
+    return {
+      pending: row?.pending ?? 0,
+      failed: row?.failed ?? 0,
+      oldestPendingSeconds: row?.oldest ?? 0,
+    };
   }
 
   async listFailed(): Promise<FailedEntry[]> {

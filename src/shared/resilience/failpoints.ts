@@ -13,7 +13,10 @@ const hits = new Map<string, number>();
 
 function parse(spec: string): Map<string, number> {
   const points = new Map<string, number>();
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, at] = part.split('@');
     if (name) points.set(name, at ? Math.max(1, Number(at)) : 1);
   }

@@ -50,7 +50,8 @@ export class AuthGuard implements CanActivate {
     if (!match?.[1]) throw new Unauthenticated();
     const principal = await this.verifier.verify(match[1]);
     request.principal = principal;
-    if (rule.roles && !rule.roles.some((role) => principal.roles.includes(role))) throw new Forbidden();
+    if (rule.roles && !rule.roles.some((role) => principal.roles.includes(role)))
+      throw new Forbidden();
     return true;
   }
 

@@ -27,7 +27,9 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto })
-  @ApiTooManyRequestsResponse({ description: 'Locked out after repeated failures; see Retry-After' })
+  @ApiTooManyRequestsResponse({
+    description: 'Locked out after repeated failures; see Retry-After',
+  })
   login(@Body() body: LoginDto): Promise<TokenPair> {
     return this.sessions.login(body.email, body.password);
   }

@@ -34,7 +34,10 @@ export abstract class AuthStore {
    * Revokes every session of the user, once per (handler, event id): a redelivered event must
    * not revoke sessions opened since.
    */
-  abstract revokeUserSessions(userId: string, inbox: { handler: string; eventId: string }): Promise<void>;
+  abstract revokeUserSessions(
+    userId: string,
+    inbox: { handler: string; eventId: string },
+  ): Promise<void>;
 
   /** Counts one failed login; the count lives `windowSeconds` from the first failure. */
   abstract recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number>;

@@ -70,7 +70,9 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
     });
     const store = new RedisAuthStore(redis, prefix);
     redis.on('error', (error: Error) => store.logger.warn(`redis: ${error.message}`));
-    await redis.connect().catch((error: Error) => store.logger.warn(`redis not reachable yet: ${error.message}`));
+    await redis
+      .connect()
+      .catch((error: Error) => store.logger.warn(`redis not reachable yet: ${error.message}`));
     return store;
   }
 
@@ -93,12 +95,24 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
   }
 
   async rotate(presentedHash: string, nextHash: string, nowMs: number): Promise<RotateResult> {
-    const reply = (await this.redis.eval(ROTATE, 0, this.prefix, presentedHash, nextHash, String(nowMs))) as string[];
+    const reply = (await this.redis.eval(
+      ROTATE,
+      0,
+      this.prefix,
+      presentedHash,
+      nextHash,
+      String(nowMs),
+    )) as string[];
     if (reply[0] === 'rotated') {
       const [, id, userId, roles, expiresAtMs] = reply;
       return {
         kind: 'rotated',
-        session: { id: id, userId: userId, roles: JSON.parse(roles) as Role[], expiresAtMs: Number(expiresAtMs) },
+        session: {
+          id: id,
+          userId: userId,
+          roles: JSON.parse(roles) as Role[],
+          expiresAtMs: Number(expiresAtMs),
+        },
       };
     }
     return { kind: reply[0] === 'reused' ? 'reused' : 'unknown' };
@@ -108,10 +122,20 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
     const id = await this.redis.get(`${this.prefix}refresh:${refreshHash}`);
     if (!id) return undefined;
     const s = await this.redis.hgetall(`${this.prefix}session:${id}`);
-    if (!s.liveHash || s.revoked === '1' || Number(s.expiresAtMs) <= nowMs || s.liveHash !== refreshHash) {
+    if (
+      !s.liveHash ||
+      s.revoked === '1' ||
+      Number(s.expiresAtMs) <= nowMs ||
+      s.liveHash !== refreshHash
+    ) {
       return undefined;
     }
-    return { id, userId: s.userId, roles: JSON.parse(s.roles) as Role[], expiresAtMs: Number(s.expiresAtMs) };
+    return {
+      id,
+      userId: s.userId,
+      roles: JSON.parse(s.roles) as Role[],
+      expiresAtMs: Number(s.expiresAtMs),
+    };
   }
 
   async revokeSession(sessionId: string): Promise<void> {
@@ -119,7 +143,10 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
     if (await this.redis.exists(skey)) await this.redis.hset(skey, 'revoked', '1');
   }
 
-  async revokeUserSessions(userId: string, inbox: { handler: string; eventId: string }): Promise<void> {
+  async revokeUserSessions(
+    userId: string,
+    inbox: { handler: string; eventId: string },
+  ): Promise<void> {
     await this.redis.eval(
       REVOKE_USER,
       0,
@@ -131,7 +158,14 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
   }
 
   async recordFailure(key: string, windowSeconds: number): Promise<number> {
-    return Number(await this.redis.eval(RECORD_FAILURE, 1, `${this.prefix}fail:${key}`, String(windowSeconds * 1000)));
+    return Number(
+      await this.redis.eval(
+        RECORD_FAILURE,
+        1,
+        `${this.prefix}fail:${key}`,
+        String(windowSeconds * 1000),
+      ),
+    );
   }
 
   async lockedFor(key: string, max: number): Promise<number> {

@@ -81,7 +81,8 @@ export class OrderDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) userId!: string;
   @ApiProperty({ type: [OrderResponseItemDto] }) items!: OrderResponseItemDto[];
-  @ApiProperty({ description: 'Exact integer sum of quantity × unitPriceCents' }) totalCents!: number;
+  @ApiProperty({ description: 'Exact integer sum of quantity × unitPriceCents' })
+  totalCents!: number;
   @ApiProperty() currency!: string;
   @ApiProperty({ enum: ORDER_STATUSES }) status!: OrderStatus;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;

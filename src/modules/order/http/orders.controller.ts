@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -31,8 +43,15 @@ export class OrdersController {
   constructor(private readonly orders: OrdersService) {}
 
   @Post()
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1..255 visible ASCII characters' })
-  @ApiCreatedResponse({ type: OrderDto, description: 'Created (or replayed: `Idempotent-Replayed: true`)' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1..255 visible ASCII characters',
+  })
+  @ApiCreatedResponse({
+    type: OrderDto,
+    description: 'Created (or replayed: `Idempotent-Replayed: true`)',
+  })
   @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with a different body' })
   async create(
     @CurrentPrincipal() principal: Principal,
@@ -53,7 +72,10 @@ export class OrdersController {
 
   @Get()
   @ApiOkResponse({ type: OrderPageDto })
-  list(@CurrentPrincipal() principal: Principal, @Query() query: ListOrdersQuery): Promise<Page<OrderDto>> {
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListOrdersQuery,
+  ): Promise<Page<OrderDto>> {
     return this.orders.list(principal, query.limit, query.status, query.cursor);
   }
 
@@ -66,7 +88,10 @@ export class OrdersController {
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOkResponse({ type: OrderDto })
-  cancel(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string): Promise<OrderDto> {
+  cancel(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) id: string,
+  ): Promise<OrderDto> {
     return this.orders.cancel(principal, id);
   }
 

@@ -14,7 +14,12 @@ import type { MongoDatabase } from '../../../shared/persistence/mongo-database';
 import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import { ORDER_STATUSES, type OrderStatus } from '../order.contract';
 import type { Order, OrderItem } from '../order';
-import { CreateResult, IDEMPOTENCY_TTL_MS, IdempotencyRecord, OrderRepository } from './order-repository';
+import {
+  CreateResult,
+  IDEMPOTENCY_TTL_MS,
+  IdempotencyRecord,
+  OrderRepository,
+} from './order-repository';
 
 /** An order document: the order, its Idempotency-Key, and the events of its changes. */
 interface OrderDocument extends OutboxFields {
@@ -108,7 +113,11 @@ export class MongoOrderRepository extends OrderRepository {
     return this.outbox;
   }
 
-  async create(order: Order, events: readonly BusEvent[], idempotency?: IdempotencyRecord): Promise<CreateResult> {
+  async create(
+    order: Order,
+    events: readonly BusEvent[],
+    idempotency?: IdempotencyRecord,
+  ): Promise<CreateResult> {
     const doc = {
       _id: order.id,
       userId: order.userId,
@@ -140,7 +149,11 @@ export class MongoOrderRepository extends OrderRepository {
         .lean<OrderDocument>();
       if (!existing?.idempotency) continue;
       if (existing.idempotency.expiresAt > new Date()) {
-        return { kind: 'existing', order: toOrder(existing), requestHash: existing.idempotency.requestHash };
+        return {
+          kind: 'existing',
+          order: toOrder(existing),
+          requestHash: existing.idempotency.requestHash,
+        };
       }
       // The key expired: release it from the old order and try once more.
       await this.orders.updateOne(
@@ -155,7 +168,12 @@ export class MongoOrderRepository extends OrderRepository {
     return doc ? toOrder(doc) : undefined;
   }
 
-  async listByUser(userId: string, limit: number, status?: OrderStatus, cursor?: Cursor): Promise<Order[]> {
+  async listByUser(
+    userId: string,
+    limit: number,
+    status?: OrderStatus,
+    cursor?: Cursor,
+  ): Promise<Order[]> {
     const filter: Record<string, unknown> = { userId };
     if (status) filter.status = status;
     if (cursor) {
@@ -164,7 +182,11 @@ export class MongoOrderRepository extends OrderRepository {
         { createdAt: cursor.createdAt, _id: { $lt: cursor.id } },
       ];
     }
-    const docs = await this.orders.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).lean<OrderDocument[]>();
+    const docs = await this.orders
+      .find(filter)
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .lean<OrderDocument[]>();
     return docs.map(toOrder);
   }
 
@@ -195,10 +217,13 @@ export class MongoOrderRepository extends OrderRepository {
   ): Promise<number> {
     const key = `${inbox.handler}:${inbox.eventId}`;
     if (await this.inbox.exists({ _id: key })) return 0;
-    const open = await this.orders.find({ userId, status: { $in: from } }, { _id: 1 }).lean<Array<{ _id: string }>>();
+    const open = await this.orders
+      .find({ userId, status: { $in: from } }, { _id: 1 })
+      .lean<Array<{ _id: string }>>();
     let cancelled = 0;
     for (const { _id } of open) {
-      if (await this.change(_id, from, 'cancelled', at, (order) => [eventFor(order)])) cancelled += 1;
+      if (await this.change(_id, from, 'cancelled', at, (order) => [eventFor(order)]))
+        cancelled += 1;
     }
     await this.inbox.updateOne(
       { _id: key },
@@ -227,10 +252,17 @@ export class MongoOrderRepository extends OrderRepository {
     for (let race = 0; race < MAX_RACES; race++) {
       const doc = await this.orders.findById(id).lean<OrderDocument>();
       if (!doc || !from.includes(doc.status)) return undefined;
-      const write = outboxWrite([...doc.outbox, ...outboxItems(eventsFor(toOrder(doc)), at)], doc.parked, doc.version);
+      const write = outboxWrite(
+        [...doc.outbox, ...outboxItems(eventsFor(toOrder(doc)), at)],
+        doc.parked,
+        doc.version,
+      );
       write.$set.status = to;
       write.$set.updatedAt = at;
-      const result = await this.orders.updateOne({ _id: id, version: doc.version }, toUpdate(write));
+      const result = await this.orders.updateOne(
+        { _id: id, version: doc.version },
+        toUpdate(write),
+      );
       if (result.matchedCount === 1) return { ...toOrder(doc), status: to, updatedAt: at };
     }
     throw new Error(`order ${id} kept changing under concurrent writes`);
@@ -241,7 +273,12 @@ function toOrder(doc: OrderDocument): Order {
   return {
     id: doc._id,
     userId: doc.userId,
-    items: doc.items.map(({ sku, name, quantity, unitPriceCents }) => ({ sku, name, quantity, unitPriceCents })),
+    items: doc.items.map(({ sku, name, quantity, unitPriceCents }) => ({
+      sku,
+      name,
+      quantity,
+      unitPriceCents,
+    })),
     totalCents: doc.totalCents,
     currency: doc.currency,
     status: doc.status,

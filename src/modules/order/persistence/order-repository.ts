@@ -22,7 +22,11 @@ export abstract class OrderRepository {
    * Inserts the order and queues `events` atomically, or returns the order already created
    * with this user's idempotency key (queuing nothing).
    */
-  abstract create(order: Order, events: readonly BusEvent[], idempotency?: IdempotencyRecord): Promise<CreateResult>;
+  abstract create(
+    order: Order,
+    events: readonly BusEvent[],
+    idempotency?: IdempotencyRecord,
+  ): Promise<CreateResult>;
 
   abstract findById(id: string): Promise<Order | undefined>;
 

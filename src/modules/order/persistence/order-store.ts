@@ -20,7 +20,8 @@ export function openOrderDatabase(config: {
   DB_TIMEOUT_MS: number;
 }): Promise<OrderDatabase> {
   const url = config.ORDER_DATABASE_URL;
-  if (isMongoUrl(url)) return MongoDatabase.open({ module: 'order', url, timeoutMs: config.DB_TIMEOUT_MS });
+  if (isMongoUrl(url))
+    return MongoDatabase.open({ module: 'order', url, timeoutMs: config.DB_TIMEOUT_MS });
   return ModuleDatabase.open({
     module: 'order',
     url,

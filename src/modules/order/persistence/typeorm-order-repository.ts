@@ -7,7 +7,12 @@ import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/persi
 import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
-import { CreateResult, IDEMPOTENCY_TTL_MS, IdempotencyRecord, OrderRepository } from './order-repository';
+import {
+  CreateResult,
+  IDEMPOTENCY_TTL_MS,
+  IdempotencyRecord,
+  OrderRepository,
+} from './order-repository';
 import type { OrderRow } from './order.row';
 
 /** Orders on Postgres or PGlite through TypeORM. */
@@ -19,7 +24,11 @@ export class TypeOrmOrderRepository extends OrderRepository {
     super();
   }
 
-  async create(order: Order, events: readonly BusEvent[], idempotency?: IdempotencyRecord): Promise<CreateResult> {
+  async create(
+    order: Order,
+    events: readonly BusEvent[],
+    idempotency?: IdempotencyRecord,
+  ): Promise<CreateResult> {
     const row = toRow(order, idempotency);
     for (let attempt = 0; ; attempt++) {
       try {
@@ -29,7 +38,9 @@ export class TypeOrmOrderRepository extends OrderRepository {
       } catch (error) {
         if (!idempotency || !isUniqueViolation(error) || attempt > 0) throw error;
       }
-      const [existing] = await this.db.sql<RawOrder & { request_hash: string | null; live: boolean }>(
+      const [existing] = await this.db.sql<
+        RawOrder & { request_hash: string | null; live: boolean }
+      >(
         'order-by-idempotency-key',
         `SELECT ${ORDER_COLUMNS}, request_hash, idempotency_expires_at > now() AS live
          FROM orders WHERE user_id = $1 AND idempotency_key = $2`,
@@ -37,7 +48,11 @@ export class TypeOrmOrderRepository extends OrderRepository {
       );
       if (!existing) continue;
       if (existing.live) {
-        return { kind: 'existing', order: fromRaw(existing), requestHash: existing.request_hash ?? '' };
+        return {
+          kind: 'existing',
+          order: fromRaw(existing),
+          requestHash: existing.request_hash ?? '',
+        };
       }
       // The key expired: release it from the old order and try once more.
       await this.db.sql(
@@ -56,7 +71,12 @@ export class TypeOrmOrderRepository extends OrderRepository {
   }
 
   /** Keyset pagination on (created_at, id); one prepared statement per filter combination. */
-  async listByUser(userId: string, limit: number, status?: OrderStatus, cursor?: Cursor): Promise<Order[]> {
+  async listByUser(
+    userId: string,
+    limit: number,
+    status?: OrderStatus,
+    cursor?: Cursor,
+  ): Promise<Order[]> {
     const where = ['user_id = $1'];
     const values: unknown[] = [userId, limit];
     if (status) {
@@ -85,7 +105,10 @@ export class TypeOrmOrderRepository extends OrderRepository {
   ): Promise<Order | undefined> {
     const [result] = await this.db.sql<{ changed: number }>(
       'transition-order',
-      withEvents(`UPDATE orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2 RETURNING id`, 5),
+      withEvents(
+        `UPDATE orders SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2 RETURNING id`,
+        5,
+      ),
       [id, from, to, at, eventsParam(events)],
     );
     if (!result?.changed) return undefined;
@@ -107,16 +130,16 @@ export class TypeOrmOrderRepository extends OrderRepository {
       );
       if (claimed.length === 0) return 0;
       const open = (
-        await query<RawOrder>(`${SELECT_ORDER} WHERE user_id = $1 AND status = ANY($2::text[]) FOR UPDATE`, [
-          userId,
-          from,
-        ])
+        await query<RawOrder>(
+          `${SELECT_ORDER} WHERE user_id = $1 AND status = ANY($2::text[]) FOR UPDATE`,
+          [userId, from],
+        )
       ).map(fromRaw);
       if (open.length === 0) return 0;
-      await query(`UPDATE orders SET status = 'cancelled', updated_at = $2 WHERE id = ANY($1::uuid[])`, [
-        open.map((o) => o.id),
-        at,
-      ]);
+      await query(
+        `UPDATE orders SET status = 'cancelled', updated_at = $2 WHERE id = ANY($1::uuid[])`,
+        [open.map((o) => o.id), at],
+      );
       await query(QUEUE_EVENTS_SQL, [eventsParam(open.map(eventFor))]);
       return open.length;
     });
@@ -187,6 +210,8 @@ function toRow(order: Order, idempotency?: IdempotencyRecord): OrderRow {
     ...order,
     idempotencyKey: idempotency?.key ?? null,
     requestHash: idempotency?.requestHash ?? null,
-    idempotencyExpiresAt: idempotency ? new Date(order.createdAt.getTime() + IDEMPOTENCY_TTL_MS) : null,
+    idempotencyExpiresAt: idempotency
+      ? new Date(order.createdAt.getTime() + IDEMPOTENCY_TTL_MS)
+      : null,
   };
 }

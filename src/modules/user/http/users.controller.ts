@@ -52,7 +52,10 @@ export class UsersController {
 
   @Patch('me')
   @ApiOkResponse({ type: UserDto })
-  rename(@CurrentPrincipal() principal: Principal, @Body() body: UpdateProfileDto): Promise<UserDto> {
+  rename(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: UpdateProfileDto,
+  ): Promise<UserDto> {
     return this.users.rename(principal, body.name);
   }
 

@@ -93,7 +93,14 @@ export class UsersRepository {
          WHERE id = $1 RETURNING id`,
         6,
       ),
-      [id, changes.name ?? null, changes.passwordHash ?? null, changes.roles ?? null, new Date(), eventsParam(events)],
+      [
+        id,
+        changes.name ?? null,
+        changes.passwordHash ?? null,
+        changes.roles ?? null,
+        new Date(),
+        eventsParam(events),
+      ],
     );
     if (events.length > 0) this.outbox.nudge();
     return result?.changed ? this.findById(id) : null;

@@ -38,10 +38,12 @@ export class LocalClient extends ClientProxy {
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const pattern = this.normalizePattern(packet.pattern as string);
-    await this.broker.event(pattern, JSON.stringify({ data: packet.data as unknown })).catch((err: unknown) => {
-      this.log.error(`event ${pattern} was not delivered: ${String(err)}`);
-      throw err;
-    });
+    await this.broker
+      .event(pattern, JSON.stringify({ data: packet.data as unknown }))
+      .catch((err: unknown) => {
+        this.log.error(`event ${pattern} was not delivered: ${String(err)}`);
+        throw err;
+      });
     return undefined as T;
   }
 }

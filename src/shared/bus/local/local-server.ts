@@ -110,7 +110,9 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) {
-      throw new Error(`${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${describe(failed[0]?.reason)}`);
+      throw new Error(
+        `${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${describe(failed[0]?.reason)}`,
+      );
     }
   }
 }
