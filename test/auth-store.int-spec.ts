@@ -106,4 +106,29 @@ for (const kind of authStoreTargets()) {
       expect(await store.lockedFor(key, 1, Date.now())).toBe(0);
     });
   });
+
+  if (kind === 'redis') {
+    describe('auth store on Redis: a rotation that arrives after its caller gave up', () => {
+      it('changes nothing, so the client’s retry with the same token still rotates it', async () => {
+        const prefix = `cleave:test:${randomUUID()}:`;
+        const live = await RedisAuthStore.connect(SERVICES.redis, 2000, prefix);
+        // A caller whose wait already ended: its deadline is in the past when Redis runs it.
+        const late = new RedisAuthStore(live.redis, prefix, -1000);
+        try {
+          const s = session();
+          const [h1, h2] = [hash(), hash()];
+          await live.createSession(s, h1);
+          await expect(late.rotate(h1, h2, Date.now())).rejects.toMatchObject({
+            code: 'SERVICE.UNAVAILABLE',
+          });
+          expect(await live.findByRefresh(h1, Date.now())).toEqual(s);
+          expect(await live.rotate(h1, h2, Date.now())).toEqual({ kind: 'rotated', session: s });
+        } finally {
+          const keys = await live.redis.keys(`${prefix}*`);
+          if (keys.length > 0) await live.redis.del(...keys);
+          await live.onApplicationShutdown();
+        }
+      });
+    });
+  }
 }

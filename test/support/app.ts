@@ -26,6 +26,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Reuse the data directory (and database) of an earlier app. */
   reuse?: TestApp;
+  /** Changes the store URLs the app gets (e.g. to go through a fault-injecting proxy). */
+  routeStores?: (env: Record<string, string>) => Promise<Record<string, string>>;
 }
 
 /** Starts the one-process app on a loopback port, on its own data directory or database. */
@@ -42,7 +44,7 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
     stores = options.reuse.stores;
   } else {
     stores = await prepareStores(options.store, dataDir);
-    storeEnv = stores.env;
+    storeEnv = options.routeStores ? await options.routeStores(stores.env) : stores.env;
   }
   const env: Record<string, string> = {
     DATA_DIR: dataDir,

@@ -80,7 +80,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 
 /** MongoDB driver errors that mean the server cannot be reached or did not answer in time. */
 const MONGO_UNAVAILABLE =
-  /^(MongoServerSelectionError|MongooseServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoOperationTimeoutError|MongoPoolClearedError|MongoTopologyClosedError)$/;
+  /^(MongoServerSelectionError|MongooseServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoOperationTimeoutError|MongoPoolClearedError|PoolClearedOnNetworkError|MongoServerClosedError|MongoTopologyClosedError)$/;
 
 /**
  * A store that cannot be reached (network, SQLSTATE 08xxx / 57Pxx / 3D000, or a MongoDB
@@ -128,6 +128,10 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       return { code: exception.code, kind: exception.kind, message: exception.message };
     }
+    if (isDependencyFailure(exception)) {
+      this.logger.warn(`message handler failed, a dependency is unavailable: ${errorMessage(exception)}`);
+      return { code: 'SERVICE.UNAVAILABLE', kind: 'unavailable', message: 'A dependency is unavailable.' };
+    }
     this.logger.error(
       `message handler failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
     );
@@ -151,4 +155,8 @@ export function sendProblem(
     .headers(headers)
     .header('content-type', PROBLEM_CONTENT_TYPE)
     .send(JSON.stringify({ ...body, instance: request.url.split('?')[0] }));
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -35,6 +35,11 @@ export class MongoDatabase implements OnApplicationShutdown {
       serverSelectionTimeoutMS: options.timeoutMs,
       connectTimeoutMS: options.timeoutMs,
       socketTimeoutMS: options.timeoutMs + 500,
+      // A retry would wait for the server again and double the bound: the caller decides.
+      retryReads: false,
+      retryWrites: false,
+      // Notice a returning server within seconds, not the driver's default 10 s.
+      heartbeatFrequencyMS: 2000,
       maxPoolSize: 20,
     });
     try {

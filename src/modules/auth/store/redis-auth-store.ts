@@ -1,5 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
+import { ServiceUnavailable } from '../../../shared/http/domain-error';
 import type { Role } from '../../../shared/security/security.contract';
 import { AuthStore, RotateResult, Session } from './auth-store';
 
@@ -9,8 +10,13 @@ const INBOX_TTL_SECONDS = 7 * 24 * 3600;
 // Every multi-step change is one Lua script, so concurrent refreshes see one order of events.
 // Keys are derived inside the scripts from one prefix: fine for a standalone Redis or a
 // replicated primary, not for Redis Cluster.
+// A rotation that reaches Redis after its caller gave up (the client was told 503) does
+// nothing: otherwise the client's retry with the same token would look like reuse and revoke
+// its session. The deadline is checked against Redis' own clock.
 const ROTATE = `
-local prefix, presented, nextHash, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local prefix, presented, nextHash, now, deadline = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then return {'late'} end
 local sid = redis.call('GET', prefix .. 'refresh:' .. presented)
 if not sid then return {'unknown'} end
 local skey = prefix .. 'session:' .. sid
@@ -50,6 +56,8 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
   constructor(
     readonly redis: Redis,
     private readonly prefix = 'cleave:auth:',
+    /** How long a caller waits for a command (ioredis' `commandTimeout`). */
+    private readonly timeoutMs = 5000,
   ) {
     super();
   }
@@ -68,7 +76,7 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
       lazyConnect: true,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
-    const store = new RedisAuthStore(redis, prefix);
+    const store = new RedisAuthStore(redis, prefix, timeoutMs);
     redis.on('error', (error: Error) => store.logger.warn(`redis: ${error.message}`));
     await redis
       .connect()
@@ -102,7 +110,9 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
       presentedHash,
       nextHash,
       String(nowMs),
+      String(Date.now() + this.timeoutMs),
     )) as string[];
+    if (reply[0] === 'late') throw new ServiceUnavailable('The auth store');
     if (reply[0] === 'rotated') {
       const [, id, userId, roles, expiresAtMs] = reply;
       return {
