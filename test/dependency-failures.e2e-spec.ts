@@ -133,7 +133,7 @@ for (const shape of shapes) {
           // The order module does not need the user database: a cancellation is acknowledged,
           // and its event waits in the outbox for the summary.
           await request(app.url)
-            .post(`/api/orders/${orders[0]!.id}/cancel`)
+            .post(`/api/orders/${orders[0].id}/cancel`)
             .set(...bearer(account))
             .expect(200);
         });
@@ -164,7 +164,7 @@ for (const shape of shapes) {
           );
           await expectFast503(() =>
             request(app.url)
-              .get(`/api/orders/${acknowledged[0]!.id}`)
+              .get(`/api/orders/${acknowledged[0].id}`)
               .set(...bearer(account)),
           );
           const detail = await readyDetail();
