@@ -8,12 +8,21 @@
  *   - authenticated GET /api/users/me
  *   - authenticated POST /api/orders
  *   - authenticated GET /api/orders?limit=20
+ *   - POST /api/auth/login (BENCH_LOGIN_CONNECTIONS connections; argon2id verification
+ *     dominates, so the same run also times argon2.verify alone with the app's parameters)
  *   - bare Fastify GET /api/users/me (baseline; the app is stopped first)
+ *
+ * Under POST /api/orders load it also reads the order module's outbox: events relayed per second
+ * and the delay from commit (created_at) to delivered-and-marked-sent (sent_at), p50/p99; once at
+ * full load (saturated: the relay competes with the requests for the same 2 cores and pool) and
+ * once paced at BENCH_OUTBOX_RATE orders per second.
  *
  * Env (all optional):
  *   BENCH_DURATION     seconds per scenario (default 10)
  *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
+ *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
+ *   BENCH_OUTBOX_RATE  orders per second of the paced outbox scenario (default 200)
  *   BENCH_PG_URL       admin connection used to create/drop the bench database
  *                      (default postgres://postgres@127.0.0.1:5432/test; loopback only)
  *   BENCH_READY_TIMEOUT_MS  deadline for a server to become ready (default 60000)
@@ -61,6 +70,8 @@ const settings = {
   duration: envInt('BENCH_DURATION', 10, 1, 3600),
   warmup: envInt('BENCH_WARMUP', 3, 0, 600),
   connections: envInt('BENCH_CONNECTIONS', 50, 1, 10_000),
+  loginConnections: envInt('BENCH_LOGIN_CONNECTIONS', 8, 1, 10_000),
+  outboxRate: envInt('BENCH_OUTBOX_RATE', 200, 1, 100_000),
   readyTimeoutMs: envInt('BENCH_READY_TIMEOUT_MS', 60_000, 1000, 600_000),
   pgAdminUrl: process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
   keepLogs: process.env.BENCH_KEEP_LOGS === '1',
@@ -312,7 +323,8 @@ async function measure(scenario, port) {
     method: scenario.method,
     headers: scenario.headers,
     body: scenario.body,
-    connections: settings.connections,
+    connections: scenario.connections ?? settings.connections,
+    ...(scenario.rate && { overallRate: scenario.rate }),
     pipelining: 1,
     timeout: 10,
   };
@@ -321,8 +333,10 @@ async function measure(scenario, port) {
     await runCannon({ ...base, duration: settings.warmup });
   }
   if (interrupted) throw new Error('interrupted');
-  log(`${scenario.name}: measuring ${settings.duration} s at ${settings.connections} connections`);
+  log(`${scenario.name}: measuring ${settings.duration} s at ${base.connections} connections`);
+  const windowStart = new Date();
   const r = await runCannon({ ...base, duration: settings.duration });
+  const windowEnd = new Date();
   if (interrupted) throw new Error('interrupted');
   return {
     name: scenario.name,
@@ -345,7 +359,81 @@ async function measure(scenario, port) {
     timeouts: r.timeouts,
     statusCodeStats: r.statusCodeStats,
     throughputBytesPerSec: r.throughput.average,
+    window: { start: windowStart.toISOString(), end: windowEnd.toISOString() },
   };
+}
+
+/**
+ * The order outbox during one measured window: events relayed per second (sent in the window)
+ * and, for events committed in the window, the delay from commit to delivered-and-marked-sent.
+ * Waits (bounded) for the backlog of the window to drain first, and reports how long that took.
+ */
+async function outboxFigures(window) {
+  const drainStart = Date.now();
+  let pending = null;
+  while (Date.now() - drainStart < 30_000) {
+    const { rows } = await withBenchClient((c) =>
+      c.query(`SELECT count(*)::int AS n FROM cleave_order.outbox WHERE status = 'pending'`),
+    );
+    pending = rows[0].n;
+    if (pending === 0) break;
+    await delay(100);
+  }
+  const drainMs = Date.now() - drainStart;
+  const { rows } = await withBenchClient((c) =>
+    c.query(
+      `SELECT
+         count(*) FILTER (WHERE sent_at BETWEEN $1 AND $2)::int AS sent_in_window,
+         count(*) FILTER (WHERE created_at BETWEEN $1 AND $2)::int AS created_in_window,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at))
+           FILTER (WHERE created_at BETWEEN $1 AND $2 AND status = 'sent') AS p50,
+         percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at))
+           FILTER (WHERE created_at BETWEEN $1 AND $2 AND status = 'sent') AS p99,
+         max(extract(epoch FROM sent_at - created_at))
+           FILTER (WHERE created_at BETWEEN $1 AND $2 AND status = 'sent') AS max
+       FROM cleave_order.outbox`,
+      [window.start, window.end],
+    ),
+  );
+  const r = rows[0];
+  const seconds = (Date.parse(window.end) - Date.parse(window.start)) / 1000;
+  return {
+    eventsCommittedPerSec: r.created_in_window / seconds,
+    eventsRelayedPerSec: r.sent_in_window / seconds,
+    commitToDeliveredMs: {
+      p50: r.p50 === null ? null : r.p50 * 1000,
+      p99: r.p99 === null ? null : r.p99 * 1000,
+      max: r.max === null ? null : r.max * 1000,
+    },
+    pendingAfterDrain: pending,
+    drainAfterLoadMs: drainMs,
+  };
+}
+
+async function withBenchClient(fn) {
+  const client = new Client({ connectionString: benchDb.url, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** argon2id verification alone, with the app's default parameters, sequentially in this process. */
+async function argon2Baseline(password, rounds = 20) {
+  const argon2 = require('argon2');
+  const hash = await argon2.hash(password, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  await argon2.verify(hash, password);
+  const times = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = process.hrtime.bigint();
+    await argon2.verify(hash, password);
+    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  return { rounds, meanMs: mean, p50Ms: times[Math.floor(times.length / 2)], verifiesPerSecPerCore: 1000 / mean };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,14 +514,39 @@ async function main() {
       path: '/api/orders',
       headers: { ...auth, 'content-type': 'application/json' },
       body: ORDER_BODY,
+      outbox: 'saturated',
     },
     { name: 'GET /api/orders?limit=20', target: 'app', method: 'GET', path: '/api/orders?limit=20', headers: auth },
+    {
+      name: `POST /api/orders @ ${settings.outboxRate}/s`,
+      target: 'app',
+      method: 'POST',
+      path: '/api/orders',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: ORDER_BODY,
+      rate: settings.outboxRate,
+      // Few connections, so the pace is smooth rather than bursts of every connection at once.
+      connections: 4,
+      outbox: 'paced',
+    },
+    {
+      name: 'POST /api/auth/login',
+      target: 'app',
+      method: 'POST',
+      path: '/api/auth/login',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+      connections: settings.loginConnections,
+    },
   ];
 
   const results = [];
+  const outbox = {};
   for (const scenario of appScenarios) {
-    results.push(await measure(scenario, appPort));
+    const result = await measure(scenario, appPort);
+    results.push(result);
     if (app.exited) throw new Error(`app exited during ${scenario.name}: ${JSON.stringify(app.exitInfo)}`);
+    if (scenario.outbox) outbox[scenario.outbox] = await outboxFigures(result.window);
   }
 
   // Stop the app so the baseline has the machine to itself, as the app did.
@@ -464,6 +577,9 @@ async function main() {
   results.push(baseline);
   await stopChild(bare);
 
+  log('argon2id verify alone (m=19456, t=2, p=1), sequential');
+  const argon2 = await argon2Baseline(password);
+
   for (const r of results) {
     r.ratioToBaseline = baseline.requestsPerSec > 0 ? r.requestsPerSec / baseline.requestsPerSec : null;
   }
@@ -478,7 +594,7 @@ async function main() {
       pass: meResult.ratioToBaseline !== null && meResult.ratioToBaseline >= TARGET_ME_RATIO,
       detail: `ratio ${fmt(meResult.ratioToBaseline, 3)}`,
     },
-    ...results.map((r) => ({
+    ...results.filter((r) => !/login|@/.test(r.name)).map((r) => ({
       name: `p99 < ${TARGET_P99_MS} ms: ${r.name}`,
       actual: r.latencyMs.p99,
       threshold: TARGET_P99_MS,
@@ -489,6 +605,20 @@ async function main() {
   const invalid = results.filter((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
 
   printTable(results);
+  const loginResult = results.find((r) => r.name === 'POST /api/auth/login');
+  process.stdout.write(
+    `\nLogin: ${fmt(loginResult.requestsPerSec, 1)} req/s at ${loginResult.connections} connections, p50 ${fmt(loginResult.latencyMs.p50, 0)} ms, ` +
+      `p99 ${fmt(loginResult.latencyMs.p99, 0)} ms; argon2id verify alone: ${fmt(argon2.meanMs, 1)} ms mean ` +
+      `(${fmt(argon2.verifiesPerSecPerCore, 1)}/s per core, ${fmt(argon2.verifiesPerSecPerCore * os.cpus().length, 1)}/s on ${os.cpus().length} cores)\n`,
+  );
+  for (const [load, o] of Object.entries(outbox)) {
+    process.stdout.write(
+      `Outbox, POST /api/orders ${load}: ${fmt(o.eventsCommittedPerSec, 0)} events committed/s, ` +
+        `${fmt(o.eventsRelayedPerSec, 0)} relayed/s; commit -> delivered p50 ${fmt(o.commitToDeliveredMs.p50, 1)} ms, ` +
+        `p99 ${fmt(o.commitToDeliveredMs.p99, 1)} ms, max ${fmt(o.commitToDeliveredMs.max, 1)} ms; ` +
+        `backlog drained ${fmt(o.drainAfterLoadMs, 0)} ms after the load (${o.pendingAfterDrain} left)\n`,
+    );
+  }
   process.stdout.write('\nTargets\n');
   for (const c of checks) process.stdout.write(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})\n`);
   if (invalid.length > 0) {
@@ -521,6 +651,8 @@ async function main() {
       loadAverageAtEnd: os.loadavg(),
     },
     scenarios: results,
+    argon2,
+    outbox,
     targets: checks,
     allTargetsPass: checks.every((c) => c.pass),
     valid: invalid.length === 0,

@@ -18,7 +18,7 @@ import {
   OrderDatabase,
 } from '../src/modules/order/persistence/order-store';
 import { eventually } from './support/api';
-import { RecordingBus } from './support/recording-bus';
+import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
 import { storeTargets } from './support/services';
 import { prepareStores, PreparedStores } from './support/stores';
 
@@ -51,14 +51,7 @@ for (const store of storeTargets()) {
             outbox,
             bus as unknown as Bus,
             new OutboxMetrics(new Metrics()),
-            {
-              maxAttempts: 3,
-              pollMs: 20,
-              batchSize: 100,
-              backoffBaseMs: 10,
-              backoffMaxMs: 40,
-              leaseMs: 1000,
-            },
+            FAST_RELAY_OPTIONS,
           ),
       );
       orders = opened.repository;

@@ -12,7 +12,7 @@ import { Metrics } from '../src/shared/observability/metrics';
 import { ModuleDatabase } from '../src/shared/persistence/module-database';
 import { createOutboxTable, eventsParam, QUEUE_EVENTS_SQL } from '../src/shared/persistence/outbox';
 import { OutboxMetrics } from '../src/shared/persistence/outbox-metrics';
-import { OutboxRelay, OutboxRelayOptions } from '../src/shared/persistence/outbox-relay';
+import { OutboxRelay } from '../src/shared/persistence/outbox-relay';
 import type { OutboxStore } from '../src/shared/persistence/outbox-store';
 import { SqlOutboxStore } from '../src/shared/persistence/sql-outbox-store';
 import {
@@ -23,7 +23,7 @@ import {
 } from '../src/shared/persistence/document-outbox';
 import { MongoDatabase } from '../src/shared/persistence/mongo-database';
 import { eventually } from './support/api';
-import { RecordingBus } from './support/recording-bus';
+import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
 import { PGLITE_TEMPLATE } from './support/pglite-template';
 import { adminQuery, SERVICES, StoreKind, storeTargets } from './support/services';
 import { dropMongoDatabase, mongoDatabaseUrl } from './support/mongo';
@@ -38,14 +38,7 @@ class OutboxOnly1700000000000 implements MigrationInterface {
   }
 }
 
-const OPTIONS: OutboxRelayOptions = {
-  maxAttempts: 3,
-  pollMs: 20,
-  batchSize: 100,
-  backoffBaseMs: 10,
-  backoffMaxMs: 40,
-  leaseMs: 1000,
-};
+const OPTIONS = FAST_RELAY_OPTIONS;
 
 type Status = { status: 'pending' | 'sent' | 'failed'; attempts: number } | undefined;
 
@@ -112,10 +105,16 @@ async function documentHarness(): Promise<Harness> {
   await things.createIndexes();
   return {
     store: new DocumentOutboxStore(things),
-    // One document per event: each its own stream, as orders are.
+    // One document per key (an aggregate and its events), one per event without a key.
     queue: async (events) => {
-      for (const event of events)
-        await things.insertOne({ _id: randomUUID(), ...newOutbox([event], new Date()) });
+      const byDocument = new Map<string, BusEvent[]>();
+      for (const event of events) {
+        const doc = event.key ?? randomUUID();
+        byDocument.set(doc, [...(byDocument.get(doc) ?? []), event]);
+      }
+      for (const group of byDocument.values()) {
+        await things.insertOne({ _id: randomUUID(), ...newOutbox(group, new Date()) });
+      }
     },
     statusOf: async (id) => {
       const doc = await things
@@ -219,6 +218,52 @@ for (const store of storeTargets()) {
       expect(stats.oldestPendingSeconds).toBeGreaterThanOrEqual(0);
       relay.start();
       await eventually(async () => expect(await relay.stats()).toMatchObject({ pending: 0 }));
+      await relay.stop();
+    });
+
+    it('delivers the events of one key in order, while different keys go in parallel', async () => {
+      const bus = new RecordingBus();
+      bus.jitterMs = 3;
+      const keys = ['a', 'b', 'c'].map((k) => `${k}-${randomUUID()}`);
+      const events = Array.from({ length: 30 }, (_, n) =>
+        createEvent('test.keyed', { n }, keys[n % 3]),
+      );
+      await queue(events);
+      const relay = newRelay(bus);
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(
+          expect(bus.delivered.filter((e) => keys.includes(e.key!))).toHaveLength(30),
+        ),
+      );
+      for (const key of keys) {
+        expect(bus.delivered.filter((e) => e.key === key).map((e) => e.id)).toEqual(
+          events.filter((e) => e.key === key).map((e) => e.id),
+        );
+      }
+      await relay.stop();
+    });
+
+    it('forgets sent events after their retention, and never a pending or parked one', async () => {
+      const bus = new RecordingBus();
+      const relay = newRelay(bus);
+      const sent = createEvent('test.done', {});
+      await queue([sent]);
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(sent.id)),
+      );
+      await relay.stop();
+      const waiting = createEvent('test.waiting', {});
+      await queue([waiting]);
+      await relay.purge();
+      expect(await statusOf(waiting.id)).toMatchObject({ status: 'pending' });
+      // On Postgres the row goes; documents drop sent events as they are marked.
+      if (store !== 'mongo') expect(await statusOf(sent.id)).toBeUndefined();
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(waiting.id)),
+      );
       await relay.stop();
     });
 

@@ -54,7 +54,8 @@ export class TcpProxy {
     this.delayMs = delayMs;
     if (mode === 'down') for (const socket of this.sockets) socket.resetAndDestroy();
     if (mode !== 'blackhole') {
-      for (const [to, chunks] of this.held) for (const chunk of chunks) if (to.writable) to.write(chunk);
+      for (const [to, chunks] of this.held)
+        for (const chunk of chunks) if (to.writable) to.write(chunk);
       this.held.clear();
       for (const [client, target] of this.waiting) this.connect(client, target);
       this.waiting.clear();

@@ -65,13 +65,17 @@ export class OrdersService {
       updatedAt: now,
     };
     const requestHash = hashRequest(order);
-    const created = createEvent<OrderCreatedData>(ORDER_EVENTS.created, {
-      orderId: order.id,
-      userId: order.userId,
-      status: order.status,
-      totalCents: order.totalCents,
-      currency: order.currency,
-    });
+    const created = createEvent<OrderCreatedData>(
+      ORDER_EVENTS.created,
+      {
+        orderId: order.id,
+        userId: order.userId,
+        status: order.status,
+        totalCents: order.totalCents,
+        currency: order.currency,
+      },
+      order.id,
+    );
     const result = await this.orders.create(
       order,
       [created],
@@ -151,12 +155,11 @@ function statusEvent(
   order: Order,
   to: OrderStatus,
 ): BusEvent<OrderStatusChangedData> {
-  return createEvent<OrderStatusChangedData>(type, {
-    orderId: order.id,
-    userId: order.userId,
-    from: order.status,
-    to,
-  });
+  return createEvent<OrderStatusChangedData>(
+    type,
+    { orderId: order.id, userId: order.userId, from: order.status, to },
+    order.id,
+  );
 }
 
 /** Identifies a create request's body; key order is fixed so equal bodies hash equal. */

@@ -13,6 +13,7 @@ import { MODULE_SCHEMAS } from '../../shared/persistence/schemas';
 import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
 import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
 import { SqlOutboxStore } from '../../shared/persistence/sql-outbox-store';
+import { UserOutboxRetention1732700000000 } from './persistence/migrations/1732700000000-user-outbox-retention';
 import { UserOutbox1732600000000 } from './persistence/migrations/1732600000000-user-outbox';
 import { AdminBootstrap } from './admin-bootstrap';
 import { UsersController } from './http/users.controller';
@@ -38,7 +39,11 @@ import { UsersService } from './users.service';
           dataDir: config.DATA_DIR,
           schema: MODULE_SCHEMAS.user,
           entities: [UserRow],
-          migrations: [CreateUsers1732500000000, UserOutbox1732600000000],
+          migrations: [
+            CreateUsers1732500000000,
+            UserOutbox1732600000000,
+            UserOutboxRetention1732700000000,
+          ],
           timeoutMs: config.DB_TIMEOUT_MS,
         }),
     },

@@ -39,7 +39,7 @@ export class UsersService {
       updatedAt: now,
     };
     await this.users.insert(row, [
-      createEvent<UserRegisteredData>(USER_EVENTS.registered, { userId: row.id, roles }),
+      createEvent<UserRegisteredData>(USER_EVENTS.registered, { userId: row.id, roles }, row.id),
     ]);
     return toUserDto(row);
   }
@@ -64,17 +64,21 @@ export class UsersService {
       throw new WrongPassword();
     }
     const passwordHash = await this.hasher.hash(input.newPassword);
-    const event = createEvent<UserAccountEventData>(USER_EVENTS.passwordChanged, {
-      userId: row.id,
-    });
+    const event = createEvent<UserAccountEventData>(
+      USER_EVENTS.passwordChanged,
+      { userId: row.id },
+      row.id,
+    );
     if (!(await this.users.update(row.id, { passwordHash }, [event]))) throw new Unauthenticated();
     await this.effectsSettled(event.id);
   }
 
   async deleteAccount(principal: Principal): Promise<void> {
-    const event = createEvent<UserAccountEventData>(USER_EVENTS.deleted, {
-      userId: principal.userId,
-    });
+    const event = createEvent<UserAccountEventData>(
+      USER_EVENTS.deleted,
+      { userId: principal.userId },
+      principal.userId,
+    );
     if (!(await this.users.delete(principal.userId, [event]))) throw new Unauthenticated();
     await this.effectsSettled(event.id);
   }

@@ -5,11 +5,22 @@ export interface BusEvent<TData = unknown> {
   id: string;
   type: string;
   occurredAt: string;
+  /**
+   * The aggregate the event is about (an order id, a user id): events with one key are
+   * delivered in the order they happened; events with different keys may go in parallel.
+   */
+  key?: string;
   data: TData;
 }
 
-export function createEvent<TData>(type: string, data: TData): BusEvent<TData> {
-  return { id: randomUUID(), type, occurredAt: new Date().toISOString(), data };
+export function createEvent<TData>(type: string, data: TData, key?: string): BusEvent<TData> {
+  return {
+    id: randomUUID(),
+    type,
+    occurredAt: new Date().toISOString(),
+    ...(key !== undefined && { key }),
+    data,
+  };
 }
 
 /** An error as it crosses the bus: a stable code and kind, never a stack or driver text. */

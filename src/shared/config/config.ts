@@ -69,6 +69,8 @@ const schema = z.object({
   OUTBOX_POLL_MS: int(10, 60_000).default(500),
   /** A relay's claim on a batch; after a crash its batch is taken over once the lease ends. */
   OUTBOX_LEASE_MS: int(100, 600_000).default(10_000),
+  /** Sent outbox entries are kept this long for inspection, then removed (0: at the next purge). */
+  OUTBOX_RETENTION_HOURS: int(0, 24 * 365).default(24),
   OUTBOX_BACKOFF_BASE_MS: int(1, 60_000).default(200),
   OUTBOX_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
   ARGON2_MEMORY_KIB: int(19456, 1 << 22).default(19456),

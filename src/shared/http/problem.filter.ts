@@ -129,8 +129,14 @@ export class ProblemFilter implements ExceptionFilter {
       return { code: exception.code, kind: exception.kind, message: exception.message };
     }
     if (isDependencyFailure(exception)) {
-      this.logger.warn(`message handler failed, a dependency is unavailable: ${errorMessage(exception)}`);
-      return { code: 'SERVICE.UNAVAILABLE', kind: 'unavailable', message: 'A dependency is unavailable.' };
+      this.logger.warn(
+        `message handler failed, a dependency is unavailable: ${errorMessage(exception)}`,
+      );
+      return {
+        code: 'SERVICE.UNAVAILABLE',
+        kind: 'unavailable',
+        message: 'A dependency is unavailable.',
+      };
     }
     this.logger.error(
       `message handler failed: ${exception instanceof Error ? exception.stack : String(exception)}`,

@@ -278,6 +278,11 @@ export class DocumentOutboxStore implements OutboxStore {
     return replayed;
   }
 
+  /** Sent events leave the document with the write that records them: nothing to purge. */
+  purgeSent(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   /**
    * Writes `change(doc)` if the document is still at the version read; otherwise reads it
    * again and recomputes, so a concurrent change is never overwritten.

@@ -9,12 +9,20 @@ export interface OutboxRelayOptions {
   /** How often the relay looks for due entries when nobody nudges it. */
   pollMs: number;
   batchSize: number;
+  /** Streams published at once (events within a stream stay in order). */
+  concurrency: number;
   /** Backoff after attempt n: min(base × 2^(n-1), max), with jitter. */
   backoffBaseMs: number;
   backoffMaxMs: number;
   /** How long a claimed batch stays leased to this relay before another may take it. */
   leaseMs: number;
+  /** Sent entries are kept this long (for inspection), then removed. */
+  retentionMs: number;
 }
+
+/** How often a relay removes sent entries past their retention, and at most how many at once. */
+const PURGE_EVERY_MS = 60_000;
+const PURGE_LIMIT = 10_000;
 
 /**
  * Publishes a module's outbox through the bus. Entries are leased (so replicas share the work
@@ -24,6 +32,7 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   private readonly logger: Logger;
   private timer?: NodeJS.Timeout;
+  private purgeTimer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
   private stopped = true;
@@ -44,6 +53,20 @@ export class OutboxRelay {
   start(): void {
     this.stopped = false;
     this.nudge();
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
+    this.purgeTimer.unref();
+  }
+
+  /** Removes sent entries past their retention (bounded per run). */
+  async purge(): Promise<number> {
+    try {
+      return await this.store.purgeSent(this.options.retentionMs, PURGE_LIMIT);
+    } catch (error) {
+      this.logger.warn(
+        `purge of sent events failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return 0;
+    }
   }
 
   /** Runs the relay soon: called after every commit that queued events. */
@@ -91,6 +114,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.purgeTimer);
     await this.running;
   }
 
@@ -105,26 +129,43 @@ export class OutboxRelay {
     }
   }
 
-  /** One leased batch: publish each entry in order, then record the outcome. */
+  /**
+   * One leased batch. Events of one stream (the store's, else the event's `key`; events with
+   * neither form one stream) are published in order; different streams go in parallel, up to
+   * `concurrency` at a time. After a failure the rest of its stream waits for the next round.
+   */
   async relayBatch(): Promise<number> {
     const batch = await this.store.claim(this.options.batchSize, this.options.leaseMs);
+    const streams = new Map<string, ClaimedEvent[]>();
+    for (const entry of batch) {
+      const stream = entry.stream ?? entry.event.key ?? '';
+      streams.set(stream, [...(streams.get(stream) ?? []), entry]);
+    }
     const sent: ClaimedEvent[] = [];
     const failed: FailedAttempt[] = [];
     const released: ClaimedEvent[] = [];
-    const stalled = new Set<string>();
-    for (const entry of batch) {
-      if (entry.stream !== undefined && stalled.has(entry.stream)) {
-        released.push(entry);
-        continue;
+    const queue = [...streams.values()];
+    const worker = async () => {
+      for (let stream = queue.shift(); stream; stream = queue.shift()) {
+        let stalled = false;
+        for (const entry of stream) {
+          if (stalled) {
+            released.push(entry);
+            continue;
+          }
+          try {
+            await this.bus.publish(entry.event);
+            sent.push(entry);
+          } catch (error) {
+            failed.push(this.failure(entry, error));
+            stalled = true;
+          }
+        }
       }
-      try {
-        await this.bus.publish(entry.event);
-        sent.push(entry);
-      } catch (error) {
-        failed.push(this.failure(entry, error));
-        if (entry.stream !== undefined) stalled.add(entry.stream);
-      }
-    }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.concurrency, queue.length) }, worker),
+    );
     await this.store.settle({ sent, failed, released });
     if (sent.length > 0) this.metrics.published.inc({ module: this.module }, sent.length);
     if (failed.length > 0) this.metrics.failures.inc({ module: this.module }, failed.length);
@@ -159,13 +200,16 @@ export function relayOptions(config: {
   OUTBOX_BACKOFF_BASE_MS: number;
   OUTBOX_BACKOFF_MAX_MS: number;
   OUTBOX_LEASE_MS: number;
+  OUTBOX_RETENTION_HOURS: number;
 }): OutboxRelayOptions {
   return {
     maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
     pollMs: config.OUTBOX_POLL_MS,
     batchSize: 100,
+    concurrency: 16,
     backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS,
     backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
     leaseMs: config.OUTBOX_LEASE_MS,
+    retentionMs: config.OUTBOX_RETENTION_HOURS * 3600 * 1000,
   };
 }

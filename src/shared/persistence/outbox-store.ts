@@ -50,4 +50,6 @@ export interface OutboxStore {
   listFailed(): Promise<FailedEntry[]>;
   /** Puts parked entries (all, or the given event ids) back in line with a fresh attempt count. */
   replay(ids: readonly string[]): Promise<number>;
+  /** Forgets up to `limit` entries sent more than `retentionMs` ago; how many it removed. */
+  purgeSent(retentionMs: number, limit: number): Promise<number>;
 }

@@ -28,6 +28,11 @@ export async function createOutboxTable(db: QueryRunner): Promise<void> {
   await db.query(`CREATE INDEX outbox_failed_idx ON outbox (seq) WHERE status = 'failed'`);
 }
 
+/** Lets the relay find sent entries past their retention without scanning the table. */
+export async function indexSentOutboxEntries(db: QueryRunner): Promise<void> {
+  await db.query(`CREATE INDEX outbox_sent_idx ON outbox (sent_at) WHERE status = 'sent'`);
+}
+
 /**
  * Wraps a data-changing statement (which must end in `RETURNING …`) so that `events` enter the
  * outbox in the same atomic statement, but only when the change touched a row. `$eventsParam`

@@ -98,4 +98,19 @@ export class SqlOutboxStore implements OutboxStore {
     );
     return rows.length;
   }
+
+  async purgeSent(retentionMs: number, limit: number): Promise<number> {
+    const rows = await this.run<{ n: number }>(
+      'outbox-purge',
+      `WITH gone AS (
+         DELETE FROM outbox WHERE seq IN (
+           SELECT seq FROM outbox
+           WHERE status = 'sent' AND sent_at < now() - make_interval(secs => $1::float8 / 1000)
+           LIMIT $2)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [retentionMs, limit],
+    );
+    return rows[0]?.n ?? 0;
+  }
 }

@@ -6,6 +6,7 @@ import { MODULE_SCHEMAS } from '../../../shared/persistence/schemas';
 import { SqlOutboxStore } from '../../../shared/persistence/sql-outbox-store';
 import { CreateOrders1732500000001 } from './migrations/1732500000001-create-orders';
 import { OrderOutbox1732600000001 } from './migrations/1732600000001-order-outbox';
+import { OrderOutboxRetention1732700000001 } from './migrations/1732700000001-order-outbox-retention';
 import { MongoOrderRepository } from './mongo-order-repository';
 import { OrderRepository } from './order-repository';
 import { OrderRow } from './order.row';
@@ -28,7 +29,11 @@ export function openOrderDatabase(config: {
     dataDir: config.DATA_DIR,
     schema: MODULE_SCHEMAS.order,
     entities: [OrderRow],
-    migrations: [CreateOrders1732500000001, OrderOutbox1732600000001],
+    migrations: [
+      CreateOrders1732500000001,
+      OrderOutbox1732600000001,
+      OrderOutboxRetention1732700000001,
+    ],
     timeoutMs: config.DB_TIMEOUT_MS,
   });
 }
