@@ -9,18 +9,14 @@ import { Bus } from '../../shared/bus/bus';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/health/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
-import { MODULE_SCHEMAS } from '../../shared/persistence/schemas';
 import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
 import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
 import { SqlOutboxStore } from '../../shared/persistence/sql-outbox-store';
-import { UserOutboxRetention1732700000000 } from './persistence/migrations/1732700000000-user-outbox-retention';
-import { UserOutbox1732600000000 } from './persistence/migrations/1732600000000-user-outbox';
 import { AdminBootstrap } from './admin-bootstrap';
 import { UsersController } from './http/users.controller';
 import { OrderSummaryHandler } from './order-summary.handler';
 import { PasswordHasher } from './password-hasher';
-import { CreateUsers1732500000000 } from './persistence/migrations/1732500000000-create-users';
-import { UserRow } from './persistence/user.row';
+import { openUserDatabase } from './persistence/user-store';
 import { USER_DATABASE, USER_OUTBOX, UsersRepository } from './persistence/users.repository';
 import { UserMessagesController } from './user-messages.controller';
 import { UsersService } from './users.service';
@@ -32,20 +28,7 @@ import { UsersService } from './users.service';
     {
       provide: USER_DATABASE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        ModuleDatabase.open({
-          module: 'user',
-          url: config.USER_DATABASE_URL,
-          dataDir: config.DATA_DIR,
-          schema: MODULE_SCHEMAS.user,
-          entities: [UserRow],
-          migrations: [
-            CreateUsers1732500000000,
-            UserOutbox1732600000000,
-            UserOutboxRetention1732700000000,
-          ],
-          timeoutMs: config.DB_TIMEOUT_MS,
-        }),
+      useFactory: (config: AppConfig) => openUserDatabase(config),
     },
     {
       provide: USER_OUTBOX,

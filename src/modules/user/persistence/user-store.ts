@@ -1,0 +1,23 @@
+import { ModuleDatabase } from '../../../shared/persistence/module-database';
+import { MODULE_SCHEMAS } from '../../../shared/persistence/schemas';
+import { CreateUsers1732500000000 } from './migrations/1732500000000-create-users';
+import { UserOutbox1732600000000 } from './migrations/1732600000000-user-outbox';
+import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-user-outbox-retention';
+import { UserRow } from './user.row';
+
+/** The user module's own database: Postgres for `USER_DATABASE_URL`, else embedded PGlite. */
+export function openUserDatabase(config: {
+  USER_DATABASE_URL?: string;
+  DATA_DIR: string;
+  DB_TIMEOUT_MS: number;
+}): Promise<ModuleDatabase> {
+  return ModuleDatabase.open({
+    module: 'user',
+    url: config.USER_DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    schema: MODULE_SCHEMAS.user,
+    entities: [UserRow],
+    migrations: [CreateUsers1732500000000, UserOutbox1732600000000, UserOutboxRetention1732700000000],
+    timeoutMs: config.DB_TIMEOUT_MS,
+  });
+}
