@@ -121,10 +121,10 @@ for (const store of storeTargets().filter((s) => s !== 'mongo')) {
       const made = [0, 1, 2, 3, 4].map((i) => newUser(undefined, new Date(base + i * 1000)));
       for (const u of made) await users.insert(u, []);
       const first = await users.list(3);
-      expect(first.map((u) => u.id)).toEqual([made[4]!.id, made[3]!.id, made[2]!.id]);
-      const last = first[2]!;
+      expect(first.map((u) => u.id)).toEqual([made[4].id, made[3].id, made[2].id]);
+      const last = first[2];
       const second = await users.list(2, { createdAt: last.createdAt, id: last.id });
-      expect(second.map((u) => u.id)).toEqual([made[1]!.id, made[0]!.id]);
+      expect(second.map((u) => u.id)).toEqual([made[1].id, made[0].id]);
     });
 
     it('applies an order event to the summary once, however often it is delivered, never below zero', async () => {
