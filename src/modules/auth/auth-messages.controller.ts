@@ -21,7 +21,7 @@ export class AuthMessagesController {
   }
 
   /** Recorded in the auth store's inbox: a redelivery cannot revoke sessions opened since. */
-  @EventPattern(USER_EVENTS.deleted)
+  @EventPattern(USER_EVENTS.deleted, { consumer: 'auth-revoke-on-user-deleted' })
   onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     return this.sessions.revokeAll(event.data.userId, {
       handler: 'auth.revoke-on-deleted',
@@ -29,7 +29,7 @@ export class AuthMessagesController {
     });
   }
 
-  @EventPattern(USER_EVENTS.passwordChanged)
+  @EventPattern(USER_EVENTS.passwordChanged, { consumer: 'auth-revoke-on-password-changed' })
   onPasswordChanged(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     return this.sessions.revokeAll(event.data.userId, {
       handler: 'auth.revoke-on-password-changed',

@@ -10,7 +10,7 @@ export class OrderEventsHandler {
   constructor(private readonly orders: OrdersService) {}
 
   /** Recorded in the inbox with its effect: a redelivery changes nothing. */
-  @EventPattern(USER_EVENTS.deleted)
+  @EventPattern(USER_EVENTS.deleted, { consumer: 'order-cancel-on-user-deleted' })
   async onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     await this.orders.cancelAllOpen(event.data.userId, {
       handler: 'orders.cancel-on-user-deleted',

@@ -17,7 +17,7 @@ const isOpen = (status: OrderStatus): number => (OPEN_ORDER_STATUSES.includes(st
 export class OrderSummaryHandler {
   constructor(private readonly users: UsersRepository) {}
 
-  @EventPattern(ORDER_EVENTS.created)
+  @EventPattern(ORDER_EVENTS.created, { consumer: 'user-order-summary-created' })
   onCreated(@Payload() event: BusEvent<OrderCreatedData>): Promise<void> {
     return this.apply(
       'order-summary.created',
@@ -28,13 +28,13 @@ export class OrderSummaryHandler {
     );
   }
 
-  @EventPattern(ORDER_EVENTS.statusChanged)
+  @EventPattern(ORDER_EVENTS.statusChanged, { consumer: 'user-order-summary-status' })
   onStatusChanged(@Payload() event: BusEvent<OrderStatusChangedData>): Promise<void> {
     const { userId, from, to } = event.data;
     return this.apply('order-summary.status', event, userId, 0, isOpen(to) - isOpen(from));
   }
 
-  @EventPattern(ORDER_EVENTS.cancelled)
+  @EventPattern(ORDER_EVENTS.cancelled, { consumer: 'user-order-summary-cancelled' })
   onCancelled(@Payload() event: BusEvent<OrderStatusChangedData>): Promise<void> {
     const { userId, from, to } = event.data;
     return this.apply('order-summary.cancelled', event, userId, 0, isOpen(to) - isOpen(from));

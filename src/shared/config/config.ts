@@ -26,7 +26,21 @@ const schema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   MODULES: csv(MODULE_NAMES).default(['auth', 'user', 'order']),
-  TRANSPORT: z.enum(['local']).default('local'),
+  /** `local`: in-process (one process); `nats`: NATS request/reply and JetStream events. */
+  TRANSPORT: z.enum(['local', 'nats']).default('local'),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, 'must be a nats:// or tls:// URL')
+    .default('nats://127.0.0.1:4222'),
+  /** Prefix of the subjects, streams and consumers: deployments sharing a server keep apart. */
+  NATS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('cleave'),
+  /** Deliveries of one event to one handler before it is dead-lettered (NATS only). */
+  NATS_MAX_DELIVER: int(1, 1000).default(10),
+  /** How long a handler may take before JetStream delivers the event again (NATS only). */
+  NATS_ACK_WAIT_MS: int(1000, 3_600_000).default(30_000),
   DATA_DIR: z.string().min(1).default('./data'),
   USER_DATABASE_URL: postgresUrl.optional(),
   /** `postgres://…` or `mongodb://…`; without it, embedded PGlite under DATA_DIR. */
@@ -100,7 +114,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       'Invalid configuration:\n  ADMIN_EMAIL, ADMIN_PASSWORD: set both or neither',
     );
   }
+  const problems = moduleProblems(config);
+  if (problems.length > 0)
+    throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return Object.freeze(config);
+}
+
+/** Which module each module asks over the bus: with the local transport they must share a process. */
+const NEEDS: Record<'auth' | 'user' | 'order', ReadonlyArray<'auth' | 'user' | 'order'>> = {
+  auth: ['user'],
+  user: ['auth'],
+  order: ['user', 'auth'],
+};
+
+/** Combinations of MODULES, TRANSPORT and stores that cannot work, each with the reason. */
+function moduleProblems(config: z.output<typeof schema>): string[] {
+  const problems: string[] = [];
+  const loaded = new Set(config.MODULES);
+  if (loaded.has('gateway') && loaded.size > 1) {
+    problems.push('MODULES: the gateway runs alone (MODULES=gateway)');
+  }
+  if (config.TRANSPORT === 'local') {
+    for (const module of ['auth', 'user', 'order'] as const) {
+      if (!loaded.has(module)) continue;
+      const missing = NEEDS[module].filter((m) => !loaded.has(m));
+      if (missing.length > 0) {
+        problems.push(
+          `MODULES: ${module} needs ${missing.join(' and ')} over the bus; with TRANSPORT=local they must run in the same process (add them, or use TRANSPORT=nats)`,
+        );
+      }
+    }
+  }
+  if (config.TRANSPORT === 'nats' && loaded.has('auth') && config.AUTH_REDIS_URL === undefined) {
+    problems.push(
+      'AUTH_REDIS_URL: with TRANSPORT=nats the auth module may run in several processes, so its sessions must live in Redis, not in memory',
+    );
+  }
+  return problems;
 }
 
 /** DI token for the validated configuration. */

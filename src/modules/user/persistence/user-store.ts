@@ -17,7 +17,11 @@ export function openUserDatabase(config: {
     dataDir: config.DATA_DIR,
     schema: MODULE_SCHEMAS.user,
     entities: [UserRow],
-    migrations: [CreateUsers1732500000000, UserOutbox1732600000000, UserOutboxRetention1732700000000],
+    migrations: [
+      CreateUsers1732500000000,
+      UserOutbox1732600000000,
+      UserOutboxRetention1732700000000,
+    ],
     timeoutMs: config.DB_TIMEOUT_MS,
   });
 }

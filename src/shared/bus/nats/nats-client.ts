@@ -1,0 +1,63 @@
+import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import type { BusEvent } from '../bus-event';
+import type { NatsLink } from './nats-link';
+
+/**
+ * The client half of the NATS transport. Requests are NATS request/reply to a queue group
+ * (replicas share them; no responder fails at once); events are published to JetStream with
+ * the event id as `Nats-Msg-Id`, and resolve once the stream stored them.
+ */
+export class NatsClient extends ClientProxy {
+  constructor(
+    private readonly link: NatsLink,
+    private readonly timeoutMs: number,
+  ) {
+    super();
+  }
+
+  async connect(): Promise<void> {
+    await this.link.connection();
+  }
+
+  close(): void {}
+
+  unwrap<T>(): T {
+    return this.link as T;
+  }
+
+  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    const pattern = this.normalizePattern(packet.pattern as string);
+    let cancelled = false;
+    void (async () => {
+      try {
+        const nc = await this.link.connection();
+        const reply = await nc.request(
+          this.link.names.rpc(pattern),
+          JSON.stringify({ data: packet.data as unknown }),
+          {
+            timeout: this.timeoutMs,
+          },
+        );
+        if (!cancelled) callback({ ...reply.json<WritePacket>(), isDisposed: true });
+      } catch (err) {
+        if (!cancelled) callback({ err, isDisposed: true });
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }
+
+  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
+    const event = packet.data as BusEvent;
+    const { js } = await this.link.jetstream();
+    await js.publish(
+      this.link.names.event(this.normalizePattern(packet.pattern as string)),
+      JSON.stringify({ data: event }),
+      {
+        msgID: event.id,
+      },
+    );
+    return undefined as T;
+  }
+}

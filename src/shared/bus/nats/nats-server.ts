@@ -1,0 +1,219 @@
+import { Logger } from '@nestjs/common';
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { headers, type Subscription } from '@nats-io/transport-node';
+import { isObservable, lastValueFrom } from 'rxjs';
+import { LocalContext } from '../local/local-server';
+import type { NatsLink } from './nats-link';
+
+export interface NatsServerOptions {
+  /** Deliveries of one event to one consumer before it goes to the dead-letter subject. */
+  maxDeliver: number;
+  /** How long a delivery may stay unacknowledged before JetStream redelivers it. */
+  ackWaitMs: number;
+  /** Redelivery after a failure n: min(base × 2^(n-1), max). */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+interface EventConsumer {
+  pattern: string;
+  name: string;
+  handler: MessageHandler;
+}
+
+interface WireMessage {
+  data: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The server half of the NATS transport. `@MessagePattern` handlers answer requests in a queue
+ * group per pattern, so replicas share them. Each `@EventPattern` handler is a durable
+ * JetStream consumer named by its `consumer` extra: replicas share its work, a message is
+ * acknowledged only after the handler (and so its transaction) succeeded, failures are
+ * redelivered with backoff, and after `maxDeliver` deliveries the message is copied to
+ * `cleave.deadletter.<consumer>` (kept, listable and replayable) and terminated.
+ */
+export class NatsServer extends Server implements CustomTransportStrategy {
+  private readonly log = new Logger('NatsBus');
+  private readonly consumers: EventConsumer[] = [];
+  private readonly subscriptions: Subscription[] = [];
+  private readonly loops: Array<{ stop(): void; done: Promise<void> }> = [];
+
+  constructor(
+    private readonly link: NatsLink,
+    private readonly options: NatsServerOptions,
+  ) {
+    super();
+  }
+
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, unknown> = {},
+  ): void {
+    if (!isEventHandler) return super.addHandler(pattern, callback, isEventHandler, extras);
+    const key = this.normalizePattern(pattern as string);
+    const name = extras.consumer;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) {
+      throw new Error(
+        `the event handler of ${key} needs a durable consumer name: @EventPattern(pattern, { consumer })`,
+      );
+    }
+    if (this.consumers.some((c) => c.name === name))
+      throw new Error(`two event handlers are named ${name}`);
+    callback.isEventHandler = true;
+    callback.extras = extras;
+    this.consumers.push({ pattern: key, name, handler: callback });
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    this.start().then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
+  }
+
+  private async start(): Promise<void> {
+    const nc = await this.link.connection();
+    for (const [pattern, handler] of this.messageHandlers) {
+      if (handler.isEventHandler) continue;
+      const subject = this.link.names.rpc(pattern);
+      this.subscriptions.push(
+        nc.subscribe(subject, {
+          queue: subject,
+          callback: (err, msg) => {
+            if (err) return;
+            void this.answer(handler, pattern, msg.string()).then((reply) => msg.respond(reply));
+          },
+        }),
+      );
+    }
+    const { js, jsm } = await this.link.jetstream();
+    for (const consumer of this.consumers) {
+      const config = {
+        durable_name: this.link.names.consumer(consumer.name),
+        filter_subject: this.link.names.event(consumer.pattern),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: this.options.ackWaitMs * 1e6,
+        // Unlimited here: this server counts deliveries and dead-letters, so nothing is dropped
+        // silently even when a poison message keeps crashing the process.
+        max_deliver: -1,
+      };
+      try {
+        await jsm.consumers.info(this.link.names.eventStream, config.durable_name);
+        await jsm.consumers.update(this.link.names.eventStream, config.durable_name, {
+          ack_wait: config.ack_wait,
+        });
+      } catch {
+        await jsm.consumers.add(this.link.names.eventStream, config);
+      }
+      const messages = await (
+        await js.consumers.get(this.link.names.eventStream, config.durable_name)
+      ).consume({
+        max_messages: 64,
+      });
+      const done = (async () => {
+        for await (const msg of messages) await this.deliver(consumer, msg);
+      })();
+      this.loops.push({ stop: () => void messages.stop(), done });
+    }
+  }
+
+  private async answer(handler: MessageHandler, pattern: string, wire: string): Promise<string> {
+    try {
+      const message = JSON.parse(wire) as WireMessage;
+      const result: unknown = await handler(
+        message.data,
+        new LocalContext([pattern, message.headers ?? {}]),
+      );
+      const response: unknown = isObservable(result) ? await lastValueFrom(result) : result;
+      return JSON.stringify({ response });
+    } catch (err) {
+      return JSON.stringify({ err });
+    }
+  }
+
+  /** One delivery: ack after success, redeliver later after a failure, dead-letter at the limit. */
+  private async deliver(consumer: EventConsumer, msg: JsMsg): Promise<void> {
+    const attempt = msg.info.deliveryCount;
+    if (attempt > this.options.maxDeliver) {
+      await this.deadLetter(
+        consumer,
+        msg,
+        `delivered ${attempt - 1} times without an acknowledgement`,
+      );
+      return;
+    }
+    try {
+      const message = msg.json<WireMessage>();
+      const result: unknown = await consumer.handler(
+        message.data,
+        new LocalContext([consumer.pattern, message.headers ?? {}]),
+      );
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      msg.ack();
+    } catch (error) {
+      const reason = describe(error);
+      if (attempt >= this.options.maxDeliver) {
+        await this.deadLetter(consumer, msg, reason);
+        return;
+      }
+      const delay = Math.min(
+        this.options.backoffBaseMs * 2 ** (attempt - 1),
+        this.options.backoffMaxMs,
+      );
+      this.log.warn(
+        `${consumer.name}: ${msg.subject} failed (delivery ${attempt}), again in ${delay} ms: ${reason}`,
+      );
+      msg.nak(delay);
+    }
+  }
+
+  private async deadLetter(consumer: EventConsumer, msg: JsMsg, reason: string): Promise<void> {
+    try {
+      const { js } = await this.link.jetstream();
+      const h = headers();
+      h.set('Cleave-Original-Subject', msg.subject);
+      h.set('Cleave-Consumer', consumer.name);
+      h.set('Cleave-Error', reason.slice(0, 500));
+      await js.publish(this.link.names.deadLetter(consumer.name), msg.data, {
+        headers: h,
+        msgID: `${consumer.name}:${msg.info.streamSequence}`,
+      });
+      this.log.error(
+        `${consumer.name}: ${msg.subject} dead-lettered after ${msg.info.deliveryCount} deliveries: ${reason}`,
+      );
+      msg.term(reason);
+    } catch (error) {
+      // Not stored as a dead letter: leave it to be redelivered rather than lose it.
+      this.log.error(`${consumer.name}: dead-lettering failed, will retry: ${describe(error)}`);
+      msg.nak(this.options.backoffMaxMs);
+    }
+  }
+
+  /** Stops taking messages, lets the ones in hand finish (unacked ones are redelivered). */
+  async close(): Promise<void> {
+    for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
+    const loops = this.loops.splice(0);
+    for (const loop of loops) loop.stop();
+    await Promise.all(loops.map((l) => l.done.catch(() => undefined)));
+  }
+
+  on(): never {
+    throw new Error('The NATS transport has no server events to listen to.');
+  }
+
+  unwrap<T>(): T {
+    return this.link as T;
+  }
+}
+
+function describe(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  const message = (reason as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : 'unknown error';
+}
