@@ -4,8 +4,10 @@ import { BusModule, BusTransport } from './shared/bus/bus.module';
 import { APP_CONFIG, AppConfig, ModuleName } from './shared/config/config';
 import { HealthModule } from './shared/health/health.module';
 import { ProblemFilter } from './shared/http/problem.filter';
-import { Metrics, MetricsController } from './shared/observability/metrics';
+import { Metrics } from './shared/observability/metrics';
+import { MetricsController } from './shared/observability/metrics.controller';
 import { OutboxMetrics } from './shared/persistence/outbox-metrics';
+import { Breakers } from './shared/resilience/breakers';
 import { SecurityModule } from './shared/security/security.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { OrderModule } from './modules/order/order.module';
@@ -23,8 +25,8 @@ class ConfigModule {
     return {
       module: ConfigModule,
       global: true,
-      providers: [{ provide: APP_CONFIG, useValue: config }, Metrics, OutboxMetrics],
-      exports: [APP_CONFIG, Metrics, OutboxMetrics],
+      providers: [{ provide: APP_CONFIG, useValue: config }, Metrics, OutboxMetrics, Breakers],
+      exports: [APP_CONFIG, Metrics, OutboxMetrics, Breakers],
     };
   }
 }

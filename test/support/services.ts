@@ -1,11 +1,13 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { probeMongo } from './mongo';
+import { probeNats } from './nats';
 
 /** The real servers the integration tests can use, and how to reach them. */
 export const SERVICES = {
   postgres: process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   redis: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15',
+  nats: process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
   /** A real `mongod` when TEST_MONGO_URL is set; else the test server the global setup starts. */
   get mongo(): string {
     return process.env.TEST_MONGO_URL ?? '';
@@ -26,6 +28,7 @@ export function requiredServices(): Set<string> {
 export async function probe(name: ServiceName): Promise<string | undefined> {
   if (name === 'redis') return probeRedis();
   if (name === 'mongo') return SERVICES.mongo ? probeMongo(SERVICES.mongo) : 'no server started';
+  if (name === 'nats') return probeNats(SERVICES.nats);
   const client = new Client({ connectionString: SERVICES[name], connectionTimeoutMillis: 2000 });
   try {
     await client.connect();

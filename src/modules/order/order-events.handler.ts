@@ -12,6 +12,7 @@ export class OrderEventsHandler {
   /** Recorded in the inbox with its effect: a redelivery changes nothing. */
   @EventPattern(USER_EVENTS.deleted, { consumer: 'order-cancel-on-user-deleted' })
   async onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
+    this.orders.forgetAccount(event.data.userId);
     await this.orders.cancelAllOpen(event.data.userId, {
       handler: 'orders.cancel-on-user-deleted',
       eventId: event.id,

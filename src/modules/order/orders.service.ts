@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Bus } from '../../shared/bus/bus';
 import { BusEvent, createEvent } from '../../shared/bus/bus-event';
-import { Unauthenticated } from '../../shared/http/domain-error';
+import { isUnavailable, Unauthenticated } from '../../shared/http/domain-error';
 import { failpoint } from '../../shared/resilience/failpoints';
 import { decodeCursor, Page, toPage } from '../../shared/http/pagination';
 import { isAdmin } from '../../shared/security/auth.guard';
@@ -24,6 +24,10 @@ import {
 } from './order.errors';
 import { OrderRepository } from './persistence/order-repository';
 
+/** How long a confirmed account may stand in for the user module while it is unreachable. */
+const ACCOUNT_CHECK_FALLBACK_MS = 60_000;
+const MAX_CONFIRMED = 100_000;
+
 export interface PlacedOrder {
   order: OrderDto;
   replayed: boolean;
@@ -32,6 +36,9 @@ export interface PlacedOrder {
 /** The order module's use cases. */
 @Injectable()
 export class OrdersService {
+  /** Accounts the user module confirmed recently, until when (insertion order: oldest first). */
+  private readonly confirmed = new Map<string, number>();
+
   constructor(
     private readonly orders: OrderRepository,
     private readonly bus: Bus,
@@ -42,11 +49,7 @@ export class OrdersService {
     input: CreateOrderDto,
     idempotencyKey?: string,
   ): Promise<PlacedOrder> {
-    const account = await this.bus.request<CheckAccountReply, CheckAccountRequest>(
-      USER_PATTERNS.checkAccount,
-      { userId: principal.userId },
-    );
-    if (!account.exists) throw new Unauthenticated();
+    if (!(await this.accountExists(principal.userId))) throw new Unauthenticated();
     const now = new Date();
     const items = input.items.map(({ sku, name, quantity, unitPriceCents }) => ({
       sku,
@@ -138,6 +141,34 @@ export class OrdersService {
     return this.orders.cancelAll(userId, ['pending', 'confirmed'], new Date(), inbox, (order) =>
       statusEvent(ORDER_EVENTS.cancelled, order, 'cancelled'),
     );
+  }
+
+  /**
+   * Asks the user module whether the account still exists. While the user module cannot be
+   * reached (its breaker open, or it times out), an account confirmed within the last
+   * ACCOUNT_CHECK_FALLBACK_MS still counts: a safe fallback, since it existed a moment ago and
+   * its deletion cancels its open orders anyway. An unknown account fails closed with 503.
+   */
+  private async accountExists(userId: string): Promise<boolean> {
+    try {
+      const { exists } = await this.bus.request<CheckAccountReply, CheckAccountRequest>(
+        USER_PATTERNS.checkAccount,
+        { userId },
+      );
+      if (exists) this.confirmed.set(userId, Date.now() + ACCOUNT_CHECK_FALLBACK_MS);
+      else this.confirmed.delete(userId);
+      if (this.confirmed.size > MAX_CONFIRMED)
+        this.confirmed.delete(this.confirmed.keys().next().value!);
+      return exists;
+    } catch (error) {
+      if (isUnavailable(error) && (this.confirmed.get(userId) ?? 0) > Date.now()) return true;
+      throw error;
+    }
+  }
+
+  /** On `user.deleted`: the account is no longer confirmed. */
+  forgetAccount(userId: string): void {
+    this.confirmed.delete(userId);
   }
 
   /** Owner or admin; anyone else gets 404 so existence is not revealed. */

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { DomainError, ErrorKind, ServiceUnavailable } from '../http/domain-error';
+import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../http/domain-error';
+import { Breakers } from '../resilience/breakers';
 import { BusEvent, isBusErrorPayload } from './bus-event';
 
 /** DI token of the transport's `ClientProxy`. */
@@ -19,10 +20,25 @@ export class Bus {
   constructor(
     @Inject(BUS_CLIENT) private readonly client: ClientProxy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly breakers: Breakers,
   ) {}
 
-  /** Sends a request to whichever module answers `pattern`; rejects with a DomainError. */
-  async request<TResult, TPayload = unknown>(pattern: string, payload: TPayload): Promise<TResult> {
+  /**
+   * Sends a request to whichever module answers `pattern`; rejects with a DomainError. Each
+   * pattern has a circuit breaker: while the answering module is failing, requests fail fast
+   * with 503. Domain answers (401, 404, 409…) are answers, not failures.
+   */
+  request<TResult, TPayload = unknown>(pattern: string, payload: TPayload): Promise<TResult> {
+    const service = `The ${pattern.split('.')[0]} service`;
+    return this.breakers.run(
+      `bus.${pattern}`,
+      service,
+      () => this.send<TResult, TPayload>(pattern, payload),
+      isTransportFailure,
+    );
+  }
+
+  private async send<TResult, TPayload>(pattern: string, payload: TPayload): Promise<TResult> {
     try {
       return await firstValueFrom(
         this.client
@@ -44,6 +60,11 @@ export class Bus {
   async publish(event: BusEvent): Promise<void> {
     await firstValueFrom(this.client.emit(event.type, event), { defaultValue: undefined });
   }
+}
+
+/** A failure of the path to the other module (timeout, no responder, its store down), not an answer. */
+function isTransportFailure(error: unknown): boolean {
+  return !(error instanceof DomainError) || isUnavailable(error);
 }
 
 function describe(error: unknown): string {

@@ -69,6 +69,40 @@ const schema = z.object({
     .default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BUS_TIMEOUT_MS: int(10, 60_000).default(3000),
+  /** Circuit breakers (cross-module requests, gateway upstreams): open at this failure share… */
+  BREAKER_ERROR_PERCENT: int(1, 100).default(50),
+  /** …once this many calls were made in the 10 s window… */
+  BREAKER_MIN_REQUESTS: int(1, 10_000).default(5),
+  /** …and fail fast this long before one trial call. */
+  BREAKER_RESET_MS: int(100, 600_000).default(5000),
+  /** The gateway's upstreams, `auth=http://…,user=http://…,order=http://…` (MODULES=gateway). */
+  GATEWAY_UPSTREAMS: z
+    .string()
+    .transform((raw, ctx) => {
+      const upstreams: Partial<Record<'auth' | 'user' | 'order', string>> = {};
+      for (const entry of raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        const [name, url] = entry.split(/=(.*)/s);
+        if (
+          (name !== 'auth' && name !== 'user' && name !== 'order') ||
+          !url ||
+          !/^https?:\/\/[^/]+\/?$/.test(url)
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${entry}" is not <auth|user|order>=http://host:port`,
+          });
+          return z.NEVER;
+        }
+        upstreams[name] = url.replace(/\/$/, '');
+      }
+      return upstreams;
+    })
+    .optional(),
+  /** Bound on one proxied request at the gateway. */
+  GATEWAY_TIMEOUT_MS: int(100, 300_000).default(10_000),
   DB_TIMEOUT_MS: int(100, 60_000).default(5000),
   JWT_ISSUER: z.string().min(1).default('cleave'),
   JWT_AUDIENCE: z.string().min(1).default('cleave-api'),
@@ -133,6 +167,16 @@ function moduleProblems(config: z.output<typeof schema>): string[] {
   const loaded = new Set(config.MODULES);
   if (loaded.has('gateway') && loaded.size > 1) {
     problems.push('MODULES: the gateway runs alone (MODULES=gateway)');
+  }
+  if (loaded.has('gateway')) {
+    const missing = (['auth', 'user', 'order'] as const).filter(
+      (m) => !config.GATEWAY_UPSTREAMS?.[m],
+    );
+    if (missing.length > 0) {
+      problems.push(
+        `GATEWAY_UPSTREAMS: the gateway needs an upstream for ${missing.join(', ')} (e.g. user=http://user:3000)`,
+      );
+    }
   }
   if (config.TRANSPORT === 'local') {
     for (const module of ['auth', 'user', 'order'] as const) {

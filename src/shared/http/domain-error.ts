@@ -47,3 +47,8 @@ export class ServiceUnavailable extends DomainError {
     });
   }
 }
+
+/** Whether `error` means a dependency could not answer (503), as opposed to an answer. */
+export function isUnavailable(error: unknown): boolean {
+  return error instanceof DomainError && error.kind === 'unavailable';
+}

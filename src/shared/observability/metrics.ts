@@ -1,8 +1,6 @@
-import { Controller, Get, Header, Injectable } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { Public } from '../security/auth.guard';
 
 /** One registry per application instance (tests run several in one process). */
 @Injectable()
@@ -30,18 +28,5 @@ export class Metrics {
       );
       done();
     });
-  }
-}
-
-@ApiExcludeController()
-@Public()
-@Controller()
-export class MetricsController {
-  constructor(private readonly metrics: Metrics) {}
-
-  @Get('metrics')
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
   }
 }

@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import CircuitBreaker from 'opossum';
+import { Counter, Gauge } from 'prom-client';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { ServiceUnavailable } from '../http/domain-error';
+import { Metrics } from '../observability/metrics';
+
+type Work = () => Promise<unknown>;
+
+/** `circuit_breaker_state`: 0 closed, 1 half-open (one trial call), 2 open (failing fast). */
+const STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+/**
+ * One circuit breaker (opossum) per dependency: a cross-module request pattern or a gateway
+ * upstream. After BREAKER_MIN_REQUESTS calls in the rolling window with BREAKER_ERROR_PERCENT
+ * failing, it opens and calls fail at once with 503 for BREAKER_RESET_MS; then one trial call
+ * decides whether it closes again. State and events are in `/metrics`.
+ */
+@Injectable()
+export class Breakers {
+  private readonly logger = new Logger('breaker');
+  private readonly breakers = new Map<string, CircuitBreaker<[Work], unknown>>();
+  private readonly state: Gauge<'name'>;
+  private readonly events: Counter<'name' | 'event'>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    metrics: Metrics,
+  ) {
+    this.state = new Gauge({
+      name: 'circuit_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open',
+      labelNames: ['name'] as const,
+      registers: [metrics.registry],
+    });
+    this.events = new Counter({
+      name: 'circuit_breaker_events_total',
+      help: 'Circuit breaker events: success, failure, reject (failed fast), open, half_open, close',
+      labelNames: ['name', 'event'] as const,
+      registers: [metrics.registry],
+    });
+  }
+
+  /**
+   * Runs `work` through the breaker `name`. An error for which `isFailure` is false (a valid
+   * answer such as 404 or 409) passes through without counting against the dependency. An
+   * open breaker rejects with ServiceUnavailable(`what`) without running `work`.
+   */
+  async run<T>(
+    name: string,
+    what: string,
+    work: () => Promise<T>,
+    isFailure: (error: unknown) => boolean = () => true,
+  ): Promise<T> {
+    const breaker = this.get(name, isFailure);
+    try {
+      return (await breaker.fire(work)) as T;
+    } catch (error) {
+      if ((error as { code?: string } | null)?.code === 'EOPENBREAKER')
+        throw new ServiceUnavailable(what);
+      throw error;
+    }
+  }
+
+  /** Whether calls to `name` currently fail fast. */
+  isOpen(name: string): boolean {
+    return this.breakers.get(name)?.opened ?? false;
+  }
+
+  shutdown(): void {
+    for (const breaker of this.breakers.values()) breaker.shutdown();
+  }
+
+  private get(
+    name: string,
+    isFailure: (error: unknown) => boolean,
+  ): CircuitBreaker<[Work], unknown> {
+    let breaker = this.breakers.get(name);
+    if (breaker) return breaker;
+    breaker = new CircuitBreaker<[Work], unknown>((work) => work(), {
+      name,
+      timeout: false, // every call is bounded by its own timeout (bus, database, proxy)
+      errorThresholdPercentage: this.config.BREAKER_ERROR_PERCENT,
+      volumeThreshold: this.config.BREAKER_MIN_REQUESTS,
+      resetTimeout: this.config.BREAKER_RESET_MS,
+      rollingCountTimeout: 10_000,
+      errorFilter: (error: unknown) => !isFailure(error),
+    });
+    const count = (event: string) => this.events.inc({ name, event });
+    this.state.set({ name }, STATE.closed);
+    breaker.on('success', () => count('success'));
+    breaker.on('failure', () => count('failure'));
+    breaker.on('reject', () => count('reject'));
+    breaker.on('open', () => {
+      count('open');
+      this.state.set({ name }, STATE.open);
+      this.logger.warn(`${name} opened: failing fast for ${this.config.BREAKER_RESET_MS} ms`);
+    });
+    breaker.on('halfOpen', () => {
+      count('half_open');
+      this.state.set({ name }, STATE.halfOpen);
+    });
+    breaker.on('close', () => {
+      count('close');
+      this.state.set({ name }, STATE.closed);
+      this.logger.log(`${name} closed`);
+    });
+    this.breakers.set(name, breaker);
+    return breaker;
+  }
+}
