@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyInstance } from 'fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { committedOpenApi, mountGateway } from './gateway/gateway';
 import { createBusTransport } from './shared/bus/bus.module';
 import type { AppConfig } from './shared/config/config';
 import { ProblemFilter } from './shared/http/problem.filter';
@@ -25,7 +26,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     return503OnClosing: true,
     trustProxy: config.TRUST_PROXY,
   });
-  const transport = createBusTransport(config);
+  // The gateway only proxies HTTP: it needs no bus, whatever TRANSPORT says.
+  const gateway = config.MODULES.includes('gateway');
+  const transport = createBusTransport(gateway ? { ...config, TRANSPORT: 'local' } : config);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, transport),
     adapter,
@@ -50,8 +53,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new ProblemFilter());
-    app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });
-    SwaggerModule.setup('docs', app, () => buildOpenApi(app), {
+    if (gateway) await mountGateway(app, config);
+    else app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });
+    SwaggerModule.setup('docs', app, () => (gateway ? committedOpenApi() : buildOpenApi(app)), {
       jsonDocumentUrl: 'docs/openapi.json',
       yamlDocumentUrl: 'docs/openapi.yaml',
     });

@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import { expect } from 'expect';
 import { eventually, uniqueEmail } from './support/api';
 import { AppProcess } from './support/process';
-import { storeTargets } from './support/services';
+import { dataStoreTargets } from './support/services';
 
 interface Client {
   url: string;
@@ -75,7 +75,7 @@ async function expectExactSummary(client: Client): Promise<Array<{ id: string; s
   return orders;
 }
 
-for (const store of storeTargets()) {
+for (const store of dataStoreTargets()) {
   describe(`a crash right after commit, on ${store}`, () => {
     const running: AppProcess[] = [];
     let cleanup: (() => Promise<void>) | undefined;
@@ -119,7 +119,7 @@ for (const store of storeTargets()) {
   });
 }
 
-const soakStores = storeTargets().filter((store) => store !== 'pglite');
+const soakStores = dataStoreTargets().filter((store) => store !== 'pglite');
 if (soakStores.length === 0)
   process.stdout.write('[skip] the soak needs Postgres or MongoDB: neither is reachable\n');
 

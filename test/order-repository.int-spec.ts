@@ -19,14 +19,14 @@ import {
 } from '../src/modules/order/persistence/order-store';
 import { eventually } from './support/api';
 import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
-import { storeTargets } from './support/services';
+import { dataStoreTargets } from './support/services';
 import { prepareStores, PreparedStores } from './support/stores';
 
 /**
  * The order store's contract, proven on every adapter: PGlite, Postgres and MongoDB. Each
  * promise here is one the order service relies on.
  */
-for (const store of storeTargets()) {
+for (const store of dataStoreTargets()) {
   describe(`order repository contract on ${store}`, () => {
     let dataDir: string;
     let stores: PreparedStores;

@@ -18,7 +18,7 @@ import {
 } from '../src/modules/order/persistence/order-store';
 import { eventually } from './support/api';
 import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
-import { storeTargets } from './support/services';
+import { dataStoreTargets } from './support/services';
 import { prepareStores, PreparedStores } from './support/stores';
 
 const run = promisify(execFile);
@@ -29,7 +29,7 @@ const CLI = join(__dirname, '..', 'src', 'cli', 'outbox.js');
  * `npm run outbox -- list|replay order` on every order store: a parked event is listed, and a
  * replay puts it back in line for the relay.
  */
-for (const store of storeTargets()) {
+for (const store of dataStoreTargets()) {
   describe(`outbox command on ${store}`, () => {
     let dataDir: string;
     let stores: PreparedStores;

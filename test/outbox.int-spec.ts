@@ -25,7 +25,7 @@ import { MongoDatabase } from '../src/shared/persistence/mongo-database';
 import { eventually } from './support/api';
 import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
 import { PGLITE_TEMPLATE } from './support/pglite-template';
-import { adminQuery, SERVICES, StoreKind, storeTargets } from './support/services';
+import { adminQuery, SERVICES, StoreKind, dataStoreTargets } from './support/services';
 import { dropMongoDatabase, mongoDatabaseUrl } from './support/mongo';
 
 class OutboxOnly1700000000000 implements MigrationInterface {
@@ -133,7 +133,7 @@ async function documentHarness(): Promise<Harness> {
   };
 }
 
-for (const store of storeTargets()) {
+for (const store of dataStoreTargets()) {
   describe(`outbox relay on ${store}`, () => {
     let harness: Harness;
     const relays: OutboxRelay[] = [];

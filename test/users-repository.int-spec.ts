@@ -16,11 +16,11 @@ import type { UserRow } from '../src/modules/user/persistence/user.row';
 import { UsersRepository } from '../src/modules/user/persistence/users.repository';
 import { eventually } from './support/api';
 import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
-import { storeTargets } from './support/services';
+import { dataStoreTargets } from './support/services';
 import { prepareStores, PreparedStores } from './support/stores';
 
 /** The user store's contract, on every adapter it has: PGlite and Postgres. */
-for (const store of storeTargets().filter((s) => s !== 'mongo')) {
+for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
   describe(`user repository contract on ${store}`, () => {
     let dataDir: string;
     let stores: PreparedStores;

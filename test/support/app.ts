@@ -5,6 +5,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/shared/config/config';
 import type { StoreKind } from './services';
+import { startSplitApp } from './split';
 import { PreparedStores, prepareStores } from './stores';
 
 export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' };
@@ -12,7 +13,8 @@ export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' 
 export interface TestApp {
   /** `http://127.0.0.1:<port>`, for supertest. */
   url: string;
-  app: NestFastifyApplication;
+  /** The in-process application (not for the split shape, which runs real processes). */
+  app?: NestFastifyApplication;
   dataDir: string;
   env: Record<string, string>;
   /** The databases this app (and any restart of it) uses. */
@@ -32,6 +34,7 @@ export interface StartOptions {
 
 /** Starts the one-process app on a loopback port, on its own data directory or database. */
 export async function startTestApp(options: StartOptions): Promise<TestApp> {
+  if (options.store === 'split') return startSplitApp(options.env);
   const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'cleave-test-')));
   let stores: PreparedStores | undefined;
   let storeEnv: Record<string, string>;

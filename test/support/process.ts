@@ -22,7 +22,7 @@ export class AppProcess {
 
   /** Prepares fresh stores of one shape for a series of processes. */
   static async prepare(
-    store: StoreKind,
+    store: Exclude<StoreKind, 'split'>,
   ): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
     const dataDir = await mkdtemp(join(tmpdir(), 'cleave-proc-'));
     const stores = await prepareStores(store, dataDir);
@@ -35,11 +35,11 @@ export class AppProcess {
     };
   }
 
+  /** Starts a process on `env.PORT` (a free port when unset) and waits until it is ready. */
   static async start(env: Record<string, string>): Promise<AppProcess> {
-    const port = await freePort();
+    const port = env.PORT ? Number(env.PORT) : await freePort();
     const full: Record<string, string> = {
       PATH: process.env.PATH ?? '',
-      PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       ADMIN_EMAIL: ADMIN.email,
@@ -48,6 +48,7 @@ export class AppProcess {
       OUTBOX_POLL_MS: '100',
       OUTBOX_LEASE_MS: '1000',
       ...env,
+      PORT: String(port),
     };
     const app = new AppProcess(`http://127.0.0.1:${port}`, full);
     app.child = spawn(process.execPath, [MAIN], {
@@ -56,7 +57,12 @@ export class AppProcess {
     });
     const child = app.child;
     app.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await app.waitReady(60_000);
+    try {
+      await app.waitReady(60_000);
+    } catch (error) {
+      await app.kill();
+      throw error;
+    }
     return app;
   }
 
@@ -90,7 +96,7 @@ export class AppProcess {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -49,9 +49,11 @@ export function availableServices(): Set<string> {
 /**
  * Where an app keeps its data: `pglite` everything embedded; `postgres` users and orders on
  * Postgres, auth on Redis; `mongo` the seed's production shape: orders on MongoDB, users on
- * Postgres, auth on Redis (each falling back to the embedded store when its server is away).
+ * Postgres, auth on Redis (each falling back to the embedded store when its server is away);
+ * `split` the split shape: the gateway in front of one process per module on NATS, with the
+ * `postgres` stores.
  */
-export type StoreKind = 'pglite' | 'postgres' | 'mongo';
+export type StoreKind = 'pglite' | 'postgres' | 'mongo' | 'split';
 
 /** The stores an API suite runs on: always embedded PGlite, then every shape whose servers answer. */
 export function storeTargets(): StoreKind[] {
@@ -60,12 +62,13 @@ export function storeTargets(): StoreKind[] {
     'pglite' as const,
     ...(available.has('postgres') ? ['postgres' as const] : []),
     ...(available.has('mongo') ? ['mongo' as const] : []),
+    ...(['postgres', 'redis', 'nats'].every((s) => available.has(s)) ? ['split' as const] : []),
   ];
 }
 
-/** The order stores a contract suite runs on. */
-export function orderStoreTargets(): StoreKind[] {
-  return storeTargets();
+/** The stores a storage contract suite runs on (the split shape adds no store of its own). */
+export function dataStoreTargets(): Array<Exclude<StoreKind, 'split'>> {
+  return storeTargets().filter((s): s is Exclude<StoreKind, 'split'> => s !== 'split');
 }
 
 async function probeRedis(): Promise<string | undefined> {

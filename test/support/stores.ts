@@ -13,7 +13,10 @@ export interface PreparedStores {
 }
 
 /** Fresh, empty stores of one shape for an app (in-process or a real process) under `dataDir`. */
-export async function prepareStores(store: StoreKind, dataDir: string): Promise<PreparedStores> {
+export async function prepareStores(
+  store: Exclude<StoreKind, 'split'>,
+  dataDir: string,
+): Promise<PreparedStores> {
   const env: Record<string, string> = {};
   const drops: Array<() => Promise<void>> = [];
   const available = availableServices();
