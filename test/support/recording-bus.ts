@@ -17,6 +17,11 @@ export class RecordingBus {
     }
     this.delivered.push(event);
   }
+
+  /** Publishing here already ran the "handlers". */
+  settled(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
 }
 
 /** Relay options for tests: quick polling, quick backoff, three attempts. */

@@ -56,10 +56,27 @@ export class Bus {
     }
   }
 
-  /** Publishes an event; resolves once the transport delivered it (the outbox relay's ack). */
-  async publish(event: BusEvent): Promise<void> {
-    await firstValueFrom(this.client.emit(event.type, event), { defaultValue: undefined });
+  /**
+   * Publishes an event; resolves once the transport took it (local: every handler is done;
+   * NATS: JetStream stored it), with the transport's receipt for `settled`.
+   */
+  async publish(event: BusEvent): Promise<unknown> {
+    return firstValueFrom(this.client.emit(event.type, event), { defaultValue: undefined });
   }
+
+  /**
+   * Resolves true once every handler of a published event is done, or false after
+   * `timeoutMs`: immediately on the local transport, where publishing already waits for them.
+   */
+  settled(event: BusEvent, receipt: unknown, timeoutMs: number): Promise<boolean> {
+    const client = this.client as ClientProxy & Partial<Settling>;
+    return client.settled ? client.settled(event.type, receipt, timeoutMs) : Promise.resolve(true);
+  }
+}
+
+/** A transport whose publish returns before the handlers ran (NATS). */
+interface Settling {
+  settled(type: string, receipt: unknown, timeoutMs: number): Promise<boolean>;
 }
 
 /** A failure of the path to the other module (timeout, no responder, its store down), not an answer. */

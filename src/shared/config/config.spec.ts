@@ -43,4 +43,51 @@ describe('TRUST_PROXY', () => {
       '127.0.0.1',
     ]);
   });
+
+  describe('refuses module sets that cannot work, saying why', () => {
+    const refused = (env: Record<string, string>, message: RegExp) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    };
+
+    it('a module without the modules it asks, on the local transport', () => {
+      refused(
+        { MODULES: 'order' },
+        /MODULES: order needs user and auth over the bus; with TRANSPORT=local/,
+      );
+      expect(loadConfig({ MODULES: 'order', TRANSPORT: 'nats' }).MODULES).toEqual(['order']);
+    });
+
+    it('the in-memory auth store with TRANSPORT=nats', () => {
+      refused({ MODULES: 'auth', TRANSPORT: 'nats' }, /AUTH_REDIS_URL: with TRANSPORT=nats/);
+      expect(() =>
+        loadConfig({
+          MODULES: 'auth',
+          TRANSPORT: 'nats',
+          AUTH_REDIS_URL: 'redis://127.0.0.1:6379',
+        }),
+      ).not.toThrow();
+    });
+
+    it('a gateway without its upstreams, or beside other modules', () => {
+      refused(
+        { MODULES: 'gateway', GATEWAY_UPSTREAMS: 'auth=http://a:1' },
+        /needs an upstream for user, order/,
+      );
+      refused({ MODULES: 'gateway,order', TRANSPORT: 'nats' }, /the gateway runs alone/);
+      refused(
+        { MODULES: 'gateway', GATEWAY_UPSTREAMS: 'billing=http://b:1' },
+        /is not <auth\|user\|order>=http/,
+      );
+      const ok = loadConfig({
+        MODULES: 'gateway',
+        GATEWAY_UPSTREAMS: 'auth=http://a:3000,user=http://u:3000/,order=http://o:3000',
+      });
+      expect(ok.GATEWAY_UPSTREAMS).toEqual({
+        auth: 'http://a:3000',
+        user: 'http://u:3000',
+        order: 'http://o:3000',
+      });
+    });
+  });
 });

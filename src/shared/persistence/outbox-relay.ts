@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Bus } from '../bus/bus';
+import type { BusEvent } from '../bus/bus-event';
 import type { OutboxMetrics, OutboxStats } from './outbox-metrics';
 import type { ClaimedEvent, FailedAttempt, OutboxStore } from './outbox-store';
 
@@ -37,7 +38,7 @@ export class OutboxRelay {
   private again = false;
   private stopped = true;
   /** Callers waiting for particular events to be delivered. */
-  private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly waiters = new Map<string, Array<(event: BusEvent, receipt: unknown) => void>>();
 
   constructor(
     private readonly module: string,
@@ -95,19 +96,24 @@ export class OutboxRelay {
    * revoked sessions after a password change.
    */
   delivered(eventId: string, timeoutMs: number): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => done(false), timeoutMs);
-      const done = (ok: boolean) => {
+    const deadline = Date.now() + timeoutMs;
+    const published = new Promise<{ event: BusEvent; receipt: unknown } | undefined>((resolve) => {
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const done = (result: { event: BusEvent; receipt: unknown } | undefined) => {
         clearTimeout(timer);
         const rest = (this.waiters.get(eventId) ?? []).filter((w) => w !== onSent);
         if (rest.length > 0) this.waiters.set(eventId, rest);
         else this.waiters.delete(eventId);
-        resolve(ok);
+        resolve(result);
       };
-      const onSent = () => done(true);
+      const onSent = (event: BusEvent, receipt: unknown) => done({ event, receipt });
       this.waiters.set(eventId, [...(this.waiters.get(eventId) ?? []), onSent]);
       this.nudge();
     });
+    // Published is not yet handled on every transport: wait for the handlers too.
+    return published.then((sent) =>
+      sent ? this.bus.settled(sent.event, sent.receipt, Math.max(0, deadline - Date.now())) : false,
+    );
   }
 
   /** Stops polling after the batch in hand is finished. */
@@ -142,6 +148,7 @@ export class OutboxRelay {
       streams.set(stream, [...(streams.get(stream) ?? []), entry]);
     }
     const sent: ClaimedEvent[] = [];
+    const receipts = new Map<string, unknown>();
     const failed: FailedAttempt[] = [];
     const released: ClaimedEvent[] = [];
     const queue = [...streams.values()];
@@ -154,7 +161,7 @@ export class OutboxRelay {
             continue;
           }
           try {
-            await this.bus.publish(entry.event);
+            receipts.set(entry.id, await this.bus.publish(entry.event));
             sent.push(entry);
           } catch (error) {
             failed.push(this.failure(entry, error));
@@ -169,7 +176,10 @@ export class OutboxRelay {
     await this.store.settle({ sent, failed, released });
     if (sent.length > 0) this.metrics.published.inc({ module: this.module }, sent.length);
     if (failed.length > 0) this.metrics.failures.inc({ module: this.module }, failed.length);
-    for (const entry of sent) for (const wake of this.waiters.get(entry.id) ?? []) wake();
+    for (const entry of sent) {
+      for (const wake of this.waiters.get(entry.id) ?? [])
+        wake(entry.event, receipts.get(entry.id));
+    }
     return batch.length;
   }
 

@@ -60,4 +60,28 @@ export class NatsClient extends ClientProxy {
     );
     return undefined as T;
   }
+
+  /**
+   * Resolves once every consumer of the event's subject has acknowledged it (its ack floor
+   * reached the event's stream sequence), or false after `timeoutMs`. Publishing only means
+   * JetStream stored the event; this is what "its handlers are done" means on NATS.
+   */
+  async settled(type: string, receipt: unknown, timeoutMs: number): Promise<boolean> {
+    const seq = (receipt as { seq?: number } | undefined)?.seq;
+    if (!seq) return true;
+    const deadline = Date.now() + timeoutMs;
+    const { jsm } = await this.link.jetstream();
+    const stream = this.link.names.eventStream;
+    const subject = this.link.names.event(type);
+    const consumers: string[] = [];
+    for await (const info of jsm.consumers.list(stream)) {
+      if (info.config.filter_subject === subject) consumers.push(info.name);
+    }
+    for (;;) {
+      const infos = await Promise.all(consumers.map((name) => jsm.consumers.info(stream, name)));
+      if (infos.every((info) => info.ack_floor.stream_seq >= seq)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
 }
