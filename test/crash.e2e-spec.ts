@@ -1,46 +1,9 @@
 import { after, describe, it } from 'node:test';
 import { expect } from 'expect';
-import { eventually, uniqueEmail } from './support/api';
+import { eventually } from './support/api';
+import { call, Client, signUp } from './support/http-client';
 import { AppProcess } from './support/process';
 import { dataStoreTargets } from './support/services';
-
-interface Client {
-  url: string;
-  token: string;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies of several shapes
-type Json = any;
-
-async function call(
-  client: Client,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Json }> {
-  const res = await fetch(`${client.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${client.token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, json: await res.json().catch(() => undefined) };
-}
-
-async function signUp(url: string): Promise<{ email: string; password: string; token: string }> {
-  const email = uniqueEmail('crash');
-  const password = 'correct-horse-1';
-  const post = (path: string, body: unknown) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  expect((await post('/api/users', { email, password, name: 'Crash' })).status).toBe(201);
-  const tokens = (await (await post('/api/auth/login', { email, password })).json()) as {
-    accessToken: string;
-  };
-  return { email, password, token: tokens.accessToken };
-}
 
 const ORDER = {
   items: [{ sku: 'CRASH-1', name: 'Thing', quantity: 1, unitPriceCents: 100 }],

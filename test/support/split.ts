@@ -40,8 +40,10 @@ export async function startSplitApp(env: Record<string, string> = {}): Promise<S
     ...env,
   };
   const started: AppProcess[] = [];
+  const processes = {} as Record<SplitModule, AppProcess>;
   const cleanup = async () => {
-    for (const process of started) await process.kill();
+    // The processes as they are now: a test may have replaced (restarted) some.
+    for (const process of new Set([...started, ...Object.values(processes)])) await process.kill();
     await stores.cleanup();
     await dropNatsNamespace(SERVICES.nats, namespace).catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });
@@ -51,7 +53,6 @@ export async function startSplitApp(env: Record<string, string> = {}): Promise<S
     const moduleEnv = {} as Record<SplitModule, Record<string, string>>;
     for (const module of modules)
       moduleEnv[module] = { ...common, MODULES: module, PORT: String(await freePort()) };
-    const processes = {} as Record<SplitModule, AppProcess>;
     await Promise.all(
       modules.map(async (module) => {
         processes[module] = await AppProcess.start(moduleEnv[module]);

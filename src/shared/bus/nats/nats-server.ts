@@ -179,7 +179,7 @@ export class NatsServer extends Server implements CustomTransportStrategy {
       const h = headers();
       h.set('Cleave-Original-Subject', msg.subject);
       h.set('Cleave-Consumer', consumer.name);
-      h.set('Cleave-Error', reason.slice(0, 500));
+      h.set('Cleave-Error', reason.replace(/[\r\n]+/g, ' ').slice(0, 500));
       await js.publish(this.link.names.deadLetter(consumer.name), msg.data, {
         headers: h,
         msgID: `${consumer.name}:${msg.info.streamSequence}`,
