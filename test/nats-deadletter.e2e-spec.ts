@@ -45,9 +45,9 @@ describe(
           DB_TIMEOUT_MS: '1000',
         },
         routeStores: async (stores) => {
-          const { hostname, port } = new URL(stores.USER_DATABASE_URL!);
+          const { hostname, port } = new URL(stores.USER_DATABASE_URL);
           userDb = await TcpProxy.start({ host: hostname, port: Number(port) });
-          return { ...stores, USER_DATABASE_URL: userDb.rewrite(stores.USER_DATABASE_URL!) };
+          return { ...stores, USER_DATABASE_URL: userDb.rewrite(stores.USER_DATABASE_URL) };
         },
       });
     });
@@ -91,12 +91,12 @@ describe(
         30_000,
         200,
       );
-      expect(letters[0]!.error).not.toBe('');
+      expect(letters[0].error).not.toBe('');
 
       userDb.set('pass');
       await eventually(() => request(app.url).get('/ready').expect(200), 20_000, 100);
       expect((await me()).body).toMatchObject({ orderSummary: { total: 1, open: 1 } });
-      expect(await cli('replay', String(letters[0]!.seq))).toMatch(/^1 dead letter\(s\) replayed/);
+      expect(await cli('replay', String(letters[0].seq))).toMatch(/^1 dead letter\(s\) replayed/);
       await eventually(
         async () =>
           expect((await me()).body).toMatchObject({ orderSummary: { total: 2, open: 2 } }),

@@ -46,12 +46,6 @@ async function expectExact(
   }, timeoutMs);
 }
 
-/** Kills a module's process and starts it again on the same port (the gateway's upstream). */
-async function restart(app: SplitApp, module: 'auth' | 'user' | 'order'): Promise<void> {
-  await app.processes[module].kill();
-  app.processes[module] = await AppProcess.start(app.moduleEnv[module]);
-}
-
 /**
  * Faults of the split shape, each on real processes and real NATS, bounded, and cleaned up by
  * PID: a module process killed under load, NATS lost for ten seconds under load, the user
@@ -173,7 +167,7 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
         for (let i = 0; i < 6; i++) {
           // A load balancer in front of the replicas: requests alternate between them.
           const res = await call(
-            { url: replicas[(n + i) % 2]!, token: user.token },
+            { url: replicas[(n + i) % 2], token: user.token },
             'POST',
             '/api/orders',
             ORDER,
@@ -196,7 +190,7 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
           const { rows } = await db.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM cleave_order.orders WHERE status = 'cancelled'`,
           );
-          expect(rows[0]!.n).toBe(12);
+          expect(rows[0].n).toBe(12);
         }, 20_000);
         const { rows } = await db.query<{ order_id: string; n: number }>(
           `SELECT event->'data'->>'orderId' AS order_id, count(*)::int AS n FROM cleave_order.outbox
