@@ -11,6 +11,10 @@
  *   - POST /api/auth/login (BENCH_LOGIN_CONNECTIONS connections; argon2id verification
  *     dominates, so the same run also times argon2.verify alone with the app's parameters)
  *   - bare Fastify GET /api/users/me (baseline; the app is stopped first)
+ * The HTTP scenarios run twice: against the one-process app, and against the split shape (the
+ * gateway in front of one process per module, TRANSPORT=nats), printed side by side. Then one
+ * cross-module request (the account check) is timed in-process over 10,000 sequential calls: a
+ * direct handler call, the bus on the local transport, and the bus on NATS.
  *
  * Under POST /api/orders load it also reads the order module's outbox: events relayed per second
  * and the delay from commit (created_at) to delivered-and-marked-sent (sent_at), p50/p99; once at
@@ -23,6 +27,10 @@
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
  *   BENCH_OUTBOX_RATE  orders per second of the paced outbox scenario (default 200)
+ *   BENCH_BUS_CALLS    sequential account checks per transport (default 10000)
+ *   BENCH_NATS_URL     NATS for the split shape and the bus latency (default nats://127.0.0.1:4222)
+ *   BENCH_REDIS_URL    Redis for the split shape's sessions (default redis://127.0.0.1:6379/14;
+ *                      the bench deletes its own keys, cleave:auth:*, at the end)
  *   BENCH_PG_URL       admin connection used to create/drop the bench database
  *                      (default postgres://postgres@127.0.0.1:5432/test; loopback only)
  *   BENCH_READY_TIMEOUT_MS  deadline for a server to become ready (default 60000)
@@ -41,6 +49,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
+const { busLatency } = require('./bus-latency');
 const { Client } = require('pg');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -72,6 +81,9 @@ const settings = {
   connections: envInt('BENCH_CONNECTIONS', 50, 1, 10_000),
   loginConnections: envInt('BENCH_LOGIN_CONNECTIONS', 8, 1, 10_000),
   outboxRate: envInt('BENCH_OUTBOX_RATE', 200, 1, 100_000),
+  busCalls: envInt('BENCH_BUS_CALLS', 10_000, 100, 1_000_000),
+  natsUrl: process.env.BENCH_NATS_URL || 'nats://127.0.0.1:4222',
+  redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/14',
   readyTimeoutMs: envInt('BENCH_READY_TIMEOUT_MS', 60_000, 1000, 600_000),
   pgAdminUrl: process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
   keepLogs: process.env.BENCH_KEEP_LOGS === '1',
@@ -87,6 +99,7 @@ let tmpDir = null;
 let currentCannon = null;
 let cleanupPromise = null;
 let interrupted = false;
+const natsNamespaces = [];
 
 function log(message) {
   process.stdout.write(`[bench] ${message}\n`);
@@ -150,6 +163,7 @@ function cleanup() {
         }
       }
       await Promise.all([...children].map((entry) => stopChild(entry)));
+      await cleanupServers();
       if (benchDb) {
         const { name } = benchDb;
         benchDb = null;
@@ -214,7 +228,10 @@ function assertLoopbackUrl(url, what) {
 }
 
 async function withAdminClient(fn) {
-  const client = new Client({ connectionString: settings.pgAdminUrl, connectionTimeoutMillis: 5000 });
+  const client = new Client({
+    connectionString: settings.pgAdminUrl,
+    connectionTimeoutMillis: 5000,
+  });
   await client.connect();
   try {
     return await fn(client);
@@ -246,7 +263,9 @@ function request(port, method, urlPath, { headers = {}, body, timeoutMs = 5000 }
         method,
         path: urlPath,
         headers: {
-          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...(payload
+            ? { 'content-type': 'application/json', 'content-length': payload.length }
+            : {}),
           ...headers,
         },
         timeout: timeoutMs,
@@ -256,7 +275,11 @@ function request(port, method, urlPath, { headers = {}, body, timeoutMs = 5000 }
         const chunks = [];
         res.on('data', (chunk) => chunks.push(chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
         );
         res.on('error', reject);
       },
@@ -302,7 +325,9 @@ function tail(file, lines = 20) {
 
 function expectStatus(res, status, what) {
   if (res.status !== status) {
-    throw new Error(`${what}: expected HTTP ${status}, got ${res.status}: ${res.body.slice(0, 500)}`);
+    throw new Error(
+      `${what}: expected HTTP ${status}, got ${res.status}: ${res.body.slice(0, 500)}`,
+    );
   }
 }
 
@@ -423,7 +448,12 @@ async function withBenchClient(fn) {
 /** argon2id verification alone, with the app's default parameters, sequentially in this process. */
 async function argon2Baseline(password, rounds = 20) {
   const argon2 = require('argon2');
-  const hash = await argon2.hash(password, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  const hash = await argon2.hash(password, {
+    type: argon2.argon2id,
+    memoryCost: 19456,
+    timeCost: 2,
+    parallelism: 1,
+  });
   await argon2.verify(hash, password);
   const times = [];
   for (let i = 0; i < rounds; i++) {
@@ -433,7 +463,78 @@ async function argon2Baseline(password, rounds = 20) {
   }
   times.sort((a, b) => a - b);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
-  return { rounds, meanMs: mean, p50Ms: times[Math.floor(times.length / 2)], verifiesPerSecPerCore: 1000 / mean };
+  return {
+    rounds,
+    meanMs: mean,
+    p50Ms: times[Math.floor(times.length / 2)],
+    verifiesPerSecPerCore: 1000 / mean,
+  };
+}
+
+/** Starts the auth, user and order processes with TRANSPORT=nats and the gateway in front. */
+async function startSplit(env) {
+  const modules = {};
+  for (const module of ['auth', 'user', 'order']) {
+    const port = await freePort();
+    const entry = spawnChild(
+      `split-${module}`,
+      [path.join(ROOT, 'dist', 'main.js')],
+      { ...env, TRANSPORT: 'nats', MODULES: module, PORT: String(port) },
+      path.join(tmpDir, `split-${module}.log`),
+    );
+    modules[module] = { entry, port };
+  }
+  await Promise.all(Object.entries(modules).map(([, m]) => waitReady(m.entry, m.port, '/ready')));
+  const port = await freePort();
+  const upstreams = Object.entries(modules)
+    .map(([name, m]) => `${name}=http://${HOST}:${m.port}`)
+    .join(',');
+  const gateway = spawnChild(
+    'split-gateway',
+    [path.join(ROOT, 'dist', 'main.js')],
+    { ...env, MODULES: 'gateway', PORT: String(port), GATEWAY_UPSTREAMS: upstreams },
+    path.join(tmpDir, 'split-gateway.log'),
+  );
+  await waitReady(gateway, port, '/ready');
+  log(`split shape ready: gateway on ${HOST}:${port}`);
+  return {
+    port,
+    stop: () =>
+      Promise.all(
+        [gateway, ...Object.values(modules).map((m) => m.entry)].map((e) => stopChild(e)),
+      ),
+  };
+}
+
+/** Removes what the bench left on NATS (its namespace's streams) and Redis (its sessions). */
+async function cleanupServers() {
+  for (const namespace of natsNamespaces.splice(0)) {
+    try {
+      const { connect } = require('@nats-io/transport-node');
+      const { jetstreamManager } = require('@nats-io/jetstream');
+      const nc = await connect({
+        servers: settings.natsUrl,
+        timeout: 2000,
+        maxReconnectAttempts: 0,
+      });
+      const jsm = await jetstreamManager(nc);
+      for (const stream of [`${namespace}_EVENTS`, `${namespace}_DEADLETTER`])
+        await jsm.streams.delete(stream).catch(() => false);
+      await nc.close();
+    } catch (error) {
+      log(`could not remove NATS namespace ${namespace}: ${error.message}`);
+    }
+  }
+  try {
+    const Redis = require('ioredis');
+    const redis = new Redis(settings.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    const keys = await redis.keys('cleave:auth:*');
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  } catch (error) {
+    log(`could not remove the bench's Redis keys: ${error.message}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,6 +542,8 @@ async function argon2Baseline(password, rounds = 20) {
 
 async function main() {
   assertLoopbackUrl(settings.pgAdminUrl, 'BENCH_PG_URL');
+  assertLoopbackUrl(settings.natsUrl, 'BENCH_NATS_URL');
+  assertLoopbackUrl(settings.redisUrl, 'BENCH_REDIS_URL');
   const distMain = path.join(ROOT, 'dist', 'main.js');
   if (!fs.existsSync(distMain)) throw new Error(`${distMain} is missing; run npm run build first`);
 
@@ -448,7 +551,9 @@ async function main() {
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cleave-bench-'));
   const dataDir = path.join(tmpDir, 'data');
   fs.mkdirSync(dataDir);
-  log(`duration ${settings.duration} s, warm-up ${settings.warmup} s, ${settings.connections} connections; temp dir ${tmpDir}`);
+  log(
+    `duration ${settings.duration} s, warm-up ${settings.warmup} s, ${settings.connections} connections; temp dir ${tmpDir}`,
+  );
   const loadBefore = os.loadavg();
   if (loadBefore[0] > os.cpus().length * 0.5) {
     log(
@@ -500,13 +605,22 @@ async function main() {
   // Sanity checks: every scenario answers 2xx before we measure it.
   const me = await request(appPort, 'GET', '/api/users/me', { headers: auth });
   expectStatus(me, 200, 'GET /api/users/me');
-  const created = await request(appPort, 'POST', '/api/orders', { headers: auth, body: ORDER_BODY });
+  const created = await request(appPort, 'POST', '/api/orders', {
+    headers: auth,
+    body: ORDER_BODY,
+  });
   expectStatus(created, 201, 'POST /api/orders');
   const listed = await request(appPort, 'GET', '/api/orders?limit=20', { headers: auth });
   expectStatus(listed, 200, 'GET /api/orders?limit=20');
 
   const appScenarios = [
-    { name: 'GET /api/users/me', target: 'app', method: 'GET', path: '/api/users/me', headers: auth },
+    {
+      name: 'GET /api/users/me',
+      target: 'app',
+      method: 'GET',
+      path: '/api/users/me',
+      headers: auth,
+    },
     {
       name: 'POST /api/orders',
       target: 'app',
@@ -516,7 +630,13 @@ async function main() {
       body: ORDER_BODY,
       outbox: 'saturated',
     },
-    { name: 'GET /api/orders?limit=20', target: 'app', method: 'GET', path: '/api/orders?limit=20', headers: auth },
+    {
+      name: 'GET /api/orders?limit=20',
+      target: 'app',
+      method: 'GET',
+      path: '/api/orders?limit=20',
+      headers: auth,
+    },
     {
       name: `POST /api/orders @ ${settings.outboxRate}/s`,
       target: 'app',
@@ -545,13 +665,59 @@ async function main() {
   for (const scenario of appScenarios) {
     const result = await measure(scenario, appPort);
     results.push(result);
-    if (app.exited) throw new Error(`app exited during ${scenario.name}: ${JSON.stringify(app.exitInfo)}`);
+    if (app.exited)
+      throw new Error(`app exited during ${scenario.name}: ${JSON.stringify(app.exitInfo)}`);
     if (scenario.outbox) outbox[scenario.outbox] = await outboxFigures(result.window);
   }
 
   // Stop the app so the baseline has the machine to itself, as the app did.
   await stopChild(app);
   log('app stopped');
+
+  // One cross-module request, in-process, over both transports.
+  const namespace = `bench_${crypto.randomBytes(4).toString('hex')}`;
+  natsNamespaces.push(namespace);
+  const meUser = JSON.parse(me.body);
+  const bus = await busLatency({
+    env: { USER_DATABASE_URL: benchDb.url, ORDER_DATABASE_URL: benchDb.url, DATA_DIR: dataDir },
+    userId: meUser.id,
+    calls: settings.busCalls,
+    natsUrl: settings.natsUrl,
+    redisUrl: settings.redisUrl,
+    namespace,
+    log,
+  });
+
+  // The split shape: one process per module on NATS, the gateway in front.
+  const split = await startSplit({
+    ...appEnv,
+    AUTH_REDIS_URL: settings.redisUrl,
+    NATS_URL: settings.natsUrl,
+    NATS_NAMESPACE: namespace,
+  });
+  const splitLogin = await request(split.port, 'POST', '/api/auth/login', {
+    body: JSON.stringify({ email, password }),
+  });
+  expectStatus(splitLogin, 200, 'POST /api/auth/login (split)');
+  const splitAuth = { authorization: `Bearer ${JSON.parse(splitLogin.body).accessToken}` };
+  expectStatus(
+    await request(split.port, 'GET', '/api/users/me', { headers: splitAuth }),
+    200,
+    'GET /api/users/me (split)',
+  );
+  const splitResults = [];
+  for (const scenario of appScenarios.filter((s) => !s.rate)) {
+    const headers = scenario.headers.authorization
+      ? { ...scenario.headers, ...splitAuth }
+      : scenario.headers;
+    const result = await measure(
+      { ...scenario, headers, target: 'split', outbox: undefined },
+      split.port,
+    );
+    splitResults.push(result);
+  }
+  await split.stop();
+  log('split shape stopped');
 
   // The bare Fastify baseline, returning the app's own user JSON (same shape, same bytes).
   const barePort = await freePort();
@@ -571,7 +737,13 @@ async function main() {
   await waitReady(bare, barePort, '/api/users/me');
   log(`bare-fastify ready on ${HOST}:${barePort}`);
   const baseline = await measure(
-    { name: 'bare Fastify GET /api/users/me', target: 'bare-fastify', method: 'GET', path: '/api/users/me', headers: auth },
+    {
+      name: 'bare Fastify GET /api/users/me',
+      target: 'bare-fastify',
+      method: 'GET',
+      path: '/api/users/me',
+      headers: auth,
+    },
     barePort,
   );
   results.push(baseline);
@@ -580,9 +752,19 @@ async function main() {
   log('argon2id verify alone (m=19456, t=2, p=1), sequential');
   const argon2 = await argon2Baseline(password);
 
-  for (const r of results) {
-    r.ratioToBaseline = baseline.requestsPerSec > 0 ? r.requestsPerSec / baseline.requestsPerSec : null;
+  for (const r of [...results, ...splitResults]) {
+    r.ratioToBaseline =
+      baseline.requestsPerSec > 0 ? r.requestsPerSec / baseline.requestsPerSec : null;
   }
+  const shapes = splitResults.map((r) => {
+    const one = results.find((o) => o.name === r.name);
+    return {
+      name: r.name,
+      one,
+      split: r,
+      splitToOne: one && one.requestsPerSec > 0 ? r.requestsPerSec / one.requestsPerSec : null,
+    };
+  });
 
   // Targets.
   const meResult = results[0];
@@ -594,15 +776,43 @@ async function main() {
       pass: meResult.ratioToBaseline !== null && meResult.ratioToBaseline >= TARGET_ME_RATIO,
       detail: `ratio ${fmt(meResult.ratioToBaseline, 3)}`,
     },
-    ...results.filter((r) => !/login|@/.test(r.name)).map((r) => ({
-      name: `p99 < ${TARGET_P99_MS} ms: ${r.name}`,
-      actual: r.latencyMs.p99,
-      threshold: TARGET_P99_MS,
-      pass: r.latencyMs.p99 < TARGET_P99_MS,
-      detail: `p99 ${fmt(r.latencyMs.p99, 1)} ms`,
-    })),
+    ...results
+      .filter((r) => !/login|@/.test(r.name))
+      .map((r) => ({
+        name: `p99 < ${TARGET_P99_MS} ms: ${r.name}`,
+        actual: r.latencyMs.p99,
+        threshold: TARGET_P99_MS,
+        pass: r.latencyMs.p99 < TARGET_P99_MS,
+        detail: `p99 ${fmt(r.latencyMs.p99, 1)} ms`,
+      })),
   ];
-  const invalid = results.filter((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
+  const splitMe = shapes.find((x) => x.name === 'GET /api/users/me');
+  checks.push(
+    {
+      name: 'split shape GET /api/users/me req/s >= 0.5 x one process',
+      actual: splitMe?.splitToOne ?? null,
+      threshold: 0.5,
+      pass: (splitMe?.splitToOne ?? 0) >= 0.5,
+      detail: `ratio ${fmt(splitMe?.splitToOne, 3)}`,
+    },
+    {
+      name: 'NATS request/reply p99 < 2 ms',
+      actual: bus.nats.p99Us / 1000,
+      threshold: 2,
+      pass: bus.nats.p99Us < 2000,
+      detail: `p99 ${fmt(bus.nats.p99Us / 1000, 2)} ms`,
+    },
+    {
+      name: 'local transport adds < 50 us p50 over a direct call',
+      actual: bus.local.p50Us - bus.direct.p50Us,
+      threshold: 50,
+      pass: bus.local.p50Us - bus.direct.p50Us < 50,
+      detail: `${fmt(bus.local.p50Us - bus.direct.p50Us, 1)} us`,
+    },
+  );
+  const invalid = [...results, ...splitResults].filter(
+    (r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0,
+  );
 
   printTable(results);
   const loginResult = results.find((r) => r.name === 'POST /api/auth/login');
@@ -619,8 +829,16 @@ async function main() {
         `backlog drained ${fmt(o.drainAfterLoadMs, 0)} ms after the load (${o.pendingAfterDrain} left)\n`,
     );
   }
+  printShapes(shapes, baseline);
+  process.stdout.write(
+    `\nOne cross-module request (user.check-account), ${settings.busCalls} sequential calls, microseconds:\n` +
+      `  direct handler call   p50 ${fmt(bus.direct.p50Us, 0)}  p99 ${fmt(bus.direct.p99Us, 0)}\n` +
+      `  bus, local transport  p50 ${fmt(bus.local.p50Us, 0)}  p99 ${fmt(bus.local.p99Us, 0)}  (adds ${fmt(bus.local.p50Us - bus.direct.p50Us, 0)} at p50)\n` +
+      `  bus, NATS             p50 ${fmt(bus.nats.p50Us, 0)}  p99 ${fmt(bus.nats.p99Us, 0)}  (adds ${fmt(bus.nats.p50Us - bus.direct.p50Us, 0)} at p50)\n`,
+  );
   process.stdout.write('\nTargets\n');
-  for (const c of checks) process.stdout.write(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})\n`);
+  for (const c of checks)
+    process.stdout.write(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})\n`);
   if (invalid.length > 0) {
     for (const r of invalid) {
       process.stdout.write(
@@ -651,6 +869,9 @@ async function main() {
       loadAverageAtEnd: os.loadavg(),
     },
     scenarios: results,
+    split: splitResults,
+    shapes: shapes.map((x) => ({ name: x.name, splitToOne: x.splitToOne })),
+    busLatencyUs: bus,
     argon2,
     outbox,
     targets: checks,
@@ -663,7 +884,9 @@ async function main() {
   const json = `${JSON.stringify(report, null, 2)}\n`;
   fs.writeFileSync(file, json);
   fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
-  process.stdout.write(`\nResults written to ${path.relative(ROOT, file)} and bench/results/latest.json\n`);
+  process.stdout.write(
+    `\nResults written to ${path.relative(ROOT, file)} and bench/results/latest.json\n`,
+  );
 
   if (invalid.length > 0) return 1;
   if (settings.strict && !report.allTargetsPass) return 1;
@@ -671,7 +894,32 @@ async function main() {
 }
 
 function fmt(value, digits) {
-  return value === null || value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
+  return value === null || value === undefined || Number.isNaN(value)
+    ? 'n/a'
+    : value.toFixed(digits);
+}
+
+function printShapes(shapes, baseline) {
+  const rows = [
+    ['scenario', '1-proc req/s', 'p99 ms', 'split req/s', 'p99 ms', 'split/1-proc', 'split/bare'],
+    ...shapes.map((x) => [
+      x.name,
+      fmt(x.one?.requestsPerSec, 0),
+      fmt(x.one?.latencyMs.p99, 1),
+      fmt(x.split.requestsPerSec, 0),
+      fmt(x.split.latencyMs.p99, 1),
+      fmt(x.splitToOne, 3),
+      fmt(x.split.requestsPerSec / baseline.requestsPerSec, 3),
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  const line = (row) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  process.stdout.write(
+    `\nBoth shapes (bare Fastify: ${fmt(baseline.requestsPerSec, 0)} req/s)\n${line(rows[0])}\n`,
+  );
+  process.stdout.write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const row of rows.slice(1)) process.stdout.write(`${line(row)}\n`);
 }
 
 function printTable(results) {

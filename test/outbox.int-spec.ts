@@ -170,9 +170,10 @@ for (const store of dataStoreTargets()) {
       await eventually(() =>
         Promise.resolve(expect(bus.delivered.map((e) => e.id)).toEqual(events.map((e) => e.id))),
       );
+      // Marked sent right after delivery, once the batch is recorded.
+      await relay.stop();
       for (const event of events)
         expect(await statusOf(event.id)).toMatchObject({ status: 'sent', attempts: 1 });
-      await relay.stop();
     });
 
     it('retries a failing event with backoff, parks it after the last attempt, and replays it on command', async () => {
@@ -204,9 +205,9 @@ for (const store of dataStoreTargets()) {
       await eventually(() =>
         Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(event.id)),
       );
+      await relay.stop();
       expect(await statusOf(event.id)).toMatchObject({ status: 'sent' });
       expect(await relay.stats()).toMatchObject({ failed: 0, pending: 0 });
-      await relay.stop();
     });
 
     it('reports backlog and the age of the oldest pending event while nothing relays', async () => {

@@ -134,6 +134,13 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
       }
       // Once the breaker is open, a refusal takes well under a second.
       expect(Math.max(...timings.slice(-3))).toBeLessThan(1000);
+      // The gateway's own upstream for /api/users is down too: 503 problem+json, at once.
+      const started = Date.now();
+      const me = await call({ url: app.url, token: stranger.token }, 'GET', '/api/users/me');
+      expect(me.status).toBe(503);
+      expect(me.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(me.json).toMatchObject({ status: 503, code: 'SERVICE.UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(1000);
       app.processes.user = await AppProcess.start(app.moduleEnv.user);
       const placed = await until(async () => {
         const res = await call(
