@@ -1,30 +1,12 @@
 import { Logger } from '@nestjs/common';
 import {
-  BaseRpcContext,
   CustomTransportStrategy,
   MessageHandler,
   Server,
   WritePacket,
 } from '@nestjs/microservices';
-import { isObservable, lastValueFrom } from 'rxjs';
+import { reasonOf, runHandler, type WireMessage } from '../bus-handler';
 import type { LocalBroker, LocalEndpoint } from './local-broker';
-
-export type LocalHeaders = Record<string, string>;
-
-/** Context handed to handlers: the pattern and the message headers. */
-export class LocalContext extends BaseRpcContext<[string, LocalHeaders]> {
-  getPattern(): string {
-    return this.args[0];
-  }
-  getHeaders(): LocalHeaders {
-    return this.args[1];
-  }
-}
-
-interface WireMessage {
-  data: unknown;
-  headers?: LocalHeaders;
-}
 
 /** The server half of the in-process transport: dispatches to `@MessagePattern`/`@EventPattern`. */
 export class LocalServer extends Server implements CustomTransportStrategy, LocalEndpoint {
@@ -66,10 +48,8 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
     if (!handler || handler.isEventHandler) {
       return { err: `There is no message handler for ${pattern}.`, isDisposed: true };
     }
-    const context = new LocalContext([pattern, message.headers ?? {}]);
     try {
-      const result: unknown = await handler(message.data, context);
-      const response: unknown = isObservable(result) ? await lastValueFrom(result) : result;
+      const response = await runHandler(handler, pattern, message);
       return { response: roundTrip(response), isDisposed: true };
     } catch (err) {
       return { err: roundTrip(err), isDisposed: true };
@@ -101,26 +81,16 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
       return;
     }
     const message = JSON.parse(wire) as WireMessage;
-    const context = new LocalContext([pattern, message.headers ?? {}]);
     const results = await Promise.allSettled(
-      handlers.map(async (handler) => {
-        const result: unknown = await handler(message.data, context);
-        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-      }),
+      handlers.map((handler) => runHandler(handler, pattern, message)),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) {
       throw new Error(
-        `${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${describe(failed[0]?.reason)}`,
+        `${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${reasonOf(failed[0]?.reason)}`,
       );
     }
   }
-}
-
-function describe(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  const message = (reason as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : 'unknown error';
 }
 
 /** Replies are serialised as they would be on the wire. */

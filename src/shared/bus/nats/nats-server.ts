@@ -2,8 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers, type Subscription } from '@nats-io/transport-node';
-import { isObservable, lastValueFrom } from 'rxjs';
-import { LocalContext } from '../local/local-server';
+import { reasonOf, runHandler, type WireMessage } from '../bus-handler';
 import type { NatsLink } from './nats-link';
 
 export interface NatsServerOptions {
@@ -20,11 +19,6 @@ interface EventConsumer {
   pattern: string;
   name: string;
   handler: MessageHandler;
-}
-
-interface WireMessage {
-  data: unknown;
-  headers?: Record<string, string>;
 }
 
 /**
@@ -125,12 +119,7 @@ export class NatsServer extends Server implements CustomTransportStrategy {
 
   private async answer(handler: MessageHandler, pattern: string, wire: string): Promise<string> {
     try {
-      const message = JSON.parse(wire) as WireMessage;
-      const result: unknown = await handler(
-        message.data,
-        new LocalContext([pattern, message.headers ?? {}]),
-      );
-      const response: unknown = isObservable(result) ? await lastValueFrom(result) : result;
+      const response = await runHandler(handler, pattern, JSON.parse(wire) as WireMessage);
       return JSON.stringify({ response });
     } catch (err) {
       return JSON.stringify({ err });
@@ -149,15 +138,10 @@ export class NatsServer extends Server implements CustomTransportStrategy {
       return;
     }
     try {
-      const message = msg.json<WireMessage>();
-      const result: unknown = await consumer.handler(
-        message.data,
-        new LocalContext([consumer.pattern, message.headers ?? {}]),
-      );
-      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      await runHandler(consumer.handler, consumer.pattern, msg.json<WireMessage>());
       msg.ack();
     } catch (error) {
-      const reason = describe(error);
+      const reason = reasonOf(error);
       if (attempt >= this.options.maxDeliver) {
         await this.deadLetter(consumer, msg, reason);
         return;
@@ -190,7 +174,7 @@ export class NatsServer extends Server implements CustomTransportStrategy {
       msg.term(reason);
     } catch (error) {
       // Not stored as a dead letter: leave it to be redelivered rather than lose it.
-      this.log.error(`${consumer.name}: dead-lettering failed, will retry: ${describe(error)}`);
+      this.log.error(`${consumer.name}: dead-lettering failed, will retry: ${reasonOf(error)}`);
       msg.nak(this.options.backoffMaxMs);
     }
   }
@@ -210,10 +194,4 @@ export class NatsServer extends Server implements CustomTransportStrategy {
   unwrap<T>(): T {
     return this.link as T;
   }
-}
-
-function describe(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  const message = (reason as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : 'unknown error';
 }
