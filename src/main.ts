@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app';
+import { stopGracefully } from './shutdown';
 import { ConfigError, loadConfig } from './shared/config/config';
 
 async function main(): Promise<void> {
@@ -12,12 +13,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const app = await createApp(config);
-  app.enableShutdownHooks();
+  const logger = app.getHttpAdapter().getInstance().log;
+  stopGracefully(app, config, (message) => logger.info(message));
   await app.listen({ port: config.PORT, host: config.HOST });
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .log.info(
+  logger.info(
       { port: config.PORT, modules: config.MODULES, transport: config.TRANSPORT },
       'cleave is listening',
     );

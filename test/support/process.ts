@@ -70,6 +70,16 @@ export class AppProcess {
     return this.child?.pid;
   }
 
+  /** How the process ended: its exit code, or null while it runs or when a signal killed it. */
+  get exitCode(): number | null {
+    return this.child?.exitCode ?? null;
+  }
+
+  /** Sends a signal without waiting (SIGTERM starts a graceful stop). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -67,6 +67,10 @@ const schema = z.object({
       v === 'true' ? true : v === 'false' ? false : v.split(',').map((s) => s.trim()),
     )
     .default(false),
+  /** On SIGTERM: keep serving this long with /ready at 503, so load balancers stop sending. */
+  SHUTDOWN_DRAIN_MS: int(0, 600_000).default(5000),
+  /** Then: the bound on finishing in-flight work and closing; past it the process exits 1. */
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BUS_TIMEOUT_MS: int(10, 60_000).default(3000),
   /** Circuit breakers (cross-module requests, gateway upstreams): open at this failure share… */

@@ -1,0 +1,163 @@
+import { after, describe, it } from 'node:test';
+import { expect } from 'expect';
+import { call, Client, signUp } from './support/http-client';
+import { AppProcess } from './support/process';
+import { availableServices } from './support/services';
+import { startSplitApp } from './support/split';
+
+const DRAIN_MS = 1500;
+const TIMEOUT_MS = 10_000;
+const SHUTDOWN = { SHUTDOWN_DRAIN_MS: String(DRAIN_MS), SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS) };
+const ORDER = {
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPriceCents: 500 }],
+};
+
+interface Outcome {
+  /** When the answer (or the failure) came. */
+  at: number;
+  status?: number;
+  id?: string;
+  error?: string;
+}
+
+/** `workers` clients placing orders back to back until `stop()`; every outcome is kept. */
+function constantLoad(client: Client, workers = 4) {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const loops = Array.from({ length: workers }, async () => {
+    while (running) {
+      try {
+        const res = await call(client, 'POST', '/api/orders', ORDER);
+        outcomes.push({
+          at: Date.now(),
+          status: res.status,
+          id: res.json?.id as string | undefined,
+        });
+      } catch (error) {
+        outcomes.push({
+          at: Date.now(),
+          error: error instanceof Error ? error.message : String(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  });
+  return {
+    outcomes,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Polls `/ready` as fast as it answers; resolves with the first status it sees. */
+async function readyStatus(url: string): Promise<number> {
+  return (await fetch(`${url}/ready`)).status;
+}
+
+async function until<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/** After the restart: every order that got 201 is there, and the summary counts them all. */
+async function expectNothingLost(url: string, token: string, created: string[]): Promise<void> {
+  await until(async () => {
+    const ids = new Set<string>();
+    for (let cursor: string | null = null; ;) {
+      const page = await call(
+        { url, token },
+        'GET',
+        `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      for (const order of page.json.items as Array<{ id: string }>) ids.add(order.id);
+      cursor = page.json.nextCursor as string | null;
+      if (!cursor) break;
+    }
+    for (const id of created) expect(ids.has(id)).toBe(true);
+    const me = await call({ url, token }, 'GET', '/api/users/me');
+    expect(me.json.orderSummary).toEqual({ total: ids.size, open: ids.size });
+  }, 20_000);
+}
+
+const needed = ['postgres', 'redis', 'nats'].filter((s) => !availableServices().has(s));
+
+/**
+ * SIGTERM under constant load: readiness turns 503 at once, every request the server accepted
+ * completes successfully (the others are refused, never cut off with a 500), no event is lost,
+ * and the process exits 0 within the drain delay plus its bound.
+ */
+describe(
+  'graceful shutdown',
+  { skip: needed.length > 0 ? `needs ${needed.join(', ')}` : false, timeout: 180_000 },
+  () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    after(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    });
+
+    const expectGracefulStop = async (process: AppProcess, client: Client) => {
+      const load = constantLoad(client);
+      try {
+        await until(
+          async () =>
+            expect(load.outcomes.filter((o) => o.status === 201).length).toBeGreaterThan(5),
+          10_000,
+        );
+        const signalled = Date.now();
+        process.signal('SIGTERM');
+        // Readiness turns at once (as soon as the process handled the signal).
+        await until(async () => expect(await readyStatus(process.url)).toBe(503), 500);
+        await process.waitExit();
+        const took = Date.now() - signalled;
+        await load.stop();
+        expect(process.exitCode).toBe(0);
+        expect(took).toBeGreaterThanOrEqual(DRAIN_MS - 100);
+        expect(took).toBeLessThan(DRAIN_MS + TIMEOUT_MS);
+        // Every answer is a success, or a refusal while closing; never a 500 or a cut request.
+        const answered = load.outcomes.filter((o) => o.status !== undefined);
+        for (const outcome of answered) expect([201, 503]).toContain(outcome.status);
+        // It kept serving through the drain: orders were still placed well after the signal.
+        const late = answered.filter((o) => o.status === 201 && o.at > signalled + DRAIN_MS / 2);
+        expect(late.length).toBeGreaterThan(0);
+        return load.outcomes.filter((o) => o.status === 201).map((o) => o.id!);
+      } finally {
+        await load.stop();
+      }
+    };
+
+    it('one process: 503 from /ready at once, accepted requests complete, exit 0, nothing lost', async () => {
+      const data = await AppProcess.prepare('postgres');
+      cleanups.push(() => data.cleanup());
+      const env = { ...data.env, ...SHUTDOWN };
+      const first = await AppProcess.start(env);
+      cleanups.push(() => first.kill());
+      const { token } = await signUp(first.url);
+      const created = await expectGracefulStop(first, { url: first.url, token });
+      const second = await AppProcess.start(env);
+      cleanups.push(() => second.kill());
+      await expectNothingLost(second.url, token, created);
+    });
+
+    it('split shape: the order process stops gracefully under load behind the gateway', async () => {
+      const app = await startSplitApp({ ...SHUTDOWN, LOG_LEVEL: 'error' });
+      cleanups.push(() => app.close());
+      const { token } = await signUp(app.url);
+      const created = await expectGracefulStop(app.processes.order, {
+        url: app.url,
+        token,
+      });
+      app.processes.order = await AppProcess.start(app.moduleEnv.order);
+      await expectNothingLost(app.url, token, created);
+    });
+  },
+);
