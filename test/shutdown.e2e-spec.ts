@@ -109,8 +109,10 @@ describe(
       const load = constantLoad(client);
       try {
         await until(
-          async () =>
-            expect(load.outcomes.filter((o) => o.status === 201).length).toBeGreaterThan(5),
+          () =>
+            Promise.resolve(
+              expect(load.outcomes.filter((o) => o.status === 201).length).toBeGreaterThan(5),
+            ),
           10_000,
         );
         const signalled = Date.now();
