@@ -35,9 +35,18 @@ async function expectExact(
   timeoutMs = 30_000,
 ) {
   await until(async () => {
-    const list = await call({ url: app.url, token }, 'GET', '/api/orders?limit=100');
-    expect(list.status).toBe(200);
-    const items = list.json.items as Array<{ id: string; status: string }>;
+    const items: Array<{ id: string; status: string }> = [];
+    for (let cursor: string | null = null; ;) {
+      const page = await call(
+        { url: app.url, token },
+        'GET',
+        `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      items.push(...(page.json.items as Array<{ id: string; status: string }>));
+      cursor = page.json.nextCursor as string | null;
+      if (!cursor) break;
+    }
     const ids = new Set(items.map((o) => o.id));
     for (const id of mustExist) expect(ids.has(id)).toBe(true);
     const open = items.filter((o) => o.status === 'pending' || o.status === 'confirmed').length;
