@@ -1,7 +1,6 @@
 import { after, describe, it } from 'node:test';
 import { expect } from 'expect';
-import { eventually } from './support/api';
-import { call, Client, signUp } from './support/http-client';
+import { call, expectExactSummary, signUp } from './support/http-client';
 import { AppProcess } from './support/process';
 import { dataStoreTargets } from './support/services';
 
@@ -9,34 +8,6 @@ const ORDER = {
   items: [{ sku: 'CRASH-1', name: 'Thing', quantity: 1, unitPriceCents: 100 }],
   currency: 'EUR',
 };
-
-/** Every order of the caller, walking all pages. */
-async function allOrders(client: Client): Promise<Array<{ id: string; status: string }>> {
-  const items: Array<{ id: string; status: string }> = [];
-  let cursor: string | null = null;
-  do {
-    const page = await call(
-      client,
-      'GET',
-      `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    expect(page.status).toBe(200);
-    items.push(...(page.json.items as Array<{ id: string; status: string }>));
-    cursor = page.json.nextCursor as string | null;
-  } while (cursor);
-  return items;
-}
-
-/** The summary equals what the orders say: nothing lost, nothing counted twice. */
-async function expectExactSummary(client: Client): Promise<Array<{ id: string; status: string }>> {
-  const orders = await allOrders(client);
-  const open = orders.filter((o) => ['pending', 'confirmed', 'shipped'].includes(o.status)).length;
-  await eventually(async () => {
-    const me = await call(client, 'GET', '/api/users/me');
-    expect(me.json.orderSummary).toEqual({ total: orders.length, open });
-  }, 15_000);
-  return orders;
-}
 
 for (const store of dataStoreTargets()) {
   describe(`a crash right after commit, on ${store}`, () => {

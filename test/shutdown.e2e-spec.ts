@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import { expect } from 'expect';
-import { call, Client, signUp } from './support/http-client';
+import { eventually } from './support/api';
+import { call, Client, expectExactSummary, signUp } from './support/http-client';
 import { AppProcess } from './support/process';
 import { availableServices } from './support/services';
 import { startSplitApp } from './support/split';
@@ -57,36 +58,9 @@ async function readyStatus(url: string): Promise<number> {
   return (await fetch(`${url}/ready`)).status;
 }
 
-async function until<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
 /** After the restart: every order that got 201 is there, and the summary counts them all. */
 async function expectNothingLost(url: string, token: string, created: string[]): Promise<void> {
-  await until(async () => {
-    const ids = new Set<string>();
-    for (let cursor: string | null = null; ;) {
-      const page = await call(
-        { url, token },
-        'GET',
-        `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
-      );
-      for (const order of page.json.items as Array<{ id: string }>) ids.add(order.id);
-      cursor = page.json.nextCursor as string | null;
-      if (!cursor) break;
-    }
-    for (const id of created) expect(ids.has(id)).toBe(true);
-    const me = await call({ url, token }, 'GET', '/api/users/me');
-    expect(me.json.orderSummary).toEqual({ total: ids.size, open: ids.size });
-  }, 20_000);
+  await expectExactSummary({ url, token }, created, 20_000);
 }
 
 const needed = ['postgres', 'redis', 'nats'].filter((s) => !availableServices().has(s));
@@ -108,7 +82,7 @@ describe(
     const expectGracefulStop = async (process: AppProcess, client: Client) => {
       const load = constantLoad(client);
       try {
-        await until(
+        await eventually(
           () =>
             Promise.resolve(
               expect(load.outcomes.filter((o) => o.status === 201).length).toBeGreaterThan(5),
@@ -118,7 +92,7 @@ describe(
         const signalled = Date.now();
         process.signal('SIGTERM');
         // Readiness turns at once (as soon as the process handled the signal).
-        await until(async () => expect(await readyStatus(process.url)).toBe(503), 500);
+        await eventually(async () => expect(await readyStatus(process.url)).toBe(503), 500, 20);
         await process.waitExit();
         const took = Date.now() - signalled;
         await load.stop();

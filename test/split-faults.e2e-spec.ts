@@ -1,7 +1,8 @@
 import { after, describe, it } from 'node:test';
 import { expect } from 'expect';
 import { Client } from 'pg';
-import { call, signUp } from './support/http-client';
+import { eventually } from './support/api';
+import { call, expectExactSummary, signUp } from './support/http-client';
 import { AppProcess, freePort } from './support/process';
 import { availableServices, SERVICES } from './support/services';
 import { SplitApp, startSplitApp } from './support/split';
@@ -14,45 +15,14 @@ const ORDER = {
 const needed = ['postgres', 'redis', 'nats'].filter((s) => !availableServices().has(s));
 const skip = needed.length > 0 ? `needs ${needed.join(', ')}` : false;
 
-/** Polls `check` until it passes or `timeoutMs` ends. */
-async function until<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 /** The user's orders and summary agree, and every id in `mustExist` is there. */
-async function expectExact(
+function expectExact(
   app: SplitApp,
   token: string,
   mustExist: Iterable<string>,
   timeoutMs = 30_000,
 ) {
-  await until(async () => {
-    const items: Array<{ id: string; status: string }> = [];
-    for (let cursor: string | null = null; ;) {
-      const page = await call(
-        { url: app.url, token },
-        'GET',
-        `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
-      );
-      expect(page.status).toBe(200);
-      items.push(...(page.json.items as Array<{ id: string; status: string }>));
-      cursor = page.json.nextCursor as string | null;
-      if (!cursor) break;
-    }
-    const ids = new Set(items.map((o) => o.id));
-    for (const id of mustExist) expect(ids.has(id)).toBe(true);
-    const open = items.filter((o) => o.status === 'pending' || o.status === 'confirmed').length;
-    const me = await call({ url: app.url, token }, 'GET', '/api/users/me');
-    expect(me.json.orderSummary).toEqual({ total: items.length, open });
-  }, timeoutMs);
+  return expectExactSummary({ url: app.url, token }, mustExist, timeoutMs);
 }
 
 /**
@@ -116,7 +86,7 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
       // 503 (or pass on the recently confirmed account); whatever got 201 must survive.
       while (Date.now() < outage) await place();
       proxy.set('pass');
-      for (let i = 0; i < 20; i++) await until(place, 15_000);
+      for (let i = 0; i < 20; i++) await eventually(place, 15_000);
       await expectExact(app, token, created, 60_000);
     },
   );
@@ -151,7 +121,7 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
       expect(me.json).toMatchObject({ status: 503, code: 'SERVICE.UNAVAILABLE' });
       expect(Date.now() - started).toBeLessThan(1000);
       app.processes.user = await AppProcess.start(app.moduleEnv.user);
-      const placed = await until(async () => {
+      const placed = await eventually(async () => {
         const res = await call(
           { url: app.url, token: stranger.token },
           'POST',
@@ -202,7 +172,7 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
       const db = new Client({ connectionString: app.env.ORDER_DATABASE_URL });
       await db.connect();
       try {
-        await until(async () => {
+        await eventually(async () => {
           const { rows } = await db.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM cleave_order.orders WHERE status = 'cancelled'`,
           );

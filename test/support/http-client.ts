@@ -1,5 +1,6 @@
 import { expect } from 'expect';
-import { uniqueEmail } from './api';
+import { OPEN_ORDER_STATUSES, type OrderStatus } from '../../src/modules/order/order.contract';
+import { eventually, uniqueEmail } from './api';
 
 /** A client of a running cleave (one process, a module process, or the gateway). */
 export interface Client {
@@ -46,4 +47,46 @@ export async function signUp(
     accessToken: string;
   };
   return { email, password, token: tokens.accessToken };
+}
+
+/** Every order of the caller, walking all pages. */
+export async function allOrders(
+  client: Client,
+): Promise<Array<{ id: string; status: OrderStatus }>> {
+  const items: Array<{ id: string; status: OrderStatus }> = [];
+  let cursor: string | null = null;
+  do {
+    const page = await call(
+      client,
+      'GET',
+      `/api/orders?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    expect(page.status).toBe(200);
+    items.push(...(page.json.items as Array<{ id: string; status: OrderStatus }>));
+    cursor = page.json.nextCursor as string | null;
+  } while (cursor);
+  return items;
+}
+
+/**
+ * Nothing lost, nothing counted twice: every order in `mustExist` (those that got 201) is
+ * there, and the summary, once the events are through, equals what the orders say.
+ */
+export async function expectExactSummary(
+  client: Client,
+  mustExist: Iterable<string> = [],
+  timeoutMs = 15_000,
+): Promise<Array<{ id: string; status: OrderStatus }>> {
+  const orders = await eventually(async () => {
+    const all = await allOrders(client);
+    const ids = new Set(all.map((o) => o.id));
+    for (const id of mustExist) expect(ids.has(id)).toBe(true);
+    return all;
+  }, timeoutMs);
+  const open = orders.filter((o) => OPEN_ORDER_STATUSES.includes(o.status)).length;
+  await eventually(async () => {
+    const me = await call(client, 'GET', '/api/users/me');
+    expect(me.json.orderSummary).toEqual({ total: orders.length, open });
+  }, timeoutMs);
+  return orders;
 }
