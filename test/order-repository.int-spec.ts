@@ -4,10 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
-import type { Bus } from '../src/shared/bus/bus';
 import { BusEvent, createEvent } from '../src/shared/bus/bus-event';
-import { Metrics } from '../src/shared/observability/metrics';
-import { OutboxMetrics } from '../src/shared/persistence/outbox-metrics';
 import { OutboxRelay } from '../src/shared/persistence/outbox-relay';
 import type { Order } from '../src/modules/order/order';
 import type { OrderStatus } from '../src/modules/order/order.contract';
@@ -18,7 +15,7 @@ import {
   OrderDatabase,
 } from '../src/modules/order/persistence/order-store';
 import { eventually } from './support/api';
-import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
+import { RecordingBus, testRelay } from './support/recording-bus';
 import { dataStoreTargets } from './support/services';
 import { prepareStores, PreparedStores } from './support/stores';
 
@@ -43,17 +40,7 @@ for (const store of dataStoreTargets()) {
         DATA_DIR: dataDir,
         DB_TIMEOUT_MS: 5000,
       });
-      const opened = await openOrderRepository(
-        db,
-        (outbox) =>
-          new OutboxRelay(
-            'order',
-            outbox,
-            bus as unknown as Bus,
-            new OutboxMetrics(new Metrics()),
-            FAST_RELAY_OPTIONS,
-          ),
-      );
+      const opened = await openOrderRepository(db, (outbox) => testRelay('order', outbox, bus));
       orders = opened.repository;
       relay = opened.relay;
       relay.start();

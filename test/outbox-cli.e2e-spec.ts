@@ -6,18 +6,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
-import type { Bus } from '../src/shared/bus/bus';
 import { createEvent } from '../src/shared/bus/bus-event';
-import { Metrics } from '../src/shared/observability/metrics';
-import { OutboxMetrics } from '../src/shared/persistence/outbox-metrics';
-import { OutboxRelay } from '../src/shared/persistence/outbox-relay';
 import type { Order } from '../src/modules/order/order';
 import {
   openOrderDatabase,
   openOrderRepository,
 } from '../src/modules/order/persistence/order-store';
 import { eventually } from './support/api';
-import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
+import { RecordingBus, testRelay } from './support/recording-bus';
 import { dataStoreTargets } from './support/services';
 import { prepareStores, PreparedStores } from './support/stores';
 
@@ -55,19 +51,8 @@ for (const store of dataStoreTargets()) {
       });
       const bus = new RecordingBus();
       bus.failuresLeft = Number.MAX_SAFE_INTEGER;
-      const { repository, relay } = await openOrderRepository(
-        db,
-        (outbox) =>
-          new OutboxRelay(
-            'order',
-            outbox,
-            bus as unknown as Bus,
-            new OutboxMetrics(new Metrics()),
-            {
-              ...FAST_RELAY_OPTIONS,
-              maxAttempts: 1,
-            },
-          ),
+      const { repository, relay } = await openOrderRepository(db, (outbox) =>
+        testRelay('order', outbox, bus, { maxAttempts: 1 }),
       );
       return { db, repository, relay };
     };

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
 import { Schema } from 'mongoose';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import type { Bus } from '../src/shared/bus/bus';
 import { BusEvent, createEvent } from '../src/shared/bus/bus-event';
 import { Metrics } from '../src/shared/observability/metrics';
 import { ModuleDatabase } from '../src/shared/persistence/module-database';
@@ -23,7 +22,7 @@ import {
 } from '../src/shared/persistence/document-outbox';
 import { MongoDatabase } from '../src/shared/persistence/mongo-database';
 import { eventually } from './support/api';
-import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
+import { FAST_RELAY_OPTIONS, RecordingBus, testRelay } from './support/recording-bus';
 import { PGLITE_TEMPLATE } from './support/pglite-template';
 import { adminQuery, SERVICES, StoreKind, dataStoreTargets } from './support/services';
 import { dropMongoDatabase, mongoDatabaseUrl } from './support/mongo';
@@ -148,13 +147,7 @@ for (const store of dataStoreTargets()) {
     });
 
     const newRelay = (bus: RecordingBus, metrics = new OutboxMetrics(new Metrics())) => {
-      const relay = new OutboxRelay(
-        'outboxtest',
-        harness.store,
-        bus as unknown as Bus,
-        metrics,
-        OPTIONS,
-      );
+      const relay = testRelay('outboxtest', harness.store, bus, {}, metrics);
       relays.push(relay);
       return relay;
     };

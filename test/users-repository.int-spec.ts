@@ -4,18 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
-import type { Bus } from '../src/shared/bus/bus';
 import { createEvent } from '../src/shared/bus/bus-event';
-import { Metrics } from '../src/shared/observability/metrics';
 import type { ModuleDatabase } from '../src/shared/persistence/module-database';
-import { OutboxMetrics } from '../src/shared/persistence/outbox-metrics';
 import { OutboxRelay } from '../src/shared/persistence/outbox-relay';
 import { SqlOutboxStore } from '../src/shared/persistence/sql-outbox-store';
 import { openUserDatabase } from '../src/modules/user/persistence/user-store';
 import type { UserRow } from '../src/modules/user/persistence/user.row';
 import { UsersRepository } from '../src/modules/user/persistence/users.repository';
 import { eventually } from './support/api';
-import { FAST_RELAY_OPTIONS, RecordingBus } from './support/recording-bus';
+import { RecordingBus, testRelay } from './support/recording-bus';
 import { dataStoreTargets } from './support/services';
 import { prepareStores, PreparedStores } from './support/stores';
 
@@ -37,13 +34,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
         DATA_DIR: dataDir,
         DB_TIMEOUT_MS: 5000,
       });
-      relay = new OutboxRelay(
-        'user',
-        new SqlOutboxStore(db.sql.bind(db)),
-        bus as unknown as Bus,
-        new OutboxMetrics(new Metrics()),
-        FAST_RELAY_OPTIONS,
-      );
+      relay = testRelay('user', new SqlOutboxStore(db.sql.bind(db)), bus);
       users = new UsersRepository(db, relay);
       relay.start();
     });

@@ -1,5 +1,9 @@
 import type { BusEvent } from '../../src/shared/bus/bus-event';
-import type { OutboxRelayOptions } from '../../src/shared/persistence/outbox-relay';
+import type { Bus } from '../../src/shared/bus/bus';
+import { Metrics } from '../../src/shared/observability/metrics';
+import { OutboxMetrics } from '../../src/shared/persistence/outbox-metrics';
+import { OutboxRelay, type OutboxRelayOptions } from '../../src/shared/persistence/outbox-relay';
+import type { OutboxStore } from '../../src/shared/persistence/outbox-store';
 
 /** The bus as an outbox relay sees it: records deliveries, and fails while told to. */
 export class RecordingBus {
@@ -35,3 +39,17 @@ export const FAST_RELAY_OPTIONS: OutboxRelayOptions = {
   leaseMs: 1000,
   retentionMs: 0,
 };
+
+/** A relay for `store` that publishes to `bus`, with fast test options (and metrics of its own). */
+export function testRelay(
+  module: string,
+  store: OutboxStore,
+  bus: RecordingBus,
+  options: Partial<OutboxRelayOptions> = {},
+  metrics = new OutboxMetrics(new Metrics()),
+): OutboxRelay {
+  return new OutboxRelay(module, store, bus as unknown as Bus, metrics, {
+    ...FAST_RELAY_OPTIONS,
+    ...options,
+  });
+}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -17,7 +17,7 @@ const STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
  * decides whether it closes again. State and events are in `/metrics`.
  */
 @Injectable()
-export class Breakers {
+export class Breakers implements OnApplicationShutdown {
   private readonly logger = new Logger('breaker');
   private readonly breakers = new Map<string, CircuitBreaker<[Work], unknown>>();
   private readonly state: Gauge<'name'>;
@@ -67,8 +67,13 @@ export class Breakers {
     return this.breakers.get(name)?.opened ?? false;
   }
 
+  /** Stops every breaker's rolling-window timers. */
   shutdown(): void {
     for (const breaker of this.breakers.values()) breaker.shutdown();
+  }
+
+  onApplicationShutdown(): void {
+    this.shutdown();
   }
 
   private get(
