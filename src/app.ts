@@ -11,8 +11,11 @@ import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
 import { applySecurityHeaders } from './shared/http/security-headers';
 import { createValidationPipe } from './shared/http/validation';
-import { loggerOptions, RequestLogController } from './shared/observability/logger';
+import { context, trace } from '@opentelemetry/api';
+import { Logger } from 'nestjs-pino';
+import { applicationLogger, createRootLogger, noteRoute } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
+import { serviceName } from './shared/observability/tracing';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -20,8 +23,8 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
-    logger: loggerOptions(config.LOG_LEVEL),
-    logController: new RequestLogController(),
+    // Logs are nestjs-pino's (one line per request, request id in every line it causes).
+    logger: false,
     genReqId: requestIdFor,
     return503OnClosing: true,
     trustProxy: config.TRUST_PROXY,
@@ -29,19 +32,30 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // The gateway only proxies HTTP: it needs no bus, whatever TRANSPORT says.
   const gateway = config.MODULES.includes('gateway');
   const transport = createBusTransport(gateway ? { ...config, TRANSPORT: 'local' } : config);
+  const logger = createRootLogger(
+    config,
+    serviceName({ OTEL_SERVICE_NAME: config.OTEL_SERVICE_NAME, MODULES: config.MODULES.join(',') }),
+  );
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, transport),
+    AppModule.forRoot(config, transport, logger),
     adapter,
-    {
-      logger: config.LOG_LEVEL === 'silent' ? false : ['error', 'warn'],
-      bufferLogs: false,
-      bodyParser: false,
-    },
+    { bufferLogs: true, bodyParser: false },
   );
   try {
+    app.useLogger(applicationLogger(app.get(Logger)));
+    app.flushLogs();
     const fastify = app.getHttpAdapter().getInstance();
     fastify.addHook('onRequest', (request, reply, done) => {
       void reply.header('x-request-id', request.id);
+      const route = request.routeOptions.url;
+      noteRoute(request.raw, route);
+      // The HTTP server span is named by route template, never by the raw path.
+      if (route) {
+        trace
+          .getSpan(context.active())
+          ?.updateName(`${request.method} ${route}`)
+          .setAttribute('http.route', route);
+      }
       done();
     });
     acceptEmptyJsonBodies(fastify);

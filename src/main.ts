@@ -1,10 +1,9 @@
 import 'reflect-metadata';
-import { createApp } from './app';
-import { stopGracefully } from './shutdown';
-import { ConfigError, loadConfig } from './shared/config/config';
+import { ConfigError, loadConfig, type AppConfig } from './shared/config/config';
+import { startTracingFromEnv } from './shared/observability/tracing';
 
 async function main(): Promise<void> {
-  let config;
+  let config: AppConfig;
   try {
     config = loadConfig();
   } catch (error) {
@@ -12,14 +11,26 @@ async function main(): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
+  // Before the application (and so the HTTP, Postgres, Redis and MongoDB clients) is loaded,
+  // so that the instrumentations see them.
+  const tracing = startTracingFromEnv();
+  const { createApp } = await import('./app');
+  const { stopGracefully } = await import('./shutdown');
+  const { Logger } = await import('nestjs-pino');
   const app = await createApp(config);
-  const logger = app.getHttpAdapter().getInstance().log;
-  stopGracefully(app, config, (message) => logger.info(message));
+  const logger = app.get(Logger);
+  stopGracefully(
+    app,
+    config,
+    (message) => logger.log(message, 'shutdown'),
+    () => (tracing ? tracing.shutdown() : Promise.resolve()),
+  );
   await app.listen({ port: config.PORT, host: config.HOST });
-  logger.info(
-      { port: config.PORT, modules: config.MODULES, transport: config.TRANSPORT },
-      'cleave is listening',
-    );
+  logger.log(
+    `cleave is listening on port ${config.PORT}: modules ${config.MODULES.join(',')}, ` +
+      `transport ${config.TRANSPORT}, tracing ${tracing ? 'on' : 'off'}`,
+    'main',
+  );
 }
 
 main().catch((error: unknown) => {

@@ -12,7 +12,13 @@ import { Readiness } from './shared/health/readiness';
  * 4. the process exits 0, or 1 if all this took longer than SHUTDOWN_TIMEOUT_MS.
  * Kubernetes: terminationGracePeriodSeconds must exceed (drain + timeout) / 1000.
  */
-export function stopGracefully(app: NestFastifyApplication, config: AppConfig, log: (message: string) => void): void {
+export function stopGracefully(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  log: (message: string) => void,
+  /** Last of all: flush what must not be lost at exit (buffered spans). */
+  flush: () => Promise<void> = () => Promise.resolve(),
+): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -26,7 +32,8 @@ export function stopGracefully(app: NestFastifyApplication, config: AppConfig, l
     bound.unref();
     setTimeout(() => {
       app.close().then(
-        () => {
+        async () => {
+          await flush().catch(() => undefined);
           log('stopped');
           process.exit(0);
         },

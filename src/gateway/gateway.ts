@@ -1,3 +1,4 @@
+import { context, propagation } from '@opentelemetry/api';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import httpProxy from '@fastify/http-proxy';
@@ -43,7 +44,7 @@ export async function mountGateway(app: NestFastifyApplication, config: AppConfi
         proxyPayloads: false,
         replyOptions: {
           timeout: config.GATEWAY_TIMEOUT_MS,
-          rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-request-id': request.id }),
+          rewriteRequestHeaders: (request, headers) => forwardHeaders(headers, request.id),
         },
         handler: (request, reply, dest, options) => {
           breakers
@@ -87,4 +88,26 @@ export function committedOpenApi(): OpenAPIObject {
     }
     if (dirname(dir) === dir) throw new Error('openapi.json not found next to package.json');
   }
+}
+
+/**
+ * The headers a proxied request carries upstream: the client's, with our request id. When
+ * this process traces, the outgoing request's own span context replaces the client's
+ * `traceparent` (the HTTP client instrumentation sets it); otherwise the client's passes on.
+ */
+function forwardHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  requestId: string,
+): Record<string, string | string[] | undefined> {
+  const forwarded: Record<string, string | string[] | undefined> = {
+    ...headers,
+    'x-request-id': requestId,
+  };
+  const traced: Record<string, string> = {};
+  propagation.inject(context.active(), traced);
+  if (traced.traceparent) {
+    delete forwarded.traceparent;
+    delete forwarded.tracestate;
+  }
+  return forwarded;
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { ADMIN } from './app';
 import type { StoreKind } from './services';
@@ -14,6 +15,8 @@ const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
 export class AppProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
+  /** What the process wrote to stdout, line by line, when started with `captureLogs`. */
+  readonly logLines: string[] = [];
 
   private constructor(
     readonly url: string,
@@ -36,7 +39,10 @@ export class AppProcess {
   }
 
   /** Starts a process on `env.PORT` (a free port when unset) and waits until it is ready. */
-  static async start(env: Record<string, string>): Promise<AppProcess> {
+  static async start(
+    env: Record<string, string>,
+    options: { captureLogs?: boolean } = {},
+  ): Promise<AppProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     const full: Record<string, string> = {
       PATH: process.env.PATH ?? '',
@@ -53,9 +59,12 @@ export class AppProcess {
     const app = new AppProcess(`http://127.0.0.1:${port}`, full);
     app.child = spawn(process.execPath, [MAIN], {
       env: full,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', options.captureLogs ? 'pipe' : 'ignore', 'inherit'],
     });
     const child = app.child;
+    if (child.stdout) {
+      createInterface({ input: child.stdout }).on('line', (line) => app.logLines.push(line));
+    }
     app.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     try {
       await app.waitReady(60_000);

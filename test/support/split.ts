@@ -23,7 +23,10 @@ export interface SplitApp extends TestApp {
  * TRANSPORT=nats (users and orders on Postgres, auth on Redis) and the gateway in front,
  * all on loopback, in a NATS namespace of their own. `close()` kills every process by PID.
  */
-export async function startSplitApp(env: Record<string, string> = {}): Promise<SplitApp> {
+export async function startSplitApp(
+  env: Record<string, string> = {},
+  options: { captureLogs?: boolean } = {},
+): Promise<SplitApp> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-split-'));
   const stores = await prepareStores('postgres', dataDir);
   const namespace = natsNamespace();
@@ -55,15 +58,18 @@ export async function startSplitApp(env: Record<string, string> = {}): Promise<S
       moduleEnv[module] = { ...common, MODULES: module, PORT: String(await freePort()) };
     await Promise.all(
       modules.map(async (module) => {
-        processes[module] = await AppProcess.start(moduleEnv[module]);
+        processes[module] = await AppProcess.start(moduleEnv[module], options);
         started.push(processes[module]);
       }),
     );
-    const gateway = await AppProcess.start({
-      ...common,
-      MODULES: 'gateway',
-      GATEWAY_UPSTREAMS: modules.map((m) => `${m}=${processes[m].url}`).join(','),
-    });
+    const gateway = await AppProcess.start(
+      {
+        ...common,
+        MODULES: 'gateway',
+        GATEWAY_UPSTREAMS: modules.map((m) => `${m}=${processes[m].url}`).join(','),
+      },
+      options,
+    );
     started.push(gateway);
     let closed = false;
     return {

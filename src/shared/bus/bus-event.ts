@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentHeaders, type BusHeaders } from '../observability/bus-context';
 
 /** An event as it travels on the bus: `id` is unique per event, so consumers can de-duplicate. */
 export interface BusEvent<TData = unknown> {
@@ -11,6 +12,11 @@ export interface BusEvent<TData = unknown> {
    */
   key?: string;
   data: TData;
+  /**
+   * Where it came from: the trace context and request id of the request that caused it, so
+   * that its publication and handling continue that request's trace and logs.
+   */
+  context?: BusHeaders;
 }
 
 export function createEvent<TData>(type: string, data: TData, key?: string): BusEvent<TData> {
@@ -20,6 +26,7 @@ export function createEvent<TData>(type: string, data: TData, key?: string): Bus
     occurredAt: new Date().toISOString(),
     ...(key !== undefined && { key }),
     data,
+    ...contextNow(),
   };
 }
 
@@ -33,4 +40,9 @@ export interface BusErrorPayload {
 export function isBusErrorPayload(value: unknown): value is BusErrorPayload {
   const v = value as Partial<BusErrorPayload> | null;
   return typeof v?.code === 'string' && typeof v.kind === 'string' && typeof v.message === 'string';
+}
+
+function contextNow(): { context?: BusHeaders } {
+  const context = currentHeaders();
+  return Object.keys(context).length > 0 ? { context } : {};
 }

@@ -1,7 +1,8 @@
 import { BaseRpcContext, type MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { receiveTraced, type BusHeaders } from '../observability/bus-context';
 
-export type BusHeaders = Record<string, string>;
+export type { BusHeaders };
 
 /** A message as it crosses any transport: JSON text of this shape. */
 export interface WireMessage {
@@ -19,17 +20,51 @@ export class BusContext extends BaseRpcContext<[string, BusHeaders]> {
   }
 }
 
-/** Runs a Nest message or event handler on a decoded message; its result, observables unwrapped. */
+export type HandlerKind = 'request' | 'event';
+export type HandlerOutcome = 'ok' | 'error';
+
+/** Sees every handled message: the metrics of the application the server belongs to. */
+export interface HandlerObserver {
+  handled(kind: HandlerKind, pattern: string, outcome: HandlerOutcome, seconds: number): void;
+}
+
+/** What a transport's server tells `runHandler` about one message. */
+export interface HandlerRun {
+  kind: HandlerKind;
+  /** The durable consumer an event handler is (`<module>-…`), for events. */
+  consumer?: string;
+  observer?: HandlerObserver;
+}
+
+/**
+ * Runs a Nest message or event handler on a decoded message, in the sender's trace and with its
+ * request id in every log line; returns its result, observables unwrapped.
+ */
 export async function runHandler(
   handler: MessageHandler,
   pattern: string,
   message: WireMessage,
+  run: HandlerRun,
 ): Promise<unknown> {
-  const result: unknown = await handler(
-    message.data,
-    new BusContext([pattern, message.headers ?? {}]),
-  );
-  return isObservable(result) ? lastValueFrom(result, { defaultValue: undefined }) : result;
+  const headers = message.headers ?? {};
+  const started = process.hrtime.bigint();
+  const owner = (run.consumer ?? pattern).split(/[-.]/)[0] ?? 'bus';
+  let outcome: HandlerOutcome = 'error';
+  try {
+    const result = await receiveTraced(pattern, run.kind, owner, headers, async () => {
+      const value: unknown = await handler(message.data, new BusContext([pattern, headers]));
+      return isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }) : value;
+    });
+    outcome = 'ok';
+    return result;
+  } finally {
+    run.observer?.handled(
+      run.kind,
+      pattern,
+      outcome,
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+  }
 }
 
 /** A handler failure in one line, for logs and dead letters (never a stack). */

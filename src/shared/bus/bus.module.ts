@@ -9,6 +9,11 @@ import { NatsClient } from './nats/nats-client';
 import { NatsLink } from './nats/nats-link';
 import { NatsServer } from './nats/nats-server';
 import { Readiness } from '../health/readiness';
+import { Metrics } from '../observability/metrics';
+import { Gauge } from 'prom-client';
+import type { HandlerObserver } from './bus-handler';
+
+const BUS_SERVER = Symbol('BUS_SERVER');
 
 /** Both halves of one transport, chosen by `TRANSPORT`. */
 export interface BusTransport {
@@ -48,6 +53,51 @@ export function createBusTransport(config: AppConfig): BusTransport {
   }
 }
 
+/** Hands the transport's server the application's metrics; exports JetStream consumer lag. */
+@Injectable()
+class BusInstrumentation implements OnModuleInit {
+  constructor(
+    private readonly metrics: Metrics,
+    @Inject(BUS_SERVER) private readonly server: CustomTransportStrategy,
+  ) {}
+
+  onModuleInit(): void {
+    (this.server as { observer?: HandlerObserver }).observer = this.metrics.busHandlers;
+    const server = this.server;
+    if (!(server instanceof NatsServer)) return;
+    const registers = [this.metrics.registry];
+    // One read per scrape, shared by both gauges.
+    let reading: Promise<void> | undefined;
+    const collect = (): Promise<void> => {
+      reading ??= server
+        .lag()
+        .then((consumers) => {
+          for (const { consumer, pending: p, ackPending: a } of consumers) {
+            pending.set({ consumer }, p);
+            ackPending.set({ consumer }, a);
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => (reading = undefined));
+      return reading;
+    };
+    const pending = new Gauge({
+      name: 'jetstream_consumer_pending_messages',
+      help: 'Events in the stream not yet delivered to this durable consumer',
+      labelNames: ['consumer'] as const,
+      registers,
+      collect,
+    });
+    const ackPending = new Gauge({
+      name: 'jetstream_consumer_ack_pending_messages',
+      help: 'Events delivered to this durable consumer and not yet acknowledged',
+      labelNames: ['consumer'] as const,
+      registers,
+      collect,
+    });
+  }
+}
+
 /** Registers the NATS readiness check. */
 @Injectable()
 class NatsReadiness implements OnModuleInit {
@@ -69,6 +119,8 @@ export class BusModule {
       module: BusModule,
       providers: [
         { provide: BUS_CLIENT, useValue: transport.client },
+        { provide: BUS_SERVER, useValue: transport.server },
+        BusInstrumentation,
         Bus,
         ...(transport.link ? [{ provide: NatsLink, useValue: transport.link }, NatsReadiness] : []),
       ],

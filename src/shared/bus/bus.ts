@@ -3,8 +3,11 @@ import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../http/domain-error';
+import { sendTraced } from '../observability/bus-context';
+import { Metrics } from '../observability/metrics';
 import { Breakers } from '../resilience/breakers';
 import { BusEvent, isBusErrorPayload } from './bus-event';
+import type { WireMessage } from './bus-handler';
 
 /** DI token of the transport's `ClientProxy`. */
 export const BUS_CLIENT = Symbol('BUS_CLIENT');
@@ -21,6 +24,7 @@ export class Bus {
     @Inject(BUS_CLIENT) private readonly client: ClientProxy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly breakers: Breakers,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -28,21 +32,39 @@ export class Bus {
    * pattern has a circuit breaker: while the answering module is failing, requests fail fast
    * with 503. Domain answers (401, 404, 409…) are answers, not failures.
    */
-  request<TResult, TPayload = unknown>(pattern: string, payload: TPayload): Promise<TResult> {
+  async request<TResult, TPayload = unknown>(pattern: string, payload: TPayload): Promise<TResult> {
     const service = `The ${pattern.split('.')[0]} service`;
-    return this.breakers.run(
-      `bus.${pattern}`,
-      service,
-      () => this.send<TResult, TPayload>(pattern, payload),
-      isTransportFailure,
-    );
+    const stop = this.metrics.busRequestDuration.startTimer({ pattern });
+    let outcome = 'unavailable';
+    try {
+      const result = await this.breakers.run(
+        `bus.${pattern}`,
+        service,
+        () =>
+          sendTraced(pattern, 'request', (headers) =>
+            this.send<TResult>(pattern, payload, headers),
+          ),
+        isTransportFailure,
+      );
+      outcome = 'ok';
+      return result;
+    } catch (error) {
+      if (!isTransportFailure(error)) outcome = 'rejected';
+      throw error;
+    } finally {
+      stop({ outcome });
+    }
   }
 
-  private async send<TResult, TPayload>(pattern: string, payload: TPayload): Promise<TResult> {
+  private async send<TResult>(
+    pattern: string,
+    payload: unknown,
+    headers: WireMessage['headers'],
+  ): Promise<TResult> {
     try {
       return await firstValueFrom(
         this.client
-          .send<TResult, TPayload>(pattern, payload)
+          .send<TResult, WireMessage>(pattern, { data: payload, headers })
           .pipe(timeout(this.config.BUS_TIMEOUT_MS)),
       );
     } catch (error) {
@@ -61,7 +83,26 @@ export class Bus {
    * NATS: JetStream stored it), with the transport's receipt for `settled`.
    */
   async publish(event: BusEvent): Promise<unknown> {
-    return firstValueFrom(this.client.emit(event.type, event), { defaultValue: undefined });
+    const stop = this.metrics.busPublishDuration.startTimer({ pattern: event.type });
+    let outcome = 'error';
+    try {
+      const receipt = await sendTraced(
+        event.type,
+        'event',
+        (headers) =>
+          firstValueFrom(
+            this.client.emit<unknown, WireMessage>(event.type, { data: event, headers }),
+            {
+              defaultValue: undefined,
+            },
+          ),
+        event.context ?? {},
+      );
+      outcome = 'ok';
+      return receipt;
+    } finally {
+      stop({ outcome });
+    }
   }
 
   /**

@@ -72,6 +72,14 @@ const schema = z.object({
   /** Then: the bound on finishing in-flight work and closing; past it the process exits 1. */
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` (one object per line) or `pretty` (development only: needs the dev dependencies). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  NODE_ENV: z.string().default('development'),
+  /** Traces: on when an OTLP endpoint is set (read by the OpenTelemetry exporter itself). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** Liveness fails while the event loop was blocked longer than this within the last 10 s. */
+  HEALTH_MAX_EVENT_LOOP_DELAY_MS: int(50, 600_000).default(2000),
   BUS_TIMEOUT_MS: int(10, 60_000).default(3000),
   /** Circuit breakers (cross-module requests, gateway upstreams): open at this failure share… */
   BREAKER_ERROR_PERCENT: int(1, 100).default(50),
@@ -153,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   const problems = moduleProblems(config);
+  if (config.LOG_FORMAT === 'pretty' && config.NODE_ENV === 'production') {
+    problems.push('LOG_FORMAT: pretty logs are for development; production logs are JSON');
+  }
   if (problems.length > 0)
     throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return Object.freeze(config);

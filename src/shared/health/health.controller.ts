@@ -4,6 +4,7 @@ import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../security/auth.guard';
 import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem';
+import { EventLoopMonitor, STALL_WINDOW_MS } from './event-loop';
 import { Readiness } from './readiness';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -16,12 +17,34 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly readiness: Readiness,
+    private readonly eventLoop: EventLoopMonitor,
   ) {}
 
-  /** Liveness: the process serves. */
+  /**
+   * Liveness: the process serves, and its event loop has not been blocked beyond
+   * HEALTH_MAX_EVENT_LOOP_DELAY_MS within the last 10 s. Dependencies are not checked here (a
+   * restart would not bring a database back); `/ready` does that.
+   */
   @Get('health')
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  live(@Res() reply: FastifyReply): void {
+    const stalledMs = this.eventLoop.recentStallMs();
+    if (stalledMs === 0) {
+      void reply.status(200).send({ status: 'ok' });
+      return;
+    }
+    void reply
+      .status(503)
+      .header('content-type', PROBLEM_CONTENT_TYPE)
+      .send(
+        JSON.stringify({
+          ...problem(
+            503,
+            `The event loop was blocked for ${stalledMs} ms within the last ${STALL_WINDOW_MS / 1000} s ` +
+              `(limit ${this.eventLoop.thresholdMs} ms).`,
+          ),
+          eventLoopBlockedMs: stalledMs,
+        }),
+      );
   }
 
   /** Readiness: every dependency of the modules loaded here answers. */

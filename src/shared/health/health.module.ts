@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { EventLoopMonitor } from './event-loop';
 import { HealthController } from './health.controller';
 import { Readiness } from './readiness';
 
@@ -7,7 +8,7 @@ import { Readiness } from './readiness';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [Readiness],
+  providers: [Readiness, EventLoopMonitor],
   exports: [Readiness],
 })
 export class HealthModule {}

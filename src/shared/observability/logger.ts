@@ -1,53 +1,156 @@
-import {
-  LogController,
-  type FastifyReply,
-  type FastifyRequest,
-  type FastifyServerOptions,
-} from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, trace } from '@opentelemetry/api';
+import { RequestMethod, type LoggerService } from '@nestjs/common';
+import type { Params } from 'nestjs-pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
+import type { AppConfig } from '../config/config';
 
 /**
- * Fastify's pino logger: JSON, and nothing that could carry a secret: no bodies, no query
- * strings, and authorization/cookie headers are redacted.
+ * Keys whose values never reach a log line, at the top level and one or two levels down:
+ * credentials, tokens, cookies and bodies. Nothing logs them on purpose; this is the net.
  */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+const SECRET_KEYS = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'passwordHash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'body',
+];
+export const REDACTED_PATHS = SECRET_KEYS.flatMap((key) => {
+  const k = key.includes('-') ? `["${key}"]` : `.${key}`;
+  return [k.startsWith('.') ? key : k, `*${k}`, `*.*${k}`];
+});
+
+/** Probes and scrapes are not logged line by line: they would drown the traffic. */
+const UNLOGGED_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/** Which module a route belongs to, from its template's first segment under `/api`. */
+const ROUTE_MODULES: Record<string, string> = { auth: 'auth', users: 'user', orders: 'order' };
+
+export function moduleOfRoute(route: string): string {
+  const segment = /^\/api\/([^/]+)/.exec(route)?.[1];
+  return (segment && ROUTE_MODULES[segment]) ?? 'edge';
+}
+
+/** Trace and span id of the active span, on every line written inside one. */
+function traceFields(): Record<string, string> {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { traceId, spanId };
+}
+
+/**
+ * The process' root logger: JSON lines with `service`, the active trace ids, secrets redacted.
+ * `LOG_FORMAT=pretty` (development only) pretty-prints through `pino-pretty`.
+ */
+export function createRootLogger(
+  config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>,
+  service: string,
+): Logger {
+  const options: LoggerOptions = {
+    level: config.LOG_LEVEL,
+    base: { service },
+    mixin: traceFields,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    ...(config.LOG_FORMAT === 'pretty' && {
+      transport: { target: 'pino-pretty', options: { singleLine: true } },
+    }),
+  };
+  return pino(options);
+}
+
+/** A raw request as Fastify hands it to middleware, with the route template we noted on it. */
+type RawRequest = IncomingMessage & { id?: string; route?: string };
+
+/**
+ * nestjs-pino over pino-http: every request gets a child logger bound to its request id (the
+ * `x-request-id` the client sent, or a new one), which every Nest `Logger` call made while
+ * serving it uses; when it completes, one line with method, route template, module, status and
+ * duration. Requests, responses and headers are never serialised.
+ */
+export function loggerParams(logger: Logger): Params {
   return {
-    level,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        '*.password',
-        '*.currentPassword',
-        '*.newPassword',
-        '*.refreshToken',
-        '*.accessToken',
-      ],
-      censor: '[redacted]',
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+    pinoHttp: {
+      logger,
+      quietReqLogger: true,
+      quietResLogger: true,
+      customAttributeKeys: { reqId: 'requestId', responseTime: 'ms' },
+      serializers: { req: () => undefined, res: () => undefined },
+      autoLogging: {
+        // Middleware sees `url` without its mount path; `originalUrl` is the whole of it.
+        ignore: (req) => UNLOGGED_PATHS.has(pathOf(req)),
+      },
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      customSuccessMessage: () => 'request',
+      customErrorMessage: () => 'request failed',
+      customSuccessObject: (req, res, value: { ms?: number }) => requestLine(req, res, value.ms),
+      customErrorObject: (req, res, error, value: { ms?: number }) => ({
+        ...requestLine(req, res, value.ms),
+        error: error instanceof Error ? error.message : String(error),
+      }),
     },
   };
 }
 
-/**
- * One line per request, written when it completes: request id (pino's `reqId`), method, route
- * template, status and duration. Nothing else is serialised on the hot path.
- */
-export class RequestLogController extends LogController {
-  override incomingRequest(): void {}
+function requestLine(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ms: number | undefined,
+): Record<string, unknown> {
+  const route = (req as RawRequest).route ?? 'unmatched';
+  return {
+    method: req.method,
+    route,
+    module: moduleOfRoute(route),
+    status: res.statusCode,
+    ms,
+  };
+}
 
-  override requestCompleted(
-    error: Error | null | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): void {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      error ? 'request failed' : 'request',
-    );
-  }
+function pathOf(req: IncomingMessage): string {
+  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
+  return url.split('?')[0] ?? '';
+}
+
+/** Nest's start-up chatter (modules loaded, routes mapped): logged at debug, not info. */
+const NEST_CHATTER = new Set([
+  'NestFactory',
+  'NestApplication',
+  'NestMicroservice',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+]);
+
+/** The application logger: nestjs-pino's, with Nest's own start-up lines moved to debug. */
+export function applicationLogger(logger: LoggerService): LoggerService {
+  return {
+    log: (message: unknown, ...rest: unknown[]) => {
+      const context = rest.at(-1);
+      if (typeof context === 'string' && NEST_CHATTER.has(context)) {
+        logger.debug?.(message, ...rest);
+      } else {
+        logger.log(message, ...rest);
+      }
+    },
+    error: (message: unknown, ...rest: unknown[]) => void logger.error(message, ...rest),
+    warn: (message: unknown, ...rest: unknown[]) => void logger.warn(message, ...rest),
+    debug: (message: unknown, ...rest: unknown[]) => void logger.debug?.(message, ...rest),
+    verbose: (message: unknown, ...rest: unknown[]) => void logger.verbose?.(message, ...rest),
+    fatal: (message: unknown, ...rest: unknown[]) => void logger.fatal?.(message, ...rest),
+  };
+}
+
+/** Notes the route template on the raw request, for the request line (see `loggerParams`). */
+export function noteRoute(raw: IncomingMessage, route: string | undefined): void {
+  (raw as RawRequest).route = route;
 }

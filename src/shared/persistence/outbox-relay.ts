@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { inBackground } from '../observability/bus-context';
 import type { Bus } from '../bus/bus';
 import type { BusEvent } from '../bus/bus-event';
 import type { OutboxMetrics, OutboxStats } from './outbox-metrics';
@@ -78,7 +79,7 @@ export class OutboxRelay {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.drain().finally(() => {
+    this.running = inBackground(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.stopped) return;
       if (this.again) {

@@ -1,8 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import type { WireMessage } from '../bus-handler';
 import type { LocalBroker } from './local-broker';
 
-/** The client half of the in-process transport; payloads cross as JSON text. */
+/**
+ * The client half of the in-process transport; messages (a `WireMessage`: data and headers, as
+ * `Bus` builds them) cross as JSON text.
+ */
 export class LocalClient extends ClientProxy {
   private readonly log = new Logger('LocalBus');
 
@@ -24,7 +28,7 @@ export class LocalClient extends ClientProxy {
     const pattern = this.normalizePattern(packet.pattern as string);
     let cancelled = false;
     this.broker
-      .request(pattern, JSON.stringify({ data: packet.data as unknown }))
+      .request(pattern, JSON.stringify(packet.data as WireMessage))
       .then((reply) => {
         if (!cancelled) callback({ ...reply, isDisposed: true });
       })
@@ -39,7 +43,7 @@ export class LocalClient extends ClientProxy {
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
     const pattern = this.normalizePattern(packet.pattern as string);
     await this.broker
-      .event(pattern, JSON.stringify({ data: packet.data as unknown }))
+      .event(pattern, JSON.stringify(packet.data as WireMessage))
       .catch((err: unknown) => {
         this.log.error(`event ${pattern} was not delivered: ${String(err)}`);
         throw err;

@@ -5,13 +5,15 @@ import {
   Server,
   WritePacket,
 } from '@nestjs/microservices';
-import { reasonOf, runHandler, type WireMessage } from '../bus-handler';
+import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
 import type { LocalBroker, LocalEndpoint } from './local-broker';
 
 /** The server half of the in-process transport: dispatches to `@MessagePattern`/`@EventPattern`. */
 export class LocalServer extends Server implements CustomTransportStrategy, LocalEndpoint {
   private readonly log = new Logger('LocalBus');
   private readonly eventHandlers = new Map<string, MessageHandler[]>();
+  /** Set by the bus module once the application's metrics exist. */
+  observer?: HandlerObserver;
 
   constructor(private readonly broker: LocalBroker) {
     super();
@@ -49,7 +51,10 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
       return { err: `There is no message handler for ${pattern}.`, isDisposed: true };
     }
     try {
-      const response = await runHandler(handler, pattern, message);
+      const response = await runHandler(handler, pattern, message, {
+        kind: 'request',
+        observer: this.observer,
+      });
       return { response: roundTrip(response), isDisposed: true };
     } catch (err) {
       return { err: roundTrip(err), isDisposed: true };
@@ -82,7 +87,13 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
     }
     const message = JSON.parse(wire) as WireMessage;
     const results = await Promise.allSettled(
-      handlers.map((handler) => runHandler(handler, pattern, message)),
+      handlers.map((handler) =>
+        runHandler(handler, pattern, message, {
+          kind: 'event',
+          consumer: handler.extras?.consumer as string | undefined,
+          observer: this.observer,
+        }),
+      ),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) {

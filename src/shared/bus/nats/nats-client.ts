@@ -1,5 +1,6 @@
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { BusEvent } from '../bus-event';
+import type { WireMessage } from '../bus-handler';
 import type { NatsLink } from './nats-link';
 
 /**
@@ -33,10 +34,8 @@ export class NatsClient extends ClientProxy {
         const nc = await this.link.connection();
         const reply = await nc.request(
           this.link.names.rpc(pattern),
-          JSON.stringify({ data: packet.data as unknown }),
-          {
-            timeout: this.timeoutMs,
-          },
+          JSON.stringify(packet.data as WireMessage),
+          { timeout: this.timeoutMs },
         );
         if (!cancelled) callback({ ...reply.json<WritePacket>(), isDisposed: true });
       } catch (err) {
@@ -49,16 +48,13 @@ export class NatsClient extends ClientProxy {
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const event = packet.data as BusEvent;
+    const wire = packet.data as WireMessage;
     const { js } = await this.link.jetstream();
-    await js.publish(
+    return (await js.publish(
       this.link.names.event(this.normalizePattern(packet.pattern as string)),
-      JSON.stringify({ data: event }),
-      {
-        msgID: event.id,
-      },
-    );
-    return undefined as T;
+      JSON.stringify(wire),
+      { msgID: (wire.data as BusEvent).id },
+    )) as T;
   }
 
   /**

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers, type Subscription } from '@nats-io/transport-node';
-import { reasonOf, runHandler, type WireMessage } from '../bus-handler';
+import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
 import type { NatsLink } from './nats-link';
 
 export interface NatsServerOptions {
@@ -34,6 +34,8 @@ export class NatsServer extends Server implements CustomTransportStrategy {
   private readonly consumers: EventConsumer[] = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly loops: Array<{ stop(): void; done: Promise<void> }> = [];
+  /** Set by the bus module once the application's metrics exist. */
+  observer?: HandlerObserver;
 
   constructor(
     private readonly link: NatsLink,
@@ -119,7 +121,10 @@ export class NatsServer extends Server implements CustomTransportStrategy {
 
   private async answer(handler: MessageHandler, pattern: string, wire: string): Promise<string> {
     try {
-      const response = await runHandler(handler, pattern, JSON.parse(wire) as WireMessage);
+      const response = await runHandler(handler, pattern, JSON.parse(wire) as WireMessage, {
+        kind: 'request',
+        observer: this.observer,
+      });
       return JSON.stringify({ response });
     } catch (err) {
       return JSON.stringify({ err });
@@ -138,7 +143,11 @@ export class NatsServer extends Server implements CustomTransportStrategy {
       return;
     }
     try {
-      await runHandler(consumer.handler, consumer.pattern, msg.json<WireMessage>());
+      await runHandler(consumer.handler, consumer.pattern, msg.json<WireMessage>(), {
+        kind: 'event',
+        consumer: consumer.name,
+        observer: this.observer,
+      });
       msg.ack();
     } catch (error) {
       const reason = reasonOf(error);
@@ -177,6 +186,23 @@ export class NatsServer extends Server implements CustomTransportStrategy {
       this.log.error(`${consumer.name}: dead-lettering failed, will retry: ${reasonOf(error)}`);
       msg.nak(this.options.backoffMaxMs);
     }
+  }
+
+  /**
+   * How far each of this process' durable consumers is behind: messages not yet delivered
+   * (`pending`) and delivered but not yet acknowledged (`ackPending`).
+   */
+  async lag(): Promise<Array<{ consumer: string; pending: number; ackPending: number }>> {
+    const { jsm } = await this.link.jetstream();
+    return Promise.all(
+      this.consumers.map(async ({ name }) => {
+        const info = await jsm.consumers.info(
+          this.link.names.eventStream,
+          this.link.names.consumer(name),
+        );
+        return { consumer: name, pending: info.num_pending, ackPending: info.num_ack_pending };
+      }),
+    );
   }
 
   /** Stops taking messages, lets the ones in hand finish (unacked ones are redelivered). */

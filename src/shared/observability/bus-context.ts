@@ -1,0 +1,134 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+import { PinoLogger } from 'nestjs-pino';
+import { Store, storage } from 'nestjs-pino/storage';
+
+/** Headers a bus message carries: W3C `traceparent`/`tracestate` and the request id. */
+export type BusHeaders = Record<string, string>;
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+const tracer = trace.getTracer('cleave-bus');
+
+/** The id of the request being served here (HTTP or bus), if any. */
+export function currentRequestId(): string | undefined {
+  const id = storage.getStore()?.logger.bindings().requestId as unknown;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/**
+ * The context a message sent now should carry: the active trace context and request id.
+ * Events capture it when they are created, so that the relay, which publishes them later and
+ * elsewhere, continues the trace of the request that caused them.
+ */
+export function currentHeaders(): BusHeaders {
+  const headers: BusHeaders = {};
+  propagation.inject(context.active(), headers);
+  const requestId = currentRequestId();
+  if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+  return headers;
+}
+
+/**
+ * Runs `send` in a client span (`PRODUCER` for events) that is a child of `parent` (default:
+ * the active context), handing it the headers to put on the message.
+ */
+export function sendTraced<T>(
+  name: string,
+  kind: 'request' | 'event',
+  send: (headers: BusHeaders) => Promise<T>,
+  parent?: BusHeaders,
+): Promise<T> {
+  const parentContext = parent ? propagation.extract(ROOT_CONTEXT, parent) : context.active();
+  const requestId = parent ? parent[REQUEST_ID_HEADER] : currentRequestId();
+  return tracer.startActiveSpan(
+    kind === 'request' ? `${name} request` : `${name} publish`,
+    {
+      kind: kind === 'request' ? SpanKind.CLIENT : SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'cleave-bus', 'messaging.destination.name': name },
+    },
+    parentContext,
+    async (span) => {
+      const headers: BusHeaders = {};
+      propagation.inject(context.active(), headers);
+      if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+      try {
+        return await send(headers);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/**
+ * Runs a handler for a received message: in a server (or consumer) span that continues the
+ * sender's trace, with a logger bound to the sender's request id, so every line the handler
+ * writes carries the same request id and trace id as the request that caused it.
+ */
+export function receiveTraced<T>(
+  name: string,
+  kind: 'request' | 'event',
+  module: string,
+  headers: BusHeaders,
+  handle: () => Promise<T>,
+): Promise<T> {
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const run = (): Promise<T> =>
+    tracer.startActiveSpan(
+      kind === 'request' ? `${name} handle` : `${name} process`,
+      {
+        kind: kind === 'request' ? SpanKind.SERVER : SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'cleave-bus', 'messaging.destination.name': name },
+      },
+      parent,
+      async (span) => {
+        const started = performance.now();
+        let failure: string | undefined;
+        try {
+          return await handle();
+        } catch (error) {
+          failure = messageOf(error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+          throw error;
+        } finally {
+          span.end();
+          // One line per handled message, as per HTTP request: the bus' access log.
+          const line = { kind, pattern: name, ms: Math.round(performance.now() - started) };
+          const log = storage.getStore()?.logger;
+          if (failure === undefined) log?.info(line, 'bus message');
+          else log?.warn({ ...line, error: failure }, 'bus message failed');
+        }
+      },
+    );
+  const root = PinoLogger.root as PinoLogger['logger'] | undefined;
+  if (!root) return run();
+  const requestId = headers[REQUEST_ID_HEADER];
+  const logger = root.child(requestId ? { requestId, module } : { module });
+  return storage.run(new Store(logger), run);
+}
+
+/**
+ * Runs `fn` outside the request that happens to be current: no trace, no request id. For
+ * background work a request merely wakes (the outbox relay), which must not be attributed to
+ * that request, nor keep its context alive in the timers it sets.
+ */
+export function inBackground<T>(fn: () => T): T {
+  return storage.exit(() => context.with(ROOT_CONTEXT, fn));
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : 'failed';
+}

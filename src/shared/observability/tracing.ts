@@ -1,0 +1,97 @@
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  NodeTracerProvider,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+/** Paths whose requests are not traced: probes and scrapes would drown the real traffic. */
+const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+export interface TracingOptions {
+  serviceName: string;
+  /** Where spans go; without one, tracing stays off. */
+  exporter?: SpanExporter;
+  /** Export each span at once (tests) rather than in batches. */
+  immediate?: boolean;
+}
+
+export interface Tracing {
+  /** Exports what is buffered and stops: call once, at process exit. */
+  shutdown(): Promise<void>;
+}
+
+let active: Tracing | undefined;
+
+/**
+ * Starts OpenTelemetry for this process: W3C trace context, spans for incoming and outgoing
+ * HTTP (node:http and undici/fetch), Postgres (`pg`, PGlite included), Redis (`ioredis`) and MongoDB, and the bus spans the
+ * code makes through `@opentelemetry/api`. Must run before those clients are first required,
+ * which is why `main.ts` calls it before importing the application.
+ *
+ * Off (the default), nothing is registered: the API's no-op tracer costs next to nothing and
+ * no trace context is propagated.
+ */
+export function startTracing(options: TracingOptions): Tracing | undefined {
+  if (active || !options.exporter) return active;
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    spanProcessors: [
+      options.immediate
+        ? new SimpleSpanProcessor(options.exporter)
+        : new BatchSpanProcessor(options.exporter),
+    ],
+  });
+  provider.register();
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) =>
+          UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+      }),
+      // fetch and undici: the gateway's proxied requests.
+      new UndiciInstrumentation(),
+      new PgInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      new MongoDBInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  active = {
+    async shutdown() {
+      unregister();
+      await provider.shutdown();
+    },
+  };
+  return active;
+}
+
+/**
+ * Tracing as the environment configures it: on when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) names a collector, spans exported there over OTLP/HTTP;
+ * `OTEL_SERVICE_NAME` names the process, `cleave-<modules>` by default.
+ */
+export function startTracingFromEnv(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint) return undefined;
+  return startTracing({ serviceName: serviceName(env), exporter: new OTLPTraceExporter() });
+}
+
+/** The name this process reports in traces and logs. */
+export function serviceName(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.OTEL_SERVICE_NAME) return env.OTEL_SERVICE_NAME;
+  const modules = (env.MODULES ?? 'auth,user,order')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  return `cleave-${modules.join('+')}`;
+}
