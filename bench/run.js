@@ -11,6 +11,8 @@
  *   - POST /api/auth/login (BENCH_LOGIN_CONNECTIONS connections; argon2id verification
  *     dominates, so the same run also times argon2.verify alone with the app's parameters)
  *   - bare Fastify GET /api/users/me (baseline; the app is stopped first)
+ *   - GET /api/users/me with logging (info) and tracing (OTLP to a local sink) on, against both
+ *     off, alternated on/off/off/on: the cost of observability
  * The HTTP scenarios run twice: against the one-process app, and against the split shape (the
  * gateway in front of one process per module, TRANSPORT=nats), printed side by side. Then one
  * cross-module request (the account check) is timed in-process over 10,000 sequential calls: a
@@ -59,6 +61,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 const TARGET_ME_RATIO = 0.25;
 const TARGET_P99_MS = 50;
+const TARGET_OBSERVABILITY_OVERHEAD = 0.15;
 
 const ORDER_BODY = JSON.stringify({
   items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPriceCents: 1299 }],
@@ -540,6 +543,76 @@ async function cleanupServers() {
 // ---------------------------------------------------------------------------------------------
 // The run
 
+/**
+ * What structured logs and traces cost on GET /api/users/me: the app with LOG_LEVEL=info and
+ * tracing on (every span exported over OTLP/HTTP to a sink in this process, which discards
+ * them) against the app with both off (LOG_LEVEL=silent, no OTLP endpoint). Runs alternate
+ * on, off, off, on so that drift in the machine's load hits both alike.
+ */
+async function observabilityOverhead(distMain, appEnv, auth) {
+  let exports = 0;
+  const sink = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      exports += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => sink.listen(0, HOST, resolve));
+  const modes = {
+    on: {
+      LOG_LEVEL: 'info',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOST}:${sink.address().port}`,
+      OTEL_SERVICE_NAME: 'cleave-bench',
+    },
+    off: { LOG_LEVEL: 'silent' },
+  };
+  const runs = { on: [], off: [] };
+  try {
+    for (const mode of ['on', 'off', 'off', 'on']) {
+      const port = await freePort();
+      const child = spawnChild(
+        `app-observability-${mode}`,
+        [distMain],
+        { ...appEnv, ...modes[mode], PORT: String(port) },
+        path.join(tmpDir, `app-observability-${mode}.log`),
+      );
+      try {
+        await waitReady(child, port, '/ready');
+        const result = await measure(
+          {
+            name: `GET /api/users/me (logs+traces ${mode})`,
+            target: 'app',
+            method: 'GET',
+            path: '/api/users/me',
+            headers: auth,
+          },
+          port,
+        );
+        if (result.non2xx > 0) throw new Error(`${result.name}: ${result.non2xx} non-2xx answers`);
+        runs[mode].push(result);
+      } finally {
+        await stopChild(child);
+      }
+    }
+  } finally {
+    sink.close();
+  }
+  const summary = (mode) => ({
+    requestsPerSec: runs[mode].reduce((sum, r) => sum + r.requestsPerSec, 0) / runs[mode].length,
+    p99: Math.max(...runs[mode].map((r) => r.latencyMs.p99)),
+    runs: runs[mode].map((r) => ({ requestsPerSec: r.requestsPerSec, p99: r.latencyMs.p99 })),
+  });
+  const on = summary('on');
+  const off = summary('off');
+  if (exports === 0) throw new Error('tracing was on but no spans reached the OTLP sink');
+  log(
+    `observability: on ${on.requestsPerSec.toFixed(0)} req/s, off ${off.requestsPerSec.toFixed(0)} req/s, ` +
+      `${exports} OTLP exports received`,
+  );
+  return { on, off, overhead: 1 - on.requestsPerSec / off.requestsPerSec, otlpExports: exports };
+}
+
 async function main() {
   assertLoopbackUrl(settings.pgAdminUrl, 'BENCH_PG_URL');
   assertLoopbackUrl(settings.natsUrl, 'BENCH_NATS_URL');
@@ -674,6 +747,8 @@ async function main() {
   await stopChild(app);
   log('app stopped');
 
+  const observability = await observabilityOverhead(distMain, appEnv, auth);
+
   // One cross-module request, in-process, over both transports.
   const namespace = `bench_${crypto.randomBytes(4).toString('hex')}`;
   natsNamespaces.push(namespace);
@@ -787,6 +862,16 @@ async function main() {
       })),
   ];
   const splitMe = shapes.find((x) => x.name === 'GET /api/users/me');
+  checks.push({
+    name: `logging (info) + tracing cost < ${TARGET_OBSERVABILITY_OVERHEAD * 100}% of GET /api/users/me req/s`,
+    actual: observability.overhead,
+    threshold: TARGET_OBSERVABILITY_OVERHEAD,
+    pass: observability.overhead < TARGET_OBSERVABILITY_OVERHEAD,
+    detail:
+      `on ${fmt(observability.on.requestsPerSec, 0)} req/s (p99 ${fmt(observability.on.p99, 1)} ms), ` +
+      `off ${fmt(observability.off.requestsPerSec, 0)} req/s (p99 ${fmt(observability.off.p99, 1)} ms): ` +
+      `overhead ${fmt(observability.overhead * 100, 1)}%`,
+  });
   checks.push(
     {
       name: 'split shape GET /api/users/me req/s >= 0.5 x one process',
@@ -869,6 +954,7 @@ async function main() {
       loadAverageAtEnd: os.loadavg(),
     },
     scenarios: results,
+    observability,
     split: splitResults,
     shapes: shapes.map((x) => ({ name: x.name, splitToOne: x.splitToOne })),
     busLatencyUs: bus,

@@ -1,14 +1,12 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
-import type { Logger as PinoLogger } from 'pino';
+import { LoggerModule, type Params as LoggerParams } from 'nestjs-pino';
 import { BusModule, BusTransport } from './shared/bus/bus.module';
 import { APP_CONFIG, AppConfig, ModuleName } from './shared/config/config';
 import { HealthModule } from './shared/health/health.module';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { Metrics } from './shared/observability/metrics';
 import { MetricsController } from './shared/observability/metrics.controller';
-import { loggerParams } from './shared/observability/logger';
 import { OutboxMetrics } from './shared/persistence/outbox-metrics';
 import { Breakers } from './shared/resilience/breakers';
 import { SecurityModule } from './shared/security/security.module';
@@ -37,13 +35,13 @@ class ConfigModule {
 /** Composes the modules named in `MODULES` with the shared infrastructure. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, transport: BusTransport, logger: PinoLogger): DynamicModule {
+  static forRoot(config: AppConfig, transport: BusTransport, logs: LoggerParams): DynamicModule {
     const modules = config.MODULES.flatMap((name) => BUSINESS_MODULES[name] ?? []);
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerParams(logger)),
+        LoggerModule.forRoot(logs),
         BusModule.forRoot(transport),
         SecurityModule,
         HealthModule,

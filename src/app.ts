@@ -12,8 +12,13 @@ import { requestIdFor } from './shared/http/request-id';
 import { applySecurityHeaders } from './shared/http/security-headers';
 import { createValidationPipe } from './shared/http/validation';
 import { context, trace } from '@opentelemetry/api';
-import { Logger } from 'nestjs-pino';
-import { applicationLogger, createRootLogger, noteRoute } from './shared/observability/logger';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import {
+  applicationLogger,
+  createRootLogger,
+  loggerParams,
+  noteRoute,
+} from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
 import { serviceName } from './shared/observability/tracing';
 
@@ -32,18 +37,22 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // The gateway only proxies HTTP: it needs no bus, whatever TRANSPORT says.
   const gateway = config.MODULES.includes('gateway');
   const transport = createBusTransport(gateway ? { ...config, TRANSPORT: 'local' } : config);
-  const logger = createRootLogger(
-    config,
-    serviceName({ OTEL_SERVICE_NAME: config.OTEL_SERVICE_NAME, MODULES: config.MODULES.join(',') }),
+  const logs = loggerParams(
+    createRootLogger(
+      config,
+      serviceName({
+        OTEL_SERVICE_NAME: config.OTEL_SERVICE_NAME,
+        MODULES: config.MODULES.join(','),
+      }),
+    ),
   );
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, transport, logger),
+    AppModule.forRoot(config, transport, logs),
     adapter,
-    { bufferLogs: true, bodyParser: false },
+    // From the first line on (start-up failures included), Nest logs through the same JSON logger.
+    { logger: applicationLogger(new Logger(new PinoLogger(logs), logs)), bodyParser: false },
   );
   try {
-    app.useLogger(applicationLogger(app.get(Logger)));
-    app.flushLogs();
     const fastify = app.getHttpAdapter().getInstance();
     fastify.addHook('onRequest', (request, reply, done) => {
       void reply.header('x-request-id', request.id);

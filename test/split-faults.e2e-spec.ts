@@ -64,7 +64,7 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
   );
 
   it(
-    '(b) NATS gone for ten seconds under load: nothing acknowledged is lost, outboxes drain, summaries exact',
+    '(b) NATS gone for ten seconds under load: /ready names it, nothing acknowledged is lost, outboxes drain, summaries exact',
     { timeout: 120_000 },
     async () => {
       const { hostname, port } = new URL(SERVICES.nats);
@@ -82,10 +82,25 @@ describe('split shape under faults', { skip, timeout: 300_000 }, () => {
       for (let i = 0; i < 20; i++) await place();
       proxy.set('down');
       const outage = Date.now() + 10_000;
+      // Readiness names the lost dependency in every module process.
+      const readiness = async (module: 'auth' | 'user' | 'order') => {
+        const res = await fetch(`${app.processes[module].url}/ready`);
+        return { status: res.status, detail: ((await res.json()) as { detail?: string }).detail };
+      };
+      for (const module of ['auth', 'user', 'order'] as const) {
+        await eventually(async () => {
+          const ready = await readiness(module);
+          expect(ready.status).toBe(503);
+          expect(ready.detail).toMatch(/nats/);
+        }, 8_000);
+      }
       // Orders are placed throughout: the account check needs the bus, so most fail fast with
       // 503 (or pass on the recently confirmed account); whatever got 201 must survive.
       while (Date.now() < outage) await place();
       proxy.set('pass');
+      for (const module of ['auth', 'user', 'order'] as const) {
+        await eventually(async () => expect((await readiness(module)).status).toBe(200), 15_000);
+      }
       for (let i = 0; i < 20; i++) await eventually(place, 15_000);
       await expectExact(app, token, created, 60_000);
     },

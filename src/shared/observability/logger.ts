@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, trace } from '@opentelemetry/api';
 import { RequestMethod, type LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/config';
 
 /**
@@ -53,6 +53,8 @@ function traceFields(): Record<string, string> {
 export function createRootLogger(
   config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>,
   service: string,
+  /** Where JSON lines go: stdout unless given (tests). */
+  destination?: DestinationStream,
 ): Logger {
   const options: LoggerOptions = {
     level: config.LOG_LEVEL,
@@ -63,7 +65,7 @@ export function createRootLogger(
       transport: { target: 'pino-pretty', options: { singleLine: true } },
     }),
   };
-  return pino(options);
+  return destination && config.LOG_FORMAT === 'json' ? pino(options, destination) : pino(options);
 }
 
 /** A raw request as Fastify hands it to middleware, with the route template we noted on it. */

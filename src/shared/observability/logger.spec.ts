@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { expect } from 'expect';
+import { createRootLogger, moduleOfRoute, REDACTED_PATHS } from './logger';
+
+function capture(level = 'info' as const) {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createRootLogger({ LOG_LEVEL: level, LOG_FORMAT: 'json' }, 'cleave-test', {
+    write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
+  return { logger, lines };
+}
+
+describe('the root logger', () => {
+  it('writes JSON lines naming the service, and redacts credentials, tokens, cookies and bodies at any depth up to two', () => {
+    const { logger, lines } = capture();
+    logger.info(
+      {
+        password: 'hunter2-secret',
+        authorization: 'Bearer abc.def.ghi',
+        headers: { authorization: 'Bearer abc.def.ghi', cookie: 'sid=1', 'set-cookie': 'sid=2' },
+        req: { body: { email: 'a@b.co', password: 'hunter2-secret' } },
+        tokens: { accessToken: 'at-secret', refreshToken: 'rt-secret' },
+        user: {
+          newPassword: 'np-secret',
+          currentPassword: 'cp-secret',
+          passwordHash: '$argon2id$x',
+        },
+        kept: 'visible',
+      },
+      'line',
+    );
+    const text = JSON.stringify(lines);
+    for (const secret of [
+      'hunter2-secret',
+      'abc.def.ghi',
+      'sid=1',
+      'sid=2',
+      'at-secret',
+      'rt-secret',
+      'np-secret',
+      'cp-secret',
+      '$argon2id$x',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(lines[0]).toMatchObject({
+      service: 'cleave-test',
+      kept: 'visible',
+      msg: 'line',
+      password: '[redacted]',
+    });
+    expect(REDACTED_PATHS).toContain('*.password');
+  });
+
+  it('adds the trace and span id of the active span to every line, and nothing outside one', () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    const { logger, lines } = capture();
+    logger.info('outside');
+    const spanContext = {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+    };
+    context.with(trace.setSpanContext(context.active(), spanContext), () => logger.info('inside'));
+    context.disable();
+    expect(lines[0]).not.toHaveProperty('traceId');
+    expect(lines[1]).toMatchObject({ traceId: spanContext.traceId, spanId: spanContext.spanId });
+  });
+
+  it('honours LOG_LEVEL', () => {
+    const { logger, lines } = capture('warn' as 'info');
+    logger.info('dropped');
+    logger.warn('kept');
+    expect(lines.map((l) => l.msg)).toEqual(['kept']);
+  });
+
+  it('names the module of a route template, never a raw path', () => {
+    expect(moduleOfRoute('/api/orders/:id')).toBe('order');
+    expect(moduleOfRoute('/api/users/me')).toBe('user');
+    expect(moduleOfRoute('/api/auth/*')).toBe('auth');
+    expect(moduleOfRoute('/health')).toBe('edge');
+  });
+});
