@@ -100,13 +100,13 @@ describe(
         ['gateway', 'order'],
         ['order', 'order'],
       ] as const) {
-        const line = lines[name]!.find((l) => l.msg === 'request')!;
+        const line = lines[name].find((l) => l.msg === 'request')!;
         expect(line).toMatchObject({ module, method: 'POST', status: 201 });
         expect(line.route).toMatch(/^\/api\/orders/);
         expect(typeof line.ms).toBe('number');
       }
-      expect(lines.order!.find((l) => l.msg === 'request')!.route).toBe('/api/orders');
-      expect(lines.user!.find((l) => l.pattern === 'order.created')).toMatchObject({
+      expect(lines.order.find((l) => l.msg === 'request')!.route).toBe('/api/orders');
+      expect(lines.user.find((l) => l.pattern === 'order.created')).toMatchObject({
         module: 'user',
         kind: 'event',
       });
