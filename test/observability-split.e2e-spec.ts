@@ -4,6 +4,7 @@ import { expect } from 'expect';
 import { eventually } from './support/api';
 import { call, signUp } from './support/http-client';
 import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
+import { AppProcess } from './support/process';
 import { storeTargets } from './support/services';
 import { startSplitApp, type SplitApp } from './support/split';
 import { expectOrderTrace } from './support/traces';
@@ -169,3 +170,66 @@ describe(
     });
   },
 );
+
+describe('observability of the one-process shape as a real process', () => {
+  let app: AppProcess;
+  let receiver: OtlpReceiver;
+  let cleanup: (() => Promise<void>) | undefined;
+  before(async () => {
+    receiver = await OtlpReceiver.start();
+    const data = await AppProcess.prepare('pglite');
+    cleanup = () => data.cleanup();
+    app = await AppProcess.start(
+      {
+        ...data.env,
+        LOG_LEVEL: 'info',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+      { captureLogs: true },
+    );
+  });
+  after(async () => {
+    await app?.kill();
+    await cleanup?.();
+    await receiver?.close();
+  });
+
+  it('one POST /api/orders: the request line and the bus lines of the in-process transport share its request id and trace id', async () => {
+    const user = await signUp(app.url);
+    const requestId = `log-test-${randomUUID()}`;
+    const res = await fetch(`${app.url}/api/orders`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${user.token}`,
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      },
+      body: JSON.stringify(ORDER),
+    });
+    expect(res.status).toBe(201);
+    const lines = await eventually(() => {
+      const found = app.logLines
+        .filter((line) => line.includes(requestId))
+        .map((line) => JSON.parse(line) as LogLine);
+      // The request line, the account check's handler, the order.created handler (and the
+      // key fetch, auth.jwks, when this is the process' first authenticated request).
+      expect(found.map((l) => l.pattern ?? l.msg)).toEqual(
+        expect.arrayContaining(['order.created', 'request', 'user.check-account']),
+      );
+      return Promise.resolve(found);
+    }, 15_000);
+    expect(new Set(lines.map((l) => l.traceId)).size).toBe(1);
+    expect(lines[0].traceId).toMatch(/^[0-9a-f]{32}$/);
+    for (const line of lines) expect(line.requestId).toBe(requestId);
+    expect(lines.find((l) => l.msg === 'request')).toMatchObject({
+      module: 'order',
+      route: '/api/orders',
+      method: 'POST',
+      status: 201,
+    });
+    const output = app.logLines.join('\n');
+    expect(output).not.toContain(user.token.split('.')[2]);
+    expect(output).not.toContain(user.password);
+  });
+});
