@@ -564,8 +564,9 @@ async function observabilityOverhead(distMain, appEnv, auth) {
       LOG_LEVEL: 'info',
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOST}:${sink.address().port}`,
       OTEL_SERVICE_NAME: 'cleave-bench',
+      SHUTDOWN_DRAIN_MS: '0',
     },
-    off: { LOG_LEVEL: 'silent' },
+    off: { LOG_LEVEL: 'silent', SHUTDOWN_DRAIN_MS: '0' },
   };
   const runs = { on: [], off: [] };
   try {

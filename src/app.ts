@@ -11,7 +11,6 @@ import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
 import { applySecurityHeaders } from './shared/http/security-headers';
 import { createValidationPipe } from './shared/http/validation';
-import { context, trace } from '@opentelemetry/api';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import {
   applicationLogger,
@@ -20,7 +19,8 @@ import {
   noteRoute,
 } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
-import { serviceName } from './shared/observability/tracing';
+import { nameServerSpan, tracedHttpServer } from './shared/observability/http-tracing';
+import { isTracing, serviceName } from './shared/observability/tracing';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -33,6 +33,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     genReqId: requestIdFor,
     return503OnClosing: true,
     trustProxy: config.TRUST_PROXY,
+    ...(isTracing() && { serverFactory: tracedHttpServer }),
   });
   // The gateway only proxies HTTP: it needs no bus, whatever TRANSPORT says.
   const gateway = config.MODULES.includes('gateway');
@@ -58,13 +59,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       void reply.header('x-request-id', request.id);
       const route = request.routeOptions.url;
       noteRoute(request.raw, route);
-      // The HTTP server span is named by route template, never by the raw path.
-      if (route) {
-        trace
-          .getSpan(context.active())
-          ?.updateName(`${request.method} ${route}`)
-          .setAttribute('http.route', route);
-      }
+      if (route) nameServerSpan(request.method, route);
       done();
     });
     acceptEmptyJsonBodies(fastify);

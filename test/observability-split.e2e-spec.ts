@@ -17,6 +17,23 @@ const SERVER = 2; // OTLP SpanKind SERVER
 
 type LogLine = Record<string, unknown> & { requestId?: string; traceId?: string };
 
+/** Places an order with a request id of our own, which the answer echoes; the request id. */
+async function placeOrder(url: string, token: string): Promise<string> {
+  const requestId = `log-test-${randomUUID()}`;
+  const res = await fetch(`${url}/api/orders`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'x-request-id': requestId,
+    },
+    body: JSON.stringify(ORDER),
+  });
+  expect(res.status).toBe(201);
+  expect(res.headers.get('x-request-id')).toBe(requestId);
+  return requestId;
+}
+
 describe(
   'observability of the split shape: logs and traces across processes',
   { skip: storeTargets().includes('split') ? false : 'postgres, redis or nats unreachable' },
@@ -57,18 +74,7 @@ describe(
 
     it('one POST /api/orders: every line it causes, in every process, carries its request id and trace id, and no secret', async () => {
       const user = await signUp(app.url);
-      const requestId = `log-test-${randomUUID()}`;
-      const res = await fetch(`${app.url}/api/orders`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${user.token}`,
-          'content-type': 'application/json',
-          'x-request-id': requestId,
-        },
-        body: JSON.stringify(ORDER),
-      });
-      expect(res.status).toBe(201);
-      expect(res.headers.get('x-request-id')).toBe(requestId);
+      const requestId = await placeOrder(app.url, user.token);
 
       // The gateway's and the order process' request lines, the user process' lines for the
       // account check and for the order.created event.
@@ -197,17 +203,7 @@ describe('observability of the one-process shape as a real process', () => {
 
   it('one POST /api/orders: the request line and the bus lines of the in-process transport share its request id and trace id', async () => {
     const user = await signUp(app.url);
-    const requestId = `log-test-${randomUUID()}`;
-    const res = await fetch(`${app.url}/api/orders`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${user.token}`,
-        'content-type': 'application/json',
-        'x-request-id': requestId,
-      },
-      body: JSON.stringify(ORDER),
-    });
-    expect(res.status).toBe(201);
+    const requestId = await placeOrder(app.url, user.token);
     const lines = await eventually(() => {
       const found = app.logLines
         .filter((line) => line.includes(requestId))

@@ -35,6 +35,7 @@ describe('observability of the one-process shape', () => {
       return Promise.resolve(found!);
     }, 10_000);
     expect(server.attributes['http.route']).toBe('/api/orders');
+    expect(server.attributes['http.response.status_code']).toBe(201);
     const trace = expectOrderTrace(spans(), {
       traceId: server.spanContext().traceId,
       spanId: server.spanContext().spanId,

@@ -18,32 +18,36 @@ export class Metrics {
   });
 
   /** Cross-module requests as the caller sees them; `outcome`: ok, rejected (a domain answer), unavailable. */
-  readonly busRequestDuration = new Histogram({
-    name: 'bus_request_duration_seconds',
-    help: 'Bus requests sent, by pattern and outcome (ok, rejected, unavailable)',
-    labelNames: ['pattern', 'outcome'] as const,
-    buckets: BUS_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly busRequestDuration = this.seconds(
+    'bus_request_duration_seconds',
+    'Bus requests sent, by pattern and outcome (ok, rejected, unavailable)',
+    ['pattern', 'outcome'],
+  );
   /** Events published (by the outbox relays), by pattern and outcome (ok, error). */
-  readonly busPublishDuration = new Histogram({
-    name: 'bus_publish_duration_seconds',
-    help: 'Events published on the bus, by pattern and outcome (ok, error)',
-    labelNames: ['pattern', 'outcome'] as const,
-    buckets: BUS_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly busPublishDuration = this.seconds(
+    'bus_publish_duration_seconds',
+    'Events published on the bus, by pattern and outcome (ok, error)',
+    ['pattern', 'outcome'],
+  );
   /** Messages handled here: requests answered and events processed, by pattern and outcome. */
-  readonly busHandlerDuration = new Histogram({
-    name: 'bus_handler_duration_seconds',
-    help: 'Bus messages handled in this process, by kind (request, event), pattern and outcome (ok, error)',
-    labelNames: ['kind', 'pattern', 'outcome'] as const,
-    buckets: BUS_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly busHandlerDuration = this.seconds(
+    'bus_handler_duration_seconds',
+    'Bus messages handled in this process, by kind (request, event), pattern and outcome (ok, error)',
+    ['kind', 'pattern', 'outcome'],
+  );
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  private seconds<L extends string>(name: string, help: string, labelNames: L[]): Histogram<L> {
+    return new Histogram({
+      name,
+      help,
+      labelNames,
+      buckets: BUS_BUCKETS,
+      registers: [this.registry],
+    });
   }
 
   /** The observer bus servers report handled messages to. */
