@@ -11,8 +11,8 @@
  *   - POST /api/auth/login (BENCH_LOGIN_CONNECTIONS connections; argon2id verification
  *     dominates, so the same run also times argon2.verify alone with the app's parameters)
  *   - bare Fastify GET /api/users/me (baseline; the app is stopped first)
- *   - GET /api/users/me with logging (info) and tracing (OTLP to a local sink) on, against both
- *     off, alternated on/off/off/on: the cost of observability
+ *   - GET /api/users/me with logs and traces off, logs only, logs and traces (no-op exporter),
+ *     logs and traces exported over OTLP: the cost of observability (see observabilityOverhead)
  * The HTTP scenarios run twice: against the one-process app, and against the split shape (the
  * gateway in front of one process per module, TRANSPORT=nats), printed side by side. Then one
  * cross-module request (the account check) is timed in-process over 10,000 sequential calls: a
@@ -25,6 +25,7 @@
  *
  * Env (all optional):
  *   BENCH_DURATION     seconds per scenario (default 10)
+ *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario
  *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
@@ -62,6 +63,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const TARGET_ME_RATIO = 0.25;
 const TARGET_P99_MS = 50;
 const TARGET_OBSERVABILITY_OVERHEAD = 0.15;
+// Linux' USER_HZ: /proc/<pid>/stat counts CPU time in these.
+const CLOCK_TICKS = 100;
 
 const ORDER_BODY = JSON.stringify({
   items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPriceCents: 1299 }],
@@ -91,6 +94,8 @@ const settings = {
   pgAdminUrl: process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test',
   keepLogs: process.env.BENCH_KEEP_LOGS === '1',
   strict: process.env.BENCH_STRICT === '1',
+  /** `observability`: only the logs/traces overhead scenario (a quicker loop while tuning). */
+  only: process.env.BENCH_ONLY || '',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +368,9 @@ async function measure(scenario, port) {
   if (interrupted) throw new Error('interrupted');
   log(`${scenario.name}: measuring ${settings.duration} s at ${base.connections} connections`);
   const windowStart = new Date();
+  const cpuBefore = scenario.pid ? cpuSeconds(scenario.pid) : null;
   const r = await runCannon({ ...base, duration: settings.duration });
+  const cpuAfter = scenario.pid ? cpuSeconds(scenario.pid) : null;
   const windowEnd = new Date();
   if (interrupted) throw new Error('interrupted');
   return {
@@ -388,7 +395,22 @@ async function measure(scenario, port) {
     statusCodeStats: r.statusCodeStats,
     throughputBytesPerSec: r.throughput.average,
     window: { start: windowStart.toISOString(), end: windowEnd.toISOString() },
+    ...(cpuBefore !== null &&
+      cpuAfter !== null && {
+        cpuMicrosPerRequest: ((cpuAfter - cpuBefore) * 1e6) / Math.max(1, r.requests.total),
+      }),
   };
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc). */
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -544,10 +566,16 @@ async function cleanupServers() {
 // The run
 
 /**
- * What structured logs and traces cost on GET /api/users/me: the app with LOG_LEVEL=info and
- * tracing on (every span exported over OTLP/HTTP to a sink in this process, which discards
- * them) against the app with both off (LOG_LEVEL=silent, no OTLP endpoint). Runs alternate
- * on, off, off, on so that drift in the machine's load hits both alike.
+ * What structured logs and traces cost on GET /api/users/me, one app process at a time:
+ *   off   LOG_LEVEL=silent, no tracing (the baseline)
+ *   logs  LOG_LEVEL=info, no tracing
+ *   on    LOG_LEVEL=info and tracing on, every span made and dropped by a no-op exporter
+ *         (bench/noop-tracing.js): the issue's measure
+ *   otlp  LOG_LEVEL=info and tracing on, every span exported over OTLP/HTTP to a sink in this
+ *         process: what a deployment with a collector pays
+ * in the order on off logs otlp otlp logs off on, so that drift in the machine's load hits
+ * all alike. Besides req/s, the app's CPU time per request (from /proc), which other load on
+ * the machine disturbs less.
  */
 async function observabilityOverhead(distMain, appEnv, auth) {
   let exports = 0;
@@ -559,34 +587,55 @@ async function observabilityOverhead(distMain, appEnv, auth) {
     });
   });
   await new Promise((resolve) => sink.listen(0, HOST, resolve));
+  const noopTracing = path.join(__dirname, 'noop-tracing.js');
   const modes = {
+    off: { env: { LOG_LEVEL: 'silent' }, args: [] },
+    logs: { env: { LOG_LEVEL: 'info' }, args: [] },
     on: {
-      LOG_LEVEL: 'info',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOST}:${sink.address().port}`,
-      OTEL_SERVICE_NAME: 'cleave-bench',
-      SHUTDOWN_DRAIN_MS: '0',
+      env: {
+        LOG_LEVEL: 'info',
+        BENCH_TRACING_DISABLED: process.env.BENCH_TRACING_DISABLED || '',
+        ...(process.env.OTEL_TRACES_SAMPLER && {
+          OTEL_TRACES_SAMPLER: process.env.OTEL_TRACES_SAMPLER,
+          OTEL_TRACES_SAMPLER_ARG: process.env.OTEL_TRACES_SAMPLER_ARG || '',
+        }),
+      },
+      args: ['-r', noopTracing],
     },
-    off: { LOG_LEVEL: 'silent', SHUTDOWN_DRAIN_MS: '0' },
+    otlp: {
+      env: {
+        LOG_LEVEL: 'info',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://${HOST}:${sink.address().port}`,
+      },
+      args: [],
+    },
   };
-  const runs = { on: [], off: [] };
+  const runs = { off: [], logs: [], on: [], otlp: [] };
   try {
-    for (const mode of ['on', 'off', 'off', 'on']) {
+    for (const mode of ['on', 'off', 'logs', 'otlp', 'otlp', 'logs', 'off', 'on']) {
       const port = await freePort();
       const child = spawnChild(
         `app-observability-${mode}`,
-        [distMain],
-        { ...appEnv, ...modes[mode], PORT: String(port) },
+        [...modes[mode].args, distMain],
+        {
+          ...appEnv,
+          ...modes[mode].env,
+          OTEL_SERVICE_NAME: 'cleave-bench',
+          SHUTDOWN_DRAIN_MS: '0',
+          PORT: String(port),
+        },
         path.join(tmpDir, `app-observability-${mode}.log`),
       );
       try {
         await waitReady(child, port, '/ready');
         const result = await measure(
           {
-            name: `GET /api/users/me (logs+traces ${mode})`,
+            name: `GET /api/users/me (observability ${mode})`,
             target: 'app',
             method: 'GET',
             path: '/api/users/me',
             headers: auth,
+            pid: child.child.pid,
           },
           port,
         );
@@ -599,19 +648,37 @@ async function observabilityOverhead(distMain, appEnv, auth) {
   } finally {
     sink.close();
   }
+  if (exports === 0) throw new Error('tracing exported over OTLP, but no spans reached the sink');
+  const mean = (values) => values.reduce((sum, v) => sum + v, 0) / values.length;
   const summary = (mode) => ({
-    requestsPerSec: runs[mode].reduce((sum, r) => sum + r.requestsPerSec, 0) / runs[mode].length,
+    requestsPerSec: mean(runs[mode].map((r) => r.requestsPerSec)),
+    cpuMicrosPerRequest: mean(runs[mode].map((r) => r.cpuMicrosPerRequest ?? NaN)),
     p99: Math.max(...runs[mode].map((r) => r.latencyMs.p99)),
-    runs: runs[mode].map((r) => ({ requestsPerSec: r.requestsPerSec, p99: r.latencyMs.p99 })),
+    runs: runs[mode].map((r) => ({
+      requestsPerSec: r.requestsPerSec,
+      p99: r.latencyMs.p99,
+      cpuMicrosPerRequest: r.cpuMicrosPerRequest,
+    })),
   });
-  const on = summary('on');
-  const off = summary('off');
-  if (exports === 0) throw new Error('tracing was on but no spans reached the OTLP sink');
-  log(
-    `observability: on ${on.requestsPerSec.toFixed(0)} req/s, off ${off.requestsPerSec.toFixed(0)} req/s, ` +
-      `${exports} OTLP exports received`,
-  );
-  return { on, off, overhead: 1 - on.requestsPerSec / off.requestsPerSec, otlpExports: exports };
+  const result = Object.fromEntries(Object.keys(runs).map((mode) => [mode, summary(mode)]));
+  const cost = (mode) => ({
+    throughput: 1 - result[mode].requestsPerSec / result.off.requestsPerSec,
+    cpu: result[mode].cpuMicrosPerRequest / result.off.cpuMicrosPerRequest - 1,
+  });
+  for (const mode of ['logs', 'on', 'otlp']) {
+    log(
+      `observability ${mode}: ${result[mode].requestsPerSec.toFixed(0)} req/s vs off ` +
+        `${result.off.requestsPerSec.toFixed(0)} (-${(cost(mode).throughput * 100).toFixed(1)}%), ` +
+        `CPU ${result[mode].cpuMicrosPerRequest.toFixed(0)} µs/req vs ${result.off.cpuMicrosPerRequest.toFixed(0)} ` +
+        `(+${(cost(mode).cpu * 100).toFixed(1)}%)`,
+    );
+  }
+  return {
+    ...result,
+    cost: { logs: cost('logs'), on: cost('on'), otlp: cost('otlp') },
+    overhead: cost('on').throughput,
+    otlpExports: exports,
+  };
 }
 
 async function main() {
@@ -686,6 +753,13 @@ async function main() {
   expectStatus(created, 201, 'POST /api/orders');
   const listed = await request(appPort, 'GET', '/api/orders?limit=20', { headers: auth });
   expectStatus(listed, 200, 'GET /api/orders?limit=20');
+
+  if (settings.only === 'observability') {
+    await stopChild(app);
+    const observability = await observabilityOverhead(distMain, appEnv, auth);
+    process.stdout.write(`${JSON.stringify(observability.cost, null, 2)}\n`);
+    return 0;
+  }
 
   const appScenarios = [
     {
@@ -869,9 +943,10 @@ async function main() {
     threshold: TARGET_OBSERVABILITY_OVERHEAD,
     pass: observability.overhead < TARGET_OBSERVABILITY_OVERHEAD,
     detail:
-      `on ${fmt(observability.on.requestsPerSec, 0)} req/s (p99 ${fmt(observability.on.p99, 1)} ms), ` +
-      `off ${fmt(observability.off.requestsPerSec, 0)} req/s (p99 ${fmt(observability.off.p99, 1)} ms): ` +
-      `overhead ${fmt(observability.overhead * 100, 1)}%`,
+      `on ${fmt(observability.on.requestsPerSec, 0)} req/s, off ${fmt(observability.off.requestsPerSec, 0)}: ` +
+      `-${fmt(observability.cost.on.throughput * 100, 1)}% req/s, +${fmt(observability.cost.on.cpu * 100, 1)}% CPU/req ` +
+      `(logs alone -${fmt(observability.cost.logs.throughput * 100, 1)}%, +${fmt(observability.cost.logs.cpu * 100, 1)}% CPU; ` +
+      `with OTLP export -${fmt(observability.cost.otlp.throughput * 100, 1)}%, +${fmt(observability.cost.otlp.cpu * 100, 1)}% CPU)`,
   });
   checks.push(
     {

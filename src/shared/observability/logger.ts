@@ -73,7 +73,10 @@ export function createRootLogger(
       transport: { target: 'pino-pretty', options: { singleLine: true } },
     }),
   };
-  return destination && config.LOG_FORMAT === 'json' ? pino(options, destination) : pino(options);
+  if (config.LOG_FORMAT === 'pretty') return pino(options);
+  // Asynchronous writes: lines written while one write is in flight go out together, rather
+  // than one blocking write(2) per line (pino flushes what is pending when the process exits).
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 /** A raw request as Fastify hands it to middleware, with the route template we noted on it. */
