@@ -19,6 +19,7 @@ import {
   noteRoute,
 } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
+import { PROBE_PATHS } from './shared/observability/probes';
 import { nameServerSpan, tracedHttpServer } from './shared/observability/http-tracing';
 import { isTracing, serviceName } from './shared/observability/tracing';
 
@@ -67,7 +68,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     app.get(Metrics).instrument(fastify);
 
     app.setGlobalPrefix('api', {
-      exclude: ['health', 'ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET })),
+      exclude: PROBE_PATHS.map((path) => ({ path, method: RequestMethod.GET })),
     });
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new ProblemFilter());

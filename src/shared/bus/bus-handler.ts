@@ -3,6 +3,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { receiveTraced, type BusHeaders } from '../observability/bus-context';
 
 export type { BusHeaders };
+export { reasonOf } from '../observability/bus-context';
 
 /** A message as it crosses any transport: JSON text of this shape. */
 export interface WireMessage {
@@ -47,29 +48,16 @@ export async function runHandler(
   run: HandlerRun,
 ): Promise<unknown> {
   const headers = message.headers ?? {};
-  const started = process.hrtime.bigint();
   const owner = (run.consumer ?? pattern).split(/[-.]/)[0] ?? 'bus';
-  let outcome: HandlerOutcome = 'error';
-  try {
-    const result = await receiveTraced(pattern, run.kind, owner, headers, async () => {
+  return receiveTraced(
+    pattern,
+    run.kind,
+    owner,
+    headers,
+    async () => {
       const value: unknown = await handler(message.data, new BusContext([pattern, headers]));
       return isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }) : value;
-    });
-    outcome = 'ok';
-    return result;
-  } finally {
-    run.observer?.handled(
-      run.kind,
-      pattern,
-      outcome,
-      Number(process.hrtime.bigint() - started) / 1e9,
-    );
-  }
-}
-
-/** A handler failure in one line, for logs and dead letters (never a stack). */
-export function reasonOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : 'unknown error';
+    },
+    (outcome, seconds) => run.observer?.handled(run.kind, pattern, outcome, seconds),
+  );
 }

@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Context,
 } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { PinoLogger } from 'nestjs-pino';
@@ -36,6 +37,30 @@ export function currentHeaders(): BusHeaders {
   return headers;
 }
 
+/** Runs `fn` in a span of its own (a child of `parent`), marking it failed when `fn` throws. */
+function inSpan<T>(
+  name: string,
+  kind: SpanKind,
+  destination: string,
+  parent: Context,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const attributes = {
+    'messaging.system': 'cleave-bus',
+    'messaging.destination.name': destination,
+  };
+  return tracer.startActiveSpan(name, { kind, attributes }, parent, async (span) => {
+    try {
+      return await fn();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: reasonOf(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
 /**
  * Runs `send` in a client span (`PRODUCER` for events) that is a child of `parent` (default:
  * the active context), handing it the headers to put on the message.
@@ -48,33 +73,21 @@ export function sendTraced<T>(
 ): Promise<T> {
   const parentContext = parent ? propagation.extract(ROOT_CONTEXT, parent) : context.active();
   const requestId = parent ? parent[REQUEST_ID_HEADER] : currentRequestId();
-  return tracer.startActiveSpan(
-    kind === 'request' ? `${name} request` : `${name} publish`,
-    {
-      kind: kind === 'request' ? SpanKind.CLIENT : SpanKind.PRODUCER,
-      attributes: { 'messaging.system': 'cleave-bus', 'messaging.destination.name': name },
-    },
-    parentContext,
-    async (span) => {
-      const headers: BusHeaders = {};
-      propagation.inject(context.active(), headers);
-      if (requestId) headers[REQUEST_ID_HEADER] = requestId;
-      try {
-        return await send(headers);
-      } catch (error) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: messageOf(error) });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const [suffix, spanKind] =
+    kind === 'request' ? ['request', SpanKind.CLIENT] : ['publish', SpanKind.PRODUCER];
+  return inSpan(`${name} ${suffix}`, spanKind, name, parentContext, () => {
+    const headers: BusHeaders = {};
+    propagation.inject(context.active(), headers);
+    if (requestId) headers[REQUEST_ID_HEADER] = requestId;
+    return send(headers);
+  });
 }
 
 /**
  * Runs a handler for a received message: in a server (or consumer) span that continues the
  * sender's trace, with a logger bound to the sender's request id, so every line the handler
- * writes carries the same request id and trace id as the request that caused it.
+ * writes carries the same request id and trace id as the request that caused it. Writes one
+ * line per message (the bus' access log) and tells `done` how it went and how long it took.
  */
 export function receiveTraced<T>(
   name: string,
@@ -82,32 +95,32 @@ export function receiveTraced<T>(
   module: string,
   headers: BusHeaders,
   handle: () => Promise<T>,
+  done: (outcome: 'ok' | 'error', seconds: number) => void = () => undefined,
 ): Promise<T> {
-  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const [suffix, spanKind] =
+    kind === 'request' ? ['handle', SpanKind.SERVER] : ['process', SpanKind.CONSUMER];
+  // The line is written inside the span, so that it carries the trace and span id.
   const run = (): Promise<T> =>
-    tracer.startActiveSpan(
-      kind === 'request' ? `${name} handle` : `${name} process`,
-      {
-        kind: kind === 'request' ? SpanKind.SERVER : SpanKind.CONSUMER,
-        attributes: { 'messaging.system': 'cleave-bus', 'messaging.destination.name': name },
-      },
-      parent,
-      async (span) => {
+    inSpan(
+      `${name} ${suffix}`,
+      spanKind,
+      name,
+      propagation.extract(ROOT_CONTEXT, headers),
+      async () => {
         const started = performance.now();
         let failure: string | undefined;
         try {
           return await handle();
         } catch (error) {
-          failure = messageOf(error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+          failure = reasonOf(error);
           throw error;
         } finally {
-          span.end();
-          // One line per handled message, as per HTTP request: the bus' access log.
-          const line = { kind, pattern: name, ms: Math.round(performance.now() - started) };
+          const ms = performance.now() - started;
+          const line = { kind, pattern: name, ms: Math.round(ms) };
           const log = storage.getStore()?.logger;
           if (failure === undefined) log?.info(line, 'bus message');
           else log?.warn({ ...line, error: failure }, 'bus message failed');
+          done(failure === undefined ? 'ok' : 'error', ms / 1000);
         }
       },
     );
@@ -127,8 +140,9 @@ export function inBackground<T>(fn: () => T): T {
   return storage.exit(() => context.with(ROOT_CONTEXT, fn));
 }
 
-function messageOf(error: unknown): string {
+/** A failure in one line, for logs, spans and dead letters (never a stack). */
+export function reasonOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   const message = (error as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : 'failed';
+  return typeof message === 'string' ? message : 'unknown error';
 }

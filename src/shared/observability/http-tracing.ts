@@ -7,9 +7,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-
-/** Paths whose requests are not traced: probes and scrapes would drown the real traffic. */
-const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);
+import { isProbe } from './probes';
 
 const tracer = trace.getTracer('cleave-http');
 
@@ -27,8 +25,8 @@ export function tracedHttpServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
 ): Server {
   return createServer((request, response) => {
+    if (isProbe(request.url)) return handler(request, response);
     const path = (request.url ?? '/').split('?')[0] ?? '/';
-    if (UNTRACED_PATHS.has(path)) return handler(request, response);
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const method = request.method ?? 'GET';
     const span = tracer.startSpan(

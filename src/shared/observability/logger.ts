@@ -4,6 +4,7 @@ import { RequestMethod, type LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/config';
+import { isProbe } from './probes';
 
 /**
  * What never reaches a log line: credentials, tokens, cookies and bodies, as top-level fields
@@ -34,9 +35,6 @@ export const REDACTED_PATHS = [
   ]),
   'headers["set-cookie"]',
 ];
-
-/** Probes and scrapes are not logged line by line: they would drown the traffic. */
-const UNLOGGED_PATHS = new Set(['/health', '/ready', '/metrics']);
 
 /** Which module a route belongs to, from its template's first segment under `/api`. */
 const ROUTE_MODULES: Record<string, string> = { auth: 'auth', users: 'user', orders: 'order' };
@@ -99,7 +97,7 @@ export function loggerParams(logger: Logger): Params {
       serializers: { req: () => undefined, res: () => undefined },
       autoLogging: {
         // Middleware sees `url` without its mount path; `originalUrl` is the whole of it.
-        ignore: (req) => UNLOGGED_PATHS.has(pathOf(req)),
+        ignore: (req) => isProbe(originalUrl(req)),
       },
       customLogLevel: (_req, res, error) =>
         error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
@@ -129,9 +127,8 @@ function requestLine(
   };
 }
 
-function pathOf(req: IncomingMessage): string {
-  const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '';
-  return url.split('?')[0] ?? '';
+function originalUrl(req: IncomingMessage): string | undefined {
+  return (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url;
 }
 
 /** Nest's start-up chatter (modules loaded, routes mapped): logged at debug, not info. */
