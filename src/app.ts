@@ -39,15 +39,18 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   // The gateway only proxies HTTP: it needs no bus, whatever TRANSPORT says.
   const gateway = config.MODULES.includes('gateway');
   const transport = createBusTransport(gateway ? { ...config, TRANSPORT: 'local' } : config);
-  const logs = loggerParams(
-    createRootLogger(
-      config,
-      serviceName({
-        OTEL_SERVICE_NAME: config.OTEL_SERVICE_NAME,
-        MODULES: config.MODULES.join(','),
-      }),
-    ),
+  const rootLogger = createRootLogger(
+    config,
+    serviceName({
+      OTEL_SERVICE_NAME: config.OTEL_SERVICE_NAME,
+      MODULES: config.MODULES.join(','),
+    }),
   );
+  rootLogger.info(
+    { context: 'main' },
+    `starting: modules ${config.MODULES.join(',')}, transport ${config.TRANSPORT}`,
+  );
+  const logs = loggerParams(rootLogger);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, transport, logs),
     adapter,

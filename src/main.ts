@@ -27,8 +27,8 @@ async function main(): Promise<void> {
   );
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.log(
-    `cleave is listening on port ${config.PORT}: modules ${config.MODULES.join(',')}, ` +
-      `transport ${config.TRANSPORT}, tracing ${tracing ? 'on' : 'off'}`,
+    `cleave is ready in ${Math.round(process.uptime() * 1000)} ms, listening on port ${config.PORT}: ` +
+      `modules ${config.MODULES.join(',')}, transport ${config.TRANSPORT}, tracing ${tracing ? 'on' : 'off'}`,
     'main',
   );
 }

@@ -20,7 +20,7 @@ const FAST_MS = DB_TIMEOUT_MS + 1500;
 /** How long recovery may take once a store is back. */
 const RECOVERY_MS = 20_000;
 
-const shapes = dataStoreTargets().filter((store) => store !== 'pglite');
+const shapes = dataStoreTargets().filter((s): s is 'postgres' | 'mongo' => s !== 'pglite');
 if (shapes.length === 0) {
   process.stdout.write(
     '[skip] dependency-failure suites need Postgres or MongoDB: neither is reachable\n',
@@ -28,6 +28,20 @@ if (shapes.length === 0) {
 }
 
 type Store = 'userDb' | 'orderDb' | 'redis';
+
+/** The server behind each store in each shape; without it that store is embedded there. */
+const SERVER: Record<(typeof shapes)[number], Record<Store, string>> = {
+  postgres: { userDb: 'postgres', orderDb: 'postgres', redis: 'redis' },
+  mongo: { userDb: 'postgres', orderDb: 'mongo', redis: 'redis' },
+};
+
+/** Skips a test of a store that is embedded in this shape (its server is unreachable). */
+function needs(shape: (typeof shapes)[number], store: Store): { skip: string | false } {
+  const server = SERVER[shape][store];
+  return {
+    skip: availableServices().has(server) ? false : `${server} unreachable: ${store} is embedded`,
+  };
+}
 const ROUTED: Array<[Store, string]> = [
   ['userDb', 'USER_DATABASE_URL'],
   ['orderDb', 'ORDER_DATABASE_URL'],
@@ -113,92 +127,100 @@ for (const shape of shapes) {
     };
 
     for (const mode of ['down', 'blackhole'] as const) {
-      it(`user database ${mode === 'down' ? 'gone' : 'hanging'}: fast 503s, /ready names it, events wait, then everything recovers`, async () => {
-        account = await signUpAndLogin(app);
-        const stranger = await signUpAndLogin(app);
-        const orders = [await createOrder(app, account), await createOrder(app, account)];
-        await eventually(async () => expect(await orderSummary()).toEqual({ total: 2, open: 2 }));
-        await whileLost('userDb', mode, async () => {
-          await expectFast503(me);
-          // Placing an order checks the account in the user module. An account it confirmed
-          // a moment ago still counts (the safe fallback); one it never confirmed fails
-          // closed, fast.
-          await expectFast503(() =>
-            request(app.url)
+      it(
+        `user database ${mode === 'down' ? 'gone' : 'hanging'}: fast 503s, /ready names it, events wait, then everything recovers`,
+        needs(shape, 'userDb'),
+        async () => {
+          account = await signUpAndLogin(app);
+          const stranger = await signUpAndLogin(app);
+          const orders = [await createOrder(app, account), await createOrder(app, account)];
+          await eventually(async () => expect(await orderSummary()).toEqual({ total: 2, open: 2 }));
+          await whileLost('userDb', mode, async () => {
+            await expectFast503(me);
+            // Placing an order checks the account in the user module. An account it confirmed
+            // a moment ago still counts (the safe fallback); one it never confirmed fails
+            // closed, fast.
+            await expectFast503(() =>
+              request(app.url)
+                .post('/api/orders')
+                .set(...bearer(stranger))
+                .send(ORDER),
+            );
+            await request(app.url)
               .post('/api/orders')
-              .set(...bearer(stranger))
-              .send(ORDER),
+              .set(...bearer(account))
+              .send(ORDER)
+              .expect(201);
+            const detail = await readyDetail();
+            expect(detail).toMatch(/user-db/);
+            expect(detail).not.toMatch(/order-db/);
+            await request(app.url).get('/health').expect(200);
+            // The order module does not need the user database: a cancellation is acknowledged,
+            // and its event waits in the outbox for the summary.
+            await request(app.url)
+              .post(`/api/orders/${orders[0].id}/cancel`)
+              .set(...bearer(account))
+              .expect(200);
+          });
+          await eventually(
+            async () => expect(await orderSummary()).toEqual({ total: 3, open: 2 }),
+            RECOVERY_MS,
+            100,
           );
-          await request(app.url)
-            .post('/api/orders')
-            .set(...bearer(account))
-            .send(ORDER)
-            .expect(201);
-          const detail = await readyDetail();
-          expect(detail).toMatch(/user-db/);
-          expect(detail).not.toMatch(/order-db/);
-          await request(app.url).get('/health').expect(200);
-          // The order module does not need the user database: a cancellation is acknowledged,
-          // and its event waits in the outbox for the summary.
-          await request(app.url)
-            .post(`/api/orders/${orders[0].id}/cancel`)
-            .set(...bearer(account))
-            .expect(200);
-        });
-        await eventually(
-          async () => expect(await orderSummary()).toEqual({ total: 3, open: 2 }),
-          RECOVERY_MS,
-          100,
-        );
-        await createOrder(app, account);
-      });
+          await createOrder(app, account);
+        },
+      );
     }
 
     for (const mode of ['down', 'blackhole'] as const) {
-      it(`order database ${mode === 'down' ? 'gone' : 'hanging'}: fast 503s, /ready names it, nothing acknowledged is lost`, async () => {
-        account = await signUpAndLogin(app);
-        const acknowledged = [await createOrder(app, account), await createOrder(app, account)];
-        await whileLost('orderDb', mode, async () => {
-          await expectFast503(() =>
-            request(app.url)
-              .post('/api/orders')
-              .set(...bearer(account))
-              .send(ORDER),
+      it(
+        `order database ${mode === 'down' ? 'gone' : 'hanging'}: fast 503s, /ready names it, nothing acknowledged is lost`,
+        needs(shape, 'orderDb'),
+        async () => {
+          account = await signUpAndLogin(app);
+          const acknowledged = [await createOrder(app, account), await createOrder(app, account)];
+          await whileLost('orderDb', mode, async () => {
+            await expectFast503(() =>
+              request(app.url)
+                .post('/api/orders')
+                .set(...bearer(account))
+                .send(ORDER),
+            );
+            await expectFast503(() =>
+              request(app.url)
+                .get('/api/orders')
+                .set(...bearer(account)),
+            );
+            await expectFast503(() =>
+              request(app.url)
+                .get(`/api/orders/${acknowledged[0].id}`)
+                .set(...bearer(account)),
+            );
+            const detail = await readyDetail();
+            expect(detail).toMatch(/order-db/);
+            expect(detail).not.toMatch(/user-db/);
+            await me().expect(200);
+          });
+          const after = await createOrder(app, account);
+          const listed = await request(app.url)
+            .get('/api/orders?limit=100')
+            .set(...bearer(account))
+            .expect(200);
+          const ids = (listed.body as { items: Array<{ id: string }> }).items.map((o) => o.id);
+          expect(ids.sort()).toEqual([...acknowledged, after].map((o) => o.id).sort());
+          await eventually(
+            async () => expect(await orderSummary()).toEqual({ total: 3, open: 3 }),
+            RECOVERY_MS,
+            100,
           );
-          await expectFast503(() =>
-            request(app.url)
-              .get('/api/orders')
-              .set(...bearer(account)),
-          );
-          await expectFast503(() =>
-            request(app.url)
-              .get(`/api/orders/${acknowledged[0].id}`)
-              .set(...bearer(account)),
-          );
-          const detail = await readyDetail();
-          expect(detail).toMatch(/order-db/);
-          expect(detail).not.toMatch(/user-db/);
-          await me().expect(200);
-        });
-        const after = await createOrder(app, account);
-        const listed = await request(app.url)
-          .get('/api/orders?limit=100')
-          .set(...bearer(account))
-          .expect(200);
-        const ids = (listed.body as { items: Array<{ id: string }> }).items.map((o) => o.id);
-        expect(ids.sort()).toEqual([...acknowledged, after].map((o) => o.id).sort());
-        await eventually(
-          async () => expect(await orderSummary()).toEqual({ total: 3, open: 3 }),
-          RECOVERY_MS,
-          100,
-        );
-      });
+        },
+      );
     }
 
     for (const mode of ['down', 'blackhole'] as const) {
       it(
         `Redis ${mode === 'down' ? 'gone' : 'hanging'}: sign-in answers a fast 503, issued tokens keep working, sessions survive`,
-        { skip: availableServices().has('redis') ? false : 'redis unreachable' },
+        needs(shape, 'redis'),
         async () => {
           const user = await signUpAndLogin(app);
           await whileLost('redis', mode, async () => {

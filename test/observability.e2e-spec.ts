@@ -8,10 +8,19 @@ import { startTestApp, type TestApp } from './support/app';
 import { bearer, createOrder, eventually, expectProblem, signUpAndLogin } from './support/api';
 import { expectOrderTrace, type TreeSpan } from './support/traces';
 
+/**
+ * Liveness fails when the loop was blocked beyond this. Far above what a loaded machine does to
+ * a healthy process, so that the test's own stall is the only one.
+ */
+const LOOP_LIMIT_MS = 1000;
+
 describe('observability of the one-process shape', () => {
   let app: TestApp;
   before(async () => {
-    app = await startTestApp({ store: 'pglite', env: { HEALTH_MAX_EVENT_LOOP_DELAY_MS: '200' } });
+    app = await startTestApp({
+      store: 'pglite',
+      env: { HEALTH_MAX_EVENT_LOOP_DELAY_MS: String(LOOP_LIMIT_MS) },
+    });
   });
   after(() => app?.close());
 
@@ -55,18 +64,19 @@ describe('observability of the one-process shape', () => {
   });
 
   it('/health fails while the event loop was blocked beyond the limit, and recovers by itself', async () => {
-    await request(app.url).get('/health').expect(200, { status: 'ok' });
-    const blockedUntil = Date.now() + 600;
+    await eventually(() => request(app.url).get('/health').expect(200, { status: 'ok' }), 30_000);
+    const blockedUntil = Date.now() + 3 * LOOP_LIMIT_MS;
     while (Date.now() < blockedUntil) {
       // Busy: the event loop (the app's too, it runs in this process) is blocked.
     }
     const res = await request(app.url).get('/health');
     expectProblem(res, 503);
     expect((res.body as { eventLoopBlockedMs: number }).eventLoopBlockedMs).toBeGreaterThanOrEqual(
-      400,
+      2 * LOOP_LIMIT_MS,
     );
     expect((res.body as { detail: string }).detail).toMatch(/event loop was blocked/);
-    await eventually(() => request(app.url).get('/health').expect(200), 15_000, 250);
+    // The stall leaves liveness failing for 10 s; then it recovers by itself.
+    await eventually(() => request(app.url).get('/health').expect(200), 60_000, 250);
   });
 });
 

@@ -41,7 +41,7 @@ export class AppProcess {
   /** Starts a process on `env.PORT` (a free port when unset) and waits until it is ready. */
   static async start(
     env: Record<string, string>,
-    options: { captureLogs?: boolean } = {},
+    options: { captureLogs?: boolean; readyWithinMs?: number } = {},
   ): Promise<AppProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     const full: Record<string, string> = {
@@ -67,7 +67,7 @@ export class AppProcess {
     }
     app.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     try {
-      await app.waitReady(60_000);
+      await app.waitReady(options.readyWithinMs ?? 60_000);
     } catch (error) {
       await app.kill();
       throw error;
@@ -92,7 +92,11 @@ export class AppProcess {
   private async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.child?.exitCode !== null) throw new Error('cleave exited before it was ready');
+      if (this.child?.exitCode !== null) {
+        throw new Error(
+          `cleave exited before it was ready${this.logLines.length > 0 ? `:\n${this.logLines.slice(-20).join('\n')}` : ''}`,
+        );
+      }
       const ok = await fetch(`${this.url}/ready`).then(
         (r) => r.ok,
         () => false,

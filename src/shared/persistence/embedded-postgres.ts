@@ -1,39 +1,49 @@
-import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { mkdir, readdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 
 /**
- * Real Postgres compiled to WebAssembly, kept under `dir`, served on a loopback port so that
- * TypeORM's ordinary `pg` driver talks to it. PGlite is one session: use a pool of one.
+ * Real Postgres compiled to WebAssembly, running in this process, its files under `dir`.
+ *
+ * node-postgres (and so TypeORM) talks to it through PGlite's in-process connection, not a
+ * socket. PGlite runs on this process' own thread: while one database initialises or migrates,
+ * the event loop is busy, so any network-style timeout (connecting, waiting for the pool, a
+ * query) would measure how busy the machine is rather than whether the database answers. With
+ * no socket there is nothing to time out: a start-up on a loaded machine is slow, never fatal.
+ *
+ * PGlite is one session: node-postgres gets a pool of one client, kept for the life of the
+ * process, so transactions never interleave and session settings (`search_path`) hold.
  */
 export class EmbeddedPostgres {
   private constructor(
     private readonly db: PGlite,
-    private readonly server: PGLiteSocketServer,
-    readonly port: number,
+    /** Whether this start created the database (an empty directory): initdb ran. */
+    readonly created: boolean,
   ) {}
 
-  /** PGlite ignores connection-time options, so the module's schema is set on its one session. */
-  static async start(dir: string, schema: string): Promise<EmbeddedPostgres> {
+  /** Opens (creating when empty) the database under `dir`, its session on `schema`. */
+  static async open(dir: string, schema: string): Promise<EmbeddedPostgres> {
     await mkdir(dir, { recursive: true });
+    const created = (await readdir(dir)).length === 0;
     const db = await PGlite.create(dir);
-    await db.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
-    // The pool in front of it holds one connection, so transactions never interleave on
-    // PGlite's single session; the server accepts a few, because with exactly one it drops
-    // the connection after any statement error and refuses the reconnect for a moment.
-    const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 4 });
-    await server.start();
-    const address = (server as unknown as { server: { address(): AddressInfo } }).server.address();
-    return new EmbeddedPostgres(db, server, address.port);
+    try {
+      await db.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return new EmbeddedPostgres(db, created);
   }
 
-  get url(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  /**
+   * Options for a node-postgres pool on this database: one client over the in-process
+   * connection, never closed for idleness, with no connection or query timeouts.
+   */
+  poolOptions(): Record<string, unknown> {
+    return { connection: createPgConfig(this.db).connection, max: 1, idleTimeoutMillis: 0 };
   }
 
-  async stop(): Promise<void> {
-    await this.server.stop();
-    await this.db.close();
+  async close(): Promise<void> {
+    if (!this.db.closed) await this.db.close();
   }
 }

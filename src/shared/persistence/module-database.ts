@@ -41,36 +41,56 @@ export class ModuleDatabase implements OnApplicationShutdown {
   }
 
   static async open(options: ModuleDatabaseOptions): Promise<ModuleDatabase> {
-    const embedded = options.url
-      ? undefined
-      : await EmbeddedPostgres.start(join(options.dataDir, options.module), options.schema);
-    const url = options.url ?? embedded!.url;
+    const logger = new Logger(`${options.module}-db`);
+    const started = Date.now();
+    let embedded: EmbeddedPostgres | undefined;
+    if (options.url) {
+      logger.log(`connecting to Postgres at ${describeUrl(options.url)}`);
+    } else {
+      const dir = join(options.dataDir, options.module);
+      logger.log(`opening embedded PGlite under ${dir}`);
+      embedded = await EmbeddedPostgres.open(dir, options.schema);
+      logger.log(
+        `embedded PGlite ${embedded.created ? 'created' : 'opened'} in ${Date.now() - started} ms`,
+      );
+    }
     const dataSource = new DataSource({
       type: 'postgres',
-      url,
+      url: options.url,
       entities: options.entities,
       migrations: options.migrations,
       migrationsTableName: 'migrations',
       migrationsTransactionMode: 'each',
       synchronize: false,
-      connectTimeoutMS: options.timeoutMs,
       applicationName: `cleave-${options.module}`,
-      extra: {
-        max: embedded ? 1 : 10,
-        // Unqualified names resolve to the module's own schema on every pooled connection.
-        options: `-c search_path="${options.schema}"`,
-        statement_timeout: options.timeoutMs,
-        query_timeout: options.timeoutMs + 500,
-        connectionTimeoutMillis: options.timeoutMs,
-      },
+      ...(embedded
+        ? // In-process: nothing to connect to and no network to wait for, so no timeouts.
+          { extra: embedded.poolOptions() }
+        : {
+            connectTimeoutMS: options.timeoutMs,
+            extra: {
+              max: 10,
+              // Unqualified names resolve to the module's own schema on every pooled connection.
+              options: `-c search_path="${options.schema}"`,
+              statement_timeout: options.timeoutMs,
+              query_timeout: options.timeoutMs + 500,
+              connectionTimeoutMillis: options.timeoutMs,
+            },
+          }),
     });
     try {
       await dataSource.initialize();
       await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
-      await dataSource.runMigrations({ transaction: 'each' });
+      const migrating = Date.now();
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      logger.log(
+        applied.length > 0
+          ? `${applied.length} migration(s) applied in ${Date.now() - migrating} ms: ${applied.map((m) => m.name).join(', ')}`
+          : 'schema up to date',
+      );
     } catch (error) {
       if (dataSource.isInitialized) await dataSource.destroy();
-      await embedded?.stop();
+      await embedded?.close();
       throw error;
     }
     return new ModuleDatabase(options.module, dataSource, embedded);
@@ -87,8 +107,8 @@ export class ModuleDatabase implements OnApplicationShutdown {
     values: unknown[],
   ): Promise<Row[]> {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    // PGlite has one backend session behind every socket connection, so a statement prepared
-    // on one connection would clash on the next: embedded queries go unnamed.
+    // Embedded queries go unnamed: PGlite's one session outlives any node-postgres client, whose
+    // cache of prepared statement names would not.
     const statement = this.embedded ? undefined : `${this.module}.${name}`;
     const result = await pool.query<Row>({ name: statement, text, values });
     return result.rows;
@@ -118,9 +138,19 @@ export class ModuleDatabase implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     try {
       if (this.dataSource.isInitialized) await this.dataSource.destroy();
-      await this.embedded?.stop();
+      await this.embedded?.close();
     } catch (error) {
       this.logger.error(`closing failed: ${String(error)}`);
     }
+  }
+}
+
+/** `host:port/database` of a Postgres URL, never its credentials. */
+function describeUrl(url: string): string {
+  try {
+    const { host, pathname } = new URL(url);
+    return `${host}${pathname}`;
+  } catch {
+    return 'the configured URL';
   }
 }
