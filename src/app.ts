@@ -1,7 +1,8 @@
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { committedOpenApi, mountGateway } from './gateway/gateway';
@@ -9,7 +10,14 @@ import { createBusTransport } from './shared/bus/bus.module';
 import type { AppConfig } from './shared/config/config';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
-import { applySecurityHeaders } from './shared/http/security-headers';
+import {
+  answerClientError,
+  answerFrameworkError,
+  edgeServer,
+  MAX_PARAM_LENGTH,
+} from './shared/http/edge-errors';
+import { MalformedJson, parseJsonBody } from './shared/http/json-body';
+import { applySecurityHeaders, computeSecurityHeaders } from './shared/http/security-headers';
 import { createValidationPipe } from './shared/http/validation';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import {
@@ -20,21 +28,27 @@ import {
 } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
 import { PROBE_PATHS } from './shared/observability/probes';
-import { nameServerSpan, tracedHttpServer } from './shared/observability/http-tracing';
+import { nameServerSpan, traceRequests } from './shared/observability/http-tracing';
 import { isTracing, serviceName } from './shared/observability/tracing';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** Builds the application for the configured shape; the caller listens. */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const securityHeaders = computeSecurityHeaders();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Logs are nestjs-pino's (one line per request, request id in every line it causes).
     logger: false,
     genReqId: requestIdFor,
     return503OnClosing: true,
     trustProxy: config.TRUST_PROXY,
-    ...(isTracing() && { serverFactory: tracedHttpServer }),
+    // Whatever is refused before routing is problem+json with a request id too.
+    serverFactory: edgeServer(isTracing() ? traceRequests : undefined),
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      answerFrameworkError(error, request, reply, securityHeaders),
   });
   // The gateway only proxies HTTP: it needs no bus, whatever TRANSPORT says.
   const gateway = config.MODULES.includes('gateway');
@@ -66,8 +80,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       if (route) nameServerSpan(request.method, route);
       done();
     });
-    acceptEmptyJsonBodies(fastify);
-    applySecurityHeaders(fastify);
+    parseJsonBodies(fastify);
+    applySecurityHeaders(fastify, securityHeaders);
     app.get(Metrics).instrument(fastify);
 
     app.setGlobalPrefix('api', {
@@ -92,17 +106,33 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 }
 
 /**
- * Bodiless POSTs (`/cancel`) often carry `Content-Type: application/json` anyway; Fastify would
- * answer 400 for the empty body. Anything non-empty is parsed by Fastify's own JSON parser.
+ * JSON bodies, checked before any work is done (see `parseJsonBody`: nesting depth, NUL and
+ * unpaired surrogates), with `__proto__` and `constructor.prototype` keys refused. Bodiless
+ * POSTs (`/cancel`) often carry `Content-Type: application/json` anyway: an empty body is none.
  */
-function acceptEmptyJsonBodies(fastify: FastifyInstance): void {
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+function parseJsonBodies(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    if (text === '') return done(null, undefined);
-    void parseJson(request, text, done);
-  });
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      const text = body.toString();
+      if (text === '') return done(null, undefined);
+      try {
+        done(null, parseJsonBody(text, parseSecureJson));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
+}
+
+function parseSecureJson(text: string): unknown {
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw new MalformedJson();
+  }
 }
 
 /** The OpenAPI document of every route the loaded modules serve. */

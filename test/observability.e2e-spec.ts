@@ -6,6 +6,7 @@ import { expect } from 'expect';
 import request from 'supertest';
 import { startTestApp, type TestApp } from './support/app';
 import { bearer, createOrder, eventually, expectProblem, signUpAndLogin } from './support/api';
+import { sample } from './support/metrics';
 import { expectOrderTrace, type TreeSpan } from './support/traces';
 
 /**
@@ -79,19 +80,6 @@ describe('observability of the one-process shape', () => {
     await eventually(() => request(app.url).get('/health').expect(200), 60_000, 250);
   });
 });
-
-/** The value of one sample in Prometheus text, or undefined when there is none. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries(
-      [...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
-    );
-    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
-  }
-  return undefined;
-}
 
 describe('RED metrics after known traffic', () => {
   let app: TestApp;

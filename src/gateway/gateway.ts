@@ -59,21 +59,64 @@ export async function mountGateway(app: NestFastifyApplication, config: AppConfi
                       void reply.send(res.stream);
                       const status = res.statusCode ?? 200;
                       if (status === 502 || status === 504)
-                        reject(new Error(`${module} answered ${status}`));
+                        reject(new UpstreamAnswered(module, status));
                       else resolve();
                     },
                     onError: (_reply, { error }) => reject(error),
                   });
                 }),
+              isUpstreamFailure,
             )
-            .catch(() => {
-              if (!reply.sent) sendProblem(new ServiceUnavailable(what), request, reply);
+            .catch((error: unknown) => {
+              if (reply.sent) return;
+              // The upstream down, slow or failing fast is a 503; anything else is a bug here
+              // (a logged 500), never blamed on the module or counted against its breaker.
+              const down = isUpstreamFailure(error) || error instanceof ServiceUnavailable;
+              sendProblem(down ? new ServiceUnavailable(what) : error, request, reply);
             });
           return reply;
         },
       });
     });
   }
+}
+
+/** An upstream's own answer that means it could not serve (a gateway of its own failed). */
+class UpstreamAnswered extends Error {
+  constructor(module: string, status: number) {
+    super(`${module} answered ${status}`);
+  }
+}
+
+/** What @fastify/reply-from reports when the upstream cannot be reached or does not answer. */
+const UPSTREAM_DOWN = new Set([
+  'FST_REPLY_FROM_SERVICE_UNAVAILABLE',
+  'FST_REPLY_FROM_TIMEOUT',
+  'FST_REPLY_FROM_HTTP_REQUEST_TIMEOUT',
+  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+  'FST_REPLY_FROM_BAD_GATEWAY',
+  'ECONNRESET',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+/** Connection failures reply-from passes on as a generic error, by their cause. */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** Whether a proxied call failed because of the upstream (counted by its breaker). */
+function isUpstreamFailure(error: unknown): boolean {
+  if (error instanceof UpstreamAnswered) return true;
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  if (typeof e?.code === 'string' && UPSTREAM_DOWN.has(e.code)) return true;
+  return typeof e?.cause?.code === 'string' && CONNECT_FAILURES.has(e.cause.code);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { failpoint } from '../../shared/resilience/failpoints';
 import { PasswordHasher } from './password-hasher';
 import { UsersRepository } from './persistence/users.repository';
 import type { Role } from '../../shared/security/security.contract';
@@ -33,6 +34,7 @@ export class UserMessagesController {
 
   @MessagePattern(USER_PATTERNS.checkAccount)
   async checkAccount(@Payload() request: CheckAccountRequest): Promise<CheckAccountReply> {
+    failpoint('user.check-account');
     const row =
       typeof request?.userId === 'string' ? await this.users.findById(request.userId) : null;
     return { exists: row !== null, roles: (row?.roles ?? []) as Role[] };

@@ -12,6 +12,7 @@ import { PasswordHasher } from './password-hasher';
 import { normalizeEmail, UsersRepository } from './persistence/users.repository';
 import { USER_EVENTS, UserAccountEventData, UserRegisteredData } from './user.contract';
 import { UserNotFound, WrongPassword } from './user.errors';
+import { failpoint } from '../../shared/resilience/failpoints';
 
 /** The user module's use cases. */
 @Injectable()
@@ -46,6 +47,7 @@ export class UsersService {
 
   /** The caller's own account; a deleted account is no longer authenticated. */
   async me(principal: Principal): Promise<UserDto> {
+    failpoint('user.me');
     const row = await this.users.findById(principal.userId);
     if (!row) throw new Unauthenticated();
     return toUserDto(row);

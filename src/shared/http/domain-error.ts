@@ -10,6 +10,8 @@ export type ErrorKind =
   | 'conflict'
   | 'unprocessable'
   | 'too-many'
+  /** A bug: answered 500 and logged where it happened. */
+  | 'internal'
   | 'unavailable';
 
 export class DomainError extends Error {

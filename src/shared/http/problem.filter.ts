@@ -3,6 +3,7 @@ import { Observable, throwError } from 'rxjs';
 import type { BusErrorPayload } from '../bus/bus-event';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorKind } from './domain-error';
+import { edgeProblem } from './edge-errors';
 import { Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
 import { ValidationFailed } from './validation';
 
@@ -14,31 +15,29 @@ const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   unprocessable: 422,
   'too-many': 429,
+  internal: 500,
   unavailable: 503,
-};
-
-/** Fastify's own errors (body parsing, limits) carry a statusCode and an `FST_` code. */
-interface FrameworkError {
-  statusCode?: number;
-  code?: string;
-}
-
-const FRAMEWORK_DETAIL: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is larger than 1 MiB.',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty but declared as JSON.',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'The request body must be application/json.',
 };
 
 interface Mapped {
   problem: Problem;
   headers: Record<string, string>;
+  /** A bug here (not an answer, nor a dependency away): log it, with its cause. */
+  unexpected?: boolean;
+  /** A store or server that could not be reached: worth a warning with its cause. */
+  dependency?: boolean;
 }
+
+const UNEXPECTED = 'An unexpected error occurred.';
 
 /** Maps any thrown value to RFC 9457 problem details; nothing internal reaches the client. */
 export function toProblem(exception: unknown): Mapped {
   if (exception instanceof DomainError) {
     const status = STATUS[exception.kind];
+    if (status === 500) {
+      // A bug in another module, logged where it happened: here it is only relayed.
+      return { problem: problem(500, UNEXPECTED, { code: 'INTERNAL' }), headers: {} };
+    }
     const extra: Partial<Problem> = { code: exception.code };
     if (exception instanceof ValidationFailed) extra.errors = exception.errors;
     return {
@@ -46,24 +45,11 @@ export function toProblem(exception: unknown): Mapped {
       headers: { ...exception.headers },
     };
   }
-  if (exception instanceof HttpException) {
-    const status = exception.getStatus();
-    const detail = status >= 500 ? 'An unexpected error occurred.' : httpDetail(exception);
-    const headers: Record<string, string> = {};
-    if (status === 429) headers['retry-after'] = '60';
-    return { problem: problem(status, detail), headers };
-  }
-  const framework = exception as FrameworkError | null;
-  const status = framework?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    if (
-      framework?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
-      /JSON/i.test(String(framework?.code))
-    ) {
-      return { problem: problem(400, FRAMEWORK_DETAIL.FST_ERR_CTP_INVALID_JSON_BODY), headers: {} };
-    }
-    const detail = FRAMEWORK_DETAIL[framework?.code ?? ''] ?? 'The request could not be processed.';
-    return { problem: problem(status, detail), headers: {} };
+  // Fastify's own errors reach Nest's filters wrapped in an HttpException; the cause says which.
+  const edge = edgeProblem(exception instanceof HttpException ? exception.cause : exception);
+  if (edge) return { problem: edge, headers: {} };
+  if (exception instanceof HttpException && exception.getStatus() < 500) {
+    return httpProblem(exception);
   }
   if (isDependencyFailure(exception)) {
     return {
@@ -71,9 +57,40 @@ export function toProblem(exception: unknown): Mapped {
         code: 'SERVICE.UNAVAILABLE',
       }),
       headers: { 'retry-after': '1' },
+      dependency: true,
     };
   }
-  return { problem: problem(500, 'An unexpected error occurred.'), headers: {} };
+  return {
+    problem: problem(500, UNEXPECTED, { code: 'INTERNAL' }),
+    headers: {},
+    unexpected: true,
+  };
+}
+
+/** Nest's and its libraries' own 4xx answers (no route, rate limit, a pipe's refusal). */
+function httpProblem(exception: HttpException): Mapped {
+  const status = exception.getStatus();
+  if (status === 404) {
+    return {
+      problem: problem(404, 'There is nothing here.', { code: 'ROUTE.NOT_FOUND' }),
+      headers: {},
+    };
+  }
+  if (status === 429) {
+    return {
+      problem: problem(429, 'Too many requests; slow down.', { code: 'RATE_LIMITED' }),
+      headers: { 'retry-after': '60' },
+    };
+  }
+  const response = exception.getResponse();
+  const message =
+    typeof response === 'string' ? response : (response as { message?: unknown }).message;
+  return {
+    problem: problem(status, typeof message === 'string' ? message : 'The request is not valid.', {
+      code: 'REQUEST.INVALID',
+    }),
+    headers: {},
+  };
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
@@ -101,13 +118,35 @@ function isDependencyFailure(exception: unknown): boolean {
   );
 }
 
-function httpDetail(exception: HttpException): string {
-  const response = exception.getResponse();
-  if (exception.getStatus() === 404) return 'There is nothing here.';
-  if (exception.getStatus() === 429) return 'Too many requests; slow down.';
-  if (typeof response === 'string') return response;
-  const message = (response as { message?: unknown }).message;
-  return typeof message === 'string' ? message : exception.message;
+const log = new Logger('http');
+
+/**
+ * Logs an unexpected error once, at error level, with where it happened and its cause chain:
+ * class, message, code and stack only. Never the error object itself, whose other fields
+ * (a failed query's parameters, a request) may hold secrets or bodies.
+ */
+export function logUnexpected(error: unknown, where: Record<string, unknown>): void {
+  log.error({ ...where, error: describeError(error) }, 'unexpected error');
+}
+
+interface ErrorDescription {
+  type: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: ErrorDescription;
+}
+
+function describeError(error: unknown, depth = 0): ErrorDescription {
+  if (!(error instanceof Error)) return { type: typeof error, message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    type: error.constructor.name === 'Object' ? error.name : error.constructor.name,
+    message: error.message,
+    ...((typeof code === 'string' || typeof code === 'number') && { code: String(code) }),
+    ...(error.stack !== undefined && { stack: error.stack }),
+    ...(error.cause !== undefined && depth < 3 && { cause: describeError(error.cause, depth + 1) }),
+  };
 }
 
 /**
@@ -119,12 +158,12 @@ export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Bus');
 
   catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
-    if (host.getType() === 'rpc') return throwError(() => this.toBusError(exception));
+    if (host.getType() === 'rpc') return throwError(() => this.toBusError(exception, host));
     const http = host.switchToHttp();
     sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
   }
 
-  private toBusError(exception: unknown): BusErrorPayload {
+  private toBusError(exception: unknown, host: ArgumentsHost): BusErrorPayload {
     if (exception instanceof DomainError) {
       return { code: exception.code, kind: exception.kind, message: exception.message };
     }
@@ -138,10 +177,11 @@ export class ProblemFilter implements ExceptionFilter {
         message: 'A dependency is unavailable.',
       };
     }
-    this.logger.error(
-      `message handler failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
-    );
-    return { code: 'INTERNAL', kind: 'unavailable', message: 'The handler failed.' };
+    const context: { getPattern?: () => string } = host.switchToRpc().getContext();
+    const pattern = context.getPattern?.();
+    logUnexpected(exception, { pattern });
+    // A bug, not an outage: the caller answers 500, and its breaker does not count it.
+    return { code: 'INTERNAL', kind: 'internal', message: 'The handler failed.' };
   }
 }
 
@@ -150,17 +190,22 @@ export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const { problem: body, headers } = toProblem(exception);
-  if (body.status >= 500 && body.status !== 503) {
-    request.log.error({ err: exception }, 'unhandled error');
-  } else if (body.status === 503) {
-    request.log.warn({ code: body.code, detail: body.detail }, 'dependency unavailable');
+  const { problem: body, headers, unexpected, dependency } = toProblem(exception);
+  if (unexpected || dependency) {
+    // The request id is on every line the request's logger writes.
+    const where = {
+      method: request.method,
+      route: request.routeOptions?.url ?? 'unmatched',
+    };
+    if (unexpected) logUnexpected(exception, where);
+    else log.warn({ ...where, error: describeError(exception, 3) }, 'dependency unavailable');
   }
   void reply
     .status(body.status)
     .headers(headers)
+    .header('x-request-id', request.id)
     .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send(JSON.stringify({ ...body, instance: request.url.split('?')[0] }));
+    .send(JSON.stringify({ ...body, instance: (request.url ?? '/').split('?')[0] }));
 }
 
 function errorMessage(error: unknown): string {

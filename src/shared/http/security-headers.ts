@@ -38,8 +38,10 @@ export function computeSecurityHeaders(): Record<string, string> {
   return headers;
 }
 
-export function applySecurityHeaders(fastify: FastifyInstance): void {
-  const headers = computeSecurityHeaders();
+export function applySecurityHeaders(
+  fastify: FastifyInstance,
+  headers: Record<string, string> = computeSecurityHeaders(),
+): void {
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
     done();

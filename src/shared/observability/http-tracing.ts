@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   context,
   propagation,
@@ -11,8 +11,10 @@ import { isProbe } from './probes';
 
 const tracer = trace.getTracer('cleave-http');
 
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
 /**
- * The HTTP server of a tracing process (Fastify's `serverFactory`): every request runs in a
+ * The request handler of a tracing process (wrapped around Fastify's): every request runs in a
  * SERVER span that continues the caller's W3C trace context, so that everything it causes
  * (bus messages, queries, log lines) belongs to its trace. Fastify names the span by route
  * template once routed (`nameServerSpan`); the span ends with the response, carrying its status.
@@ -21,10 +23,8 @@ const tracer = trace.getTracer('cleave-http');
  * instrumentation cost a third of the throughput of `GET /api/users/me` here (`npm run bench`),
  * this a small fraction of it.
  */
-export function tracedHttpServer(
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
-): Server {
-  return createServer((request, response) => {
+export function traceRequests(handler: Handler): Handler {
+  return (request, response) => {
     if (isProbe(request.url)) return handler(request, response);
     const path = (request.url ?? '/').split('?')[0] ?? '/';
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
@@ -49,7 +49,7 @@ export function tracedHttpServer(
     // Listeners of the response (the request log line) run in the span's context too.
     context.bind(active, response);
     context.with(active, () => handler(request, response));
-  });
+  };
 }
 
 /** Names the active SERVER span by the route template, never the raw path. */

@@ -37,7 +37,7 @@ export function isTracing(): boolean {
 
 /**
  * Starts OpenTelemetry for this process: W3C trace context, spans for incoming HTTP (see
- * `tracedHttpServer`) and outgoing HTTP (undici/fetch), Postgres (`pg`, PGlite included), Redis
+ * `traceRequests`) and outgoing HTTP (undici/fetch), Postgres (`pg`, PGlite included), Redis
  * (`ioredis`) and MongoDB, and the bus spans the code makes through `@opentelemetry/api`. Must run before those clients are first required,
  * which is why `main.ts` calls it before importing the application.
  *
@@ -76,7 +76,7 @@ function clientInstrumentations(disabled: string[]): Instrumentation[] {
     ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
     mongodb: () => new MongoDBInstrumentation({ requireParentSpan: true }),
   };
-  // Incoming HTTP is traced by `tracedHttpServer`, not by the HTTP instrumentation, which
+  // Incoming HTTP is traced by `traceRequests`, not by the HTTP instrumentation, which
   // measured at a third of the throughput of GET /api/users/me.
   return Object.entries(all)
     .filter(([name]) => !disabled.includes(name))

@@ -1,6 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { Client, type ClientConfig } from 'pg';
 
 /**
  * Real Postgres compiled to WebAssembly, running in this process, its files under `dir`.
@@ -36,11 +37,18 @@ export class EmbeddedPostgres {
   }
 
   /**
-   * Options for a node-postgres pool on this database: one client over the in-process
-   * connection, never closed for idleness, with no connection or query timeouts.
+   * Options for a node-postgres pool on this database: one client at a time, never closed for
+   * idleness, with no connection or query timeouts. Should the pool ever replace its client,
+   * the new one gets an in-process connection of its own, sharing nothing with the old one.
    */
   poolOptions(): Record<string, unknown> {
-    return { connection: createPgConfig(this.db).connection, max: 1, idleTimeoutMillis: 0 };
+    const db = this.db;
+    class EmbeddedClient extends Client {
+      constructor(config: ClientConfig) {
+        super({ ...config, connection: createPgConfig(db).connection } as ClientConfig);
+      }
+    }
+    return { Client: EmbeddedClient, max: 1, idleTimeoutMillis: 0 };
   }
 
   async close(): Promise<void> {

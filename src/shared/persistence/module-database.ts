@@ -107,10 +107,19 @@ export class ModuleDatabase implements OnApplicationShutdown {
     values: unknown[],
   ): Promise<Row[]> {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    // Embedded queries go unnamed: PGlite's one session outlives any node-postgres client, whose
-    // cache of prepared statement names would not.
-    const statement = this.embedded ? undefined : `${this.module}.${name}`;
-    const result = await pool.query<Row>({ name: statement, text, values });
+    if (this.embedded) {
+      // Not `pool.query`: it hands a failed statement's error back with the client, and the pool
+      // then replaces a client that is fine, while the in-process connection it shares with its
+      // successor may still be delivering the failed statement's last messages. Unnamed, since
+      // PGlite's one session outlives any client's cache of prepared statement names.
+      const client = await pool.connect();
+      try {
+        return (await client.query<Row>(text, values)).rows;
+      } finally {
+        client.release();
+      }
+    }
+    const result = await pool.query<Row>({ name: `${this.module}.${name}`, text, values });
     return result.rows;
   }
 

@@ -1,32 +1,52 @@
 /**
- * Failpoints for crash tests: inert unless `CLEAVE_FAILPOINTS` names the point. Then the
- * process dies with SIGKILL right there, as a power cut would: no shutdown hooks, no flushing.
+ * Failpoints for crash and fault tests: inert unless `CLEAVE_FAILPOINTS` names the point. Then
+ * the process dies with SIGKILL right there, as a power cut would (no shutdown hooks, no
+ * flushing), or, with `:throw`, the code there throws as a bug would.
  *
  *   CLEAVE_FAILPOINTS=order.after-commit        die the first time the point is reached
  *   CLEAVE_FAILPOINTS=order.after-commit@5      die the fifth time
+ *   CLEAVE_FAILPOINTS=user.me:throw             throw every time
+ *   CLEAVE_FAILPOINTS=user.me:throw@2           throw the second time only
  *
  * Points: `order.after-commit` (an order and its event are committed, the client has no
- * answer yet and the relay has not run).
+ * answer yet and the relay has not run), `user.me` (reading the caller's profile),
+ * `user.check-account` (the user module answering the account check over the bus).
  */
+interface Armed {
+  action: 'kill' | 'throw';
+  /** The hit that fires; undefined: every hit (throw only). */
+  at?: number;
+}
+
 const armed = parse(process.env.CLEAVE_FAILPOINTS ?? '');
 const hits = new Map<string, number>();
 
-function parse(spec: string): Map<string, number> {
-  const points = new Map<string, number>();
+function parse(spec: string): Map<string, Armed> {
+  const points = new Map<string, Armed>();
   for (const part of spec
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const [name, at] = part.split('@');
-    if (name) points.set(name, at ? Math.max(1, Number(at)) : 1);
+    const [point = '', at] = part.split('@');
+    const [name, action] = point.split(':');
+    if (!name) continue;
+    const hit = at ? Math.max(1, Number(at)) : undefined;
+    points.set(name, action === 'throw' ? { action, at: hit } : { action: 'kill', at: hit ?? 1 });
   }
   return points;
 }
 
+/** Thrown by a `:throw` failpoint: a stand-in for a bug. */
+export class FailpointError extends Error {
+  override readonly name = 'FailpointError';
+}
+
 export function failpoint(name: string): void {
-  const at = armed.get(name);
-  if (at === undefined) return;
+  const point = armed.get(name);
+  if (point === undefined) return;
   const count = (hits.get(name) ?? 0) + 1;
   hits.set(name, count);
-  if (count === at) process.kill(process.pid, 'SIGKILL');
+  if (point.at !== undefined && count !== point.at) return;
+  if (point.action === 'kill') process.kill(process.pid, 'SIGKILL');
+  else throw new FailpointError(`failpoint ${name}`);
 }

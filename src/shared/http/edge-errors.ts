@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
+
+/** The longest request target (path and query) served; longer ones get 414. */
+export const MAX_URL_LENGTH = 4096;
+/** The longest path parameter (an id); longer ones get 414 from the router. */
+export const MAX_PARAM_LENGTH = 100;
+
+interface EdgeError {
+  status: number;
+  code: string;
+  detail: string;
+}
+
+const BAD_JSON: EdgeError = {
+  status: 400,
+  code: 'REQUEST.MALFORMED_JSON',
+  detail: 'The request body is not valid JSON.',
+};
+const MALFORMED: EdgeError = {
+  status: 400,
+  code: 'REQUEST.MALFORMED',
+  detail: 'The request is not valid HTTP/1.1.',
+};
+
+/**
+ * Errors that Fastify's router and body parsers, or Node's HTTP parser, raise before the
+ * application sees a request, in our own words and codes (never the framework's).
+ */
+const EDGE_ERRORS: Record<string, EdgeError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    status: 413,
+    code: 'REQUEST.BODY_TOO_LARGE',
+    detail: 'The request body is larger than 1 MiB.',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: BAD_JSON,
+  FST_ERR_CTP_EMPTY_JSON_BODY: BAD_JSON,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+    detail: 'The request body must be application/json.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'REQUEST.BAD_CONTENT_LENGTH',
+    detail: 'The request body does not match its Content-Length.',
+  },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'REQUEST.BAD_URL',
+    detail: 'The request URL is not valid (a malformed percent-escape).',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'REQUEST.URI_TOO_LONG',
+    detail: `A path parameter is longer than ${MAX_PARAM_LENGTH} characters.`,
+  },
+  URI_TOO_LONG: {
+    status: 414,
+    code: 'REQUEST.URI_TOO_LONG',
+    detail: `The request URL is longer than ${MAX_URL_LENGTH} characters.`,
+  },
+  NO_HOST: {
+    status: 400,
+    code: 'REQUEST.NO_HOST',
+    detail: 'An HTTP/1.1 request needs a Host header.',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'REQUEST.HEADERS_TOO_LARGE',
+    detail: 'The request headers are larger than the server accepts.',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'REQUEST.TIMEOUT',
+    detail: 'The request was not received in time.',
+  },
+};
+
+/** The problem for a framework or parser error, or undefined when `error` is none of them. */
+export function edgeProblem(error: unknown): Problem | undefined {
+  const e = error as { code?: unknown; statusCode?: unknown; name?: unknown } | null | undefined;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const known = code === undefined ? undefined : EDGE_ERRORS[code];
+  if (known) return problem(known.status, known.detail, { code: known.code });
+  // secure-json-parse refuses `__proto__` and `constructor.prototype` keys with a SyntaxError.
+  if (e?.name === 'SyntaxError' && e.statusCode === 400) {
+    return problem(BAD_JSON.status, BAD_JSON.detail, { code: BAD_JSON.code });
+  }
+  if (code?.startsWith('FST_') && typeof e?.statusCode === 'number' && e.statusCode < 500) {
+    return problem(e.statusCode, 'The request could not be processed.', {
+      code: 'REQUEST.REJECTED',
+    });
+  }
+  return undefined;
+}
+
+/** A problem answered without Fastify (no request object exists): a fresh request id. */
+function rawProblem(edge: EdgeError): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(problem(edge.status, edge.detail, { code: edge.code }));
+  return {
+    body,
+    headers: {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      'content-length': String(Buffer.byteLength(body)),
+      'x-request-id': randomUUID(),
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+      connection: 'close',
+    },
+  };
+}
+
+/**
+ * Fastify's `clientErrorHandler`: Node's HTTP parser refused the bytes (bad chunked encoding,
+ * both Content-Length and Transfer-Encoding, a byte not allowed in a header, an unknown method,
+ * headers too large) or the request timed out. No request exists, so the answer is written to
+ * the socket: problem+json with a fresh request id, then the connection closes.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const edge = (error.code && EDGE_ERRORS[error.code]) || MALFORMED;
+  // As Node does: not into a response that has begun (the parser failed mid-body).
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const { body, headers } = rawProblem(edge);
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+    const reason = STATUS_CODES[edge.status] ?? 'Bad Request';
+    socket.write(`HTTP/1.1 ${edge.status} ${reason}\r\n${head.join('')}\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/**
+ * Fastify's `frameworkErrors`: the router refused the URL (a malformed percent-escape, a path
+ * parameter over MAX_PARAM_LENGTH) before any hook ran.
+ */
+export function answerFrameworkError(
+  error: Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  headers: Record<string, string>,
+): void {
+  const body = edgeProblem(error) ?? problem(400, MALFORMED.detail, { code: MALFORMED.code });
+  void reply
+    .status(body.status)
+    .headers(headers)
+    .header('x-request-id', request.id)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...body, instance: (request.url ?? '/').split('?')[0] }));
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Fastify's `serverFactory`: Node's HTTP server, with the checks that come before routing: an
+ * HTTP/1.1 request without Host (Node would answer an empty 400 itself) and a request target
+ * over MAX_URL_LENGTH get problem+json here. `wrap` may put every request in a context (a
+ * tracing span).
+ */
+export function edgeServer(wrap: (handler: Handler) => Handler = (handler) => handler) {
+  return (handler: Handler): Server => {
+    const serve = wrap(handler);
+    return createServer({ requireHostHeader: false }, (request, response) => {
+      const refusal =
+        (request.url ?? '').length > MAX_URL_LENGTH
+          ? EDGE_ERRORS.URI_TOO_LONG
+          : request.httpVersion === '1.1' && request.headers.host === undefined
+            ? EDGE_ERRORS.NO_HOST
+            : undefined;
+      if (!refusal) return serve(request, response);
+      const { body, headers } = rawProblem(refusal);
+      response.writeHead(refusal.status, headers).end(body);
+    });
+  };
+}
