@@ -179,6 +179,21 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
       }
     });
 
+    it("honours a client's Connection: close, on an answer without a body too", async () => {
+      const login = await request(app.url)
+        .post('/api/auth/login')
+        .send({ email: account.email, password: account.password })
+        .expect(200);
+      const { refreshToken } = login.body as { refreshToken: string };
+      const body = JSON.stringify({ refreshToken });
+      const res = await rawRequest(
+        app.url,
+        `POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ${account.accessToken}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      expect(res.status).toBe(204);
+      expect(res.headers.connection).toBe('close');
+    });
+
     it('answers unknown routes and methods with problem+json', async () => {
       expectRawProblem(
         await rawRequest(app.url, raw('PROPFIND /api/users HTTP/1.1')),

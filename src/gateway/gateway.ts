@@ -45,6 +45,7 @@ export async function mountGateway(app: NestFastifyApplication, config: AppConfi
         replyOptions: {
           timeout: config.GATEWAY_TIMEOUT_MS,
           rewriteRequestHeaders: (request, headers) => forwardHeaders(headers, request.id),
+          rewriteHeaders: (headers) => withoutHopByHop(headers),
         },
         handler: (request, reply, dest, options) => {
           breakers
@@ -79,6 +80,33 @@ export async function mountGateway(app: NestFastifyApplication, config: AppConfi
       });
     });
   }
+}
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
+
+/**
+ * An upstream answer's headers without the hop-by-hop ones: the upstream's `connection:
+ * keep-alive` must not override the client's own `Connection: close` to the gateway.
+ */
+function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
+  const named = String(headers.connection ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((h) => h.trim());
+  return Object.fromEntries(
+    Object.entries(headers).filter(
+      ([name]) => !HOP_BY_HOP.has(name.toLowerCase()) && !named.includes(name.toLowerCase()),
+    ),
+  ) as T;
 }
 
 /** An upstream's own answer that means it could not serve (a gateway of its own failed). */

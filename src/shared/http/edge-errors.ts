@@ -9,6 +9,7 @@ import {
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
+import { requestIdFor } from './request-id';
 
 /** The longest request target (path and query) served; longer ones get 414. */
 export const MAX_URL_LENGTH = 4096;
@@ -96,7 +97,8 @@ export function edgeProblem(error: unknown): Problem | undefined {
   if (e?.name === 'SyntaxError' && e.statusCode === 400) {
     return problem(BAD_JSON.status, BAD_JSON.detail, { code: BAD_JSON.code });
   }
-  if (code?.startsWith('FST_') && typeof e?.statusCode === 'number' && e.statusCode < 500) {
+  // Any other library refusal with a 4xx status (e.g. the proxy refusing `..` in a path).
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return problem(e.statusCode, 'The request could not be processed.', {
       code: 'REQUEST.REJECTED',
     });
@@ -104,15 +106,18 @@ export function edgeProblem(error: unknown): Problem | undefined {
   return undefined;
 }
 
-/** A problem answered without Fastify (no request object exists): a fresh request id. */
-function rawProblem(edge: EdgeError): { body: string; headers: Record<string, string> } {
+/** A problem answered without Fastify: the request's own id when it sent a sane one. */
+function rawProblem(
+  edge: EdgeError,
+  requestId: string = randomUUID(),
+): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(problem(edge.status, edge.detail, { code: edge.code }));
   return {
     body,
     headers: {
       'content-type': PROBLEM_CONTENT_TYPE,
       'content-length': String(Buffer.byteLength(body)),
-      'x-request-id': randomUUID(),
+      'x-request-id': requestId,
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
       connection: 'close',
@@ -178,7 +183,7 @@ export function edgeServer(wrap: (handler: Handler) => Handler = (handler) => ha
             ? EDGE_ERRORS.NO_HOST
             : undefined;
       if (!refusal) return serve(request, response);
-      const { body, headers } = rawProblem(refusal);
+      const { body, headers } = rawProblem(refusal, requestIdFor(request));
       response.writeHead(refusal.status, headers).end(body);
     });
   };
