@@ -98,7 +98,8 @@ const HOP_BY_HOP = new Set([
  * keep-alive` must not override the client's own `Connection: close` to the gateway.
  */
 function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
-  const named = String(headers.connection ?? '')
+  const connection = headers.connection;
+  const named = (typeof connection === 'string' ? connection : '')
     .toLowerCase()
     .split(',')
     .map((h) => h.trim());
