@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { committedOpenApi, mountGateway } from './gateway/gateway';
+import { committedOpenApi, mountGateway, packageVersion } from './gateway/gateway';
 import { createBusTransport } from './shared/bus/bus.module';
 import type { AppConfig } from './shared/config/config';
 import { ProblemFilter } from './shared/http/problem.filter';
@@ -139,8 +139,13 @@ function parseSecureJson(text: string): unknown {
 export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('cleave')
-    .setDescription('Auth, user and order modules behind one REST contract (see API.md).')
-    .setVersion('1')
+    .setDescription(
+      'Auth, user and order modules behind one REST contract. Errors are RFC 9457 problem ' +
+        'details (application/problem+json) with a stable `code`; every answer carries ' +
+        '`x-request-id`. The whole contract, with every rule and limit, is docs/api.md in the ' +
+        'cleave repository.',
+    )
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   return SwaggerModule.createDocument(app, config);

@@ -14,6 +14,8 @@ const session = (userId = randomUUID(), ttlMs = 60_000): Session => ({
   expiresAtMs: Date.now() + ttlMs,
 });
 const hash = () => randomUUID();
+/** How long the stores under test keep a revocation. */
+const KEEP_MS = 60_000;
 
 /** One contract, every adapter: the auth module cannot tell them apart. */
 for (const kind of authStoreTargets()) {
@@ -24,8 +26,8 @@ for (const kind of authStoreTargets()) {
       prefix = `cleave:test:${randomUUID()}:`;
       store =
         kind === 'redis'
-          ? await RedisAuthStore.connect(SERVICES.redis, 2000, prefix)
-          : new MemoryAuthStore();
+          ? await RedisAuthStore.connect(SERVICES.redis, 2000, prefix, KEEP_MS)
+          : new MemoryAuthStore(KEEP_MS);
     });
     after(async () => {
       if (store instanceof RedisAuthStore) {
@@ -47,10 +49,13 @@ for (const kind of authStoreTargets()) {
 
     it('treats a spent token as reuse and revokes the whole session', async () => {
       const [h1, h2] = [hash(), hash()];
-      await store.createSession(session(), h1);
+      const s = session();
+      await store.createSession(s, h1);
       await store.rotate(h1, h2, Date.now());
-      expect(await store.rotate(h1, hash(), Date.now())).toEqual({ kind: 'reused' });
+      const at = Date.now();
+      expect(await store.rotate(h1, hash(), at)).toEqual({ kind: 'reused', sessionId: s.id });
       expect(await store.rotate(h2, hash(), Date.now())).toEqual({ kind: 'unknown' });
+      expect(await store.revocationsSince(at)).toContainEqual({ sessionId: s.id, revokedAtMs: at });
     });
 
     it('lets exactly one of many concurrent refreshes with one token win, and the losers revoke the session', async () => {
@@ -72,26 +77,48 @@ for (const kind of authStoreTargets()) {
       const s = session();
       const h = hash();
       await store.createSession(s, h);
-      await store.revokeSession(s.id);
+      const at = Date.now();
+      await store.revokeSession(s.id, at);
       expect(await store.findByRefresh(h, Date.now())).toBeUndefined();
+      expect(await store.revocationsSince(at)).toContainEqual({ sessionId: s.id, revokedAtMs: at });
+      expect(await store.revocationsSince(at + 1)).not.toContainEqual(
+        expect.objectContaining({ sessionId: s.id }),
+      );
     });
 
-    it("revokes all of a user's sessions once per event; a redelivery spares newer sessions", async () => {
+    it("revokes all of a user's sessions once per event, records each, and a redelivery spares newer ones", async () => {
       const userId = randomUUID();
       const [a, b, c] = [hash(), hash(), hash()];
-      await store.createSession(session(userId), a);
-      await store.createSession(session(userId), b);
+      const mine = [session(userId), session(userId)];
+      for (const [i, h] of [a, b].entries()) await store.createSession(mine[i] ?? session(), h);
       const other = hash();
       await store.createSession(session(), other);
       const inbox = { handler: 'test', eventId: randomUUID() };
-      await store.revokeUserSessions(userId, inbox);
+      const at = Date.now();
+      const revoked = await store.revokeUserSessions(userId, inbox, at);
+      expect(revoked.sort()).toEqual(mine.map((m) => m.id).sort());
+      expect(await store.revocationsSince(at)).toEqual(
+        expect.arrayContaining(revoked.map((sessionId) => ({ sessionId, revokedAtMs: at }))),
+      );
       expect(await store.findByRefresh(a, Date.now())).toBeUndefined();
       expect(await store.rotate(b, hash(), Date.now())).toEqual({ kind: 'unknown' });
       expect(await store.findByRefresh(other, Date.now())).toBeDefined();
       const later = session(userId);
       await store.createSession(later, c);
-      await store.revokeUserSessions(userId, inbox);
+      expect(await store.revokeUserSessions(userId, inbox, Date.now())).toEqual([]);
       expect(await store.findByRefresh(c, Date.now())).toEqual(later);
+    });
+
+    it('keeps revocations for its window only', async () => {
+      const s = session();
+      await store.createSession(s, hash());
+      await store.revokeSession(s.id, Date.now() - KEEP_MS - 1000);
+      const fresh = session();
+      await store.createSession(fresh, hash());
+      await store.revokeSession(fresh.id, Date.now());
+      const kept = (await store.revocationsSince(0)).map((r) => r.sessionId);
+      expect(kept).toContain(fresh.id);
+      expect(kept).not.toContain(s.id);
     });
 
     it('locks after max failures within the window, reports the wait, and unlocks when it ends', async () => {

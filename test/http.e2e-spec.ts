@@ -231,8 +231,8 @@ for (const store of storeTargets()) {
           store === 'split'
             ? []
             : app.env.AUTH_REDIS_URL
-              ? ['auth-redis', 'order-db', 'user-db']
-              : ['order-db', 'user-db'];
+              ? ['auth-redis', 'order-db', 'revocations', 'user-db']
+              : ['order-db', 'revocations', 'user-db'];
         expect(Object.keys(checks).sort()).toEqual(expected);
         for (const check of Object.values(checks)) expect(check.status).toBe('up');
       });

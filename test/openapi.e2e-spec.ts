@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
 import request from 'supertest';
 import { startTestApp, TestApp } from './support/app';
+import { OPENAPI, routes } from './support/openapi';
 
 /** API changes are deliberate: the served document must equal the committed one. */
 describe('the OpenAPI document', () => {
@@ -21,7 +22,30 @@ describe('the OpenAPI document', () => {
     expect(served.body).toEqual(committed);
   });
 
-  it('describes every route of API.md', () => {
+  it('marks exactly the routes that need a token as secured: each is called without one', async () => {
+    for (const route of routes()) {
+      const path = route.path.replace('{id}', '00000000-0000-4000-8000-000000000000');
+      const http = request(app.url);
+      const res = await http[route.method.toLowerCase() as 'get' | 'post'](path)
+        .set('content-type', 'application/json')
+        .send('{}');
+      expect({ route: `${route.method} ${route.path}`, secured: res.status === 401 }).toEqual({
+        route: `${route.method} ${route.path}`,
+        secured: route.secured,
+      });
+    }
+  });
+
+  it("names the package's version and points at the contract its readers have", () => {
+    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(OPENAPI.info.version).toBe(pkg.version);
+    expect(OPENAPI.info.description).toContain('docs/api.md');
+    expect(OPENAPI.info.description).not.toMatch(/\bAPI\.md/);
+  });
+
+  it('describes every route of docs/api.md', () => {
     const document = JSON.parse(readFileSync(join(process.cwd(), 'openapi.json'), 'utf8')) as {
       paths: Record<string, Record<string, unknown>>;
     };

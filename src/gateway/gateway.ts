@@ -153,12 +153,23 @@ function isUpstreamFailure(error: unknown): boolean {
  * it in step with the code): the gateway loads no module, so it cannot build it itself.
  */
 export function committedOpenApi(): OpenAPIObject {
+  return JSON.parse(readFileSync(besidePackageJson('openapi.json'), 'utf8')) as OpenAPIObject;
+}
+
+/** The application's version, as its package.json says. */
+export function packageVersion(): string {
+  const { version } = JSON.parse(readFileSync(besidePackageJson('package.json'), 'utf8')) as {
+    version: string;
+  };
+  return version;
+}
+
+/** A file in the application's root: the nearest folder above this one with a package.json. */
+function besidePackageJson(name: string): string {
   for (let dir = __dirname; ; dir = dirname(dir)) {
-    const file = join(dir, 'openapi.json');
-    if (existsSync(join(dir, 'package.json')) && existsSync(file)) {
-      return JSON.parse(readFileSync(file, 'utf8')) as OpenAPIObject;
-    }
-    if (dirname(dir) === dir) throw new Error('openapi.json not found next to package.json');
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, name)))
+      return join(dir, name);
+    if (dirname(dir) === dir) throw new Error(`${name} not found next to package.json`);
   }
 }
 

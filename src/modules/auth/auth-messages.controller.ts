@@ -1,7 +1,11 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import type { BusEvent } from '../../shared/bus/bus-event';
-import type { JwksDto } from '../../shared/security/security.contract';
+import type {
+  JwksDto,
+  RevocationsReply,
+  RevocationsRequest,
+} from '../../shared/security/security.contract';
 import { USER_EVENTS, UserAccountEventData } from '../user/user.contract';
 import { AUTH_PATTERNS } from './auth.contract';
 import { SessionsService } from './sessions.service';
@@ -18,6 +22,12 @@ export class AuthMessagesController {
   @MessagePattern(AUTH_PATTERNS.jwks)
   jwks(): JwksDto {
     return this.keys.jwks;
+  }
+
+  @MessagePattern(AUTH_PATTERNS.revocations)
+  revocations(@Payload() request: RevocationsRequest): Promise<RevocationsReply> {
+    const since = Number(request?.sinceMs);
+    return this.sessions.revocationsSince(Number.isFinite(since) ? since : 0);
   }
 
   /** Recorded in the auth store's inbox: a redelivery cannot revoke sessions opened since. */

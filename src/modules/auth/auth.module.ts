@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../shared/health/readiness';
 import { ThrottlerModule } from '@nestjs/throttler';
@@ -37,10 +38,13 @@ import { Tokens } from './tokens';
     {
       provide: AuthStore,
       inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig): Promise<AuthStore> =>
-        config.AUTH_REDIS_URL
-          ? RedisAuthStore.connect(config.AUTH_REDIS_URL, config.DB_TIMEOUT_MS)
-          : new MemoryAuthStore(),
+      useFactory: async (config: AppConfig): Promise<AuthStore> => {
+        // A revocation is kept while a token of its session could still be accepted.
+        const keepMs = (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
+        return config.AUTH_REDIS_URL
+          ? RedisAuthStore.connect(config.AUTH_REDIS_URL, config.DB_TIMEOUT_MS, undefined, keepMs)
+          : MemoryAuthStore.withJournal(join(config.DATA_DIR, 'auth', 'revocations.jsonl'), keepMs);
+      },
     },
     Tokens,
     SessionsService,

@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
-import type { ClientProxy, CustomTransportStrategy } from '@nestjs/microservices';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { AppConfig } from '../config/config';
-import { Bus, BUS_CLIENT } from './bus';
+import { Bus, BUS_CLIENT, type BusClient } from './bus';
 import { LocalBroker } from './local/local-broker';
 import { LocalClient } from './local/local-client';
 import { LocalServer } from './local/local-server';
@@ -18,7 +18,7 @@ const BUS_SERVER = Symbol('BUS_SERVER');
 /** Both halves of one transport, chosen by `TRANSPORT`. */
 export interface BusTransport {
   readonly server: CustomTransportStrategy;
-  readonly client: ClientProxy;
+  readonly client: BusClient;
   /** The connection to NATS, when the transport has one: closed last, checked by readiness. */
   readonly link?: NatsLink;
 }

@@ -3,14 +3,22 @@ import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../http/domain-error';
-import { sendTraced } from '../observability/bus-context';
+import { currentHeaders, sendTraced } from '../observability/bus-context';
 import { Metrics } from '../observability/metrics';
 import { Breakers } from '../resilience/breakers';
 import { BusEvent, isBusErrorPayload } from './bus-event';
 import type { WireMessage } from './bus-handler';
 
-/** DI token of the transport's `ClientProxy`. */
+/** DI token of the transport's client: a `ClientProxy` that can broadcast too. */
 export const BUS_CLIENT = Symbol('BUS_CLIENT');
+
+/** What a transport's client offers beside Nest's `ClientProxy`. */
+export interface Broadcasting {
+  /** Sends to every process that handles `pattern` as a broadcast; resolves once sent. */
+  broadcast(pattern: string, message: WireMessage): Promise<void>;
+}
+
+export type BusClient = ClientProxy & Broadcasting;
 
 /**
  * What modules use to talk to each other: request/reply with a timeout, and events.
@@ -21,7 +29,7 @@ export class Bus {
   private readonly logger = new Logger(Bus.name);
 
   constructor(
-    @Inject(BUS_CLIENT) private readonly client: ClientProxy,
+    @Inject(BUS_CLIENT) private readonly client: BusClient,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly breakers: Breakers,
     private readonly metrics: Metrics,
@@ -103,6 +111,15 @@ export class Bus {
     } finally {
       stop({ outcome });
     }
+  }
+
+  /**
+   * Sends `data` to every process that handles `pattern` with `@EventPattern(pattern,
+   * { broadcast: true })`: each replica of each module receives it, not one of a group. Not
+   * stored: a process that is away misses it, so what it says must also be learnt another way.
+   */
+  async broadcast(pattern: string, data: unknown): Promise<void> {
+    await this.client.broadcast(pattern, { data, headers: currentHeaders() });
   }
 
   /**

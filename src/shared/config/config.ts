@@ -122,6 +122,11 @@ const schema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: int(60, 90 * 24 * 3600).default(30 * 24 * 3600),
   /** Ed25519 private key as a JWK (JSON); without it one is generated and kept under DATA_DIR. */
   AUTH_SIGNING_KEY: z.string().min(1).optional(),
+  /**
+   * How often each process catches up on revoked sessions from the auth module, besides the
+   * broadcast that reaches it at once: the bound on how long a missed broadcast goes unnoticed.
+   */
+  REVOCATION_SYNC_MS: int(100, 600_000).default(10_000),
   LOGIN_MAX_FAILURES: int(1, 1000).default(5),
   LOGIN_LOCK_WINDOW_SECONDS: int(1, 24 * 3600).default(15 * 60),
   AUTH_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(600),

@@ -3,6 +3,7 @@ import { createLocalJWKSet, errors, jwtVerify, JWTVerifyGetKey } from 'jose';
 import { Bus } from '../bus/bus';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Unauthenticated } from '../http/domain-error';
+import { Revocations } from './revocations';
 import {
   ACCESS_TOKEN_ALGORITHM,
   JwksDto,
@@ -23,7 +24,8 @@ interface CachedToken {
 /**
  * Verifies access tokens against the auth module's public keys, fetched over the bus.
  * Verified tokens are cached (bounded, until their `exp`) to keep signature checks off the
- * hot path; an unknown `kid` triggers one JWKS refetch.
+ * hot path; an unknown `kid` triggers one JWKS refetch. A token of a revoked session is refused
+ * at once, cached or not (see `Revocations`).
  */
 @Injectable()
 export class TokenVerifier {
@@ -33,22 +35,28 @@ export class TokenVerifier {
 
   constructor(
     private readonly bus: Bus,
+    private readonly revocations: Revocations,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async verify(token: string): Promise<Principal> {
-    const cached = this.verified.get(token);
-    if (cached) {
-      if (cached.expiresAtMs > Date.now()) return cached.principal;
+    let entry = this.verified.get(token);
+    if (entry && entry.expiresAtMs <= Date.now()) {
       this.verified.delete(token);
+      entry = undefined;
     }
-    const { principal, expiresAtMs } = await this.verifyFresh(token);
-    if (this.verified.size >= MAX_CACHED_TOKENS) {
-      const oldest = this.verified.keys().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
+    if (!entry) {
+      entry = await this.verifyFresh(token);
+      if (this.verified.size >= MAX_CACHED_TOKENS) {
+        const oldest = this.verified.keys().next().value;
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+      this.verified.set(token, entry);
     }
-    this.verified.set(token, { principal, expiresAtMs });
-    return principal;
+    if (this.revocations.isRevoked(entry.principal.sessionId)) {
+      throw new Unauthenticated();
+    }
+    return entry.principal;
   }
 
   private async verifyFresh(token: string): Promise<CachedToken> {

@@ -12,12 +12,20 @@ export interface Session {
 export type RotateResult =
   | { kind: 'rotated'; session: Session }
   /** A spent token was presented: the whole session is now revoked. */
-  | { kind: 'reused' }
+  | { kind: 'reused'; sessionId: string }
   | { kind: 'unknown' };
 
+/** A session revoked at `revokedAtMs`: its access tokens are refused until they expire. */
+export interface Revocation {
+  sessionId: string;
+  revokedAtMs: number;
+}
+
 /**
- * Sessions, refresh-token families and login lock-out counters. Tokens are stored only as
- * hashes. Port with an in-memory adapter (one process) and, later, Redis.
+ * Sessions, refresh-token families, revocations and login lock-out counters. Tokens are stored
+ * only as hashes. Port with an in-memory adapter (one process) and Redis. Every revocation is
+ * recorded with its time, in the same atomic step, and kept `revocationKeepMs` (longer than any
+ * access token lives), so that every process can learn it (`revocationsSince`).
  */
 export abstract class AuthStore {
   abstract createSession(session: Session, refreshHash: string): Promise<void>;
@@ -28,16 +36,20 @@ export abstract class AuthStore {
   /** The live session that `refreshHash` currently belongs to, if any. */
   abstract findByRefresh(refreshHash: string, nowMs: number): Promise<Session | undefined>;
 
-  abstract revokeSession(sessionId: string): Promise<void>;
+  abstract revokeSession(sessionId: string, nowMs: number): Promise<void>;
 
   /**
    * Revokes every session of the user, once per (handler, event id): a redelivered event must
-   * not revoke sessions opened since.
+   * not revoke sessions opened since. Returns the sessions it revoked (none on a redelivery).
    */
   abstract revokeUserSessions(
     userId: string,
     inbox: { handler: string; eventId: string },
-  ): Promise<void>;
+    nowMs: number,
+  ): Promise<string[]>;
+
+  /** Revocations recorded at or after `sinceMs` (and within the kept window), oldest first. */
+  abstract revocationsSince(sinceMs: number): Promise<Revocation[]>;
 
   /** Counts one failed login; the count lives `windowSeconds` from the first failure. */
   abstract recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number>;

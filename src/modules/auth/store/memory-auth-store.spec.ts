@@ -21,7 +21,7 @@ describe('MemoryAuthStore', () => {
     const store = new MemoryAuthStore();
     await store.createSession(session('s1'), 'h1');
     await store.rotate('h1', 'h2', Date.now());
-    expect(await store.rotate('h1', 'hx', Date.now())).toEqual({ kind: 'reused' });
+    expect(await store.rotate('h1', 'hx', Date.now())).toEqual({ kind: 'reused', sessionId: 's1' });
     expect(await store.rotate('h2', 'h3', Date.now())).toEqual({ kind: 'unknown' });
   });
 
@@ -32,7 +32,7 @@ describe('MemoryAuthStore', () => {
     expect(await store.rotate('old', 'x', Date.now())).toEqual({ kind: 'unknown' });
     await store.createSession(session('s3', 'u9'), 'a');
     await store.createSession(session('s4', 'u9'), 'b');
-    await store.revokeUserSessions('u9', { handler: 'h', eventId: 'e1' });
+    await store.revokeUserSessions('u9', { handler: 'h', eventId: 'e1' }, Date.now());
     expect(await store.findByRefresh('a', Date.now())).toBeUndefined();
     expect(await store.rotate('b', 'c', Date.now())).toEqual({ kind: 'unknown' });
   });
@@ -40,11 +40,23 @@ describe('MemoryAuthStore', () => {
   it('revokes once per event: a redelivery spares sessions opened since', async () => {
     const store = new MemoryAuthStore();
     await store.createSession(session('old', 'u5'), 'h-old');
-    await store.revokeUserSessions('u5', { handler: 'h', eventId: 'e1' });
+    await store.revokeUserSessions('u5', { handler: 'h', eventId: 'e1' }, Date.now());
     await store.createSession(session('new', 'u5'), 'h-new');
-    await store.revokeUserSessions('u5', { handler: 'h', eventId: 'e1' });
+    await store.revokeUserSessions('u5', { handler: 'h', eventId: 'e1' }, Date.now());
     expect(await store.findByRefresh('h-new', Date.now())).toMatchObject({ id: 'new' });
     expect(await store.findByRefresh('h-old', Date.now())).toBeUndefined();
+  });
+
+  it('keeps revocations for its window only', async () => {
+    const store = new MemoryAuthStore(1000);
+    await store.createSession(session('s1', 'u1'), 'x1');
+    await store.createSession(session('s2', 'u1'), 'x2');
+    const long = Date.now() - 5000;
+    await store.revokeSession('s1', long);
+    expect(await store.revocationsSince(0)).toEqual([]);
+    const now = Date.now();
+    await store.revokeSession('s2', now);
+    expect(await store.revocationsSince(0)).toEqual([{ sessionId: 's2', revokedAtMs: now }]);
   });
 
   it('locks after max failures within the window and reports the seconds left', async () => {

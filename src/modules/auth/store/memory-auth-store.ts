@@ -1,14 +1,39 @@
-import { Injectable } from '@nestjs/common';
-import { AuthStore, RotateResult, Session } from './auth-store';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { AuthStore, Revocation, RotateResult, Session } from './auth-store';
+import { RevocationJournal } from './revocation-journal';
 
 interface SessionState extends Session {
   liveHash: string;
   revoked: boolean;
 }
 
-/** One process only: state dies with the process, and replicas cannot share it. */
+/**
+ * One process only: state dies with the process, and replicas cannot share it; but for its
+ * revocations, which a journal on disk keeps across restarts (see `RevocationJournal`).
+ */
 @Injectable()
-export class MemoryAuthStore extends AuthStore {
+export class MemoryAuthStore extends AuthStore implements OnApplicationShutdown {
+  /** Revoked session → when, oldest first (insertion order). */
+  private readonly revocations = new Map<string, number>();
+  private journal?: RevocationJournal;
+
+  constructor(private readonly revocationKeepMs = 16 * 60_000) {
+    super();
+  }
+
+  /** A store whose revocations are journaled in `path` (and read back from it). */
+  static async withJournal(path: string, revocationKeepMs: number): Promise<MemoryAuthStore> {
+    const store = new MemoryAuthStore(revocationKeepMs);
+    const { journal, kept } = await RevocationJournal.open(path, Date.now() - revocationKeepMs);
+    for (const { sessionId, revokedAtMs } of kept) store.revocations.set(sessionId, revokedAtMs);
+    store.journal = journal;
+    return store;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.journal?.close();
+  }
+
   private readonly sessions = new Map<string, SessionState>();
   /** Every refresh hash ever issued → its session (live or spent). */
   private readonly byHash = new Map<string, string>();
@@ -26,8 +51,7 @@ export class MemoryAuthStore extends AuthStore {
     const state = this.live(presentedHash, nowMs, true);
     if (!state) return Promise.resolve({ kind: 'unknown' });
     if (state.liveHash !== presentedHash) {
-      state.revoked = true;
-      return Promise.resolve({ kind: 'reused' });
+      return this.revoke([state], nowMs).then(() => ({ kind: 'reused', sessionId: state.id }));
     }
     state.liveHash = nextHash;
     this.byHash.set(nextHash, state.id);
@@ -39,20 +63,49 @@ export class MemoryAuthStore extends AuthStore {
     return Promise.resolve(state ? publicPart(state) : undefined);
   }
 
-  revokeSession(sessionId: string): Promise<void> {
+  revokeSession(sessionId: string, nowMs: number): Promise<void> {
     const state = this.sessions.get(sessionId);
-    if (state) state.revoked = true;
-    return Promise.resolve();
+    return state ? this.revoke([state], nowMs) : Promise.resolve();
   }
 
-  revokeUserSessions(userId: string, inbox: { handler: string; eventId: string }): Promise<void> {
+  revokeUserSessions(
+    userId: string,
+    inbox: { handler: string; eventId: string },
+    nowMs: number,
+  ): Promise<string[]> {
     const key = `${inbox.handler}:${inbox.eventId}`;
-    if (this.handled.has(key)) return Promise.resolve();
+    if (this.handled.has(key)) return Promise.resolve([]);
     this.handled.add(key);
-    for (const state of this.sessions.values()) {
-      if (state.userId === userId) state.revoked = true;
+    const mine = [...this.sessions.values()].filter((state) => state.userId === userId);
+    return this.revoke(mine, nowMs).then(() => mine.map((state) => state.id));
+  }
+
+  revocationsSince(sinceMs: number): Promise<Revocation[]> {
+    const from = Math.max(sinceMs, Date.now() - this.revocationKeepMs);
+    const found: Revocation[] = [];
+    for (const [sessionId, revokedAtMs] of this.revocations) {
+      if (revokedAtMs >= from) found.push({ sessionId, revokedAtMs });
     }
-    return Promise.resolve();
+    return Promise.resolve(found);
+  }
+
+  /** Revokes at once (atomic: nothing else runs meanwhile), then journals before resolving. */
+  private revoke(states: SessionState[], nowMs: number): Promise<void> {
+    for (const state of states) {
+      state.revoked = true;
+      this.revocations.delete(state.id);
+      this.revocations.set(state.id, nowMs);
+    }
+    // Oldest first, as revocations arrive in time order; anything out of order past the window
+    // is never answered (see revocationsSince) and goes once those before it have.
+    for (const [sessionId, at] of this.revocations) {
+      if (at >= nowMs - this.revocationKeepMs) break;
+      this.revocations.delete(sessionId);
+    }
+    return (
+      this.journal?.append(states.map((s) => ({ sessionId: s.id, revokedAtMs: nowMs }))) ??
+      Promise.resolve()
+    );
   }
 
   recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number> {

@@ -2,7 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ServiceUnavailable } from '../../../shared/http/domain-error';
 import type { Role } from '../../../shared/security/security.contract';
-import { AuthStore, RotateResult, Session } from './auth-store';
+import { AuthStore, Revocation, RotateResult, Session } from './auth-store';
 
 /** How long a handled event id is remembered by the auth inbox. */
 const INBOX_TTL_SECONDS = 7 * 24 * 3600;
@@ -13,8 +13,18 @@ const INBOX_TTL_SECONDS = 7 * 24 * 3600;
 // A rotation that reaches Redis after its caller gave up (the client was told 503) does
 // nothing: otherwise the client's retry with the same token would look like reuse and revoke
 // its session. The deadline is checked against Redis' own clock.
-const ROTATE = `
-local prefix, presented, nextHash, now, deadline = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+// A revocation is recorded in the sorted set `revocations` (session id, scored by when) in the
+// same script that revokes, and entries older than the kept window are dropped there too.
+const RECORD_REVOCATION = `
+local function revoke(prefix, sid, now, keepMs)
+  redis.call('HSET', prefix .. 'session:' .. sid, 'revoked', '1')
+  redis.call('ZADD', prefix .. 'revocations', now, sid)
+  redis.call('ZREMRANGEBYSCORE', prefix .. 'revocations', '-inf', '(' .. (now - keepMs))
+end
+`;
+
+const ROTATE = `${RECORD_REVOCATION}
+local prefix, presented, nextHash, now, deadline, keepMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local t = redis.call('TIME')
 if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then return {'late'} end
 local sid = redis.call('GET', prefix .. 'refresh:' .. presented)
@@ -23,24 +33,31 @@ local skey = prefix .. 'session:' .. sid
 local s = redis.call('HMGET', skey, 'liveHash', 'revoked', 'expiresAtMs', 'userId', 'roles')
 if not s[1] or s[2] == '1' or tonumber(s[3]) <= now then return {'unknown'} end
 if s[1] ~= presented then
-  redis.call('HSET', skey, 'revoked', '1')
-  return {'reused'}
+  revoke(prefix, sid, now, keepMs)
+  return {'reused', sid}
 end
 redis.call('HSET', skey, 'liveHash', nextHash)
 redis.call('SET', prefix .. 'refresh:' .. nextHash, sid, 'PXAT', s[3])
 return {'rotated', sid, s[4], s[5], s[3]}
 `;
 
-const REVOKE_USER = `
-local prefix, userId, inboxKey, inboxTtl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-if not redis.call('SET', prefix .. 'inbox:' .. inboxKey, '1', 'NX', 'EX', inboxTtl) then return 0 end
-local ids = redis.call('SMEMBERS', prefix .. 'user-sessions:' .. userId)
-for _, sid in ipairs(ids) do
+const REVOKE_USER = `${RECORD_REVOCATION}
+local prefix, userId, inboxKey, inboxTtl, now, keepMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+if not redis.call('SET', prefix .. 'inbox:' .. inboxKey, '1', 'NX', 'EX', inboxTtl) then return {} end
+local revoked = {}
+for _, sid in ipairs(redis.call('SMEMBERS', prefix .. 'user-sessions:' .. userId)) do
   if redis.call('EXISTS', prefix .. 'session:' .. sid) == 1 then
-    redis.call('HSET', prefix .. 'session:' .. sid, 'revoked', '1')
+    revoke(prefix, sid, now, keepMs)
+    table.insert(revoked, sid)
   end
 end
-return #ids
+return revoked
+`;
+
+const REVOKE_SESSION = `${RECORD_REVOCATION}
+local prefix, sid, now, keepMs = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('EXISTS', prefix .. 'session:' .. sid) == 1 then revoke(prefix, sid, now, keepMs) end
+return 1
 `;
 
 const RECORD_FAILURE = `
@@ -58,6 +75,7 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
     private readonly prefix = 'cleave:auth:',
     /** How long a caller waits for a command (ioredis' `commandTimeout`). */
     private readonly timeoutMs = 5000,
+    private readonly revocationKeepMs = 16 * 60_000,
   ) {
     super();
   }
@@ -67,7 +85,12 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
    * keeps reconnecting in the background; a Redis that is down at start does not stop the
    * process, `/ready` reports it.
    */
-  static async connect(url: string, timeoutMs: number, prefix?: string): Promise<RedisAuthStore> {
+  static async connect(
+    url: string,
+    timeoutMs: number,
+    prefix?: string,
+    revocationKeepMs?: number,
+  ): Promise<RedisAuthStore> {
     const redis = new Redis(url, {
       connectTimeout: timeoutMs,
       commandTimeout: timeoutMs,
@@ -76,7 +99,7 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
       lazyConnect: true,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
-    const store = new RedisAuthStore(redis, prefix, timeoutMs);
+    const store = new RedisAuthStore(redis, prefix, timeoutMs, revocationKeepMs);
     redis.on('error', (error: Error) => store.logger.warn(`redis: ${error.message}`));
     await redis
       .connect()
@@ -111,6 +134,7 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
       nextHash,
       String(nowMs),
       String(Date.now() + this.timeoutMs),
+      String(this.revocationKeepMs),
     )) as string[];
     if (reply[0] === 'late') throw new ServiceUnavailable('The auth store');
     if (reply[0] === 'rotated') {
@@ -125,7 +149,8 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
         },
       };
     }
-    return { kind: reply[0] === 'reused' ? 'reused' : 'unknown' };
+    if (reply[0] === 'reused' && reply[1]) return { kind: 'reused', sessionId: reply[1] };
+    return { kind: 'unknown' };
   }
 
   async findByRefresh(refreshHash: string, nowMs: number): Promise<Session | undefined> {
@@ -148,23 +173,47 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
     };
   }
 
-  async revokeSession(sessionId: string): Promise<void> {
-    const skey = `${this.prefix}session:${sessionId}`;
-    if (await this.redis.exists(skey)) await this.redis.hset(skey, 'revoked', '1');
+  async revokeSession(sessionId: string, nowMs: number): Promise<void> {
+    await this.redis.eval(
+      REVOKE_SESSION,
+      0,
+      this.prefix,
+      sessionId,
+      String(nowMs),
+      String(this.revocationKeepMs),
+    );
   }
 
   async revokeUserSessions(
     userId: string,
     inbox: { handler: string; eventId: string },
-  ): Promise<void> {
-    await this.redis.eval(
+    nowMs: number,
+  ): Promise<string[]> {
+    return (await this.redis.eval(
       REVOKE_USER,
       0,
       this.prefix,
       userId,
       `${inbox.handler}:${inbox.eventId}`,
       String(INBOX_TTL_SECONDS),
+      String(nowMs),
+      String(this.revocationKeepMs),
+    )) as string[];
+  }
+
+  async revocationsSince(sinceMs: number): Promise<Revocation[]> {
+    const flat = await this.redis.zrangebyscore(
+      `${this.prefix}revocations`,
+      sinceMs,
+      '+inf',
+      'WITHSCORES',
     );
+    const found: Revocation[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [sessionId, at] = [flat[i], flat[i + 1]];
+      if (sessionId !== undefined) found.push({ sessionId, revokedAtMs: Number(at) });
+    }
+    return found;
   }
 
   async recordFailure(key: string, windowSeconds: number): Promise<number> {

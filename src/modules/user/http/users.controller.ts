@@ -27,7 +27,6 @@ import { UserDto, UserPageDto } from './user.dto';
 import { ChangePasswordDto, CreateUserDto, UpdateProfileDto } from './user-requests.dto';
 
 @ApiTags('users')
-@ApiBearerAuth()
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
@@ -44,12 +43,14 @@ export class UsersController {
     return user;
   }
 
+  @ApiBearerAuth()
   @Get('me')
   @ApiOkResponse({ type: UserDto })
   me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
     return this.users.me(principal);
   }
 
+  @ApiBearerAuth()
   @Patch('me')
   @ApiOkResponse({ type: UserDto })
   rename(
@@ -59,6 +60,7 @@ export class UsersController {
     return this.users.rename(principal, body.name);
   }
 
+  @ApiBearerAuth()
   @Post('me/password')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Changed; every session of the user is revoked' })
@@ -69,6 +71,7 @@ export class UsersController {
     return this.users.changePassword(principal, body);
   }
 
+  @ApiBearerAuth()
   @Delete('me')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted; sessions revoked, open orders cancelled' })
@@ -76,6 +79,7 @@ export class UsersController {
     return this.users.deleteAccount(principal);
   }
 
+  @ApiBearerAuth()
   @RequireRoles('admin')
   @Get()
   @ApiOkResponse({ type: UserPageDto })
@@ -83,6 +87,7 @@ export class UsersController {
     return this.users.list(query.limit, query.cursor);
   }
 
+  @ApiBearerAuth()
   @Get(':id')
   @ApiOkResponse({ type: UserDto })
   get(

@@ -2,12 +2,13 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { WireMessage } from '../bus-handler';
 import type { LocalBroker } from './local-broker';
+import type { Broadcasting } from '../bus';
 
 /**
  * The client half of the in-process transport; messages (a `WireMessage`: data and headers, as
  * `Bus` builds them) cross as JSON text.
  */
-export class LocalClient extends ClientProxy {
+export class LocalClient extends ClientProxy implements Broadcasting {
   private readonly log = new Logger('LocalBus');
 
   constructor(private readonly broker: LocalBroker) {
@@ -38,6 +39,11 @@ export class LocalClient extends ClientProxy {
     return () => {
       cancelled = true;
     };
+  }
+
+  /** One process: a broadcast reaches its handlers here, as an event does. */
+  broadcast(pattern: string, message: WireMessage): Promise<void> {
+    return this.broker.event(pattern, JSON.stringify(message));
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {

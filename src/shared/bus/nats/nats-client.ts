@@ -2,13 +2,14 @@ import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { BusEvent } from '../bus-event';
 import type { WireMessage } from '../bus-handler';
 import type { NatsLink } from './nats-link';
+import type { Broadcasting } from '../bus';
 
 /**
  * The client half of the NATS transport. Requests are NATS request/reply to a queue group
  * (replicas share them; no responder fails at once); events are published to JetStream with
  * the event id as `Nats-Msg-Id`, and resolve once the stream stored them.
  */
-export class NatsClient extends ClientProxy {
+export class NatsClient extends ClientProxy implements Broadcasting {
   constructor(
     private readonly link: NatsLink,
     private readonly timeoutMs: number,
@@ -45,6 +46,16 @@ export class NatsClient extends ClientProxy {
     return () => {
       cancelled = true;
     };
+  }
+
+  /**
+   * Core NATS publish on `<namespace>.broadcast.<pattern>`, which every process subscribes to
+   * without a queue group; flushed, so it has left when this resolves.
+   */
+  async broadcast(pattern: string, message: WireMessage): Promise<void> {
+    const nc = await this.link.connection();
+    nc.publish(this.link.names.broadcast(pattern), JSON.stringify(message));
+    await nc.flush();
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {

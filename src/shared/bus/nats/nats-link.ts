@@ -25,6 +25,7 @@ export function natsNames(namespace: string) {
   return {
     rpc: (pattern: string) => `${namespace}.rpc.${pattern}`,
     event: (type: string) => `${namespace}.events.${type}`,
+    broadcast: (pattern: string) => `${namespace}.broadcast.${pattern}`,
     deadLetter: (consumer: string) => `${namespace}.deadletter.${consumer}`,
     consumer: (name: string) => `${namespace}_${name}`,
     eventStream: `${namespace}_EVENTS`,

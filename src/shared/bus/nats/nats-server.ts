@@ -32,6 +32,8 @@ interface EventConsumer {
 export class NatsServer extends Server implements CustomTransportStrategy {
   private readonly log = new Logger('NatsBus');
   private readonly consumers: EventConsumer[] = [];
+  /** Broadcast handlers: every process subscribes, no queue group, nothing stored. */
+  private readonly broadcasts: Array<{ pattern: string; handler: MessageHandler }> = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly loops: Array<{ stop(): void; done: Promise<void> }> = [];
   /** Set by the bus module once the application's metrics exist. */
@@ -52,6 +54,12 @@ export class NatsServer extends Server implements CustomTransportStrategy {
   ): void {
     if (!isEventHandler) return super.addHandler(pattern, callback, isEventHandler, extras);
     const key = this.normalizePattern(pattern as string);
+    if (extras.broadcast === true) {
+      callback.isEventHandler = true;
+      callback.extras = extras;
+      this.broadcasts.push({ pattern: key, handler: callback });
+      return;
+    }
     const name = extras.consumer;
     if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) {
       throw new Error(
@@ -83,6 +91,27 @@ export class NatsServer extends Server implements CustomTransportStrategy {
           callback: (err, msg) => {
             if (err) return;
             void this.answer(handler, pattern, msg.string()).then((reply) => msg.respond(reply));
+          },
+        }),
+      );
+    }
+    for (const { pattern, handler } of this.broadcasts) {
+      this.subscriptions.push(
+        nc.subscribe(this.link.names.broadcast(pattern), {
+          callback: (err, msg) => {
+            if (err) return;
+            let message: WireMessage;
+            try {
+              message = msg.json<WireMessage>();
+            } catch {
+              return this.log.warn(`broadcast ${pattern}: not JSON, ignored`);
+            }
+            void runHandler(handler, pattern, message, {
+              kind: 'event',
+              observer: this.observer,
+            }).catch((error: unknown) =>
+              this.log.warn(`broadcast ${pattern} failed here: ${reasonOf(error)}`),
+            );
           },
         }),
       );
