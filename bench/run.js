@@ -472,9 +472,9 @@ async function withBenchClient(fn) {
 
 /** argon2id verification alone, with the app's default parameters, sequentially in this process. */
 async function argon2Baseline(password, rounds = 20) {
-  const argon2 = require('argon2');
+  const argon2 = require('@node-rs/argon2');
   const hash = await argon2.hash(password, {
-    type: argon2.argon2id,
+    algorithm: argon2.Algorithm.Argon2id,
     memoryCost: 19456,
     timeCost: 2,
     parallelism: 1,

@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import { expect } from 'expect';
 import { eventually } from './support/api';
-import { call, Client, expectExactSummary, signUp } from './support/http-client';
+import { Client, constantLoad, expectExactSummary, signUp } from './support/http-client';
 import { AppProcess } from './support/process';
 import { availableServices } from './support/services';
 import { startSplitApp } from './support/split';
@@ -9,49 +9,6 @@ import { startSplitApp } from './support/split';
 const DRAIN_MS = 1500;
 const TIMEOUT_MS = 10_000;
 const SHUTDOWN = { SHUTDOWN_DRAIN_MS: String(DRAIN_MS), SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS) };
-const ORDER = {
-  currency: 'EUR',
-  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPriceCents: 500 }],
-};
-
-interface Outcome {
-  /** When the answer (or the failure) came. */
-  at: number;
-  status?: number;
-  id?: string;
-  error?: string;
-}
-
-/** `workers` clients placing orders back to back until `stop()`; every outcome is kept. */
-function constantLoad(client: Client, workers = 4) {
-  const outcomes: Outcome[] = [];
-  let running = true;
-  const loops = Array.from({ length: workers }, async () => {
-    while (running) {
-      try {
-        const res = await call(client, 'POST', '/api/orders', ORDER);
-        outcomes.push({
-          at: Date.now(),
-          status: res.status,
-          id: res.json?.id as string | undefined,
-        });
-      } catch (error) {
-        outcomes.push({
-          at: Date.now(),
-          error: error instanceof Error ? error.message : String(error),
-        });
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-  });
-  return {
-    outcomes,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
 
 /** Polls `/ready` as fast as it answers; resolves with the first status it sees. */
 async function readyStatus(url: string): Promise<number> {
@@ -82,13 +39,7 @@ describe(
     const expectGracefulStop = async (process: AppProcess, client: Client) => {
       const load = constantLoad(client);
       try {
-        await eventually(
-          () =>
-            Promise.resolve(
-              expect(load.outcomes.filter((o) => o.status === 201).length).toBeGreaterThan(5),
-            ),
-          10_000,
-        );
+        await load.warmedUp();
         const signalled = Date.now();
         process.signal('SIGTERM');
         // Readiness turns at once (as soon as the process handled the signal).
@@ -105,7 +56,7 @@ describe(
         // It kept serving through the drain: orders were still placed well after the signal.
         const late = answered.filter((o) => o.status === 201 && o.at > signalled + DRAIN_MS / 2);
         expect(late.length).toBeGreaterThan(0);
-        return load.outcomes.filter((o) => o.status === 201).map((o) => o.id!);
+        return load.created();
       } finally {
         await load.stop();
       }

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { startTestApp, TestApp } from './support/app';
 import { bearer, signUpAndLogin } from './support/api';
 import { storeTargets } from './support/services';
+import { apiSmoke } from './support/smoke';
 
 for (const store of storeTargets()) {
   describe(`smoke on ${store}`, () => {
@@ -20,6 +21,10 @@ for (const store of storeTargets()) {
         .set(...bearer(account))
         .expect(200);
       expect(me.body).toMatchObject({ id: account.id, email: account.email });
+    });
+
+    it('the API smoke journey: every module, from sign-up to a refused token after logout', async () => {
+      await apiSmoke(app.url);
     });
   });
 }

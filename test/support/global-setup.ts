@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLITE_TEMPLATE } from './pglite-template';
 import { MongoServer, startJongodb } from './mongo';
 import { probe, requiredServices, ServiceName, SERVICES } from './services';
+import { probeContainerEngine } from './container';
 
 /**
  * Probes the real servers once per run (starting the MongoDB test server unless TEST_MONGO_URL
@@ -33,6 +34,16 @@ export async function globalSetup(): Promise<() => void> {
         `\n[skip] suites on ${name} are skipped: ${name} unreachable (${failure})\n`,
       );
     }
+  }
+  // Not a server, but the same rule: the image tests need a container engine.
+  const container = probeContainerEngine();
+  if ('engine' in container) {
+    available.push('container');
+    process.env.CLEAVE_TEST_CONTAINER_ENGINE = container.engine;
+  } else if (required.has('container')) {
+    throw new Error(`REQUIRE_SERVICES names container, but ${container.failure}`);
+  } else {
+    process.stdout.write(`\n[skip] the image tests are skipped: ${container.failure}\n`);
   }
   process.env.CLEAVE_TEST_AVAILABLE = available.join(',');
 

@@ -90,3 +90,57 @@ export async function expectExactSummary(
   }, timeoutMs);
   return orders;
 }
+
+const ORDER = {
+  currency: 'EUR',
+  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPriceCents: 500 }],
+};
+
+export interface Outcome {
+  /** When the answer (or the failure) came. */
+  at: number;
+  status?: number;
+  id?: string;
+  error?: string;
+}
+
+/** `workers` clients placing orders back to back until `stop()`; every outcome is kept. */
+export function constantLoad(client: Client, workers = 4) {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const loops = Array.from({ length: workers }, async () => {
+    while (running) {
+      try {
+        const res = await call(client, 'POST', '/api/orders', ORDER);
+        outcomes.push({
+          at: Date.now(),
+          status: res.status,
+          id: res.json?.id as string | undefined,
+        });
+      } catch (error) {
+        outcomes.push({
+          at: Date.now(),
+          error: error instanceof Error ? error.message : String(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  });
+  const created = () => outcomes.filter((o) => o.status === 201).map((o) => o.id!);
+  return {
+    outcomes,
+    /** The ids of the orders that got 201. */
+    created,
+    /** Resolves once more than `count` orders were placed (the load is really running). */
+    async warmedUp(count = 5, timeoutMs = 20_000) {
+      await eventually(
+        () => Promise.resolve(expect(created().length).toBeGreaterThan(count)),
+        timeoutMs,
+      );
+    },
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}

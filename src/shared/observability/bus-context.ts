@@ -9,7 +9,6 @@ import {
 } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { PinoLogger } from 'nestjs-pino';
-import { Store, storage } from 'nestjs-pino/storage';
 
 /** Headers a bus message carries: W3C `traceparent`/`tracestate` and the request id. */
 export type BusHeaders = Record<string, string>;
@@ -18,9 +17,21 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 const tracer = trace.getTracer('cleave-bus');
 
+let contextLogger: PinoLogger | undefined;
+
+/**
+ * nestjs-pino's view of the logging context (the request's, or a bus message's): undefined until
+ * the application's logger exists, then one instance over the process' one root logger.
+ */
+function logging(): PinoLogger | undefined {
+  if (!PinoLogger.root) return undefined;
+  contextLogger ??= new PinoLogger({});
+  return contextLogger;
+}
+
 /** The id of the request being served here (HTTP or bus), if any. */
 export function currentRequestId(): string | undefined {
-  const id = storage.getStore()?.logger.bindings().requestId as unknown;
+  const id = logging()?.logger.bindings().requestId as unknown;
   return typeof id === 'string' ? id : undefined;
 }
 
@@ -117,18 +128,17 @@ export function receiveTraced<T>(
         } finally {
           const ms = performance.now() - started;
           const line = { kind, pattern: name, ms: Math.round(ms) };
-          const log = storage.getStore()?.logger;
+          const log = logging()?.logger;
           if (failure === undefined) log?.info(line, 'bus message');
           else log?.warn({ ...line, error: failure }, 'bus message failed');
           done(failure === undefined ? 'ok' : 'error', ms / 1000);
         }
       },
     );
-  const root = PinoLogger.root as PinoLogger['logger'] | undefined;
-  if (!root) return run();
+  const log = logging();
+  if (!log) return run();
   const requestId = headers[REQUEST_ID_HEADER];
-  const logger = root.child(requestId ? { requestId, module } : { module });
-  return storage.run(new Store(logger), run);
+  return log.runInContext(run, { bindings: requestId ? { requestId, module } : { module } });
 }
 
 /**
@@ -137,7 +147,8 @@ export function receiveTraced<T>(
  * that request, nor keep its context alive in the timers it sets.
  */
 export function inBackground<T>(fn: () => T): T {
-  return storage.exit(() => context.with(ROOT_CONTEXT, fn));
+  const outside = () => context.with(ROOT_CONTEXT, fn);
+  return logging()?.runInContext(outside) ?? outside();
 }
 
 /** A failure in one line, for logs, spans and dead letters (never a stack). */

@@ -80,14 +80,19 @@ export class ModuleDatabase implements OnApplicationShutdown {
     });
     try {
       await dataSource.initialize();
-      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
-      const migrating = Date.now();
-      const applied = await dataSource.runMigrations({ transaction: 'each' });
-      logger.log(
-        applied.length > 0
-          ? `${applied.length} migration(s) applied in ${Date.now() - migrating} ms: ${applied.map((m) => m.name).join(', ')}`
-          : 'schema up to date',
-      );
+      const migrate = async () => {
+        await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+        const migrating = Date.now();
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        logger.log(
+          applied.length > 0
+            ? `${applied.length} migration(s) applied in ${Date.now() - migrating} ms: ${applied.map((m) => m.name).join(', ')}`
+            : 'schema up to date',
+        );
+      };
+      // Embedded PGlite serves one process (and has one connection): nobody to wait for.
+      if (embedded) await migrate();
+      else await oneAtATime(dataSource, `cleave:migrate:${options.schema}`, logger, migrate);
     } catch (error) {
       if (dataSource.isInitialized) await dataSource.destroy();
       await embedded?.close();
@@ -151,6 +156,44 @@ export class ModuleDatabase implements OnApplicationShutdown {
     } catch (error) {
       this.logger.error(`closing failed: ${String(error)}`);
     }
+  }
+}
+
+/**
+ * Runs `work` while holding a Postgres advisory lock named `name`, so that replicas starting
+ * together against one database migrate one after the other (the later ones then find the
+ * schema up to date). The lock is taken with `pg_try_advisory_lock` in a loop, not a blocking
+ * call: waiting for another replica's migrations may take longer than any statement timeout.
+ * It is a session lock on one connection, released when `work` ends or the connection closes.
+ */
+async function oneAtATime(
+  dataSource: DataSource,
+  name: string,
+  logger: Logger,
+  work: () => Promise<void>,
+): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    let waitingSince: number | undefined;
+    for (;;) {
+      const [row] = (await runner.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
+        name,
+      ])) as Array<{ locked: boolean }>;
+      if (row?.locked) break;
+      if (waitingSince === undefined) {
+        waitingSince = Date.now();
+        logger.log('another replica is migrating this schema: waiting for it');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    try {
+      await work();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+    }
+  } finally {
+    await runner.release();
   }
 }
 

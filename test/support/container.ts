@@ -1,0 +1,177 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+
+const run = promisify(execFile);
+
+/** The repository's root (this file runs compiled under .test-dist/test/support). */
+const ROOT = join(__dirname, '..', '..', '..');
+const NODE_MAJOR = (readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim().split('.')[0] ?? '24').trim();
+export const BASE_IMAGE = `docker.io/library/node:${NODE_MAJOR}-bookworm-slim`;
+export const IMAGE = 'localhost/cleave:test';
+
+export type Engine = 'docker' | 'podman';
+
+const answers = (command: string, args: string[]) =>
+  spawnSync(command, args, { stdio: 'ignore', timeout: 30_000 }).status === 0;
+
+/**
+ * The container engine the image tests use: CLEAVE_CONTAINER_ENGINE when set (`none` turns
+ * them off), else `docker` where an engine answers, else `podman`. A reason when there is none.
+ */
+export function probeContainerEngine(): { engine: Engine } | { failure: string } {
+  const chosen = process.env.CLEAVE_CONTAINER_ENGINE;
+  if (chosen === 'none') return { failure: 'CLEAVE_CONTAINER_ENGINE=none' };
+  const candidates: Engine[] =
+    chosen === 'docker' || chosen === 'podman' ? [chosen] : ['docker', 'podman'];
+  for (const engine of candidates) {
+    if (answers(engine, ['info'])) return { engine };
+  }
+  return { failure: `no container engine answers (tried ${candidates.join(', ')} info)` };
+}
+
+/** The engine the global setup found, when it found one. */
+export function containerEngine(): Engine {
+  const engine = process.env.CLEAVE_TEST_CONTAINER_ENGINE;
+  if (engine !== 'docker' && engine !== 'podman') throw new Error('no container engine');
+  return engine;
+}
+
+export async function engineRun(
+  args: string[],
+  options: { timeoutMs?: number } = {},
+): Promise<string> {
+  const { stdout } = await run(containerEngine(), args, {
+    timeout: options.timeoutMs ?? 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout.trim();
+}
+
+/**
+ * Builds the image from the repository once per test run (the engine's layer cache makes a
+ * rebuild of unchanged sources take seconds). Podman resolves the base image locally when it is
+ * there (`../shared/tools/container-base` makes it on machines without a registry).
+ */
+export async function buildImage(): Promise<{ ms: number }> {
+  const engine = containerEngine();
+  const args = ['build', '--network=host', '-t', IMAGE, '--build-arg', 'VERSION=test'];
+  if (engine === 'podman' && answers('podman', ['image', 'exists', BASE_IMAGE])) {
+    args.push('--pull=never');
+  }
+  const started = Date.now();
+  try {
+    await engineRun([...args, ROOT], { timeoutMs: 15 * 60_000 });
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(`${engine} build failed: ${stderr?.slice(-2000) ?? String(error)}`);
+  }
+  return { ms: Date.now() - started };
+}
+
+/** A container of the image on the host's network, removed (with its anonymous volumes) by `remove`. */
+export class Container {
+  private constructor(
+    readonly name: string,
+    readonly url: string,
+  ) {}
+
+  /**
+   * Starts the image detached with `env` on loopback port `port`: read-only root filesystem,
+   * `volume` (a named volume) or an anonymous one at /data, the only writable place.
+   */
+  static async start(
+    env: Record<string, string>,
+    port: number,
+    options: { volume?: string; name?: string } = {},
+  ): Promise<Container> {
+    const name = options.name ?? `cleave-test-${randomBytes(4).toString('hex')}`;
+    const readOnly =
+      containerEngine() === 'podman'
+        ? // podman adds writable tmpfs mounts (/tmp, /run, ...) to --read-only; docker adds none.
+          ['--read-only', '--read-only-tmpfs=false']
+        : ['--read-only'];
+    const full = { HOST: '127.0.0.1', ...env, PORT: String(port) };
+    await engineRun([
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network=host',
+      ...readOnly,
+      ...(options.volume ? ['--volume', `${options.volume}:/data`] : []),
+      ...Object.entries(full).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
+      IMAGE,
+    ]);
+    return new Container(name, `http://127.0.0.1:${port}`);
+  }
+
+  /** Waits until `/ready` answers 200; the container's last log lines when it does not. */
+  async waitReady(timeoutMs = 120_000): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const ok = await fetch(`${this.url}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return Date.now() - started;
+      const running = await this.inspect('{{.State.Running}}');
+      if (running !== 'true' || Date.now() - started > timeoutMs) {
+        throw new Error(
+          `container ${this.name} ${running === 'true' ? 'was not ready in time' : 'exited'}:\n${await this.logs()}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  inspect(format: string): Promise<string> {
+    return engineRun(['inspect', '--format', format, this.name]);
+  }
+
+  async logs(): Promise<string> {
+    const { stdout, stderr } = await run(containerEngine(), ['logs', '--tail', '40', this.name], {
+      timeout: 30_000,
+    }).catch(() => ({ stdout: '', stderr: '' }));
+    return `${stdout}${stderr}`;
+  }
+
+  /** Runs a command inside; its exit code and output. */
+  async exec(command: string[]): Promise<{ code: number; output: string }> {
+    try {
+      return { code: 0, output: await engineRun(['exec', this.name, ...command]) };
+    } catch (error) {
+      const { code, stdout, stderr } = error as { code?: number; stdout?: string; stderr?: string };
+      return {
+        code: typeof code === 'number' ? code : -1,
+        output: `${stdout ?? ''}${stderr ?? ''}`,
+      };
+    }
+  }
+
+  /** `stop` as an orchestrator does it: the image's STOPSIGNAL, then SIGKILL after `graceS`. */
+  async stop(graceS: number): Promise<void> {
+    await engineRun(['stop', '--time', String(graceS), this.name], {
+      timeoutMs: (graceS + 30) * 1000,
+    });
+  }
+
+  async restart(): Promise<void> {
+    await engineRun(['start', this.name]);
+  }
+
+  async remove(): Promise<void> {
+    await engineRun(['rm', '--force', '--volumes', this.name]).catch(() => undefined);
+  }
+}
+
+export async function createVolume(): Promise<{ name: string; remove(): Promise<void> }> {
+  const name = `cleave-test-data-${randomBytes(4).toString('hex')}`;
+  await engineRun(['volume', 'create', name]);
+  return {
+    name,
+    remove: () => engineRun(['volume', 'rm', '--force', name]).then(() => undefined),
+  };
+}
