@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLITE_TEMPLATE } from './pglite-template';
@@ -44,6 +45,15 @@ export async function globalSetup(): Promise<() => void> {
     throw new Error(`REQUIRE_SERVICES names container, but ${container.failure}`);
   } else {
     process.stdout.write(`\n[skip] the image tests are skipped: ${container.failure}\n`);
+  }
+  // The chart tests need the helm CLI on PATH.
+  const helm = spawnSync('helm', ['version', '--short'], { encoding: 'utf8', timeout: 60_000 });
+  if (helm.status === 0) {
+    available.push('helm');
+  } else {
+    const failure = `helm version failed (${helm.error?.message ?? helm.stderr.trim()})`;
+    if (required.has('helm')) throw new Error(`REQUIRE_SERVICES names helm, but ${failure}`);
+    process.stdout.write(`\n[skip] the chart tests are skipped: ${failure}\n`);
   }
   process.env.CLEAVE_TEST_AVAILABLE = available.join(',');
 

@@ -41,18 +41,24 @@ export class AppProcess {
   /** Starts a process on `env.PORT` (a free port when unset) and waits until it is ready. */
   static async start(
     env: Record<string, string>,
-    options: { captureLogs?: boolean; readyWithinMs?: number } = {},
+    options: { captureLogs?: boolean; readyWithinMs?: number; exactEnv?: boolean } = {},
   ): Promise<AppProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
+    // exactEnv: nothing but `env` (and PATH), e.g. what a Helm chart renders for a container.
+    const defaults: Record<string, string> = options.exactEnv
+      ? {}
+      : {
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'warn',
+          ADMIN_EMAIL: ADMIN.email,
+          ADMIN_PASSWORD: ADMIN.password,
+          AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+          OUTBOX_POLL_MS: '100',
+          OUTBOX_LEASE_MS: '1000',
+        };
     const full: Record<string, string> = {
       PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-      OUTBOX_POLL_MS: '100',
-      OUTBOX_LEASE_MS: '1000',
+      ...defaults,
       ...env,
       PORT: String(port),
     };

@@ -1,0 +1,85 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN } from './app';
+import { byName, containerEnv, ofKind, renderOk, VALUE_SETS } from './chart';
+import { dropNatsNamespace, natsNamespace } from './nats';
+import { freePort } from './process';
+import { availableServices, SERVICES } from './services';
+import { prepareStores } from './stores';
+
+/** One Deployment of the rendered chart, ready to run on this machine. */
+export interface RenderedDeployment {
+  name: string;
+  /** The container's command, as rendered. */
+  command: string[];
+  /** Its environment as the kubelet builds it, with cluster host names mapped to loopback. */
+  env: Record<string, string>;
+  /** The loopback port standing in for its Service. */
+  port: number;
+}
+
+/**
+ * Renders `values-split.yaml` as an operator installs it: the Secret `cleave-credentials` it
+ * names holds fresh stores on the real servers (users on PostgreSQL, orders on MongoDB when the
+ * test server runs, else PostgreSQL; sessions on Redis) and a new signing key; NATS_NAMESPACE is
+ * set so runs keep apart on the shared NATS. Each Deployment's environment is resolved from the
+ * rendered ConfigMap and that Secret, and every cluster host name in it (the Services, `nats`) is
+ * mapped to its loopback stand-in. Nothing else is changed: the gateway's upstreams, TRANSPORT,
+ * MODULES and the rest are what the chart wrote.
+ */
+export async function renderedSplit(): Promise<{
+  deployments: RenderedDeployment[];
+  cleanup(): Promise<void>;
+}> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cleave-chart-'));
+  const stores = await prepareStores(
+    availableServices().has('mongo') ? 'mongo' : 'postgres',
+    dataDir,
+  );
+  const namespace = natsNamespace();
+  const cleanup = async () => {
+    await stores.cleanup();
+    await dropNatsNamespace(SERVICES.nats, namespace).catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const objects = renderOk(VALUE_SETS.split, { 'config.NATS_NAMESPACE': namespace });
+    const credentials = {
+      ...stores.env,
+      AUTH_SIGNING_KEY: JSON.stringify(
+        generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
+      ),
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+    };
+    const nats = new URL(SERVICES.nats);
+    const hosts = new Map<string, string>([['nats', `${nats.hostname}:${nats.port || 4222}`]]);
+    const ports = new Map<string, number>();
+    for (const service of ofKind(objects, 'Service')) {
+      const port = await freePort();
+      ports.set(service.metadata.name as string, port);
+      hosts.set(service.metadata.name as string, `127.0.0.1:${port}`);
+    }
+    const toLoopback = (value: string) =>
+      value.replace(/:\/\/([a-z0-9.-]+):(\d+)/g, (whole, host: string) =>
+        hosts.has(host) ? `://${hosts.get(host)!}` : whole,
+      );
+    const deployments = ofKind(objects, 'Deployment').map((deployment) => {
+      const name = deployment.metadata.name as string;
+      const service = byName(objects, 'Service', name);
+      const env = containerEnv(objects, deployment, { 'cleave-credentials': credentials });
+      return {
+        name,
+        command: deployment.spec.template.spec.containers[0].command as string[],
+        env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, toLoopback(v)])),
+        port: ports.get(service.metadata.name as string)!,
+      };
+    });
+    return { deployments, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
