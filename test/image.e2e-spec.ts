@@ -11,6 +11,7 @@ import { dropNatsNamespace, natsNamespace } from './support/nats';
 import { freePort } from './support/process';
 import { availableServices, SERVICES } from './support/services';
 import { apiSmoke } from './support/smoke';
+import { renderedSplit } from './support/rendered-split';
 import { prepareStores } from './support/stores';
 
 const available = availableServices();
@@ -162,6 +163,33 @@ describe(
         );
         cleanups.push(() => gateway.remove());
         await gateway.waitReady();
+        await apiSmoke(gateway.url);
+      },
+    );
+
+    it(
+      'the split shape as the Helm chart renders it runs from the image',
+      {
+        skip: ['helm', 'postgres', 'redis', 'nats'].every((s) => available.has(s))
+          ? false
+          : 'needs helm, postgres, redis and nats',
+      },
+      async () => {
+        const rendered = await renderedSplit();
+        cleanups.push(() => rendered.cleanup());
+        const start = async (deployment: (typeof rendered.deployments)[number]) => {
+          // The environment the chart gives the pod, on the host's loopback instead of a Service.
+          const container = await Container.start(
+            { ...deployment.env, HOST: '127.0.0.1' },
+            deployment.port,
+          );
+          cleanups.push(() => container.remove());
+          await container.waitReady();
+          return container;
+        };
+        const modules = rendered.deployments.filter((d) => d.name !== 'cleave-gateway');
+        await Promise.all(modules.map(start));
+        const gateway = await start(rendered.deployments.find((d) => d.name === 'cleave-gateway')!);
         await apiSmoke(gateway.url);
       },
     );

@@ -163,7 +163,9 @@ export class Container {
   }
 
   async remove(): Promise<void> {
-    await engineRun(['rm', '--force', '--volumes', this.name]).catch(() => undefined);
+    // docker's rm --force kills at once; podman's waits 10 s for a stop unless told not to.
+    const now = containerEngine() === 'podman' ? ['--time', '0'] : [];
+    await engineRun(['rm', '--force', ...now, '--volumes', this.name]).catch(() => undefined);
   }
 }
 
