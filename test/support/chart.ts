@@ -42,8 +42,7 @@ export function render(
   if (result.status !== 0) return { objects: [], error: result.stderr };
   const objects = parseAllDocuments(result.stdout)
     .map((doc) => {
-      if (doc.errors.length > 0)
-        throw new Error(`invalid YAML rendered: ${doc.errors[0].message}`);
+      if (doc.errors.length > 0) throw new Error(`invalid YAML rendered: ${doc.errors[0].message}`);
       return doc.toJS({ maxAliasCount: -1 });
     })
     .filter((o): o is K8sObject => o !== null);
