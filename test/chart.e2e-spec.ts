@@ -343,7 +343,7 @@ describe('the Helm chart', { skip, timeout: 300_000 }, () => {
     };
     expect(notes([])).toMatch(/Shape: ONE Deployment \(demo-cleave-app\) serving every module/);
     expect(notes([])).toContain('port-forward service/demo-cleave-app 3000:80');
-    const split = notes(VALUE_SETS.split!);
+    const split = notes(VALUE_SETS.split);
     expect(split).toMatch(/Shape: SPLIT, one Deployment per module on NATS/);
     expect(split).toContain('demo-cleave-order: modules order, 2..20 replicas (HPA at 70 % CPU)');
     expect(split).toContain('port-forward service/demo-cleave-gateway 3000:80');
