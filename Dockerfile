@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # cleave: one image for every shape. `docker run` of it is the whole system on embedded defaults
 # (data under the /data volume); MODULES, TRANSPORT and the store URLs make it any one module of
 # the split shape. Node.js LTS on Debian bookworm slim; runs as the non-root user node (1000)
