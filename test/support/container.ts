@@ -26,10 +26,27 @@ export function probeContainerEngine(): { engine: Engine } | { failure: string }
   if (chosen === 'none') return { failure: 'CLEAVE_CONTAINER_ENGINE=none' };
   const candidates: Engine[] =
     chosen === 'docker' || chosen === 'podman' ? [chosen] : ['docker', 'podman'];
+  const failures: string[] = [];
   for (const engine of candidates) {
-    if (answers(engine, ['info'])) return { engine };
+    if (!answers(engine, ['info'])) {
+      failures.push(`${engine} info failed`);
+      continue;
+    }
+    // An engine can answer and still be unable to run anything (podman without a runtime
+    // configuration that works on the host): run the base image once to know.
+    const trial = spawnSync(
+      engine,
+      ['run', '--rm', '--network=host', BASE_IMAGE, 'node', '-e', ''],
+      {
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
+    if (trial.status === 0) return { engine };
+    const reason = (trial.stderr || trial.error?.message || '').trim().split('\n').pop();
+    failures.push(`${engine} cannot run ${BASE_IMAGE} (${reason})`);
   }
-  return { failure: `no container engine answers (tried ${candidates.join(', ')} info)` };
+  return { failure: `no container engine can run the image: ${failures.join('; ')}` };
 }
 
 /** The engine the global setup found, when it found one. */
