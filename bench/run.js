@@ -44,16 +44,16 @@
  * bench/results/latest.json.
  */
 
-const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { busLatency } = require('./bus-latency');
 const { Client } = require('pg');
+const { freePort: freeLoopbackPort, ManagedProcess } = require('../dist/launcher/managed-process');
+const { launchSplit } = require('../dist/launcher/split');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS_DIR = path.join(__dirname, 'results');
@@ -113,51 +113,26 @@ function log(message) {
   process.stdout.write(`[bench] ${message}\n`);
 }
 
+/** A child by the launchers' ManagedProcess: its output in `logFile`, stopped by PID. */
 function spawnChild(label, args, env, logFile) {
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+  const child = ManagedProcess.spawn({
+    label,
     env,
-    stdio: ['ignore', out, out],
+    entry: args[args.length - 1],
+    nodeArgs: args.slice(0, -1),
+    output: { file: logFile },
+    cwd: ROOT,
   });
-  fs.closeSync(out);
-  const entry = { label, child, logFile, exited: false, exitInfo: null };
-  entry.exitPromise = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      entry.exited = true;
-      entry.exitInfo = { code, signal };
-      children.delete(entry);
-      resolve(entry.exitInfo);
-    });
-  });
-  child.once('error', (error) => log(`${label}: spawn error: ${error.message}`));
-  children.add(entry);
+  children.add(child);
+  void child.exited.then(() => children.delete(child));
   log(`started ${label} (pid ${child.pid})`);
-  return entry;
+  return child;
 }
 
 /** SIGTERM by PID, then SIGKILL if it has not exited within the grace period. */
-async function stopChild(entry, graceMs = 5000) {
-  if (entry.exited) return;
-  const pid = entry.child.pid;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    /* already gone */
-  }
-  const timedOut = await Promise.race([
-    entry.exitPromise.then(() => false),
-    delay(graceMs).then(() => true),
-  ]);
-  if (timedOut && !entry.exited) {
-    log(`${entry.label} (pid ${pid}) did not exit after SIGTERM; sending SIGKILL`);
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    await Promise.race([entry.exitPromise, delay(2000)]);
-  }
+async function stopChild(child, graceMs = 5000) {
+  if (!child.running) return;
+  await child.stop(graceMs);
 }
 
 function cleanup() {
@@ -198,13 +173,7 @@ function cleanup() {
 
 // Last resort: never leave a child behind, whatever happens to this process.
 process.on('exit', () => {
-  for (const entry of children) {
-    try {
-      process.kill(entry.child.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  for (const child of children) child.signal('SIGKILL');
 });
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -248,17 +217,7 @@ async function withAdminClient(fn) {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const freePort = () => freeLoopbackPort(HOST);
 
 /** One plain HTTP request on loopback, with a timeout; resolves { status, headers, body }. */
 function request(port, method, urlPath, { headers = {}, body, timeoutMs = 5000 } = {}) {
@@ -299,36 +258,9 @@ function request(port, method, urlPath, { headers = {}, body, timeoutMs = 5000 }
   });
 }
 
-/** Polls until `path` answers 200, the child exits, or the deadline passes. */
-async function waitReady(entry, port, urlPath) {
-  const deadline = Date.now() + settings.readyTimeoutMs;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (entry.exited) {
-      throw new Error(
-        `${entry.label} exited before it was ready (${JSON.stringify(entry.exitInfo)}); log: ${entry.logFile}\n${tail(entry.logFile)}`,
-      );
-    }
-    try {
-      const res = await request(port, 'GET', urlPath, { timeoutMs: 1000 });
-      if (res.status === 200) return;
-      last = `HTTP ${res.status} ${res.body.slice(0, 200)}`;
-    } catch (error) {
-      last = error.message;
-    }
-    await delay(100);
-  }
-  throw new Error(
-    `${entry.label} not ready within ${settings.readyTimeoutMs} ms (last: ${last}); log: ${entry.logFile}\n${tail(entry.logFile)}`,
-  );
-}
-
-function tail(file, lines = 20) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
+/** Until `urlPath` answers 200; fails when the child exits first (with its log's end). */
+function waitReady(child, port, urlPath) {
+  return child.waitReady(`http://${HOST}:${port}${urlPath}`, settings.readyTimeoutMs);
 }
 
 function expectStatus(res, status, what) {
@@ -496,38 +428,31 @@ async function argon2Baseline(password, rounds = 20) {
   };
 }
 
-/** Starts the auth, user and order processes with TRANSPORT=nats and the gateway in front. */
+/** The split shape by the launcher `npm run start:split` and the tests use. */
 async function startSplit(env) {
-  const modules = {};
-  for (const module of ['auth', 'user', 'order']) {
-    const port = await freePort();
-    const entry = spawnChild(
-      `split-${module}`,
-      [path.join(ROOT, 'dist', 'main.js')],
-      { ...env, TRANSPORT: 'nats', MODULES: module, PORT: String(port) },
-      path.join(tmpDir, `split-${module}.log`),
-    );
-    modules[module] = { entry, port };
-  }
-  await Promise.all(Object.entries(modules).map(([, m]) => waitReady(m.entry, m.port, '/ready')));
-  const port = await freePort();
-  const upstreams = Object.entries(modules)
-    .map(([name, m]) => `${name}=http://${HOST}:${m.port}`)
-    .join(',');
-  const gateway = spawnChild(
-    'split-gateway',
-    [path.join(ROOT, 'dist', 'main.js')],
-    { ...env, MODULES: 'gateway', PORT: String(port), GATEWAY_UPSTREAMS: upstreams },
-    path.join(tmpDir, 'split-gateway.log'),
-  );
-  await waitReady(gateway, port, '/ready');
-  log(`split shape ready: gateway on ${HOST}:${port}`);
+  const shape = await launchSplit({
+    env,
+    host: HOST,
+    start: async (name, processEnv) => {
+      const child = spawnChild(
+        `split-${name}`,
+        [path.join(ROOT, 'dist', 'main.js')],
+        processEnv,
+        path.join(tmpDir, `split-${name}.log`),
+      );
+      try {
+        await waitReady(child, processEnv.PORT, '/ready');
+      } catch (error) {
+        await stopChild(child);
+        throw error;
+      }
+      return child;
+    },
+  });
+  log(`split shape ready: gateway on ${HOST}:${shape.gateway.port}`);
   return {
-    port,
-    stop: () =>
-      Promise.all(
-        [gateway, ...Object.values(modules).map((m) => m.entry)].map((e) => stopChild(e)),
-      ),
+    port: shape.gateway.port,
+    stop: () => Promise.all(shape.all().map((child) => stopChild(child))),
   };
 }
 
@@ -635,7 +560,7 @@ async function observabilityOverhead(distMain, appEnv, auth) {
             method: 'GET',
             path: '/api/users/me',
             headers: auth,
-            pid: child.child.pid,
+            pid: child.pid,
           },
           port,
         );
@@ -813,8 +738,8 @@ async function main() {
   for (const scenario of appScenarios) {
     const result = await measure(scenario, appPort);
     results.push(result);
-    if (app.exited)
-      throw new Error(`app exited during ${scenario.name}: ${JSON.stringify(app.exitInfo)}`);
+    if (!app.running)
+      throw new Error(`app exited during ${scenario.name} (exit code ${app.exitCode}); log: ${tmpDir}/app.log`);
     if (scenario.outbox) outbox[scenario.outbox] = await outboxFigures(result.window);
   }
 

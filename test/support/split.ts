@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN, type TestApp } from './app';
 import { dropNatsNamespace, natsNamespace } from './nats';
-import { AppProcess, freePort } from './process';
+import { AppProcess } from './process';
+import { launchSplit, SPLIT_MODULES, type SplitModule } from '../../src/launcher/split';
 import { SERVICES } from './services';
 import { prepareStores } from './stores';
 
-export type SplitModule = 'auth' | 'user' | 'order';
+export type { SplitModule };
 
 /** The split shape under test: the gateway in front of one real process per module, on NATS. */
 export interface SplitApp extends TestApp {
@@ -52,25 +53,20 @@ export async function startSplitApp(
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    const modules: SplitModule[] = ['auth', 'user', 'order'];
-    const moduleEnv = {} as Record<SplitModule, Record<string, string>>;
-    for (const module of modules)
-      moduleEnv[module] = { ...common, MODULES: module, PORT: String(await freePort()) };
-    await Promise.all(
-      modules.map(async (module) => {
-        processes[module] = await AppProcess.start(moduleEnv[module], options);
-        started.push(processes[module]);
-      }),
-    );
-    const gateway = await AppProcess.start(
-      {
-        ...common,
-        MODULES: 'gateway',
-        GATEWAY_UPSTREAMS: modules.map((m) => `${m}=${processes[m].url}`).join(','),
+    // The launcher `npm run start:split` and the bench use, with the tests' processes.
+    const shape = await launchSplit<AppProcess>({
+      env: common,
+      start: async (_name, env) => {
+        const process = await AppProcess.start(env, options);
+        started.push(process);
+        return process;
       },
-      options,
-    );
-    started.push(gateway);
+    });
+    for (const module of SPLIT_MODULES) processes[module] = shape.modules[module].process;
+    const moduleEnv = Object.fromEntries(
+      SPLIT_MODULES.map((m) => [m, shape.modules[m].env]),
+    ) as Record<SplitModule, Record<string, string>>;
+    const gateway = shape.gateway.process;
     let closed = false;
     return {
       url: gateway.url,

@@ -1,0 +1,143 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** The compiled entry point beside this file (dist/main.js, or the test build's). */
+export const MAIN = join(__dirname, '..', 'main.js');
+
+/**
+ * Where a child's output goes: both to the parent's (`inherit`), stdout dropped (`ignore`) or
+ * kept in `logLines` (`lines`) with stderr on the parent's, or both appended to a file.
+ */
+export type Output = 'inherit' | 'ignore' | 'lines' | { file: string };
+
+export interface SpawnOptions {
+  /** Names the process in messages. */
+  label: string;
+  /** Its whole environment (nothing is inherited unless you pass it). */
+  env: Record<string, string>;
+  /** The script Node runs; cleave's own entry point by default. */
+  entry?: string;
+  /** Options for Node itself, before the script (e.g. `--require`). */
+  nodeArgs?: string[];
+  output?: Output;
+  cwd?: string;
+}
+
+/**
+ * A cleave process started by a launcher (`npm run start:split`, the bench, the tests): spawned
+ * with an exact environment, watched until it is ready, stopped by PID (SIGTERM, then SIGKILL
+ * after a grace period). What it printed is kept for the error when it dies before ready.
+ */
+export class ManagedProcess {
+  /** What the process wrote, line by line, when started with `output: 'lines'`. */
+  readonly logLines: string[] = [];
+  readonly exited: Promise<void>;
+  private readonly child: ChildProcess;
+
+  private constructor(
+    readonly label: string,
+    private readonly output: Output,
+    options: SpawnOptions,
+  ) {
+    const file = typeof output === 'object' ? openSync(output.file, 'a') : undefined;
+    const stdout =
+      file ?? (output === 'lines' ? 'pipe' : output === 'inherit' ? 'inherit' : 'ignore');
+    const stderr = file ?? 'inherit';
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? MAIN], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', stdout, stderr],
+    });
+    if (file !== undefined) closeSync(file);
+    if (this.child.stdout) {
+      createInterface({ input: this.child.stdout }).on('line', (line) => this.logLines.push(line));
+    }
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.child.once('error', () => undefined);
+  }
+
+  static spawn(options: SpawnOptions): ManagedProcess {
+    return new ManagedProcess(options.label, options.output ?? 'ignore', options);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Its exit code once it exited by itself; null while it runs or after a signal killed it. */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /**
+   * Polls `url` until it answers 200. Fails at once when the process exits first (with the end
+   * of what it printed), and after `timeoutMs`.
+   */
+  async waitReady(url: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      if (!this.running) {
+        throw new Error(`${this.label} exited before it was ready${this.lastWords()}`);
+      }
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) return;
+        last = `HTTP ${res.status}`;
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${this.label} was not ready within ${timeoutMs} ms (${last})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Sends a signal without waiting (SIGTERM starts a graceful stop). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`; resolves once it exited. */
+  async stop(graceMs = 15_000): Promise<void> {
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.signal(signal);
+    await this.exited;
+  }
+
+  private lastWords(): string {
+    const lines =
+      typeof this.output === 'object'
+        ? readFileSync(this.output.file, 'utf8').trimEnd().split('\n')
+        : this.logLines;
+    return lines.length > 0 ? `:\n${lines.slice(-20).join('\n')}` : '';
+  }
+}
+
+/** A TCP port free on `host` right now. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,105 @@
+import { freePort, ManagedProcess, Output } from './managed-process';
+
+/** The business modules of the split shape, each in a process of its own. */
+export const SPLIT_MODULES = ['auth', 'user', 'order'] as const;
+export type SplitModule = (typeof SPLIT_MODULES)[number];
+
+/** One process of the split shape and where it listens. */
+export interface Launched<P> {
+  process: P;
+  port: number;
+  url: string;
+  /** The environment it was started with (restart it with the same). */
+  env: Record<string, string>;
+}
+
+export interface SplitOptions<P extends { kill(): Promise<void> }> {
+  /** Settings every process gets (stores, NATS, ...); TRANSPORT=nats is added. */
+  env: Record<string, string>;
+  /** Where they listen (loopback by default). */
+  host?: string;
+  /** The gateway's port: a free one when 0 or unset. */
+  gatewayPort?: number;
+  readyWithinMs?: number;
+  /** Starts one process and waits until it is ready (default: a ManagedProcess). */
+  start?: (name: SplitModule | 'gateway', env: Record<string, string>) => Promise<P>;
+  /** With the default `start`: where each process's output goes. */
+  output?: (name: SplitModule | 'gateway') => Output;
+}
+
+export interface SplitShape<P> {
+  /** The gateway's URL: the API of the whole system. */
+  url: string;
+  gateway: Launched<P>;
+  modules: Record<SplitModule, Launched<P>>;
+  /** Every process, the gateway first. */
+  all(): P[];
+}
+
+/**
+ * The split shape on one machine, as `npm run start:split`, the bench and the tests run it:
+ * one process per module with TRANSPORT=nats on a free loopback port, started together, then
+ * the gateway (MODULES=gateway) in front with GATEWAY_UPSTREAMS naming them. If a process does
+ * not come up, the ones already started are stopped before the error is thrown.
+ */
+export async function launchSplit<P extends { kill(): Promise<void> } = ManagedProcess>(
+  options: SplitOptions<P>,
+): Promise<SplitShape<P>> {
+  const host = options.host ?? '127.0.0.1';
+  const readyWithinMs = options.readyWithinMs ?? 60_000;
+  const start =
+    options.start ??
+    (async (name: SplitModule | 'gateway', env: Record<string, string>) => {
+      const process = ManagedProcess.spawn({
+        label: name,
+        env,
+        output: options.output?.(name) ?? 'inherit',
+      });
+      try {
+        await process.waitReady(`http://${host}:${env.PORT}/ready`, readyWithinMs);
+      } catch (error) {
+        await process.kill();
+        throw error;
+      }
+      return process as unknown as P;
+    });
+  const common = { ...options.env, HOST: host, TRANSPORT: 'nats' };
+  const launch = async (name: SplitModule | 'gateway', env: Record<string, string>) => {
+    const port = Number(env.PORT);
+    return { process: await start(name, env), port, url: `http://${host}:${port}`, env };
+  };
+  const settled = await Promise.allSettled(
+    SPLIT_MODULES.map(async (module) =>
+      launch(module, { ...common, MODULES: module, PORT: String(await freePort(host)) }),
+    ),
+  );
+  const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    // Never leave half a system running.
+    await Promise.all(up.map((m) => m.process.kill()));
+    throw failed.reason;
+  }
+  const modules = Object.fromEntries(SPLIT_MODULES.map((m, i) => [m, up[i]])) as Record<
+    SplitModule,
+    Launched<P>
+  >;
+  let gateway: Launched<P>;
+  try {
+    gateway = await launch('gateway', {
+      ...common,
+      MODULES: 'gateway',
+      PORT: String(options.gatewayPort || (await freePort(host))),
+      GATEWAY_UPSTREAMS: SPLIT_MODULES.map((m) => `${m}=${modules[m].url}`).join(','),
+    });
+  } catch (error) {
+    await Promise.all(up.map((m) => m.process.kill()));
+    throw error;
+  }
+  return {
+    url: gateway.url,
+    gateway,
+    modules,
+    all: () => [gateway.process, ...SPLIT_MODULES.map((m) => modules[m].process)],
+  };
+}
