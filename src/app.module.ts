@@ -2,7 +2,8 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule, type Params as LoggerParams } from 'nestjs-pino';
 import { BusModule, BusTransport } from './shared/bus/bus.module';
-import { APP_CONFIG, AppConfig, ModuleName } from './shared/config/config';
+import { APP_CONFIG, AppConfig } from './shared/config/config';
+import type { BusinessModule } from './shared/modules/registry';
 import { HealthModule } from './shared/health/health.module';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { Metrics } from './shared/observability/metrics';
@@ -14,7 +15,8 @@ import { AuthModule } from './modules/auth/auth.module';
 import { OrderModule } from './modules/order/order.module';
 import { UserModule } from './modules/user/user.module';
 
-const BUSINESS_MODULES: Partial<Record<ModuleName, Type>> = {
+/** Each registered module's Nest module (the compiler holds this to the registry). */
+const NEST_MODULES: Record<BusinessModule, Type> = {
   auth: AuthModule,
   user: UserModule,
   order: OrderModule,
@@ -36,7 +38,9 @@ class ConfigModule {
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig, transport: BusTransport, logs: LoggerParams): DynamicModule {
-    const modules = config.MODULES.flatMap((name) => BUSINESS_MODULES[name] ?? []);
+    const modules = config.MODULES.flatMap((name) =>
+      name === 'gateway' ? [] : [NEST_MODULES[name]],
+    );
     return {
       module: AppModule,
       imports: [

@@ -15,6 +15,7 @@ import {
   ROOT,
   VALUE_SETS,
 } from './support/chart';
+import { MODULE_REGISTRY } from '../src/shared/modules/registry';
 import { CUSTOM_KINDS, validateObjects } from './support/kubernetes';
 import { availableServices } from './support/services';
 
@@ -270,6 +271,12 @@ describe('the Helm chart', { skip, timeout: 300_000 }, () => {
     expect(secretKeys('cleave-order')).toEqual(['cleave-credentials/ORDER_DATABASE_URL']);
     expect(ofKind(objects, 'Secret')).toHaveLength(0);
     expect(ofKind(objects, 'PersistentVolumeClaim')).toHaveLength(0);
+    // The chart's modules and store variables are the registry's.
+    for (const [module, descriptor] of Object.entries(MODULE_REGISTRY)) {
+      expect(secretKeys(`cleave-${module}`)).toContain(
+        `cleave-credentials/${descriptor.storeVariable}`,
+      );
+    }
   });
 
   it('split: only the gateway reaches the modules; egress only to DNS, NATS and the own store', () => {

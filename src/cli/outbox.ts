@@ -11,24 +11,27 @@
  */
 import { loadConfig } from '../shared/config/config';
 import { withOutbox } from '../shared/persistence/outbox-admin';
-import { MODULE_COLLECTIONS, MODULE_SCHEMAS } from '../shared/persistence/schemas';
+import { MODULE_REGISTRY, outboxModules, type Registry } from '../shared/modules/registry';
 
 async function main(argv: string[]): Promise<number> {
   const [command, module, ...ids] = argv;
-  if ((command !== 'list' && command !== 'replay') || (module !== 'user' && module !== 'order')) {
+  const modules = outboxModules().join('|');
+  const outbox = module ? (MODULE_REGISTRY as Registry)[module]?.outbox : undefined;
+  if ((command !== 'list' && command !== 'replay') || !module || !outbox) {
     process.stderr.write(
-      'usage: outbox list <user|order> | outbox replay <user|order> [event-id ...]\n',
+      `usage: outbox list <${modules}> | outbox replay <${modules}> [event-id ...]\n`,
     );
     return 2;
   }
   const config = loadConfig();
-  const url = module === 'user' ? config.USER_DATABASE_URL : config.ORDER_DATABASE_URL;
+  const variable = (MODULE_REGISTRY as Registry)[module].storeVariable as keyof typeof config;
+  const url = config[variable] as string | undefined;
   const target = {
     url,
     dataDir: config.DATA_DIR,
     module,
-    schema: MODULE_SCHEMAS[module],
-    collection: MODULE_COLLECTIONS[module],
+    schema: outbox.schema,
+    collection: outbox.collection,
     timeoutMs: config.DB_TIMEOUT_MS,
   };
   return withOutbox(target, async (store) => {

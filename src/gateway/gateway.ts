@@ -8,14 +8,8 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import type { AppConfig } from '../shared/config/config';
 import { ServiceUnavailable } from '../shared/http/domain-error';
 import { sendProblem } from '../shared/http/problem.filter';
+import { BUSINESS_MODULES, MODULE_REGISTRY } from '../shared/modules/registry';
 import { Breakers } from '../shared/resilience/breakers';
-
-/** Which module serves which part of the API. */
-export const MODULE_ROUTES = {
-  auth: '/api/auth',
-  user: '/api/users',
-  order: '/api/orders',
-} as const;
 
 /**
  * The single entry point of the split shape (MODULES=gateway): `/api/<module>/…` goes to the
@@ -27,10 +21,10 @@ export const MODULE_ROUTES = {
 export async function mountGateway(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   const breakers = app.get(Breakers);
   const upstreams = config.GATEWAY_UPSTREAMS ?? {};
-  for (const module of ['auth', 'user', 'order'] as const) {
+  for (const module of BUSINESS_MODULES) {
     const upstream = upstreams[module];
     if (!upstream) continue;
-    const prefix = MODULE_ROUTES[module];
+    const prefix = MODULE_REGISTRY[module].routePrefix;
     const what = `The ${module} service`;
     await app.register(async (scope: FastifyInstance) => {
       // Errors at the edge (a body too large or malformed) are problem+json like everywhere.

@@ -1,8 +1,10 @@
 import { freePort, ManagedProcess, Output } from './managed-process';
 
+import { BUSINESS_MODULES, type BusinessModule } from '../shared/modules/registry';
+
 /** The business modules of the split shape, each in a process of its own. */
-export const SPLIT_MODULES = ['auth', 'user', 'order'] as const;
-export type SplitModule = (typeof SPLIT_MODULES)[number];
+export const SPLIT_MODULES = BUSINESS_MODULES;
+export type SplitModule = BusinessModule;
 
 /** One process of the split shape and where it listens. */
 export interface Launched<P> {

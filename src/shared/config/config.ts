@@ -1,8 +1,17 @@
 import { z } from 'zod';
+import {
+  BUSINESS_MODULES,
+  type BusinessModule,
+  missingPeers,
+  MODULE_REGISTRY,
+} from '../modules/registry';
 
-/** Module names a process may serve (`MODULES`). */
-export const MODULE_NAMES = ['auth', 'user', 'order', 'gateway'] as const;
-export type ModuleName = (typeof MODULE_NAMES)[number];
+/** Module names a process may serve (`MODULES`): the business modules, and the gateway. */
+export const MODULE_NAMES = [
+  ...(BUSINESS_MODULES as [BusinessModule, ...BusinessModule[]]),
+  'gateway',
+] as const;
+export type ModuleName = BusinessModule | 'gateway';
 
 const csv = <const T extends readonly [string, ...string[]]>(allowed: T) =>
   z
@@ -25,7 +34,7 @@ const postgresUrl = z
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
-  MODULES: csv(MODULE_NAMES).default(['auth', 'user', 'order']),
+  MODULES: csv(MODULE_NAMES).default([...BUSINESS_MODULES]),
   /** `local`: in-process (one process); `nats`: NATS request/reply and JetStream events. */
   TRANSPORT: z.enum(['local', 'nats']).default('local'),
   NATS_URL: z
@@ -91,20 +100,16 @@ const schema = z.object({
   GATEWAY_UPSTREAMS: z
     .string()
     .transform((raw, ctx) => {
-      const upstreams: Partial<Record<'auth' | 'user' | 'order', string>> = {};
+      const upstreams: Partial<Record<BusinessModule, string>> = {};
       for (const entry of raw
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean)) {
         const [name, url] = entry.split(/=(.*)/s);
-        if (
-          (name !== 'auth' && name !== 'user' && name !== 'order') ||
-          !url ||
-          !/^https?:\/\/[^/]+\/?$/.test(url)
-        ) {
+        if (!isBusinessModule(name) || !url || !/^https?:\/\/[^/]+\/?$/.test(url)) {
           ctx.addIssue({
             code: 'custom',
-            message: `"${entry}" is not <auth|user|order>=http://host:port`,
+            message: `"${entry}" is not <${BUSINESS_MODULES.join('|')}>=http://host:port`,
           });
           return z.NEVER;
         }
@@ -174,12 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return Object.freeze(config);
 }
 
-/** Which module each module asks over the bus: with the local transport they must share a process. */
-const NEEDS: Record<'auth' | 'user' | 'order', ReadonlyArray<'auth' | 'user' | 'order'>> = {
-  auth: ['user'],
-  user: ['auth'],
-  order: ['user', 'auth'],
-};
+const isBusinessModule = (name: string | undefined): name is BusinessModule =>
+  name !== undefined && Object.hasOwn(MODULE_REGISTRY, name);
 
 /** Combinations of MODULES, TRANSPORT and stores that cannot work, each with the reason. */
 function moduleProblems(config: z.output<typeof schema>): string[] {
@@ -189,9 +190,7 @@ function moduleProblems(config: z.output<typeof schema>): string[] {
     problems.push('MODULES: the gateway runs alone (MODULES=gateway)');
   }
   if (loaded.has('gateway')) {
-    const missing = (['auth', 'user', 'order'] as const).filter(
-      (m) => !config.GATEWAY_UPSTREAMS?.[m],
-    );
+    const missing = BUSINESS_MODULES.filter((m) => !config.GATEWAY_UPSTREAMS?.[m]);
     if (missing.length > 0) {
       problems.push(
         `GATEWAY_UPSTREAMS: the gateway needs an upstream for ${missing.join(', ')} (e.g. user=http://user:3000)`,
@@ -199,14 +198,10 @@ function moduleProblems(config: z.output<typeof schema>): string[] {
     }
   }
   if (config.TRANSPORT === 'local') {
-    for (const module of ['auth', 'user', 'order'] as const) {
-      if (!loaded.has(module)) continue;
-      const missing = NEEDS[module].filter((m) => !loaded.has(m));
-      if (missing.length > 0) {
-        problems.push(
-          `MODULES: ${module} needs ${missing.join(' and ')} over the bus; with TRANSPORT=local they must run in the same process (add them, or use TRANSPORT=nats)`,
-        );
-      }
+    for (const { module, missing } of missingPeers(loaded)) {
+      problems.push(
+        `MODULES: ${module} needs ${missing.join(' and ')} over the bus; with TRANSPORT=local they must run in the same process (add them, or use TRANSPORT=nats)`,
+      );
     }
   }
   if (config.TRANSPORT === 'nats' && loaded.has('auth') && config.AUTH_REDIS_URL === undefined) {

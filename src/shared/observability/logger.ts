@@ -5,6 +5,7 @@ import type { Params } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/config';
 import { isProbe } from './probes';
+import { moduleOfRoute } from '../modules/registry';
 
 /**
  * What never reaches a log line: credentials, tokens, cookies and bodies, as top-level fields
@@ -36,13 +37,7 @@ export const REDACTED_PATHS = [
   'headers["set-cookie"]',
 ];
 
-/** Which module a route belongs to, from its template's first segment under `/api`. */
-const ROUTE_MODULES: Record<string, string> = { auth: 'auth', users: 'user', orders: 'order' };
-
-export function moduleOfRoute(route: string): string {
-  const segment = /^\/api\/([^/]+)/.exec(route)?.[1];
-  return (segment && ROUTE_MODULES[segment]) ?? 'edge';
-}
+export { moduleOfRoute };
 
 /** Trace and span id of the active span, on every line written inside one. */
 function traceFields(): Record<string, string> {

@@ -14,8 +14,8 @@ export interface OutboxTarget {
   dataDir: string;
   /** The module's Postgres schema. */
   schema: string;
-  /** The MongoDB collection whose documents embed the module's outbox. */
-  collection: string;
+  /** The MongoDB collection whose documents embed the module's outbox (modules on MongoDB). */
+  collection?: string;
   timeoutMs: number;
 }
 
@@ -29,6 +29,7 @@ export async function withOutbox<T>(
   work: (store: OutboxStore) => Promise<T>,
 ): Promise<T> {
   if (isMongoUrl(target.url)) {
+    if (!target.collection) throw new Error(`the ${target.module} module has no outbox on MongoDB`);
     const db = await MongoDatabase.open({
       module: target.module,
       url: target.url,

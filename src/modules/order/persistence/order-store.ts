@@ -2,7 +2,7 @@ import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isMongoUrl, MongoDatabase } from '../../../shared/persistence/mongo-database';
 import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import type { OutboxStore } from '../../../shared/persistence/outbox-store';
-import { MODULE_SCHEMAS } from '../../../shared/persistence/schemas';
+import { MODULE_REGISTRY } from '../../../shared/modules/registry';
 import { SqlOutboxStore } from '../../../shared/persistence/sql-outbox-store';
 import { CreateOrders1732500000001 } from './migrations/1732500000001-create-orders';
 import { OrderOutbox1732600000001 } from './migrations/1732600000001-order-outbox';
@@ -27,7 +27,7 @@ export function openOrderDatabase(config: {
     module: 'order',
     url,
     dataDir: config.DATA_DIR,
-    schema: MODULE_SCHEMAS.order,
+    schema: MODULE_REGISTRY.order.outbox.schema,
     entities: [OrderRow],
     migrations: [
       CreateOrders1732500000001,

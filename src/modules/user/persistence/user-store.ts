@@ -1,5 +1,5 @@
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
-import { MODULE_SCHEMAS } from '../../../shared/persistence/schemas';
+import { MODULE_REGISTRY } from '../../../shared/modules/registry';
 import { CreateUsers1732500000000 } from './migrations/1732500000000-create-users';
 import { UserOutbox1732600000000 } from './migrations/1732600000000-user-outbox';
 import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-user-outbox-retention';
@@ -15,7 +15,7 @@ export function openUserDatabase(config: {
     module: 'user',
     url: config.USER_DATABASE_URL,
     dataDir: config.DATA_DIR,
-    schema: MODULE_SCHEMAS.user,
+    schema: MODULE_REGISTRY.user.outbox.schema,
     entities: [UserRow],
     migrations: [
       CreateUsers1732500000000,

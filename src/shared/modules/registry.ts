@@ -1,0 +1,64 @@
+/**
+ * What the rest of the system needs to know about each business module, in one place: config
+ * validation, the gateway, the logger, the operator CLI, the split launcher and the chart's
+ * tests read it. A module's code lives in `src/modules/<name>/`; adding a module is that folder,
+ * one line here, and its Nest module in the composition root (`app.module.ts`, which the
+ * compiler holds to this list).
+ */
+export interface ModuleDescriptor {
+  /** The part of the API it serves: the gateway proxies it, logs and metrics name it. */
+  readonly routePrefix: `/api/${string}`;
+  /** The modules it asks over the bus: with TRANSPORT=local they must share its process. */
+  readonly asks: readonly string[];
+  /** The variable naming its store; without it, the module's embedded store under DATA_DIR. */
+  readonly storeVariable: string;
+  /** Its outbox (events it publishes): the Postgres schema, and the MongoDB collection when it
+   * can live on MongoDB. */
+  readonly outbox?: { readonly schema: string; readonly collection?: string };
+}
+
+export type Registry = Readonly<Record<string, ModuleDescriptor>>;
+
+export const MODULE_REGISTRY = {
+  auth: { routePrefix: '/api/auth', asks: ['user'], storeVariable: 'AUTH_REDIS_URL' },
+  user: {
+    routePrefix: '/api/users',
+    asks: ['auth'],
+    storeVariable: 'USER_DATABASE_URL',
+    outbox: { schema: 'cleave_user' },
+  },
+  order: {
+    routePrefix: '/api/orders',
+    asks: ['user', 'auth'],
+    storeVariable: 'ORDER_DATABASE_URL',
+    outbox: { schema: 'cleave_order', collection: 'orders' },
+  },
+} as const satisfies Registry;
+
+/** The business modules: the split shape runs each in a process of its own. */
+export type BusinessModule = keyof typeof MODULE_REGISTRY;
+export const BUSINESS_MODULES = Object.keys(MODULE_REGISTRY) as BusinessModule[];
+
+/** The modules that keep an outbox (the operator CLI serves them). */
+export function outboxModules(registry: Registry = MODULE_REGISTRY): string[] {
+  return Object.keys(registry).filter((name) => registry[name].outbox !== undefined);
+}
+
+/** Which module serves a route template (by its prefix); `edge` for the rest. */
+export function moduleOfRoute(route: string, registry: Registry = MODULE_REGISTRY): string {
+  for (const [name, module] of Object.entries(registry)) {
+    if (route === module.routePrefix || route.startsWith(`${module.routePrefix}/`)) return name;
+  }
+  return 'edge';
+}
+
+/** For each module in `loaded`, the modules it asks that are not loaded beside it. */
+export function missingPeers(
+  loaded: ReadonlySet<string>,
+  registry: Registry = MODULE_REGISTRY,
+): Array<{ module: string; missing: string[] }> {
+  return Object.entries(registry)
+    .filter(([name]) => loaded.has(name))
+    .map(([name, module]) => ({ module: name, missing: module.asks.filter((m) => !loaded.has(m)) }))
+    .filter((entry) => entry.missing.length > 0);
+}
