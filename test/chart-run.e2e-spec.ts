@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { expect } from 'expect';
 import { AppProcess } from './support/process';
-import { renderedSplit } from './support/rendered-split';
+import { renderedSplit, startRendered } from './support/rendered-split';
 import { availableServices } from './support/services';
 import { apiSmoke } from './support/smoke';
 
@@ -49,9 +49,7 @@ describe(
         cleanups.push(() => process.kill());
         return process;
       };
-      const modules = rendered.deployments.filter((d) => d.name !== 'cleave-gateway');
-      await Promise.all(modules.map(start));
-      const gateway = await start(rendered.deployments.find((d) => d.name === 'cleave-gateway')!);
+      const gateway = await startRendered(rendered.deployments, start);
       await apiSmoke(gateway.url);
     });
   },

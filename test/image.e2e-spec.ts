@@ -1,18 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { expect } from 'expect';
 import { ADMIN } from './support/app';
 import { buildImage, Container, containerEngine, createVolume } from './support/container';
 import { call, constantLoad, expectExactSummary, signUp } from './support/http-client';
-import { dropNatsNamespace, natsNamespace } from './support/nats';
 import { freePort } from './support/process';
-import { availableServices, SERVICES } from './support/services';
+import { availableServices } from './support/services';
 import { apiSmoke } from './support/smoke';
-import { renderedSplit } from './support/rendered-split';
-import { prepareStores } from './support/stores';
+import { renderedSplit, startRendered } from './support/rendered-split';
+import { splitEnvironment } from './support/split';
+import { launchSplit } from '../src/launcher/split';
 
 const available = availableServices();
 const DRAIN_MS = 1500;
@@ -125,45 +122,26 @@ describe(
           : 'needs postgres, redis and nats',
       },
       async () => {
-        const dataDir = await mkdtemp(join(tmpdir(), 'cleave-image-'));
-        const stores = await prepareStores('postgres', dataDir);
-        const namespace = natsNamespace();
-        cleanups.push(async () => {
-          await stores.cleanup();
-          await dropNatsNamespace(SERVICES.nats, namespace);
-          await rm(dataDir, { recursive: true, force: true });
-        });
-        const signingKey = JSON.stringify(
-          generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
-        );
-        const env = {
+        const environment = await splitEnvironment({
           ...COMMON,
-          ...stores.env,
-          TRANSPORT: 'nats',
-          NATS_URL: SERVICES.nats,
-          NATS_NAMESPACE: namespace,
-          AUTH_SIGNING_KEY: signingKey,
-        };
-        const modules = ['auth', 'user', 'order'] as const;
-        const started = await Promise.all(
-          modules.map(async (module) => {
-            const container = await Container.start({ ...env, MODULES: module }, await freePort());
+          // The container's own volume, not the host's directory.
+          DATA_DIR: '/data',
+          AUTH_SIGNING_KEY: JSON.stringify(
+            generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
+          ),
+        });
+        cleanups.push(() => environment.cleanup());
+        // The launcher npm run start:split uses, with a container per process.
+        const shape = await launchSplit<Container>({
+          env: environment.env,
+          start: async (_name, env) => {
+            const container = await Container.start(env, Number(env.PORT));
             cleanups.push(() => container.remove());
             await container.waitReady();
-            return [module, container.url] as const;
-          }),
-        );
-        const gateway = await Container.start(
-          {
-            ...env,
-            MODULES: 'gateway',
-            GATEWAY_UPSTREAMS: started.map(([module, url]) => `${module}=${url}`).join(','),
+            return container;
           },
-          await freePort(),
-        );
-        cleanups.push(() => gateway.remove());
-        await gateway.waitReady();
-        await apiSmoke(gateway.url);
+        });
+        await apiSmoke(shape.url);
       },
     );
 
@@ -187,9 +165,7 @@ describe(
           await container.waitReady();
           return container;
         };
-        const modules = rendered.deployments.filter((d) => d.name !== 'cleave-gateway');
-        await Promise.all(modules.map(start));
-        const gateway = await start(rendered.deployments.find((d) => d.name === 'cleave-gateway')!);
+        const gateway = await startRendered(rendered.deployments, start);
         await apiSmoke(gateway.url);
       },
     );

@@ -11,20 +11,21 @@
  */
 import { loadConfig } from '../shared/config/config';
 import { withOutbox } from '../shared/persistence/outbox-admin';
-import { MODULE_REGISTRY, outboxModules, type Registry } from '../shared/modules/registry';
+import { descriptorOf, outboxModules } from '../shared/modules/registry';
 
 async function main(argv: string[]): Promise<number> {
   const [command, module, ...ids] = argv;
   const modules = outboxModules().join('|');
-  const outbox = module ? (MODULE_REGISTRY as Registry)[module]?.outbox : undefined;
-  if ((command !== 'list' && command !== 'replay') || !module || !outbox) {
+  const descriptor = module ? descriptorOf(module) : undefined;
+  const outbox = descriptor?.outbox;
+  if ((command !== 'list' && command !== 'replay') || !module || !descriptor || !outbox) {
     process.stderr.write(
       `usage: outbox list <${modules}> | outbox replay <${modules}> [event-id ...]\n`,
     );
     return 2;
   }
   const config = loadConfig();
-  const variable = (MODULE_REGISTRY as Registry)[module].storeVariable as keyof typeof config;
+  const variable = descriptor.storeVariable as keyof typeof config;
   const url = config[variable] as string | undefined;
   const target = {
     url,

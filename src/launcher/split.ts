@@ -1,10 +1,5 @@
-import { freePort, ManagedProcess, Output } from './managed-process';
-
 import { BUSINESS_MODULES, type BusinessModule } from '../shared/modules/registry';
-
-/** The business modules of the split shape, each in a process of its own. */
-export const SPLIT_MODULES = BUSINESS_MODULES;
-export type SplitModule = BusinessModule;
+import { freePort, ManagedProcess, Output } from './managed-process';
 
 /** One process of the split shape and where it listens. */
 export interface Launched<P> {
@@ -24,16 +19,16 @@ export interface SplitOptions<P extends { kill(): Promise<void> }> {
   gatewayPort?: number;
   readyWithinMs?: number;
   /** Starts one process and waits until it is ready (default: a ManagedProcess). */
-  start?: (name: SplitModule | 'gateway', env: Record<string, string>) => Promise<P>;
+  start?: (name: BusinessModule | 'gateway', env: Record<string, string>) => Promise<P>;
   /** With the default `start`: where each process's output goes. */
-  output?: (name: SplitModule | 'gateway') => Output;
+  output?: (name: BusinessModule | 'gateway') => Output;
 }
 
 export interface SplitShape<P> {
   /** The gateway's URL: the API of the whole system. */
   url: string;
   gateway: Launched<P>;
-  modules: Record<SplitModule, Launched<P>>;
+  modules: Record<BusinessModule, Launched<P>>;
   /** Every process, the gateway first. */
   all(): P[];
 }
@@ -51,7 +46,7 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
   const readyWithinMs = options.readyWithinMs ?? 60_000;
   const start =
     options.start ??
-    (async (name: SplitModule | 'gateway', env: Record<string, string>) => {
+    (async (name: BusinessModule | 'gateway', env: Record<string, string>) => {
       const process = ManagedProcess.spawn({
         label: name,
         env,
@@ -66,42 +61,40 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
       return process as unknown as P;
     });
   const common = { ...options.env, HOST: host, TRANSPORT: 'nats' };
-  const launch = async (name: SplitModule | 'gateway', env: Record<string, string>) => {
+  const launch = async (name: BusinessModule | 'gateway', env: Record<string, string>) => {
     const port = Number(env.PORT);
     return { process: await start(name, env), port, url: `http://${host}:${port}`, env };
   };
   const settled = await Promise.allSettled(
-    SPLIT_MODULES.map(async (module) =>
+    BUSINESS_MODULES.map(async (module) =>
       launch(module, { ...common, MODULES: module, PORT: String(await freePort(host)) }),
     ),
   );
   const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  // Never leave half a system running.
+  const stopAll = () => Promise.all(up.map((m) => m.process.kill()));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
-    // Never leave half a system running.
-    await Promise.all(up.map((m) => m.process.kill()));
+    await stopAll();
     throw failed.reason;
   }
-  const modules = Object.fromEntries(SPLIT_MODULES.map((m, i) => [m, up[i]])) as Record<
-    SplitModule,
+  const modules = Object.fromEntries(BUSINESS_MODULES.map((m, i) => [m, up[i]])) as Record<
+    BusinessModule,
     Launched<P>
   >;
-  let gateway: Launched<P>;
-  try {
-    gateway = await launch('gateway', {
-      ...common,
-      MODULES: 'gateway',
-      PORT: String(options.gatewayPort || (await freePort(host))),
-      GATEWAY_UPSTREAMS: SPLIT_MODULES.map((m) => `${m}=${modules[m].url}`).join(','),
-    });
-  } catch (error) {
-    await Promise.all(up.map((m) => m.process.kill()));
+  const gateway = await launch('gateway', {
+    ...common,
+    MODULES: 'gateway',
+    PORT: String(options.gatewayPort || (await freePort(host))),
+    GATEWAY_UPSTREAMS: BUSINESS_MODULES.map((m) => `${m}=${modules[m].url}`).join(','),
+  }).catch(async (error: unknown) => {
+    await stopAll();
     throw error;
-  }
+  });
   return {
     url: gateway.url,
     gateway,
     modules,
-    all: () => [gateway.process, ...SPLIT_MODULES.map((m) => modules[m].process)],
+    all: () => [gateway.process, ...BUSINESS_MODULES.map((m) => modules[m].process)],
   };
 }

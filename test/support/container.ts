@@ -179,6 +179,11 @@ export class Container {
     await engineRun(['start', this.name]);
   }
 
+  /** Gone at once, with its anonymous volumes (what a launcher calls to stop it). */
+  kill(): Promise<void> {
+    return this.remove();
+  }
+
   async remove(): Promise<void> {
     // docker's rm --force kills at once; podman's waits 10 s for a stop unless told not to.
     const now = containerEngine() === 'podman' ? ['--time', '0'] : [];

@@ -6,9 +6,6 @@ import type { StoreKind } from './services';
 import { prepareStores } from './stores';
 import { freePort, ManagedProcess } from '../../src/launcher/managed-process';
 
-/** The compiled entry point of this test run (scripts/test.js compiles src beside the tests). */
-const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
-
 /**
  * A real cleave process on loopback, for crash and restart tests; always killed by PID. A
  * ManagedProcess (the launchers' own) with the tests' defaults.
@@ -16,12 +13,12 @@ const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
 export class AppProcess {
   private constructor(
     readonly url: string,
-    private readonly process: ManagedProcess,
+    private readonly child: ManagedProcess,
   ) {}
 
   /** What the process wrote to stdout, line by line, when started with `captureLogs`. */
   get logLines(): string[] {
-    return this.process.logLines;
+    return this.child.logLines;
   }
 
   /** Prepares fresh stores of one shape for a series of processes. */
@@ -57,15 +54,15 @@ export class AppProcess {
           OUTBOX_POLL_MS: '100',
           OUTBOX_LEASE_MS: '1000',
         };
-    const process = ManagedProcess.spawn({
+    // The entry point compiled beside the launcher: .test-dist/src/main.js in a test run.
+    const child = ManagedProcess.spawn({
       label: 'cleave',
-      entry: MAIN,
-      env: { PATH: globalThis.process.env.PATH ?? '', ...defaults, ...env, PORT: String(port) },
+      env: { PATH: process.env.PATH ?? '', ...defaults, ...env, PORT: String(port) },
       output: options.captureLogs ? 'lines' : 'ignore',
     });
-    const app = new AppProcess(`http://127.0.0.1:${port}`, process);
+    const app = new AppProcess(`http://127.0.0.1:${port}`, child);
     try {
-      await process.waitReady(`${app.url}/ready`, options.readyWithinMs ?? 60_000);
+      await child.waitReady(`${app.url}/ready`, options.readyWithinMs ?? 60_000);
     } catch (error) {
       await app.kill();
       throw error;
@@ -74,26 +71,26 @@ export class AppProcess {
   }
 
   get pid(): number | undefined {
-    return this.process.pid;
+    return this.child.pid;
   }
 
   /** How the process ended: its exit code, or null while it runs or when a signal killed it. */
   get exitCode(): number | null {
-    return this.process.exitCode;
+    return this.child.exitCode;
   }
 
   /** Sends a signal without waiting (SIGTERM starts a graceful stop). */
   signal(signal: NodeJS.Signals): void {
-    this.process.signal(signal);
+    this.child.signal(signal);
   }
 
   /** Resolves when the process has exited (e.g. at a failpoint). */
   waitExit(): Promise<void> {
-    return this.process.exited;
+    return this.child.exited;
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    return this.process.kill(signal);
+    return this.child.kill(signal);
   }
 }
 

@@ -83,3 +83,18 @@ export async function renderedSplit(): Promise<{
     throw error;
   }
 }
+
+/**
+ * Starts what the chart rendered as a cluster would become ready: the modules together, then
+ * the gateway (MODULES=gateway) in front of them. Resolves with the gateway.
+ */
+export async function startRendered<P>(
+  deployments: RenderedDeployment[],
+  start: (deployment: RenderedDeployment) => Promise<P>,
+): Promise<P> {
+  const isGateway = (d: RenderedDeployment) => d.env.MODULES === 'gateway';
+  const gateway = deployments.find(isGateway);
+  if (!gateway) throw new Error('the chart rendered no gateway Deployment');
+  await Promise.all(deployments.filter((d) => !isGateway(d)).map(start));
+  return start(gateway);
+}

@@ -4,19 +4,52 @@ import { join } from 'node:path';
 import { ADMIN, type TestApp } from './app';
 import { dropNatsNamespace, natsNamespace } from './nats';
 import { AppProcess } from './process';
-import { launchSplit, SPLIT_MODULES, type SplitModule } from '../../src/launcher/split';
+import { launchSplit } from '../../src/launcher/split';
+import { BUSINESS_MODULES, type BusinessModule } from '../../src/shared/modules/registry';
 import { SERVICES } from './services';
 import { prepareStores } from './stores';
-
-export type { SplitModule };
 
 /** The split shape under test: the gateway in front of one real process per module, on NATS. */
 export interface SplitApp extends TestApp {
   /** Each module's process (replaced when restarted). */
-  processes: Record<SplitModule, AppProcess>;
+  processes: Record<BusinessModule, AppProcess>;
   /** The environment each module process starts with (its MODULES, PORT included). */
-  moduleEnv: Record<SplitModule, Record<string, string>>;
+  moduleEnv: Record<BusinessModule, Record<string, string>>;
   gateway: AppProcess;
+}
+
+/**
+ * What a split shape under test runs on: fresh Postgres stores (users and orders; auth on
+ * Redis), a NATS namespace of its own, and the tests' settings, overridden by `env`.
+ * `cleanup()` drops the stores and the namespace.
+ */
+export async function splitEnvironment(env: Record<string, string> = {}): Promise<{
+  env: Record<string, string>;
+  dataDir: string;
+  cleanup(): Promise<void>;
+}> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cleave-split-'));
+  const stores = await prepareStores('postgres', dataDir);
+  const namespace = natsNamespace();
+  return {
+    dataDir,
+    env: {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      NATS_URL: SERVICES.nats,
+      NATS_NAMESPACE: namespace,
+      ...stores.env,
+      ...env,
+    },
+    async cleanup() {
+      await stores.cleanup();
+      await dropNatsNamespace(SERVICES.nats, namespace).catch(() => undefined);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -28,29 +61,14 @@ export async function startSplitApp(
   env: Record<string, string> = {},
   options: { captureLogs?: boolean } = {},
 ): Promise<SplitApp> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'cleave-split-'));
-  const stores = await prepareStores('postgres', dataDir);
-  const namespace = natsNamespace();
-  const common: Record<string, string> = {
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    TRANSPORT: 'nats',
-    NATS_URL: SERVICES.nats,
-    NATS_NAMESPACE: namespace,
-    ...stores.env,
-    ...env,
-  };
+  const environment = await splitEnvironment(env);
+  const { env: common, dataDir } = environment;
   const started: AppProcess[] = [];
-  const processes = {} as Record<SplitModule, AppProcess>;
+  const processes = {} as Record<BusinessModule, AppProcess>;
   const cleanup = async () => {
     // The processes as they are now: a test may have replaced (restarted) some.
     for (const process of new Set([...started, ...Object.values(processes)])) await process.kill();
-    await stores.cleanup();
-    await dropNatsNamespace(SERVICES.nats, namespace).catch(() => undefined);
-    await rm(dataDir, { recursive: true, force: true });
+    await environment.cleanup();
   };
   try {
     // The launcher `npm run start:split` and the bench use, with the tests' processes.
@@ -62,10 +80,10 @@ export async function startSplitApp(
         return process;
       },
     });
-    for (const module of SPLIT_MODULES) processes[module] = shape.modules[module].process;
+    for (const module of BUSINESS_MODULES) processes[module] = shape.modules[module].process;
     const moduleEnv = Object.fromEntries(
-      SPLIT_MODULES.map((m) => [m, shape.modules[m].env]),
-    ) as Record<SplitModule, Record<string, string>>;
+      BUSINESS_MODULES.map((m) => [m, shape.modules[m].env]),
+    ) as Record<BusinessModule, Record<string, string>>;
     const gateway = shape.gateway.process;
     let closed = false;
     return {

@@ -3,7 +3,7 @@ import {
   BUSINESS_MODULES,
   type BusinessModule,
   missingPeers,
-  MODULE_REGISTRY,
+  descriptorOf,
 } from '../modules/registry';
 
 /** Module names a process may serve (`MODULES`): the business modules, and the gateway. */
@@ -180,7 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 }
 
 const isBusinessModule = (name: string | undefined): name is BusinessModule =>
-  name !== undefined && Object.hasOwn(MODULE_REGISTRY, name);
+  name !== undefined && descriptorOf(name) !== undefined;
 
 /** Combinations of MODULES, TRANSPORT and stores that cannot work, each with the reason. */
 function moduleProblems(config: z.output<typeof schema>): string[] {

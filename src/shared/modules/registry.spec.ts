@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { expect } from 'expect';
 import {
   BUSINESS_MODULES,
+  descriptorOf,
   missingPeers,
   MODULE_REGISTRY,
   moduleOfRoute,
@@ -25,6 +26,12 @@ const WITH_BILLING: Registry = {
 describe('the module registry', () => {
   it('lists the business modules in the order they start', () => {
     expect(BUSINESS_MODULES).toEqual(['auth', 'user', 'order']);
+  });
+
+  it('finds a descriptor by name, and none for a name that is not a module', () => {
+    expect(descriptorOf('order')?.storeVariable).toBe('ORDER_DATABASE_URL');
+    expect(descriptorOf('toString')).toBeUndefined();
+    expect(descriptorOf('gateway')).toBeUndefined();
   });
 
   it('names the module of a route by its prefix, and edge for the rest', () => {

@@ -39,6 +39,14 @@ export const MODULE_REGISTRY = {
 export type BusinessModule = keyof typeof MODULE_REGISTRY;
 export const BUSINESS_MODULES = Object.keys(MODULE_REGISTRY) as BusinessModule[];
 
+/** A module's descriptor by name; undefined for a name that is not registered. */
+export function descriptorOf(
+  name: string,
+  registry: Registry = MODULE_REGISTRY,
+): ModuleDescriptor | undefined {
+  return Object.hasOwn(registry, name) ? registry[name] : undefined;
+}
+
 /** The modules that keep an outbox (the operator CLI serves them). */
 export function outboxModules(registry: Registry = MODULE_REGISTRY): string[] {
   return Object.keys(registry).filter((name) => registry[name].outbox !== undefined);

@@ -124,8 +124,8 @@ A JSON map from name to deployment; read it with `include "cleave.deployments" .
 {{- end }}
 
 {{/*
-Refuses, naming the value, a configuration that cannot work. Included by every template that
-depends on the deployments, so `helm template` and `helm install` stop before anything applies.
+Refuses, naming the value, a configuration that cannot work. Included by configmap.yaml, which
+every install renders, so `helm template` and `helm install` stop before anything applies.
 */}}
 {{- define "cleave.validate" -}}
 {{- $deployments := include "cleave.deployments" . | fromJson }}
