@@ -1,4 +1,4 @@
-import { expect } from 'expect';
+import { expect } from '@jest/globals';
 import request from 'supertest';
 import type { TestApp } from './app';
 import { ADMIN } from './app';

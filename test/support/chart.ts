@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { ROOT } from './paths';
 
-/** The repository's root (this file runs compiled under .test-dist/test/support). */
-export const ROOT = join(__dirname, '..', '..', '..');
 export const CHART = join(ROOT, 'deploy', 'helm', 'cleave');
 
 /** Every values file the chart ships: none (the defaults), the split shape, each example. */

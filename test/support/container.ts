@@ -3,11 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { ROOT } from './paths';
 
 const run = promisify(execFile);
 
-/** The repository's root (this file runs compiled under .test-dist/test/support). */
-const ROOT = join(__dirname, '..', '..', '..');
 const NODE_MAJOR = (readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim().split('.')[0] ?? '24').trim();
 export const BASE_IMAGE = `docker.io/library/node:${NODE_MAJOR}-bookworm-slim`;
 export const IMAGE = 'localhost/cleave:test';

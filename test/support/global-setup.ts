@@ -1,16 +1,44 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLITE_TEMPLATE } from './pglite-template';
 import { MongoServer, startJongodb } from './mongo';
 import { probe, requiredServices, ServiceName, SERVICES } from './services';
 import { probeContainerEngine } from './container';
+import { COMPILED, ROOT } from './paths';
+
+declare global {
+  /** What the global setup started, for the global teardown (the same process). */
+  var cleaveTestCleanup: (() => void) | undefined;
+}
 
 /**
- * Probes the real servers once per run (starting the MongoDB test server unless TEST_MONGO_URL
- * names a real one), and prepares an initialised PGlite data directory. Returns the clean-up.
+ * Jest's global setup, once per run before any test file: compiles src for the processes the
+ * tests start, probes the real servers (starting the MongoDB test server unless TEST_MONGO_URL
+ * names a real one), and prepares an initialised PGlite data directory. What it learns reaches
+ * the test files through the environment, which Jest's workers inherit.
  */
-export async function globalSetup(): Promise<() => void> {
+export default async function globalSetup(): Promise<void> {
+  compileSrc();
+  const cleanup = await probeAndPrepare();
+  globalThis.cleaveTestCleanup = cleanup;
+  // Also when the run is interrupted before the teardown.
+  process.on('exit', cleanup);
+}
+
+/** tsc, as `npm run build` compiles src, into .test-dist/src: what child processes run. */
+function compileSrc(): void {
+  rmSync(COMPILED, { recursive: true, force: true });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', COMPILED],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
+}
+
+async function probeAndPrepare(): Promise<() => void> {
   const required = requiredServices();
   let mongo: MongoServer | undefined;
   if (!process.env.TEST_MONGO_URL) {

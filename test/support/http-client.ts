@@ -1,4 +1,4 @@
-import { expect } from 'expect';
+import { expect } from '@jest/globals';
 import { OPEN_ORDER_STATUSES, type OrderStatus } from '../../src/modules/order/order.contract';
 import { eventually, uniqueEmail } from './api';
 

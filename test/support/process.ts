@@ -5,6 +5,7 @@ import { ADMIN } from './app';
 import type { StoreKind } from './services';
 import { prepareStores } from './stores';
 import { freePort, ManagedProcess } from '../../src/launcher/managed-process';
+import { MAIN } from './paths';
 
 /**
  * A real cleave process on loopback, for crash and restart tests; always killed by PID. A
@@ -54,9 +55,9 @@ export class AppProcess {
           OUTBOX_POLL_MS: '100',
           OUTBOX_LEASE_MS: '1000',
         };
-    // The entry point compiled beside the launcher: .test-dist/src/main.js in a test run.
     const child = ManagedProcess.spawn({
       label: 'cleave',
+      entry: MAIN,
       env: { PATH: process.env.PATH ?? '', ...defaults, ...env, PORT: String(port) },
       output: options.captureLogs ? 'lines' : 'ignore',
     });

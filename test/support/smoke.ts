@@ -1,4 +1,4 @@
-import { expect } from 'expect';
+import { expect } from '@jest/globals';
 import { eventually, uniqueEmail } from './api';
 
 const ORDER = {

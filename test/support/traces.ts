@@ -1,4 +1,4 @@
-import { expect } from 'expect';
+import { expect } from '@jest/globals';
 
 /** The fields of a finished span that a trace tree is made of. */
 export interface TreeSpan {

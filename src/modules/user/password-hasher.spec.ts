@@ -1,5 +1,4 @@
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../shared/config/config';
 import { PasswordHasher } from './password-hasher';
 

@@ -1,6 +1,5 @@
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import type { ValidationError } from '@nestjs/common';
-import { expect } from 'expect';
 import { flattenValidationErrors } from './validation';
 
 describe('flattenValidationErrors', () => {

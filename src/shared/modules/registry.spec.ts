@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import {
   BUSINESS_MODULES,
   descriptorOf,
@@ -43,9 +42,9 @@ describe('the module registry', () => {
   });
 
   it('covers every route of the API: each /api path belongs to a registered module', () => {
-    // The committed OpenAPI document (repository root; this runs from .test-dist/src/shared/modules).
+    // The committed OpenAPI document (the repository's root).
     const openapi = JSON.parse(
-      readFileSync(join(__dirname, '..', '..', '..', '..', 'openapi.json'), 'utf8'),
+      readFileSync(join(__dirname, '..', '..', '..', 'openapi.json'), 'utf8'),
     ) as { paths: Record<string, unknown> };
     const apiPaths = Object.keys(openapi.paths).filter((p) => p.startsWith('/api/'));
     expect(apiPaths.length).toBeGreaterThan(5);

@@ -1,7 +1,6 @@
-import { describe, it } from 'node:test';
+import { describe, expect, it } from '@jest/globals';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { expect } from 'expect';
 import { createRootLogger, moduleOfRoute, REDACTED_PATHS } from './logger';
 
 function capture(level = 'info' as const) {

@@ -1,5 +1,4 @@
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../config/config';
 import { DomainError } from '../http/domain-error';
 import { Metrics } from '../observability/metrics';

@@ -1,5 +1,4 @@
-import { describe, it } from 'node:test';
-import { expect } from 'expect';
+import { describe, expect, it } from '@jest/globals';
 import { MemoryAuthStore } from './memory-auth-store';
 
 const session = (id: string, userId = 'u1') => ({

@@ -1,0 +1,170 @@
+// Tracing must start before the application (and its database clients) is loaded.
+import { spanExporter } from '../../support/in-memory-tracing';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SpanKind } from '@opentelemetry/api';
+import request from 'supertest';
+import { startTestApp, type TestApp } from '../../support/app';
+import { bearer, createOrder, eventually, expectProblem, signUpAndLogin } from '../../support/api';
+import { sample } from '../../support/metrics';
+import { expectOrderTrace, type TreeSpan } from '../../support/traces';
+
+/**
+ * Liveness fails when the loop was blocked beyond this. Far above what a loaded machine does to
+ * a healthy process, so that the test's own stall is the only one.
+ */
+const LOOP_LIMIT_MS = 1000;
+
+describe('observability of the one-process shape', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      store: 'pglite',
+      env: { HEALTH_MAX_EVENT_LOOP_DELAY_MS: String(LOOP_LIMIT_MS) },
+    });
+  });
+  afterAll(() => app?.close());
+
+  it('traces one POST /api/orders as one tree: HTTP, the bus hop and its handler, the event and its handler, the database', async () => {
+    const account = await signUpAndLogin(app);
+    spanExporter.reset();
+    const order = await createOrder(app, account);
+    const spans = (): TreeSpan[] =>
+      spanExporter.getFinishedSpans().map((s) => ({
+        traceId: s.spanContext().traceId,
+        spanId: s.spanContext().spanId,
+        parentSpanId: s.parentSpanContext?.spanId,
+        name: s.name,
+      }));
+    const server = await eventually(() => {
+      const found = spanExporter
+        .getFinishedSpans()
+        .find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /api/orders');
+      expect(found).toBeDefined();
+      expect(spans().some((s) => s.name === 'order.created process')).toBe(true);
+      return Promise.resolve(found!);
+    }, 10_000);
+    expect(server.attributes['http.route']).toBe('/api/orders');
+    expect(server.attributes['http.response.status_code']).toBe(201);
+    const trace = expectOrderTrace(spans(), {
+      traceId: server.spanContext().traceId,
+      spanId: server.spanContext().spanId,
+      name: server.name,
+    });
+    // The stores are traced too: the order's insert is a Postgres (PGlite) span of this trace.
+    const pgSpans = spanExporter
+      .getFinishedSpans()
+      .filter(
+        (s) =>
+          s.spanContext().traceId === server.spanContext().traceId &&
+          s.attributes['db.system.name'] === 'postgresql',
+      );
+    expect(pgSpans.length).toBeGreaterThan(0);
+    // Raw ids never name a span: names are route templates and patterns.
+    expect(trace.filter((s) => s.name.includes(order.id))).toEqual([]);
+  });
+
+  it('/health fails while the event loop was blocked beyond the limit, and recovers by itself', async () => {
+    await eventually(() => request(app.url).get('/health').expect(200, { status: 'ok' }), 30_000);
+    const blockedUntil = Date.now() + 3 * LOOP_LIMIT_MS;
+    while (Date.now() < blockedUntil) {
+      // Busy: the event loop (the app's too, it runs in this process) is blocked.
+    }
+    const res = await request(app.url).get('/health');
+    expectProblem(res, 503);
+    expect((res.body as { eventLoopBlockedMs: number }).eventLoopBlockedMs).toBeGreaterThanOrEqual(
+      2 * LOOP_LIMIT_MS,
+    );
+    expect((res.body as { detail: string }).detail).toMatch(/event loop was blocked/);
+    // The stall leaves liveness failing for 10 s; then it recovers by itself.
+    await eventually(() => request(app.url).get('/health').expect(200), 60_000, 250);
+  });
+});
+
+describe('RED metrics after known traffic', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ store: 'pglite' });
+  });
+  afterAll(() => app?.close());
+
+  it('counts requests per route template and status, bus requests, handlers and events per pattern, with bounded labels', async () => {
+    const account = await signUpAndLogin(app); // POST /api/users 201, POST /api/auth/login 200
+    await request(app.url)
+      .post('/api/auth/login')
+      .send({ email: account.email, password: 'wrong-password-1' })
+      .expect(401);
+    for (let i = 0; i < 3; i++)
+      await request(app.url)
+        .get('/api/users/me')
+        .set(...bearer(account))
+        .expect(200);
+    const missing = '00000000-0000-4000-8000-000000000000';
+    await request(app.url)
+      .get(`/api/orders/${missing}`)
+      .set(...bearer(account))
+      .expect(404);
+    const orders = [await createOrder(app, account), await createOrder(app, account)];
+    const scrape = async () => (await request(app.url).get('/metrics').expect(200)).text;
+
+    const text = await eventually(async () => {
+      const text = await scrape();
+      // Both order.created events handled (the summary handler), after the relay published them.
+      expect(
+        sample(text, 'bus_handler_duration_seconds_count', {
+          kind: 'event',
+          pattern: 'order.created',
+          outcome: 'ok',
+        }),
+      ).toBe(2);
+      return text;
+    }, 10_000);
+
+    const http = (method: string, route: string, status: number) =>
+      sample(text, 'http_request_duration_seconds_count', {
+        method,
+        route,
+        status_code: String(status),
+      });
+    expect(http('GET', '/api/users/me', 200)).toBe(3);
+    expect(http('POST', '/api/orders', 201)).toBe(2);
+    expect(http('GET', '/api/orders/:id', 404)).toBe(1);
+    expect(http('POST', '/api/auth/login', 401)).toBe(1);
+    // Buckets are cumulative and end in +Inf = count.
+    const labels = { method: 'GET', route: '/api/users/me', status_code: '200' };
+    expect(sample(text, 'http_request_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(3);
+    expect(
+      sample(text, 'http_request_duration_seconds_bucket', { ...labels, le: '0.001' }),
+    ).toBeLessThanOrEqual(3);
+    expect(sample(text, 'http_request_duration_seconds_sum', labels)).toBeGreaterThan(0);
+
+    // One account check per order, answered; the handler side saw the same.
+    const busRequest = { pattern: 'user.check-account', outcome: 'ok' };
+    expect(sample(text, 'bus_request_duration_seconds_count', busRequest)).toBe(2);
+    expect(sample(text, 'bus_request_duration_seconds_bucket', { ...busRequest, le: '+Inf' })).toBe(
+      2,
+    );
+    expect(
+      sample(text, 'bus_handler_duration_seconds_count', {
+        kind: 'request',
+        pattern: 'user.check-account',
+        outcome: 'ok',
+      }),
+    ).toBe(2);
+    expect(
+      sample(text, 'bus_publish_duration_seconds_count', {
+        pattern: 'order.created',
+        outcome: 'ok',
+      }),
+    ).toBe(2);
+    // Outbox, breakers and the process are there too.
+    expect(sample(text, 'outbox_pending_events', { module: 'order' })).toBeDefined();
+    expect(sample(text, 'outbox_published_total', { module: 'order' })).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'circuit_breaker_state', { name: 'bus.user.check-account' })).toBe(0);
+    expect(sample(text, 'process_cpu_user_seconds_total', {})).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds', {})).toBeDefined();
+    // Label sets stay bounded: no raw path, id or email anywhere.
+    for (const id of [missing, account.id, ...orders.map((o) => o.id)])
+      expect(text).not.toContain(id);
+    expect(text).not.toContain(account.email);
+  });
+});

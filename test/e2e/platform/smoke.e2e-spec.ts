@@ -1,0 +1,29 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startTestApp, TestApp } from '../../support/app';
+import { bearer, signUpAndLogin } from '../../support/api';
+import { storeTargets } from '../../support/services';
+import { apiSmoke } from '../../support/smoke';
+
+for (const store of storeTargets()) {
+  describe(`smoke on ${store}`, () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      app = await startTestApp({ store });
+    });
+    afterAll(() => app?.close());
+
+    it('signs up, logs in and reads the own profile', async () => {
+      const account = await signUpAndLogin(app);
+      const me = await request(app.url)
+        .get('/api/users/me')
+        .set(...bearer(account))
+        .expect(200);
+      expect(me.body).toMatchObject({ id: account.id, email: account.email });
+    });
+
+    it('the API smoke journey: every module, from sign-up to a refused token after logout', async () => {
+      await apiSmoke(app.url);
+    });
+  });
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeOrSkip } from '../../support/skip';
+import { eventually } from '../../support/api';
+import { call, signUp } from '../../support/http-client';
+import { sample } from '../../support/metrics';
+import { AppProcess } from '../../support/process';
+import { storeTargets } from '../../support/services';
+import { startSplitApp, type SplitApp } from '../../support/split';
+
+const ORDER = {
+  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPriceCents: 500 }],
+  currency: 'EUR',
+};
+
+/** Bugs stand-ins: reading one's profile throws, and so does the user module's account check. */
+const FAILPOINTS = 'user.me:throw,user.check-account:throw';
+
+type LogLine = Record<string, unknown> & { msg?: string; requestId?: string; level?: number };
+
+const parse = (lines: string[]): LogLine[] => lines.map((l) => JSON.parse(l) as LogLine);
+
+async function fetchWithId(
+  url: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ requestId: string; status: number; json: Record<string, unknown>; type: string }> {
+  const requestId = `bug-${randomUUID()}`;
+  const res = await fetch(`${url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'x-request-id': requestId,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(res.headers.get('x-request-id')).toBe(requestId);
+  return {
+    requestId,
+    status: res.status,
+    json: (await res.json()) as Record<string, unknown>,
+    type: res.headers.get('content-type') ?? '',
+  };
+}
+
+/** The one `unexpected error` line of a request, once its process wrote it. */
+async function errorLineOf(logs: () => string[], requestId: string): Promise<LogLine> {
+  return eventually(() => {
+    const lines = parse(logs()).filter(
+      (l) => l.requestId === requestId && l.msg === 'unexpected error',
+    );
+    expect(lines).toHaveLength(1);
+    const [line] = lines;
+    if (!line) throw new Error('no line');
+    return Promise.resolve(line);
+  }, 10_000);
+}
+
+function expectLoggedBug(line: LogLine, where: Record<string, unknown>, point: string): void {
+  expect(line).toMatchObject({ level: 50, ...where });
+  const err = line.error as { type: string; message: string; stack: string };
+  expect(err).toMatchObject({ type: 'FailpointError', message: `failpoint ${point}` });
+  expect(err.stack).toMatch(/FailpointError: failpoint/);
+  expect(err.stack).toMatch(/\n\s+at /);
+}
+
+function expectBugAnswer(res: {
+  status: number;
+  json: Record<string, unknown>;
+  type: string;
+}): void {
+  expect(res.status).toBe(500);
+  expect(res.type).toMatch(/^application\/problem\+json/);
+  expect(res.json).toMatchObject({
+    status: 500,
+    code: 'INTERNAL',
+    detail: 'An unexpected error occurred.',
+  });
+  expect(JSON.stringify(res.json)).not.toMatch(/failpoint|at .+:\d+|node_modules/i);
+}
+
+describe('an unexpected error in the one-process shape', () => {
+  let app: AppProcess;
+  let data: Awaited<ReturnType<typeof AppProcess.prepare>>;
+  beforeAll(async () => {
+    data = await AppProcess.prepare('pglite');
+    app = await AppProcess.start(
+      { ...data.env, LOG_LEVEL: 'info', CLEAVE_FAILPOINTS: FAILPOINTS },
+      { captureLogs: true },
+    );
+  });
+  afterAll(async () => {
+    await app?.kill();
+    await data?.cleanup();
+  });
+
+  it('is a 500 problem, logged once at error level with request id, route, class and stack, no secret', async () => {
+    const account = await signUp(app.url);
+    const res = await fetchWithId(app.url, '/api/users/me', account.token);
+    expectBugAnswer(res);
+    const line = await errorLineOf(() => app.logLines, res.requestId);
+    expectLoggedBug(line, { method: 'GET', route: '/api/users/me', context: 'http' }, 'user.me');
+    for (const text of app.logLines) {
+      expect(text).not.toContain(account.token);
+      expect(text).not.toContain(account.password);
+    }
+  });
+
+  it('in a bus handler is a 500 for the caller, not a 503, logged once, and opens no breaker', async () => {
+    const account = await signUp(app.url);
+    for (let i = 0; i < 8; i++) {
+      const res = await fetchWithId(app.url, '/api/orders', account.token, ORDER);
+      expectBugAnswer(res);
+      const line = await errorLineOf(() => app.logLines, res.requestId);
+      expectLoggedBug(line, { pattern: 'user.check-account' }, 'user.check-account');
+    }
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(sample(metrics, 'circuit_breaker_state', { name: 'bus.user.check-account' })).toBe(0);
+    expect(
+      sample(metrics, 'circuit_breaker_events_total', {
+        name: 'bus.user.check-account',
+        event: 'failure',
+      }),
+    ).toBeUndefined();
+  });
+});
+
+describeOrSkip(
+  'an unexpected error in a module of the split shape',
+  storeTargets().includes('split') ? false : 'postgres, redis or nats unreachable',
+  () => {
+    let app: SplitApp;
+    beforeAll(async () => {
+      app = await startSplitApp(
+        { LOG_LEVEL: 'info', CLEAVE_FAILPOINTS: FAILPOINTS },
+        { captureLogs: true },
+      );
+    });
+    afterAll(() => app?.close());
+
+    it('reaches the client through the gateway as a 500, logged once where it happened, and opens no breaker', async () => {
+      const account = await signUp(app.url);
+      for (let i = 0; i < 8; i++) {
+        const res = await fetchWithId(app.url, '/api/users/me', account.token);
+        expectBugAnswer(res);
+        expectLoggedBug(
+          await errorLineOf(() => app.processes.user.logLines, res.requestId),
+          { route: '/api/users/me' },
+          'user.me',
+        );
+        const placed = await fetchWithId(app.url, '/api/orders', account.token, ORDER);
+        expectBugAnswer(placed);
+        expectLoggedBug(
+          await errorLineOf(() => app.processes.user.logLines, placed.requestId),
+          { pattern: 'user.check-account' },
+          'user.check-account',
+        );
+        for (const other of [app.gateway, app.processes.order, app.processes.auth]) {
+          expect(parse(other.logLines).filter((l) => l.msg === 'unexpected error')).toEqual([]);
+        }
+      }
+      const gateway = await (await fetch(`${app.gateway.url}/metrics`)).text();
+      expect(sample(gateway, 'circuit_breaker_state', { name: 'gateway.user' })).toBe(0);
+      const order = await (await fetch(`${app.processes.order.url}/metrics`)).text();
+      expect(sample(order, 'circuit_breaker_state', { name: 'bus.user.check-account' })).toBe(0);
+      // Everything else keeps working.
+      const orders = await call({ url: app.url, token: account.token }, 'GET', '/api/orders');
+      expect(orders.status).toBe(200);
+    });
+  },
+);

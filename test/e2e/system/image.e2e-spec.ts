@@ -1,0 +1,168 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { describeOrSkip, itOrSkip } from '../../support/skip';
+import { ADMIN } from '../../support/app';
+import { buildImage, Container, containerEngine, createVolume } from '../../support/container';
+import { call, constantLoad, expectExactSummary, signUp } from '../../support/http-client';
+import { freePort } from '../../support/process';
+import { availableServices } from '../../support/services';
+import { apiSmoke } from '../../support/smoke';
+import { renderedSplit, startRendered } from '../../support/rendered-split';
+import { splitEnvironment } from '../../support/split';
+import { launchSplit } from '../../../src/launcher/split';
+
+jest.setTimeout(25 * 60_000);
+
+const available = availableServices();
+const DRAIN_MS = 1500;
+const TIMEOUT_MS = 10_000;
+const ORDER = {
+  currency: 'EUR',
+  items: [{ sku: 'IMG-1', name: 'Widget', quantity: 3, unitPriceCents: 700 }],
+};
+const COMMON = {
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  LOG_LEVEL: 'warn',
+};
+
+/**
+ * The image as users run it (`docker run`), built from this checkout once per run: the whole
+ * system on embedded defaults, read-only but for its volume, as uid 1000; and the split shape,
+ * one container per module on NATS behind the gateway container.
+ */
+describeOrSkip(
+  'the container image',
+  available.has('container') ? false : 'no container engine (see the [skip] line above)',
+  () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    beforeAll(async () => {
+      const { ms } = await buildImage();
+      process.stdout.write(`[image] ${containerEngine()} build took ${ms} ms\n`);
+    });
+    afterAll(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    });
+
+    it('one process on embedded defaults: read-only but /data, uid 1000, survives a restart, stops gracefully', async () => {
+      const volume = await createVolume();
+      cleanups.push(() => volume.remove());
+      const container = await Container.start(
+        {
+          ...COMMON,
+          SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
+          SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
+        },
+        await freePort(),
+        { volume: volume.name },
+      );
+      cleanups.push(() => container.remove());
+      const readyMs = await container.waitReady();
+      process.stdout.write(`[image] one process: /ready answered 200 ${readyMs} ms after start\n`);
+      expect((await fetch(`${container.url}/health`)).status).toBe(200);
+
+      // Who runs it, and where it may write.
+      expect((await container.exec(['id', '-u'])).output).toBe('1000');
+      const write = (path: string) =>
+        container.exec(['node', '-e', `require('fs').writeFileSync(${JSON.stringify(path)}, 'x')`]);
+      expect((await write('/data/probe')).code).toBe(0);
+      for (const outside of ['/app/probe', '/tmp/probe', '/home/node/probe']) {
+        const attempt = await write(outside);
+        expect({ outside, code: attempt.code }).not.toEqual({ outside, code: 0 });
+        expect(attempt.output).toMatch(/EROFS|EACCES/);
+      }
+
+      const account = await signUp(container.url);
+      const client = { url: container.url, token: account.token };
+      const placed = await call(client, 'POST', '/api/orders', ORDER);
+      expect(placed.status).toBe(201);
+
+      // `docker stop` under constant load: exit 0 within drain + timeout, no accepted request fails.
+      const load = constantLoad(client);
+      let created: string[];
+      try {
+        await load.warmedUp();
+        const signalled = Date.now();
+        await container.stop(Math.ceil((DRAIN_MS + TIMEOUT_MS) / 1000) + 10);
+        const took = Date.now() - signalled;
+        await load.stop();
+        process.stdout.write(`[image] stop took ${took} ms (drain ${DRAIN_MS} ms)\n`);
+        expect(await container.inspect('{{.State.ExitCode}}')).toBe('0');
+        expect(took).toBeLessThan(DRAIN_MS + TIMEOUT_MS);
+        const answered = load.outcomes.filter((o) => o.status !== undefined);
+        for (const outcome of answered) expect([201, 503]).toContain(outcome.status);
+        created = load.created();
+      } finally {
+        await load.stop();
+      }
+
+      // The same container again, on the same volume: the account and every order are there.
+      await container.restart();
+      await container.waitReady();
+      const again = await fetch(`${container.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: account.email, password: account.password }),
+      });
+      expect(again.status).toBe(200);
+      const { accessToken } = (await again.json()) as { accessToken: string };
+      const restarted = { url: container.url, token: accessToken };
+      const first = await call(restarted, 'GET', `/api/orders/${String(placed.json.id)}`);
+      expect(first.json).toMatchObject({ id: placed.json.id, totalCents: 2100 });
+      await expectExactSummary(restarted, [String(placed.json.id), ...created], 20_000);
+    });
+
+    itOrSkip(
+      'split shape from the same image: gateway, auth, user and order containers on NATS pass the API smoke suite',
+      ['postgres', 'redis', 'nats'].every((s) => available.has(s))
+        ? false
+        : 'needs postgres, redis and nats',
+      async () => {
+        const environment = await splitEnvironment({
+          ...COMMON,
+          // The container's own volume, not the host's directory.
+          DATA_DIR: '/data',
+          AUTH_SIGNING_KEY: JSON.stringify(
+            generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
+          ),
+        });
+        cleanups.push(() => environment.cleanup());
+        // The launcher npm run start:split uses, with a container per process.
+        const shape = await launchSplit<Container>({
+          env: environment.env,
+          start: async (_name, env) => {
+            const container = await Container.start(env, Number(env.PORT));
+            cleanups.push(() => container.remove());
+            await container.waitReady();
+            return container;
+          },
+        });
+        await apiSmoke(shape.url);
+      },
+    );
+
+    itOrSkip(
+      'the split shape as the Helm chart renders it runs from the image',
+      ['helm', 'postgres', 'redis', 'nats'].every((s) => available.has(s))
+        ? false
+        : 'needs helm, postgres, redis and nats',
+      async () => {
+        const rendered = await renderedSplit();
+        cleanups.push(() => rendered.cleanup());
+        const start = async (deployment: (typeof rendered.deployments)[number]) => {
+          // The environment the chart gives the pod, on the host's loopback instead of a Service.
+          const container = await Container.start(
+            { ...deployment.env, HOST: '127.0.0.1' },
+            deployment.port,
+          );
+          cleanups.push(() => container.remove());
+          await container.waitReady();
+          return container;
+        };
+        const gateway = await startRendered(rendered.deployments, start);
+        await apiSmoke(gateway.url);
+      },
+    );
+  },
+);

@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createEvent } from '../../../src/shared/bus/bus-event';
+import type { Order } from '../../../src/modules/order/order';
+import {
+  openOrderDatabase,
+  openOrderRepository,
+} from '../../../src/modules/order/persistence/order-store';
+import { eventually } from '../../support/api';
+import { RecordingBus, testRelay } from '../../support/recording-bus';
+import { dataStoreTargets } from '../../support/services';
+import { prepareStores, PreparedStores } from '../../support/stores';
+import { COMPILED } from '../../support/paths';
+
+const run = promisify(execFile);
+/** The operator command as `npm run outbox` runs it, compiled beside the tests. */
+const CLI = join(COMPILED, 'cli', 'outbox.js');
+
+/**
+ * `npm run outbox -- list|replay order` on every order store: a parked event is listed, and a
+ * replay puts it back in line for the relay.
+ */
+for (const store of dataStoreTargets()) {
+  describe(`outbox command on ${store}`, () => {
+    let dataDir: string;
+    let stores: PreparedStores;
+    let env: Record<string, string>;
+
+    beforeAll(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'cleave-cli-'));
+      stores = await prepareStores(store, dataDir);
+      env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ...stores.env };
+    });
+
+    afterAll(async () => {
+      await stores?.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    /** The order store as the app opens it, with a relay whose deliveries all fail. */
+    const openStore = async () => {
+      const db = await openOrderDatabase({
+        ORDER_DATABASE_URL: env.ORDER_DATABASE_URL,
+        DATA_DIR: dataDir,
+        DB_TIMEOUT_MS: 5000,
+      });
+      const bus = new RecordingBus();
+      bus.failuresLeft = Number.MAX_SAFE_INTEGER;
+      const { repository, relay } = await openOrderRepository(db, (outbox) =>
+        testRelay('order', outbox, bus, { maxAttempts: 1 }),
+      );
+      return { db, repository, relay };
+    };
+    const cli = async (...args: string[]) =>
+      (await run(process.execPath, [CLI, ...args], { env })).stdout;
+
+    it('lists a parked event and replays it', async () => {
+      const first = await openStore();
+      const now = new Date();
+      const order: Order = {
+        id: randomUUID(),
+        userId: randomUUID(),
+        items: [{ sku: 'S', name: 'N', quantity: 1, unitPriceCents: 1 }],
+        totalCents: 1,
+        currency: 'EUR',
+        status: 'pending',
+        createdAt: now,
+        updatedAt: now,
+      };
+      const event = createEvent('order.created', { orderId: order.id }, order.id);
+      await first.repository.create(order, [event]);
+      first.relay.start();
+      await eventually(async () =>
+        expect(await first.relay.stats()).toMatchObject({ failed: 1, pending: 0 }),
+      );
+      await first.relay.stop();
+      await first.db.onApplicationShutdown(); // PGlite allows one process: the app stops first
+
+      const listed = (await cli('list', 'order'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown);
+      expect(listed).toEqual([
+        expect.objectContaining({
+          id: event.id,
+          type: 'order.created',
+          attempts: 1,
+          lastError: 'handler failed',
+        }),
+      ]);
+      expect(await cli('replay', 'order', event.id)).toMatch(/^1 event\(s\) back in line/);
+      expect((await cli('list', 'order')).trim()).toBe('');
+
+      const second = await openStore();
+      try {
+        expect(await second.relay.stats()).toMatchObject({ failed: 0, pending: 1 });
+      } finally {
+        await second.db.onApplicationShutdown();
+      }
+    });
+
+    it('refuses an unknown command with its usage', async () => {
+      await expect(cli('purge', 'order')).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/usage/),
+      });
+    });
+  });
+}

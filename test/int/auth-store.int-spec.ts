@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AuthStore, Session } from '../../src/modules/auth/store/auth-store';
+import { MemoryAuthStore } from '../../src/modules/auth/store/memory-auth-store';
+import { RedisAuthStore } from '../../src/modules/auth/store/redis-auth-store';
+import { eventually } from '../support/api';
+import { authStoreTargets, SERVICES } from '../support/services';
+
+const session = (userId = randomUUID(), ttlMs = 60_000): Session => ({
+  id: randomUUID(),
+  userId,
+  roles: ['user'],
+  expiresAtMs: Date.now() + ttlMs,
+});
+const hash = () => randomUUID();
+/** How long the stores under test keep a revocation. */
+const KEEP_MS = 60_000;
+
+/** One contract, every adapter: the auth module cannot tell them apart. */
+for (const kind of authStoreTargets()) {
+  describe(`auth store contract on ${kind}`, () => {
+    let store: AuthStore;
+    let prefix: string;
+    beforeAll(async () => {
+      prefix = `cleave:test:${randomUUID()}:`;
+      store =
+        kind === 'redis'
+          ? await RedisAuthStore.connect(SERVICES.redis, 2000, prefix, KEEP_MS)
+          : new MemoryAuthStore(KEEP_MS);
+    });
+    afterAll(async () => {
+      if (store instanceof RedisAuthStore) {
+        const keys = await store.redis.keys(`${prefix}*`);
+        if (keys.length > 0) await store.redis.del(...keys);
+        await store.onApplicationShutdown();
+      }
+    });
+
+    it('rotates a live refresh token, and the new one is live', async () => {
+      const s = session();
+      const [h1, h2, h3] = [hash(), hash(), hash()];
+      await store.createSession(s, h1);
+      expect(await store.rotate(h1, h2, Date.now())).toEqual({ kind: 'rotated', session: s });
+      expect(await store.findByRefresh(h1, Date.now())).toBeUndefined();
+      expect(await store.findByRefresh(h2, Date.now())).toEqual(s);
+      expect(await store.rotate(h2, h3, Date.now())).toMatchObject({ kind: 'rotated' });
+    });
+
+    it('treats a spent token as reuse and revokes the whole session', async () => {
+      const [h1, h2] = [hash(), hash()];
+      const s = session();
+      await store.createSession(s, h1);
+      await store.rotate(h1, h2, Date.now());
+      const at = Date.now();
+      expect(await store.rotate(h1, hash(), at)).toEqual({ kind: 'reused', sessionId: s.id });
+      expect(await store.rotate(h2, hash(), Date.now())).toEqual({ kind: 'unknown' });
+      expect(await store.revocationsSince(at)).toContainEqual({ sessionId: s.id, revokedAtMs: at });
+    });
+
+    it('lets exactly one of many concurrent refreshes with one token win, and the losers revoke the session', async () => {
+      const h1 = hash();
+      const next = Array.from({ length: 10 }, hash);
+      await store.createSession(session(), h1);
+      const results = await Promise.all(next.map((h) => store.rotate(h1, h, Date.now())));
+      expect(results.filter((r) => r.kind === 'rotated')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'reused').length).toBeGreaterThanOrEqual(1);
+      const winner = next[results.findIndex((r) => r.kind === 'rotated')];
+      expect(await store.findByRefresh(winner, Date.now())).toBeUndefined();
+    });
+
+    it('rejects unknown tokens and expired or revoked sessions', async () => {
+      expect(await store.rotate(hash(), hash(), Date.now())).toEqual({ kind: 'unknown' });
+      const expired = hash();
+      await store.createSession(session(undefined, 1_000), expired);
+      expect(await store.rotate(expired, hash(), Date.now() + 2_000)).toEqual({ kind: 'unknown' });
+      const s = session();
+      const h = hash();
+      await store.createSession(s, h);
+      const at = Date.now();
+      await store.revokeSession(s.id, at);
+      expect(await store.findByRefresh(h, Date.now())).toBeUndefined();
+      expect(await store.revocationsSince(at)).toContainEqual({ sessionId: s.id, revokedAtMs: at });
+      expect(await store.revocationsSince(at + 1)).not.toContainEqual(
+        expect.objectContaining({ sessionId: s.id }),
+      );
+    });
+
+    it("revokes all of a user's sessions once per event, records each, and a redelivery spares newer ones", async () => {
+      const userId = randomUUID();
+      const [a, b, c] = [hash(), hash(), hash()];
+      const mine = [session(userId), session(userId)];
+      for (const [i, h] of [a, b].entries()) await store.createSession(mine[i] ?? session(), h);
+      const other = hash();
+      await store.createSession(session(), other);
+      const inbox = { handler: 'test', eventId: randomUUID() };
+      const at = Date.now();
+      const revoked = await store.revokeUserSessions(userId, inbox, at);
+      expect(revoked.sort()).toEqual(mine.map((m) => m.id).sort());
+      expect(await store.revocationsSince(at)).toEqual(
+        expect.arrayContaining(revoked.map((sessionId) => ({ sessionId, revokedAtMs: at }))),
+      );
+      expect(await store.findByRefresh(a, Date.now())).toBeUndefined();
+      expect(await store.rotate(b, hash(), Date.now())).toEqual({ kind: 'unknown' });
+      expect(await store.findByRefresh(other, Date.now())).toBeDefined();
+      const later = session(userId);
+      await store.createSession(later, c);
+      expect(await store.revokeUserSessions(userId, inbox, Date.now())).toEqual([]);
+      expect(await store.findByRefresh(c, Date.now())).toEqual(later);
+    });
+
+    it('keeps revocations for its window only', async () => {
+      const s = session();
+      await store.createSession(s, hash());
+      await store.revokeSession(s.id, Date.now() - KEEP_MS - 1000);
+      const fresh = session();
+      await store.createSession(fresh, hash());
+      await store.revokeSession(fresh.id, Date.now());
+      const kept = (await store.revocationsSince(0)).map((r) => r.sessionId);
+      expect(kept).toContain(fresh.id);
+      expect(kept).not.toContain(s.id);
+    });
+
+    it('locks after max failures within the window, reports the wait, and unlocks when it ends', async () => {
+      const key = `login:${randomUUID()}`;
+      for (let i = 0; i < 4; i++) await store.recordFailure(key, 1, Date.now());
+      expect(await store.lockedFor(key, 5, Date.now())).toBe(0);
+      await store.recordFailure(key, 1, Date.now());
+      expect(await store.lockedFor(key, 5, Date.now())).toBe(1);
+      await eventually(async () => expect(await store.lockedFor(key, 5, Date.now())).toBe(0), 3000);
+      await store.recordFailure(key, 60, Date.now());
+      await store.clearFailures(key);
+      expect(await store.lockedFor(key, 1, Date.now())).toBe(0);
+    });
+  });
+
+  if (kind === 'redis') {
+    describe('auth store on Redis: a rotation that arrives after its caller gave up', () => {
+      it('changes nothing, so the client’s retry with the same token still rotates it', async () => {
+        const prefix = `cleave:test:${randomUUID()}:`;
+        const live = await RedisAuthStore.connect(SERVICES.redis, 2000, prefix);
+        // A caller whose wait already ended: its deadline is in the past when Redis runs it.
+        const late = new RedisAuthStore(live.redis, prefix, -1000);
+        try {
+          const s = session();
+          const [h1, h2] = [hash(), hash()];
+          await live.createSession(s, h1);
+          await expect(late.rotate(h1, h2, Date.now())).rejects.toMatchObject({
+            code: 'SERVICE.UNAVAILABLE',
+          });
+          expect(await live.findByRefresh(h1, Date.now())).toEqual(s);
+          expect(await live.rotate(h1, h2, Date.now())).toEqual({ kind: 'rotated', session: s });
+        } finally {
+          const keys = await live.redis.keys(`${prefix}*`);
+          if (keys.length > 0) await live.redis.del(...keys);
+          await live.onApplicationShutdown();
+        }
+      });
+    });
+  }
+}

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
+import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
+import type { Order } from '../../src/modules/order/order';
+import type { OrderStatus } from '../../src/modules/order/order.contract';
+import type { OrderRepository } from '../../src/modules/order/persistence/order-repository';
+import {
+  openOrderDatabase,
+  openOrderRepository,
+  OrderDatabase,
+} from '../../src/modules/order/persistence/order-store';
+import { eventually } from '../support/api';
+import { RecordingBus, testRelay } from '../support/recording-bus';
+import { dataStoreTargets } from '../support/services';
+import { prepareStores, PreparedStores } from '../support/stores';
+
+/**
+ * The order store's contract, proven on every adapter: PGlite, Postgres and MongoDB. Each
+ * promise here is one the order service relies on.
+ */
+for (const store of dataStoreTargets()) {
+  describe(`order repository contract on ${store}`, () => {
+    let dataDir: string;
+    let stores: PreparedStores;
+    let db: OrderDatabase;
+    let orders: OrderRepository;
+    let relay: OutboxRelay;
+    const bus = new RecordingBus();
+
+    beforeAll(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'cleave-orders-'));
+      stores = await prepareStores(store, dataDir);
+      db = await openOrderDatabase({
+        ORDER_DATABASE_URL: stores.env.ORDER_DATABASE_URL,
+        DATA_DIR: dataDir,
+        DB_TIMEOUT_MS: 5000,
+      });
+      const opened = await openOrderRepository(db, (outbox) => testRelay('order', outbox, bus));
+      orders = opened.repository;
+      relay = opened.relay;
+      relay.start();
+    });
+
+    afterAll(async () => {
+      await relay?.stop();
+      await db?.onApplicationShutdown();
+      await stores?.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    const newOrder = (
+      userId: string,
+      createdAt = new Date(),
+      status: OrderStatus = 'pending',
+    ): Order => ({
+      id: randomUUID(),
+      userId,
+      items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPriceCents: 1250 }],
+      totalCents: 2500,
+      currency: 'EUR',
+      status,
+      createdAt,
+      updatedAt: createdAt,
+    });
+    const event = (order: Order, type = 'order.created') =>
+      createEvent(type, { orderId: order.id });
+    const deliveredFor = (orderId: string) =>
+      bus.delivered
+        .filter((e) => (e.data as { orderId?: string }).orderId === orderId)
+        .map((e) => e.type);
+
+    it('stores an order exactly as given and finds it by id', async () => {
+      const order = newOrder(randomUUID());
+      expect(await orders.create(order, [event(order)])).toEqual({ kind: 'created', order });
+      expect(await orders.findById(order.id)).toEqual(order);
+      expect(await orders.findById(randomUUID())).toBeUndefined();
+      expect(await orders.findById('not-a-uuid')).toBeUndefined();
+    });
+
+    it('relays the events written with each change, in order', async () => {
+      const order = newOrder(randomUUID());
+      await orders.create(order, [event(order)]);
+      const confirmed = await orders.transition(order.id, 'pending', 'confirmed', new Date(), [
+        event(order, 'order.status-changed'),
+      ]);
+      expect(confirmed?.status).toBe('confirmed');
+      await orders.transition(order.id, 'confirmed', 'cancelled', new Date(), [
+        event(order, 'order.cancelled'),
+      ]);
+      await eventually(() =>
+        Promise.resolve(
+          expect(deliveredFor(order.id)).toEqual([
+            'order.created',
+            'order.status-changed',
+            'order.cancelled',
+          ]),
+        ),
+      );
+    });
+
+    it('lists a user’s orders newest first, page by page with a cursor, and by status', async () => {
+      const userId = randomUUID();
+      const base = Date.now() - 60_000;
+      const created: Order[] = [];
+      for (let i = 0; i < 7; i++) {
+        // Two orders share each timestamp: the id breaks the tie.
+        const order = newOrder(userId, new Date(base + Math.floor(i / 2) * 1000));
+        await orders.create(order, []);
+        created.push(order);
+      }
+      await orders.create(newOrder(randomUUID()), []); // someone else's
+      const expected = [...created].sort(
+        (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1),
+      );
+      const seen: Order[] = [];
+      let cursor: { createdAt: Date; id: string } | undefined;
+      for (;;) {
+        const page = await orders.listByUser(userId, 3, undefined, cursor);
+        seen.push(...page);
+        if (page.length < 3) break;
+        const last = page[page.length - 1];
+        cursor = { createdAt: last.createdAt, id: last.id };
+      }
+      expect(seen.map((o) => o.id)).toEqual(expected.map((o) => o.id));
+
+      await orders.transition(created[3].id, 'pending', 'confirmed', new Date(), []);
+      expect((await orders.listByUser(userId, 10, 'confirmed')).map((o) => o.id)).toEqual([
+        created[3].id,
+      ]);
+      expect(await orders.listByUser(userId, 10, 'pending')).toHaveLength(6);
+    });
+
+    it('changes status only from the expected one, and one of two racing changes wins', async () => {
+      const order = newOrder(randomUUID());
+      await orders.create(order, []);
+      expect(
+        await orders.transition(order.id, 'confirmed', 'shipped', new Date(), [event(order, 'x')]),
+      ).toBeUndefined();
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          orders.transition(order.id, 'pending', 'cancelled', new Date(), [
+            event(order, 'order.cancelled'),
+          ]),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await orders.findById(order.id))?.status).toBe('cancelled');
+      await eventually(() =>
+        Promise.resolve(expect(deliveredFor(order.id)).toEqual(['order.cancelled'])),
+      );
+    });
+
+    it('keeps one order per user and Idempotency-Key, even when requests race', async () => {
+      const userId = randomUUID();
+      const key = { key: `key-${randomUUID()}`, requestHash: 'hash-a' };
+      const attempts = Array.from({ length: 5 }, () => newOrder(userId));
+      const results = await Promise.all(attempts.map((o) => orders.create(o, [event(o)], key)));
+      const created = results.filter((r) => r.kind === 'created');
+      expect(created).toHaveLength(1);
+      for (const r of results) {
+        expect(r.order.id).toBe(created[0].order.id);
+        if (r.kind === 'existing') expect(r.requestHash).toBe('hash-a');
+      }
+      expect(await orders.listByUser(userId, 10)).toHaveLength(1);
+      // The same key belongs to each user separately.
+      const other = newOrder(randomUUID());
+      expect((await orders.create(other, [], key)).kind).toBe('created');
+      await eventually(() =>
+        Promise.resolve(expect(deliveredFor(created[0].order.id)).toEqual(['order.created'])),
+      );
+      for (const loser of attempts.filter((o) => o.id !== created[0].order.id)) {
+        expect(deliveredFor(loser.id)).toEqual([]);
+      }
+    });
+
+    it('cancels every open order of a user once per event, with one event each', async () => {
+      const userId = randomUUID();
+      const pending = newOrder(userId);
+      const confirmed = newOrder(userId);
+      const shipped = newOrder(userId);
+      for (const o of [pending, confirmed, shipped]) await orders.create(o, []);
+      await orders.transition(confirmed.id, 'pending', 'confirmed', new Date(), []);
+      await orders.transition(shipped.id, 'pending', 'confirmed', new Date(), []);
+      await orders.transition(shipped.id, 'confirmed', 'shipped', new Date(), []);
+      const inbox = { handler: 'order.cancel-on-user-deleted', eventId: randomUUID() };
+      const eventFor = (o: Order): BusEvent => event(o, `order.cancelled-from-${o.status}`);
+
+      expect(
+        await orders.cancelAll(userId, ['pending', 'confirmed'], new Date(), inbox, eventFor),
+      ).toBe(2);
+      // Redelivered: nothing changes, nothing is queued.
+      expect(
+        await orders.cancelAll(userId, ['pending', 'confirmed'], new Date(), inbox, eventFor),
+      ).toBe(0);
+      const statuses = Object.fromEntries(
+        (await orders.listByUser(userId, 10)).map((o) => [o.id, o.status]),
+      );
+      expect(statuses).toEqual({
+        [pending.id]: 'cancelled',
+        [confirmed.id]: 'cancelled',
+        [shipped.id]: 'shipped',
+      });
+      await eventually(() =>
+        Promise.resolve(
+          expect([...deliveredFor(pending.id), ...deliveredFor(confirmed.id)].sort()).toEqual([
+            'order.cancelled-from-confirmed',
+            'order.cancelled-from-pending',
+          ]),
+        ),
+      );
+      expect(deliveredFor(shipped.id)).toEqual([]);
+    });
+
+    it('answers a ping while its server is up', async () => {
+      await expect(orders.ping()).resolves.toBeUndefined();
+    });
+  });
+}

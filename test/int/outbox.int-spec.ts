@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Schema } from 'mongoose';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
+import { Metrics } from '../../src/shared/observability/metrics';
+import { ModuleDatabase } from '../../src/shared/persistence/module-database';
+import { createOutboxTable, eventsParam, QUEUE_EVENTS_SQL } from '../../src/shared/persistence/outbox';
+import { OutboxMetrics } from '../../src/shared/persistence/outbox-metrics';
+import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
+import type { OutboxStore } from '../../src/shared/persistence/outbox-store';
+import { SqlOutboxStore } from '../../src/shared/persistence/sql-outbox-store';
+import {
+  addOutbox,
+  DocumentOutboxStore,
+  newOutbox,
+  type OutboxFields,
+} from '../../src/shared/persistence/document-outbox';
+import { MongoDatabase } from '../../src/shared/persistence/mongo-database';
+import { eventually } from '../support/api';
+import { FAST_RELAY_OPTIONS, RecordingBus, testRelay } from '../support/recording-bus';
+import { PGLITE_TEMPLATE } from '../support/pglite-template';
+import { adminQuery, SERVICES, StoreKind, dataStoreTargets } from '../support/services';
+import { dropMongoDatabase, mongoDatabaseUrl } from '../support/mongo';
+
+class OutboxOnly1700000000000 implements MigrationInterface {
+  name = 'OutboxOnly1700000000000';
+  async up(db: QueryRunner): Promise<void> {
+    await createOutboxTable(db);
+  }
+  async down(db: QueryRunner): Promise<void> {
+    await db.query('DROP TABLE outbox');
+  }
+}
+
+const OPTIONS = FAST_RELAY_OPTIONS;
+
+type Status = { status: 'pending' | 'sent' | 'failed'; attempts: number } | undefined;
+
+/** One outbox adapter under test: its store, how events enter it, and what became of one. */
+interface Harness {
+  store: OutboxStore;
+  queue(events: BusEvent[]): Promise<void>;
+  statusOf(id: string): Promise<Status>;
+  close(): Promise<void>;
+}
+
+async function sqlHarness(store: StoreKind): Promise<Harness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cleave-outbox-'));
+  let database: string | undefined;
+  let url: string | undefined;
+  if (store === 'postgres') {
+    database = `cleave_t_outbox_${randomUUID().slice(0, 8)}`;
+    await adminQuery(`CREATE DATABASE ${database}`);
+    const parsed = new URL(SERVICES.postgres);
+    parsed.pathname = `/${database}`;
+    url = parsed.toString();
+  } else {
+    await cp(PGLITE_TEMPLATE, join(dataDir, 'outboxtest'), { recursive: true });
+  }
+  const db = await ModuleDatabase.open({
+    module: 'outboxtest',
+    url,
+    dataDir,
+    schema: 'cleave_outboxtest',
+    entities: [],
+    migrations: [OutboxOnly1700000000000],
+    timeoutMs: 5000,
+  });
+  return {
+    store: new SqlOutboxStore(db.sql.bind(db)),
+    queue: async (events) => {
+      await db.transaction((query) => query(QUEUE_EVENTS_SQL, [eventsParam(events)]));
+    },
+    statusOf: async (id) =>
+      (
+        await db.sql<NonNullable<Status>>(
+          't-status',
+          'SELECT status, attempts FROM outbox WHERE id = $1',
+          [id],
+        )
+      )[0],
+    async close() {
+      await db.onApplicationShutdown();
+      await rm(dataDir, { recursive: true, force: true });
+      if (database) await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    },
+  };
+}
+
+async function documentHarness(): Promise<Harness> {
+  const url = mongoDatabaseUrl(SERVICES.mongo);
+  const db = await MongoDatabase.open({ module: 'outboxtest', url, timeoutMs: 5000 });
+  const schema = new Schema<OutboxFields>(
+    { _id: String },
+    { collection: 'things', versionKey: false },
+  );
+  addOutbox(schema);
+  const things = db.connection.model<OutboxFields>('Thing', schema);
+  await things.createIndexes();
+  return {
+    store: new DocumentOutboxStore(things),
+    // One document per key (an aggregate and its events), one per event without a key.
+    queue: async (events) => {
+      const byDocument = new Map<string, BusEvent[]>();
+      for (const event of events) {
+        const doc = event.key ?? randomUUID();
+        byDocument.set(doc, [...(byDocument.get(doc) ?? []), event]);
+      }
+      for (const group of byDocument.values()) {
+        await things.insertOne({ _id: randomUUID(), ...newOutbox(group, new Date()) });
+      }
+    },
+    statusOf: async (id) => {
+      const doc = await things
+        .findOne({ $or: [{ 'outbox.id': id }, { 'parked.id': id }] })
+        .lean<OutboxFields>();
+      const pending = doc?.outbox.find((i) => i.id === id);
+      const parked = doc?.parked.find((i) => i.id === id);
+      if (pending) return { status: 'pending', attempts: pending.attempts };
+      if (parked) return { status: 'failed', attempts: parked.attempts };
+      return { status: 'sent', attempts: 1 };
+    },
+    async close() {
+      await db.onApplicationShutdown();
+      await dropMongoDatabase(url);
+    },
+  };
+}
+
+for (const store of dataStoreTargets()) {
+  describe(`outbox relay on ${store}`, () => {
+    let harness: Harness;
+    const relays: OutboxRelay[] = [];
+
+    beforeAll(async () => {
+      harness = store === 'mongo' ? await documentHarness() : await sqlHarness(store);
+    });
+
+    afterAll(async () => {
+      for (const relay of relays) await relay.stop();
+      await harness?.close();
+    });
+
+    const newRelay = (bus: RecordingBus, metrics = new OutboxMetrics(new Metrics())) => {
+      const relay = testRelay('outboxtest', harness.store, bus, {}, metrics);
+      relays.push(relay);
+      return relay;
+    };
+    const queue = (events: BusEvent[]) => harness.queue(events);
+    const statusOf = (id: string) => harness.statusOf(id);
+
+    it('publishes queued events in order and marks them sent', async () => {
+      const bus = new RecordingBus();
+      const events = [1, 2, 3].map((n) => createEvent('test.happened', { n }));
+      await queue(events);
+      const relay = newRelay(bus);
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toEqual(events.map((e) => e.id))),
+      );
+      // Marked sent right after delivery, once the batch is recorded.
+      await relay.stop();
+      for (const event of events)
+        expect(await statusOf(event.id)).toMatchObject({ status: 'sent', attempts: 1 });
+    });
+
+    it('retries a failing event with backoff, parks it after the last attempt, and replays it on command', async () => {
+      const bus = new RecordingBus();
+      const metrics = new OutboxMetrics(new Metrics());
+      const relay = newRelay(bus, metrics);
+      bus.failuresLeft = OPTIONS.maxAttempts;
+      const event = createEvent('test.fragile', { n: 1 });
+      await queue([event]);
+      relay.start();
+      await eventually(async () =>
+        expect(await statusOf(event.id)).toMatchObject({ status: 'failed', attempts: 3 }),
+      );
+      expect(bus.delivered.map((e) => e.id)).not.toContain(event.id);
+      const failed = await harness.store.listFailed();
+      expect(failed).toEqual([
+        expect.objectContaining({
+          id: event.id,
+          type: 'test.fragile',
+          attempts: 3,
+          lastError: 'handler failed',
+        }),
+      ]);
+      expect(await relay.stats()).toMatchObject({ failed: 1, pending: 0 });
+
+      const replayed = await harness.store.replay([]);
+      expect(replayed).toBe(1);
+      relay.nudge();
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(event.id)),
+      );
+      await relay.stop();
+      expect(await statusOf(event.id)).toMatchObject({ status: 'sent' });
+      expect(await relay.stats()).toMatchObject({ failed: 0, pending: 0 });
+    });
+
+    it('reports backlog and the age of the oldest pending event while nothing relays', async () => {
+      const relay = newRelay(new RecordingBus());
+      const event = createEvent('test.waiting', {});
+      await queue([event]);
+      const stats = await relay.stats();
+      expect(stats.pending).toBeGreaterThanOrEqual(1);
+      expect(stats.oldestPendingSeconds).toBeGreaterThanOrEqual(0);
+      relay.start();
+      await eventually(async () => expect(await relay.stats()).toMatchObject({ pending: 0 }));
+      await relay.stop();
+    });
+
+    it('delivers the events of one key in order, while different keys go in parallel', async () => {
+      const bus = new RecordingBus();
+      bus.jitterMs = 3;
+      const keys = ['a', 'b', 'c'].map((k) => `${k}-${randomUUID()}`);
+      const events = Array.from({ length: 30 }, (_, n) =>
+        createEvent('test.keyed', { n }, keys[n % 3]),
+      );
+      await queue(events);
+      const relay = newRelay(bus);
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(
+          expect(bus.delivered.filter((e) => keys.includes(e.key!))).toHaveLength(30),
+        ),
+      );
+      for (const key of keys) {
+        expect(bus.delivered.filter((e) => e.key === key).map((e) => e.id)).toEqual(
+          events.filter((e) => e.key === key).map((e) => e.id),
+        );
+      }
+      await relay.stop();
+    });
+
+    it('forgets sent events after their retention, and never a pending or parked one', async () => {
+      const bus = new RecordingBus();
+      const relay = newRelay(bus);
+      const sent = createEvent('test.done', {});
+      await queue([sent]);
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(sent.id)),
+      );
+      await relay.stop();
+      const waiting = createEvent('test.waiting', {});
+      await queue([waiting]);
+      await relay.purge();
+      expect(await statusOf(waiting.id)).toMatchObject({ status: 'pending' });
+      // On Postgres the row goes; documents drop sent events as they are marked.
+      if (store !== 'mongo') expect(await statusOf(sent.id)).toBeUndefined();
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(waiting.id)),
+      );
+      await relay.stop();
+    });
+
+    it('two relays share a backlog without losing an event', async () => {
+      const bus = new RecordingBus();
+      const events = Array.from({ length: 60 }, (_, n) => createEvent('test.shared', { n }));
+      await queue(events);
+      const [a, b] = [newRelay(bus), newRelay(bus)];
+      a.start();
+      b.start();
+      await eventually(() =>
+        Promise.resolve(
+          expect(new Set(bus.delivered.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id))),
+        ),
+      );
+      await Promise.all([a.stop(), b.stop()]);
+      expect(await a.stats()).toMatchObject({ pending: 0 });
+    });
+  });
+}

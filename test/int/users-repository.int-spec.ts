@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createEvent } from '../../src/shared/bus/bus-event';
+import type { ModuleDatabase } from '../../src/shared/persistence/module-database';
+import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
+import { SqlOutboxStore } from '../../src/shared/persistence/sql-outbox-store';
+import { openUserDatabase } from '../../src/modules/user/persistence/user-store';
+import type { UserRow } from '../../src/modules/user/persistence/user.row';
+import { UsersRepository } from '../../src/modules/user/persistence/users.repository';
+import { eventually } from '../support/api';
+import { RecordingBus, testRelay } from '../support/recording-bus';
+import { dataStoreTargets } from '../support/services';
+import { prepareStores, PreparedStores } from '../support/stores';
+
+/** The user store's contract, on every adapter it has: PGlite and Postgres. */
+for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
+  describe(`user repository contract on ${store}`, () => {
+    let dataDir: string;
+    let stores: PreparedStores;
+    let db: ModuleDatabase;
+    let relay: OutboxRelay;
+    let users: UsersRepository;
+    const bus = new RecordingBus();
+
+    beforeAll(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'cleave-users-'));
+      stores = await prepareStores(store, dataDir);
+      db = await openUserDatabase({
+        USER_DATABASE_URL: stores.env.USER_DATABASE_URL,
+        DATA_DIR: dataDir,
+        DB_TIMEOUT_MS: 5000,
+      });
+      relay = testRelay('user', new SqlOutboxStore(db.sql.bind(db)), bus);
+      users = new UsersRepository(db, relay);
+      relay.start();
+    });
+
+    afterAll(async () => {
+      await relay?.stop();
+      await db?.onApplicationShutdown();
+      await stores?.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    const newUser = (email = `u-${randomUUID()}@example.com`, createdAt = new Date()): UserRow => ({
+      id: randomUUID(),
+      email,
+      emailNormalized: email.toLowerCase(),
+      name: 'Ada',
+      passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$not-a-real-hash',
+      roles: ['user'],
+      ordersTotal: 0,
+      ordersOpen: 0,
+      createdAt,
+      updatedAt: createdAt,
+    });
+    const delivered = (id: string) => bus.delivered.some((e) => e.id === id);
+
+    it('stores a user with its event, finds it by id and by email in any case', async () => {
+      const user = newUser(`Mixed-${randomUUID()}@Example.com`);
+      const registered = createEvent('user.registered', { userId: user.id }, user.id);
+      await users.insert(user, [registered]);
+      expect(await users.findById(user.id)).toEqual(user);
+      expect((await users.findByEmail(user.email.toUpperCase()))?.id).toBe(user.id);
+      expect(await users.findById('not-a-uuid')).toBeNull();
+      await eventually(() => Promise.resolve(expect(delivered(registered.id)).toBe(true)));
+    });
+
+    it('refuses a second account with the same email, whatever its case, and queues nothing', async () => {
+      const user = newUser();
+      await users.insert(user, []);
+      const again = newUser(user.email.toUpperCase());
+      const event = createEvent('user.registered', { userId: again.id }, again.id);
+      await expect(users.insert(again, [event])).rejects.toMatchObject({
+        code: 'USER.EMAIL_TAKEN',
+      });
+      expect(await users.findById(again.id)).toBeNull();
+      expect(await relay.stats()).toMatchObject({ pending: 0 });
+      expect(delivered(event.id)).toBe(false);
+    });
+
+    it('updates and deletes with their events, and says when there was no such user', async () => {
+      const user = newUser();
+      await users.insert(user, []);
+      const changed = createEvent('user.password-changed', { userId: user.id }, user.id);
+      const updated = await users.update(user.id, { name: 'Grace', passwordHash: 'h2' }, [changed]);
+      expect(updated).toMatchObject({
+        id: user.id,
+        name: 'Grace',
+        passwordHash: 'h2',
+        email: user.email,
+      });
+      await eventually(() => Promise.resolve(expect(delivered(changed.id)).toBe(true)));
+
+      const deleted = createEvent('user.deleted', { userId: user.id }, user.id);
+      expect(await users.delete(user.id, [deleted])).toBe(true);
+      expect(await users.findById(user.id)).toBeNull();
+      await eventually(() => Promise.resolve(expect(delivered(deleted.id)).toBe(true)));
+
+      const ghost = createEvent('user.deleted', { userId: user.id }, user.id);
+      expect(await users.delete(user.id, [ghost])).toBe(false);
+      expect(await users.update(user.id, { name: 'x' }, [ghost])).toBeNull();
+      expect(await relay.stats()).toMatchObject({ pending: 0 });
+    });
+
+    it('lists users newest first, page by page', async () => {
+      const base = Date.now() + 3_600_000; // newer than anything else in this database
+      const made = [0, 1, 2, 3, 4].map((i) => newUser(undefined, new Date(base + i * 1000)));
+      for (const u of made) await users.insert(u, []);
+      const first = await users.list(3);
+      expect(first.map((u) => u.id)).toEqual([made[4].id, made[3].id, made[2].id]);
+      const last = first[2];
+      const second = await users.list(2, { createdAt: last.createdAt, id: last.id });
+      expect(second.map((u) => u.id)).toEqual([made[1].id, made[0].id]);
+    });
+
+    it('applies an order event to the summary once, however often it is delivered, never below zero', async () => {
+      const user = newUser();
+      await users.insert(user, []);
+      const eventId = randomUUID();
+      await Promise.all(
+        [1, 2, 3].map(() => users.applyOrderEvent('summary', eventId, user.id, 1, 1)),
+      );
+      expect(await users.findById(user.id)).toMatchObject({ ordersTotal: 1, ordersOpen: 1 });
+      await users.applyOrderEvent('summary', randomUUID(), user.id, 0, -1);
+      await users.applyOrderEvent('summary', randomUUID(), user.id, 0, -1);
+      expect(await users.findById(user.id)).toMatchObject({ ordersTotal: 1, ordersOpen: 0 });
+      // Another handler's record of the same event is its own.
+      await users.applyOrderEvent('other-handler', eventId, user.id, 1, 0);
+      expect(await users.findById(user.id)).toMatchObject({ ordersTotal: 2 });
+    });
+  });
+}
