@@ -8,7 +8,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
 import { Metrics } from '../../src/shared/observability/metrics';
 import { ModuleDatabase } from '../../src/shared/persistence/module-database';
-import { createOutboxTable, eventsParam, QUEUE_EVENTS_SQL } from '../../src/shared/persistence/outbox';
+import {
+  createOutboxTable,
+  eventsParam,
+  QUEUE_EVENTS_SQL,
+} from '../../src/shared/persistence/outbox';
 import { OutboxMetrics } from '../../src/shared/persistence/outbox-metrics';
 import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
 import type { OutboxStore } from '../../src/shared/persistence/outbox-store';

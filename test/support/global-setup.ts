@@ -33,7 +33,13 @@ function compileSrc(): void {
   rmSync(COMPILED, { recursive: true, force: true });
   execFileSync(
     process.execPath,
-    [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', COMPILED],
+    [
+      require.resolve('typescript/bin/tsc'),
+      '-p',
+      join(ROOT, 'tsconfig.build.json'),
+      '--outDir',
+      COMPILED,
+    ],
     { cwd: ROOT, stdio: 'inherit' },
   );
 }

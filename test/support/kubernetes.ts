@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import ts from 'typescript';
 import type { K8sObject } from './chart';
-import { ROOT } from './chart';
+import { ROOT } from './paths';
 
 /**
  * Validation against the Kubernetes API schemas as the npm package `kubernetes-models` carries

@@ -10,7 +10,14 @@ import {
 } from 'jose';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
-import { Account, bearer, expectProblem, login, signUpAndLogin, uniqueEmail } from '../../support/api';
+import {
+  Account,
+  bearer,
+  expectProblem,
+  login,
+  signUpAndLogin,
+  uniqueEmail,
+} from '../../support/api';
 import { storeTargets } from '../../support/services';
 
 interface TokenPair {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { describeOrSkip } from '../../support/skip';
 import { Client } from 'pg';
 import request from 'supertest';

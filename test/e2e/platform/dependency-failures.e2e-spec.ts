@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { itOrSkip } from '../../support/skip';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';

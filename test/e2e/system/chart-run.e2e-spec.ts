@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, expect, it, jest } from '@jest/globals';
 import { describeOrSkip } from '../../support/skip';
 import { AppProcess } from '../../support/process';
 import { renderedSplit, startRendered } from '../../support/rendered-split';

@@ -12,9 +12,9 @@ import {
   ofKind,
   render,
   renderOk,
-  ROOT,
   VALUE_SETS,
 } from '../../support/chart';
+import { ROOT } from '../../support/paths';
 import { MODULE_REGISTRY } from '../../../src/shared/modules/registry';
 import { CUSTOM_KINDS, validateObjects } from '../../support/kubernetes';
 import { availableServices } from '../../support/services';

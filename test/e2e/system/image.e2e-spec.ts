@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { describeOrSkip, itOrSkip } from '../../support/skip';
 import { ADMIN } from '../../support/app';
 import { buildImage, Container, containerEngine, createVolume } from '../../support/container';

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, expect, it, jest } from '@jest/globals';
 import { describeOrSkip } from '../../support/skip';
 import { join } from 'node:path';
 import { ManagedProcess } from '../../../src/launcher/managed-process';
@@ -15,7 +15,10 @@ jest.setTimeout(120_000);
  * The launcher as `npm run start:split` runs it: compiled, with the application's entry point
  * (`main.js`) beside it, which is what its default start spawns.
  */
-const { launchSplit } = require(join(COMPILED, 'launcher', 'split.js')) as typeof import('../../../src/launcher/split');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled file, on purpose
+const { launchSplit } = require(
+  join(COMPILED, 'launcher', 'split.js'),
+) as typeof import('../../../src/launcher/split');
 
 const missing = ['postgres', 'redis', 'nats'].filter((s) => !availableServices().has(s));
 

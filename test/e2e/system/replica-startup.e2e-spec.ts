@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect } from '@jest/globals';
 import { itOrSkip } from '../../support/skip';
 import mongoose from 'mongoose';
 import { Client } from 'pg';

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { afterAll, expect, it, jest } from '@jest/globals';
 import { describeOrSkip } from '../../support/skip';
 import { Client } from 'pg';
 import { eventually } from '../../support/api';
