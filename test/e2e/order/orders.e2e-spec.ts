@@ -212,14 +212,19 @@ for (const store of storeTargets()) {
         ],
         ['an item that is not an object', { items: ['SKU-1'], currency: 'EUR' }, 'items[0]'],
       ];
-      for (const [what, body, field] of invalid) {
-        it(`rejects ${what} with 400 naming ${field}`, async () => {
-          const res = await post(account, body);
-          expectProblem(res, 400);
-          const errors =
-            (res.body as { errors?: Array<{ field: string; message: string }> }).errors ?? [];
-          expect(errors.map((e) => e.field)).toContain(field);
-        });
+      // The body is validated at the edge, before any store is asked, by the same code in
+      // every shape: the table runs once, on embedded PGlite. That an invalid body changes no
+      // store is checked in every shape (below).
+      if (store === 'pglite') {
+        for (const [what, body, field] of invalid) {
+          it(`rejects ${what} with 400 naming ${field}`, async () => {
+            const res = await post(account, body);
+            expectProblem(res, 400);
+            const errors =
+              (res.body as { errors?: Array<{ field: string; message: string }> }).errors ?? [];
+            expect(errors.map((e) => e.field)).toContain(field);
+          });
+        }
       }
 
       it('creates nothing for an invalid body', async () => {

@@ -7,6 +7,8 @@ import { startTestApp, type TestApp } from '../../support/app';
 import { bearer, createOrder, eventually, expectProblem, signUpAndLogin } from '../../support/api';
 import { sample } from '../../support/metrics';
 import { expectOrderTrace, type TreeSpan } from '../../support/traces';
+import { availableServices } from '../../support/services';
+import { describeOrSkip } from '../../support/skip';
 
 /**
  * Liveness fails when the loop was blocked beyond this. Far above what a loaded machine does to
@@ -79,6 +81,44 @@ describe('observability of the one-process shape', () => {
     await eventually(() => request(app.url).get('/health').expect(200), 60_000, 250);
   });
 });
+
+const productionStores = ['postgres', 'redis', 'mongo'].filter((s) => !availableServices().has(s));
+
+describeOrSkip(
+  'traces of the production stores in the one-process shape',
+  productionStores.length > 0 ? `needs ${productionStores.join(', ')}` : false,
+  () => {
+    let app: TestApp;
+    beforeAll(async () => {
+      // Orders on MongoDB, users on Postgres, sessions on Redis.
+      app = await startTestApp({ store: 'mongo' });
+    });
+    afterAll(() => app?.close());
+
+    it('has Postgres, Redis and MongoDB client spans inside the requests that used them', async () => {
+      spanExporter.reset();
+      const account = await signUpAndLogin(app);
+      await createOrder(app, account);
+      const clientSpans = await eventually(() => {
+        const byScope = new Map<string, number>();
+        for (const span of spanExporter.getFinishedSpans()) {
+          if (span.kind !== SpanKind.CLIENT || !span.parentSpanContext) continue;
+          const scope = span.instrumentationScope.name;
+          byScope.set(scope, (byScope.get(scope) ?? 0) + 1);
+        }
+        expect([...byScope.keys()]).toEqual(
+          expect.arrayContaining([
+            '@opentelemetry/instrumentation-pg',
+            '@opentelemetry/instrumentation-ioredis',
+            '@opentelemetry/instrumentation-mongodb',
+          ]),
+        );
+        return Promise.resolve(byScope);
+      }, 10_000);
+      expect(clientSpans.size).toBeGreaterThanOrEqual(3);
+    });
+  },
+);
 
 describe('RED metrics after known traffic', () => {
   let app: TestApp;
