@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { failpoint } from '../../../shared/resilience/failpoints';
 import { AccountCheck } from '../clients/account-check.client';
 import { orderRules } from '../order';
 import { statusChanged } from '../order-events';
@@ -17,6 +18,7 @@ export class CancelOpenOrders {
 
   execute(userId: string, inbox: { handler: string; eventId: string }): Promise<number> {
     this.accounts.forget(userId);
+    failpoint('order.cancel-open-orders');
     return this.orders.cancelAll(userId, orderRules.cancellable, new Date(), inbox, (order) =>
       statusChanged(order, 'cancelled'),
     );
