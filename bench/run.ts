@@ -58,6 +58,7 @@ import {
   measureOneProcess,
   signUp,
   startApp,
+  type App,
   type Fixture,
 } from './scenarios/one-process';
 import { measureSplit } from './scenarios/split';
@@ -67,28 +68,47 @@ import { checkTargets, relate } from './targets';
 import { createWorkspace, dataDir } from './workspace';
 
 async function main(): Promise<number> {
-  assertLoopbackServers();
-  if (!existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing; run npm run build first`);
   const startedAt = new Date();
-  const workspace = createWorkspace();
-  log(
-    `duration ${settings.duration} s, warm-up ${settings.warmup} s, ${settings.connections} connections; temp dir ${workspace}`,
-  );
-  const loadAverageAtStart = warnAboutLoad();
-  const databaseUrl = await createBenchDatabase();
+  const { databaseUrl, loadAverageAtStart } = await prepare();
   const app = await startApp(databaseUrl);
   const fixture = await signUp(app.port);
-
   if (settings.only === 'observability') {
     await stopChild(app.process);
     const observability = await observabilityOverhead(app.env, fixture.auth);
     process.stdout.write(`${JSON.stringify(observability.cost, null, 2)}\n`);
     return 0;
   }
+  const run = { startedAt, loadAverageAtStart, ...(await measureAll(app, fixture, databaseUrl)) };
+  printReport(run);
+  writeResults(run);
+  if (invalidResults(run).length > 0) return 1;
+  return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
+}
 
+/** Checks the settings; makes the temp dir and the database. */
+async function prepare(): Promise<{ databaseUrl: string; loadAverageAtStart: number[] }> {
+  assertLoopbackServers();
+  if (!existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing; run npm run build first`);
+  const workspace = createWorkspace();
+  log(
+    `duration ${settings.duration} s, warm-up ${settings.warmup} s, ${settings.connections} connections; temp dir ${workspace}`,
+  );
+  const loadAverageAtStart = warnAboutLoad();
+  return { databaseUrl: await createBenchDatabase(), loadAverageAtStart };
+}
+
+/**
+ * Every scenario, one at a time: the one-process app (then stopped, so that the next ones have
+ * the machine to themselves, as the app did), observability, the bus, the split shape, the
+ * bare Fastify baseline and argon2 alone; then every result related to the baseline.
+ */
+async function measureAll(
+  app: App,
+  fixture: Fixture,
+  databaseUrl: string,
+): Promise<Omit<Run, 'startedAt' | 'loadAverageAtStart'>> {
   const scenarios = appScenarios(fixture);
-  const { results, outbox } = await measureOneProcess(app.process, app.port, scenarios);
-  // Stop the app so that the next ones have the machine to themselves, as the app did.
+  const { results, outbox } = await measureOneProcess(app, scenarios);
   await stopChild(app.process);
   log('app stopped');
   const observability = await observabilityOverhead(app.env, fixture.auth);
@@ -114,23 +134,8 @@ async function main(): Promise<number> {
   const baseline = await measureBareFastify(fixture);
   results.push(baseline);
   const argon2 = await argon2Baseline(fixture.password);
-
-  const shapes = relate(results, split, baseline);
-  const measured = { results, shapes, observability, bus };
-  const run: Run = {
-    ...measured,
-    startedAt,
-    loadAverageAtStart,
-    baseline,
-    split,
-    outbox,
-    argon2,
-    checks: checkTargets(measured),
-  };
-  printReport(run);
-  writeResults(run);
-  if (invalidResults(run).length > 0) return 1;
-  return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
+  const measured = { results, shapes: relate(results, split, baseline), observability, bus };
+  return { ...measured, baseline, split, outbox, argon2, checks: checkTargets(measured) };
 }
 
 /** The load average before the run; a warning when other work will skew the numbers. */

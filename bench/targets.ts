@@ -6,12 +6,14 @@ import type { Observability } from './scenarios/observability';
  * The targets a run is held to. The throughput ones are ratios to a baseline measured in the
  * same run (bare Fastify, one process, logs and traces off), so that they hold on any machine.
  */
-const TARGET_ME_RATIO = 0.25;
-const TARGET_P99_MS = 50;
-const TARGET_OBSERVABILITY_OVERHEAD = 0.15;
-const TARGET_SPLIT_TO_ONE = 0.5;
-const TARGET_NATS_P99_MS = 2;
-const TARGET_LOCAL_ADDS_US = 50;
+const TARGET = {
+  meRatio: 0.25,
+  p99Ms: 50,
+  observabilityOverhead: 0.15,
+  splitToOne: 0.5,
+  natsP99Ms: 2,
+  localAddsUs: 50,
+};
 
 export interface Check {
   name: string;
@@ -82,20 +84,20 @@ export function checkTargets(measured: Measured): Check[] {
 function meRatio(me: ScenarioResult): Check {
   const ratio = me.ratioToBaseline ?? null;
   return {
-    name: `GET /api/users/me req/s >= ${TARGET_ME_RATIO} x bare Fastify`,
+    name: `GET /api/users/me req/s >= ${TARGET.meRatio} x bare Fastify`,
     actual: ratio,
-    threshold: TARGET_ME_RATIO,
-    pass: ratio !== null && ratio >= TARGET_ME_RATIO,
+    threshold: TARGET.meRatio,
+    pass: ratio !== null && ratio >= TARGET.meRatio,
     detail: `ratio ${fmt(ratio, 3)}`,
   };
 }
 
 function p99Under(r: ScenarioResult): Check {
   return {
-    name: `p99 < ${TARGET_P99_MS} ms: ${r.name}`,
+    name: `p99 < ${TARGET.p99Ms} ms: ${r.name}`,
     actual: r.latencyMs.p99,
-    threshold: TARGET_P99_MS,
-    pass: r.latencyMs.p99 < TARGET_P99_MS,
+    threshold: TARGET.p99Ms,
+    pass: r.latencyMs.p99 < TARGET.p99Ms,
     detail: `p99 ${fmt(r.latencyMs.p99, 1)} ms`,
   };
 }
@@ -103,10 +105,10 @@ function p99Under(r: ScenarioResult): Check {
 function observabilityCost(o: Observability): Check {
   const { cost } = o;
   return {
-    name: `logging (info) + tracing cost < ${TARGET_OBSERVABILITY_OVERHEAD * 100}% of GET /api/users/me req/s`,
+    name: `logging (info) + tracing cost < ${TARGET.observabilityOverhead * 100}% of GET /api/users/me req/s`,
     actual: o.overhead,
-    threshold: TARGET_OBSERVABILITY_OVERHEAD,
-    pass: o.overhead < TARGET_OBSERVABILITY_OVERHEAD,
+    threshold: TARGET.observabilityOverhead,
+    pass: o.overhead < TARGET.observabilityOverhead,
     detail:
       `on ${fmt(o.on.requestsPerSec, 0)} req/s, off ${fmt(o.off.requestsPerSec, 0)}: ` +
       `-${percent(cost.on.throughput)}% req/s, +${percent(cost.on.cpu)}% CPU/req ` +
@@ -117,10 +119,10 @@ function observabilityCost(o: Observability): Check {
 
 function splitToOne(me: Shape | undefined): Check {
   return {
-    name: `split shape GET /api/users/me req/s >= ${TARGET_SPLIT_TO_ONE} x one process`,
+    name: `split shape GET /api/users/me req/s >= ${TARGET.splitToOne} x one process`,
     actual: me?.splitToOne ?? null,
-    threshold: TARGET_SPLIT_TO_ONE,
-    pass: (me?.splitToOne ?? 0) >= TARGET_SPLIT_TO_ONE,
+    threshold: TARGET.splitToOne,
+    pass: (me?.splitToOne ?? 0) >= TARGET.splitToOne,
     detail: `ratio ${fmt(me?.splitToOne, 3)}`,
   };
 }
@@ -129,17 +131,17 @@ function busTargets(bus: BusLatency): Check[] {
   const localAdds = bus.local.p50Us - bus.direct.p50Us;
   return [
     {
-      name: `NATS request/reply p99 < ${TARGET_NATS_P99_MS} ms`,
+      name: `NATS request/reply p99 < ${TARGET.natsP99Ms} ms`,
       actual: bus.nats.p99Us / 1000,
-      threshold: TARGET_NATS_P99_MS,
-      pass: bus.nats.p99Us < TARGET_NATS_P99_MS * 1000,
+      threshold: TARGET.natsP99Ms,
+      pass: bus.nats.p99Us < TARGET.natsP99Ms * 1000,
       detail: `p99 ${fmt(bus.nats.p99Us / 1000, 2)} ms`,
     },
     {
-      name: `local transport adds < ${TARGET_LOCAL_ADDS_US} us p50 over a direct call`,
+      name: `local transport adds < ${TARGET.localAddsUs} us p50 over a direct call`,
       actual: localAdds,
-      threshold: TARGET_LOCAL_ADDS_US,
-      pass: localAdds < TARGET_LOCAL_ADDS_US,
+      threshold: TARGET.localAddsUs,
+      pass: localAdds < TARGET.localAddsUs,
       detail: `${fmt(localAdds, 1)} us`,
     },
   ];

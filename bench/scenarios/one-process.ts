@@ -49,7 +49,14 @@ export function appEnv(databaseUrl: string, port: number): Record<string, string
   };
 }
 
-export async function startApp(databaseUrl: string) {
+/** The app started on the bench database, ready. */
+export interface App {
+  process: ManagedProcess;
+  port: number;
+  env: Record<string, string>;
+}
+
+export async function startApp(databaseUrl: string): Promise<App> {
   const env = appEnv(databaseUrl, await freePort());
   const process = await startChild({ label: 'app', env });
   log(`app ready on ${HOST}:${env.PORT}`);
@@ -121,17 +128,16 @@ export function appScenarios({ auth, email, password }: Fixture): AppScenario[] 
 
 /** Each scenario in turn, and after each order creation load the outbox's figures. */
 export async function measureOneProcess(
-  app: ManagedProcess,
-  port: number,
+  app: App,
   scenarios: AppScenario[],
 ): Promise<OneProcessResults> {
   const measured: OneProcessResults = { results: [], outbox: {} };
   for (const scenario of scenarios) {
-    const result = await measure(scenario, port);
+    const result = await measure(scenario, app.port);
     measured.results.push(result);
-    if (!app.running) {
+    if (!app.process.running) {
       throw new Error(
-        `app exited during ${scenario.name} (exit code ${app.exitCode}); log: ${logFile('app')}`,
+        `app exited during ${scenario.name} (exit code ${app.process.exitCode}); log: ${logFile('app')}`,
       );
     }
     if (scenario.outbox) measured.outbox[scenario.outbox] = await outboxFigures(result.window);
