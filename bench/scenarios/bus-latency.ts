@@ -37,8 +37,8 @@ const loadApp = () => ({
   ...built<typeof import('../../src/app')>('app.js'),
   ...built<typeof import('../../src/shared/config/config')>('shared/config/config.js'),
   ...built<typeof import('../../src/shared/bus/bus')>('shared/bus/bus.js'),
-  ...built<typeof import('../../src/modules/user/user-messages.controller')>(
-    'modules/user/user-messages.controller.js',
+  ...built<typeof import('../../src/modules/user/answer-peers/user-messages.controller')>(
+    'modules/user/answer-peers/user-messages.controller.js',
   ),
 });
 
