@@ -1,7 +1,8 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule, type Params as LoggerParams } from 'nestjs-pino';
-import { BusModule, BusTransport } from './shared/bus/bus.module';
+import { BusModule } from './shared/bus/bus.module';
+import type { BusTransport } from './shared/bus/transport';
 import { APP_CONFIG, AppConfig } from './shared/config/config';
 import type { BusinessModule } from './shared/modules/registry';
 import { HealthModule } from './shared/health/health.module';
@@ -24,11 +25,16 @@ const NEST_MODULES: Record<BusinessModule, Type> = {
 
 @Module({})
 class ConfigModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, metrics: Metrics): DynamicModule {
     return {
       module: ConfigModule,
       global: true,
-      providers: [{ provide: APP_CONFIG, useValue: config }, Metrics, OutboxMetrics, Breakers],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: Metrics, useValue: metrics },
+        OutboxMetrics,
+        Breakers,
+      ],
       exports: [APP_CONFIG, Metrics, OutboxMetrics, Breakers],
     };
   }
@@ -37,14 +43,21 @@ class ConfigModule {
 /** Composes the modules named in `MODULES` with the shared infrastructure. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, transport: BusTransport, logs: LoggerParams): DynamicModule {
+  static forRoot(parts: {
+    config: AppConfig;
+    transport: BusTransport;
+    logs: LoggerParams;
+    /** The application's metrics, which the transport's server reports to already. */
+    metrics: Metrics;
+  }): DynamicModule {
+    const { config, transport, logs, metrics } = parts;
     const modules = config.MODULES.flatMap((name) =>
       name === 'gateway' ? [] : [NEST_MODULES[name]],
     );
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
+        ConfigModule.forRoot(config, metrics),
         LoggerModule.forRoot(logs),
         BusModule.forRoot(transport),
         SecurityModule,

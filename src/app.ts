@@ -6,7 +6,7 @@ import secureJson from 'secure-json-parse';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { committedOpenApi, mountGateway, packageVersion } from './gateway/gateway';
-import { createBusTransport } from './shared/bus/bus.module';
+import { createBusTransport } from './shared/bus/transport';
 import type { AppConfig } from './shared/config/config';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
@@ -52,7 +52,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   // The gateway only proxies HTTP: it needs no bus, whatever TRANSPORT says.
   const gateway = config.MODULES.includes('gateway');
-  const transport = createBusTransport(gateway ? { ...config, TRANSPORT: 'local' } : config);
+  const metrics = new Metrics();
+  const transport = createBusTransport(
+    gateway ? { ...config, TRANSPORT: 'local' } : config,
+    metrics.busHandlers,
+  );
   const rootLogger = createRootLogger(
     config,
     serviceName({
@@ -66,7 +70,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   );
   const logs = loggerParams(rootLogger);
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, transport, logs),
+    AppModule.forRoot({ config, transport, logs, metrics }),
     adapter,
     // From the first line on (start-up failures included), Nest logs through the same JSON logger.
     { logger: applicationLogger(new Logger(new PinoLogger(logs), logs)), bodyParser: false },
@@ -82,7 +86,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
     parseJsonBodies(fastify);
     applySecurityHeaders(fastify, securityHeaders);
-    app.get(Metrics).instrument(fastify);
+    metrics.instrument(fastify);
 
     app.setGlobalPrefix('api', {
       exclude: PROBE_PATHS.map((path) => ({ path, method: RequestMethod.GET })),

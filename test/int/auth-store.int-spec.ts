@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuthStore, Session } from '../../src/modules/auth/store/auth-store';
 import { MemoryAuthStore } from '../../src/modules/auth/store/memory-auth-store';
 import { RedisAuthStore } from '../../src/modules/auth/store/redis-auth-store';
-import { eventually } from '../support/api';
 import { authStoreTargets, SERVICES } from '../support/services';
 
 const session = (userId = randomUUID(), ttlMs = 60_000): Session => ({
@@ -36,43 +35,48 @@ for (const kind of authStoreTargets()) {
       }
     });
 
-    it('rotates a live refresh token, and the new one is live', async () => {
+    it('swaps a live refresh token, and the new one is live', async () => {
       const s = session();
       const [h1, h2, h3] = [hash(), hash(), hash()];
       await store.createSession(s, h1);
-      expect(await store.rotate(h1, h2, Date.now())).toEqual({ kind: 'rotated', session: s });
+      expect(await store.swapRefresh(h1, h2, Date.now())).toEqual({ kind: 'swapped', session: s });
       expect(await store.findByRefresh(h1, Date.now())).toBeUndefined();
       expect(await store.findByRefresh(h2, Date.now())).toEqual(s);
-      expect(await store.rotate(h2, h3, Date.now())).toMatchObject({ kind: 'rotated' });
+      expect(await store.swapRefresh(h2, h3, Date.now())).toMatchObject({ kind: 'swapped' });
     });
 
-    it('treats a spent token as reuse and revokes the whole session', async () => {
+    it('names the session of a spent token and changes nothing', async () => {
       const [h1, h2] = [hash(), hash()];
       const s = session();
       await store.createSession(s, h1);
-      await store.rotate(h1, h2, Date.now());
+      await store.swapRefresh(h1, h2, Date.now());
       const at = Date.now();
-      expect(await store.rotate(h1, hash(), at)).toEqual({ kind: 'reused', sessionId: s.id });
-      expect(await store.rotate(h2, hash(), Date.now())).toEqual({ kind: 'unknown' });
-      expect(await store.revocationsSince(at)).toContainEqual({ sessionId: s.id, revokedAtMs: at });
+      expect(await store.swapRefresh(h1, hash(), at)).toEqual({ kind: 'spent', sessionId: s.id });
+      expect(await store.findByRefresh(h2, Date.now())).toEqual(s);
+      expect(await store.revocationsSince(at)).not.toContainEqual(
+        expect.objectContaining({ sessionId: s.id }),
+      );
     });
 
-    it('lets exactly one of many concurrent refreshes with one token win, and the losers revoke the session', async () => {
+    it('lets exactly one of many concurrent swaps with one token win; the others see it spent', async () => {
       const h1 = hash();
+      const s = session();
       const next = Array.from({ length: 10 }, hash);
-      await store.createSession(session(), h1);
-      const results = await Promise.all(next.map((h) => store.rotate(h1, h, Date.now())));
-      expect(results.filter((r) => r.kind === 'rotated')).toHaveLength(1);
-      expect(results.filter((r) => r.kind === 'reused').length).toBeGreaterThanOrEqual(1);
-      const winner = next[results.findIndex((r) => r.kind === 'rotated')];
-      expect(await store.findByRefresh(winner, Date.now())).toBeUndefined();
+      await store.createSession(s, h1);
+      const results = await Promise.all(next.map((h) => store.swapRefresh(h1, h, Date.now())));
+      expect(results.filter((r) => r.kind === 'swapped')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'spent')).toHaveLength(next.length - 1);
+      const winner = next[results.findIndex((r) => r.kind === 'swapped')];
+      expect(await store.findByRefresh(winner, Date.now())).toEqual(s);
     });
 
     it('rejects unknown tokens and expired or revoked sessions', async () => {
-      expect(await store.rotate(hash(), hash(), Date.now())).toEqual({ kind: 'unknown' });
+      expect(await store.swapRefresh(hash(), hash(), Date.now())).toEqual({ kind: 'unknown' });
       const expired = hash();
       await store.createSession(session(undefined, 1_000), expired);
-      expect(await store.rotate(expired, hash(), Date.now() + 2_000)).toEqual({ kind: 'unknown' });
+      expect(await store.swapRefresh(expired, hash(), Date.now() + 2_000)).toEqual({
+        kind: 'unknown',
+      });
       const s = session();
       const h = hash();
       await store.createSession(s, h);
@@ -100,7 +104,7 @@ for (const kind of authStoreTargets()) {
         expect.arrayContaining(revoked.map((sessionId) => ({ sessionId, revokedAtMs: at }))),
       );
       expect(await store.findByRefresh(a, Date.now())).toBeUndefined();
-      expect(await store.rotate(b, hash(), Date.now())).toEqual({ kind: 'unknown' });
+      expect(await store.swapRefresh(b, hash(), Date.now())).toEqual({ kind: 'unknown' });
       expect(await store.findByRefresh(other, Date.now())).toBeDefined();
       const later = session(userId);
       await store.createSession(later, c);
@@ -120,22 +124,44 @@ for (const kind of authStoreTargets()) {
       expect(kept).not.toContain(s.id);
     });
 
-    it('locks after max failures within the window, reports the wait, and unlocks when it ends', async () => {
+    it("counts failures in a window set by the caller's clock, and starts a new one after it", async () => {
       const key = `login:${randomUUID()}`;
-      for (let i = 0; i < 4; i++) await store.recordFailure(key, 1, Date.now());
-      expect(await store.lockedFor(key, 5, Date.now())).toBe(0);
-      await store.recordFailure(key, 1, Date.now());
-      expect(await store.lockedFor(key, 5, Date.now())).toBe(1);
-      await eventually(async () => expect(await store.lockedFor(key, 5, Date.now())).toBe(0), 3000);
-      await store.recordFailure(key, 60, Date.now());
+      const t = Date.now();
+      const window = 60_000;
+      expect(await store.failures(key)).toBeUndefined();
+      expect(await store.recordFailure(key, t, window)).toEqual({
+        count: 1,
+        resetAtMs: t + window,
+      });
+      expect(await store.recordFailure(key, t + 10, window)).toEqual({
+        count: 2,
+        resetAtMs: t + window,
+      });
+      expect(await store.failures(key)).toEqual({ count: 2, resetAtMs: t + window });
+      // At the window's end, by the caller's clock, a failure opens a new window.
+      expect(await store.recordFailure(key, t + window, window)).toEqual({
+        count: 1,
+        resetAtMs: t + 2 * window,
+      });
       await store.clearFailures(key);
-      expect(await store.lockedFor(key, 1, Date.now())).toBe(0);
+      expect(await store.failures(key)).toBeUndefined();
+    });
+
+    it('counts every one of many concurrent failures once', async () => {
+      const key = `login:${randomUUID()}`;
+      const t = Date.now();
+      const counts = await Promise.all(
+        Array.from({ length: 20 }, () => store.recordFailure(key, t, 60_000)),
+      );
+      expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
     });
   });
 
   if (kind === 'redis') {
-    describe('auth store on Redis: a rotation that arrives after its caller gave up', () => {
-      it('changes nothing, so the client’s retry with the same token still rotates it', async () => {
+    describe('auth store on Redis: a swap that arrives after its caller gave up', () => {
+      it('changes nothing, so the client’s retry with the same token still swaps it', async () => {
         const prefix = `cleave:test:${randomUUID()}:`;
         const live = await RedisAuthStore.connect(SERVICES.redis, 2000, prefix);
         // A caller whose wait already ended: its deadline is in the past when Redis runs it.
@@ -144,11 +170,14 @@ for (const kind of authStoreTargets()) {
           const s = session();
           const [h1, h2] = [hash(), hash()];
           await live.createSession(s, h1);
-          await expect(late.rotate(h1, h2, Date.now())).rejects.toMatchObject({
+          await expect(late.swapRefresh(h1, h2, Date.now())).rejects.toMatchObject({
             code: 'SERVICE.UNAVAILABLE',
           });
           expect(await live.findByRefresh(h1, Date.now())).toEqual(s);
-          expect(await live.rotate(h1, h2, Date.now())).toEqual({ kind: 'rotated', session: s });
+          expect(await live.swapRefresh(h1, h2, Date.now())).toEqual({
+            kind: 'swapped',
+            session: s,
+          });
         } finally {
           const keys = await live.redis.keys(`${prefix}*`);
           if (keys.length > 0) await live.redis.del(...keys);

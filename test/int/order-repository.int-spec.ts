@@ -8,6 +8,11 @@ import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
 import type { Order } from '../../src/modules/order/order';
 import type { OrderStatus } from '../../src/modules/order/order.contract';
 import type { OrderRepository } from '../../src/modules/order/persistence/order-repository';
+import { IdempotencyKeyReused } from '../../src/modules/order/order.errors';
+import {
+  IDEMPOTENCY_TTL_MS,
+  IdempotentInsert,
+} from '../../src/modules/order/place-order/idempotent-insert';
 import {
   openOrderDatabase,
   openOrderRepository,
@@ -75,7 +80,7 @@ for (const store of dataStoreTargets()) {
 
     it('stores an order exactly as given and finds it by id', async () => {
       const order = newOrder(randomUUID());
-      expect(await orders.create(order, [event(order)])).toEqual({ kind: 'created', order });
+      expect(await orders.insert(order, [event(order)])).toBe('inserted');
       expect(await orders.findById(order.id)).toEqual(order);
       expect(await orders.findById(randomUUID())).toBeUndefined();
       expect(await orders.findById('not-a-uuid')).toBeUndefined();
@@ -83,7 +88,7 @@ for (const store of dataStoreTargets()) {
 
     it('relays the events written with each change, in order', async () => {
       const order = newOrder(randomUUID());
-      await orders.create(order, [event(order)]);
+      await orders.insert(order, [event(order)]);
       const confirmed = await orders.transition(order.id, 'pending', 'confirmed', new Date(), [
         event(order, 'order.status-changed'),
       ]);
@@ -109,10 +114,10 @@ for (const store of dataStoreTargets()) {
       for (let i = 0; i < 7; i++) {
         // Two orders share each timestamp: the id breaks the tie.
         const order = newOrder(userId, new Date(base + Math.floor(i / 2) * 1000));
-        await orders.create(order, []);
+        await orders.insert(order, []);
         created.push(order);
       }
-      await orders.create(newOrder(randomUUID()), []); // someone else's
+      await orders.insert(newOrder(randomUUID()), []); // someone else's
       const expected = [...created].sort(
         (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : -1),
       );
@@ -136,7 +141,7 @@ for (const store of dataStoreTargets()) {
 
     it('changes status only from the expected one, and one of two racing changes wins', async () => {
       const order = newOrder(randomUUID());
-      await orders.create(order, []);
+      await orders.insert(order, []);
       expect(
         await orders.transition(order.id, 'confirmed', 'shipped', new Date(), [event(order, 'x')]),
       ).toBeUndefined();
@@ -154,21 +159,68 @@ for (const store of dataStoreTargets()) {
       );
     });
 
-    it('keeps one order per user and Idempotency-Key, even when requests race', async () => {
+    const claim = (
+      key: string,
+      requestHash = 'hash-a',
+      expiresAt = new Date(Date.now() + 60_000),
+    ) => ({
+      key,
+      requestHash,
+      expiresAt,
+    });
+
+    it("lets one order hold a user's Idempotency-Key: a second insert writes nothing", async () => {
       const userId = randomUUID();
-      const key = { key: `key-${randomUUID()}`, requestHash: 'hash-a' };
-      const attempts = Array.from({ length: 5 }, () => newOrder(userId));
-      const results = await Promise.all(attempts.map((o) => orders.create(o, [event(o)], key)));
-      const created = results.filter((r) => r.kind === 'created');
-      expect(created).toHaveLength(1);
-      for (const r of results) {
-        expect(r.order.id).toBe(created[0].order.id);
-        if (r.kind === 'existing') expect(r.requestHash).toBe('hash-a');
-      }
-      expect(await orders.listByUser(userId, 10)).toHaveLength(1);
+      const key = claim(`key-${randomUUID()}`);
+      const first = newOrder(userId);
+      const second = newOrder(userId);
+      expect(await orders.insert(first, [event(first)], key)).toBe('inserted');
+      expect(await orders.insert(second, [event(second)], { ...key, requestHash: 'b' })).toBe(
+        'key-taken',
+      );
+      expect(await orders.findById(second.id)).toBeUndefined();
+      expect(await orders.findByIdempotencyKey(userId, key.key)).toEqual({
+        order: first,
+        claim: key,
+      });
       // The same key belongs to each user separately.
       const other = newOrder(randomUUID());
-      expect((await orders.create(other, [], key)).kind).toBe('created');
+      expect(await orders.insert(other, [], key)).toBe('inserted');
+      await eventually(() =>
+        Promise.resolve(expect(deliveredFor(first.id)).toEqual(['order.created'])),
+      );
+      expect(deliveredFor(second.id)).toEqual([]);
+    });
+
+    it('releases a key only from the order that holds it, and keeps the order', async () => {
+      const userId = randomUUID();
+      const key = claim(`key-${randomUUID()}`);
+      const holder = newOrder(userId);
+      await orders.insert(holder, [], key);
+      await orders.releaseIdempotencyKey(randomUUID(), key.key); // not the holder: nothing
+      expect((await orders.findByIdempotencyKey(userId, key.key))?.order.id).toBe(holder.id);
+      await orders.releaseIdempotencyKey(holder.id, key.key);
+      expect(await orders.findByIdempotencyKey(userId, key.key)).toBeUndefined();
+      expect(await orders.findById(holder.id)).toEqual(holder);
+      const next = newOrder(userId);
+      expect(await orders.insert(next, [], key)).toBe('inserted');
+    });
+
+    it('keeps one order per user and Idempotency-Key, even when requests race', async () => {
+      const userId = randomUUID();
+      const idempotent = new IdempotentInsert(orders);
+      const request = { key: `key-${randomUUID()}`, requestHash: 'hash-a', now: new Date() };
+      const attempts = Array.from({ length: 5 }, () => newOrder(userId));
+      const results = await Promise.all(
+        attempts.map((o) => idempotent.insert(o, [event(o)], request)),
+      );
+      const created = results.filter((r) => !r.replayed);
+      expect(created).toHaveLength(1);
+      for (const r of results) expect(r.order.id).toBe(created[0].order.id);
+      expect(await orders.listByUser(userId, 10)).toHaveLength(1);
+      await expect(
+        idempotent.insert(newOrder(userId), [], { ...request, requestHash: 'hash-b' }),
+      ).rejects.toBeInstanceOf(IdempotencyKeyReused);
       await eventually(() =>
         Promise.resolve(expect(deliveredFor(created[0].order.id)).toEqual(['order.created'])),
       );
@@ -177,12 +229,35 @@ for (const store of dataStoreTargets()) {
       }
     });
 
+    it("judges a key's 24 h on the use case's clock: after it, a new order takes the key", async () => {
+      const userId = randomUUID();
+      const idempotent = new IdempotentInsert(orders);
+      const t0 = new Date(Date.now() - 2 * IDEMPOTENCY_TTL_MS);
+      const request = { key: `key-${randomUUID()}`, requestHash: 'hash-a', now: t0 };
+      const first = await idempotent.insert(newOrder(userId, t0), [], request);
+      const almost = new Date(t0.getTime() + IDEMPOTENCY_TTL_MS - 1);
+      const replay = await idempotent.insert(newOrder(userId), [], { ...request, now: almost });
+      expect(replay).toEqual({ order: first.order, replayed: true });
+      const later = new Date(t0.getTime() + IDEMPOTENCY_TTL_MS);
+      const fresh = await idempotent.insert(newOrder(userId, later), [], {
+        ...request,
+        requestHash: 'another body',
+        now: later,
+      });
+      expect(fresh.replayed).toBe(false);
+      expect(fresh.order.id).not.toBe(first.order.id);
+      expect(await orders.findById(first.order.id)).toEqual(first.order);
+      expect((await orders.findByIdempotencyKey(userId, request.key))?.order.id).toBe(
+        fresh.order.id,
+      );
+    });
+
     it('cancels every open order of a user once per event, with one event each', async () => {
       const userId = randomUUID();
       const pending = newOrder(userId);
       const confirmed = newOrder(userId);
       const shipped = newOrder(userId);
-      for (const o of [pending, confirmed, shipped]) await orders.create(o, []);
+      for (const o of [pending, confirmed, shipped]) await orders.insert(o, []);
       await orders.transition(confirmed.id, 'pending', 'confirmed', new Date(), []);
       await orders.transition(shipped.id, 'pending', 'confirmed', new Date(), []);
       await orders.transition(shipped.id, 'confirmed', 'shipped', new Date(), []);
@@ -213,6 +288,31 @@ for (const store of dataStoreTargets()) {
         ),
       );
       expect(deliveredFor(shipped.id)).toEqual([]);
+    });
+
+    it('cancels each open order once when redeliveries race, and finishes what an earlier call left', async () => {
+      const userId = randomUUID();
+      const open = Array.from({ length: 4 }, () => newOrder(userId));
+      for (const o of open) await orders.insert(o, []);
+      // As if an earlier delivery died after cancelling the first order only.
+      await orders.transition(open[0].id, 'pending', 'cancelled', new Date(), [
+        event(open[0], 'order.cancelled'),
+      ]);
+      const inbox = { handler: 'order.cancel-on-user-deleted', eventId: randomUUID() };
+      const counts = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          orders.cancelAll(userId, ['pending'], new Date(), inbox, (o) =>
+            event(o, 'order.cancelled'),
+          ),
+        ),
+      );
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(3);
+      for (const o of open) expect((await orders.findById(o.id))?.status).toBe('cancelled');
+      await eventually(() =>
+        Promise.resolve(
+          expect(open.map((o) => deliveredFor(o.id))).toEqual(open.map(() => ['order.cancelled'])),
+        ),
+      );
     });
 
     it('answers a ping while its server is up', async () => {

@@ -5,7 +5,13 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { AuthMessagesController } from './auth-messages.controller';
 import { AuthController } from './http/auth.controller';
-import { SessionsService } from './sessions.service';
+import { UserCredentials } from './clients/user-credentials.client';
+import { Login } from './login/login';
+import { Logout } from './logout/logout';
+import { RefreshSession } from './refresh/refresh-session';
+import { SessionRevocations } from './revocations/session-revocations';
+import { AccountEventsHandler } from './revoke-on-account-change/account-events.handler';
+import { RevokeUserSessions } from './revoke-on-account-change/revoke-user-sessions';
 import { SigningKeys } from './signing-keys';
 import { AuthStore } from './store/auth-store';
 import { MemoryAuthStore } from './store/memory-auth-store';
@@ -28,7 +34,7 @@ import { Tokens } from './tokens';
       ],
     }),
   ],
-  controllers: [AuthController, AuthMessagesController],
+  controllers: [AuthController, AuthMessagesController, AccountEventsHandler],
   providers: [
     {
       provide: SigningKeys,
@@ -47,7 +53,12 @@ import { Tokens } from './tokens';
       },
     },
     Tokens,
-    SessionsService,
+    UserCredentials,
+    SessionRevocations,
+    Login,
+    RefreshSession,
+    Logout,
+    RevokeUserSessions,
   ],
 })
 export class AuthModule implements OnModuleInit {

@@ -11,8 +11,13 @@ import { Readiness } from '../../shared/health/readiness';
 import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
 import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
 import { OrdersController } from './http/orders.controller';
-import { OrderEventsHandler } from './order-events.handler';
-import { OrdersService } from './orders.service';
+import { CancelOpenOrders } from './cancel-on-user-deleted/cancel-open-orders';
+import { UserDeletedHandler } from './cancel-on-user-deleted/user-deleted.handler';
+import { CancelOrder } from './change-order/cancel-order';
+import { ChangeOrderStatus } from './change-order/change-status';
+import { AccountCheck } from './clients/account-check.client';
+import { PlaceOrder } from './place-order/place-order';
+import { ReadOrders } from './read-orders/read-orders';
 import { OrderRepository } from './persistence/order-repository';
 import { OrderDatabase, openOrderDatabase, openOrderRepository } from './persistence/order-store';
 
@@ -23,7 +28,7 @@ const ORDER_STORE = Symbol('ORDER_STORE');
 
 /** Orders and their state machine; owns the `cleave_order` schema or its MongoDB database. */
 @Module({
-  controllers: [OrdersController, OrderEventsHandler],
+  controllers: [OrdersController, UserDeletedHandler],
   providers: [
     {
       provide: ORDER_DATABASE,
@@ -44,7 +49,12 @@ const ORDER_STORE = Symbol('ORDER_STORE');
       inject: [ORDER_STORE],
       useFactory: (store: OrderStore) => store.repository,
     },
-    OrdersService,
+    AccountCheck,
+    PlaceOrder,
+    ReadOrders,
+    CancelOrder,
+    ChangeOrderStatus,
+    CancelOpenOrders,
   ],
 })
 export class OrderModule

@@ -31,8 +31,10 @@ export const orderRules = {
   next(from: OrderStatus): OrderStatus | undefined {
     return NEXT[from];
   },
+  /** The statuses an order can still be cancelled from. */
+  cancellable: ['pending', 'confirmed'] as readonly OrderStatus[],
   canCancel(from: OrderStatus): boolean {
-    return from === 'pending' || from === 'confirmed';
+    return orderRules.cancellable.includes(from);
   },
   total(items: readonly OrderItem[]): number {
     return items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);

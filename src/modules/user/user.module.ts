@@ -12,14 +12,19 @@ import { ModuleDatabase } from '../../shared/persistence/module-database';
 import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
 import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
 import { SqlOutboxStore } from '../../shared/persistence/sql-outbox-store';
-import { AdminBootstrap } from './admin-bootstrap';
+import { AdminBootstrap } from './register/admin-bootstrap';
 import { UsersController } from './http/users.controller';
-import { OrderSummaryHandler } from './order-summary.handler';
+import { OrderSummaryHandler } from './order-summary/order-summary.handler';
 import { PasswordHasher } from './password-hasher';
 import { openUserDatabase } from './persistence/user-store';
 import { USER_DATABASE, USER_OUTBOX, UsersRepository } from './persistence/users.repository';
-import { UserMessagesController } from './user-messages.controller';
-import { UsersService } from './users.service';
+import { UserMessagesController } from './answer-peers/user-messages.controller';
+import { ChangePassword } from './manage-account/change-password';
+import { DeleteAccount } from './manage-account/delete-account';
+import { EventEffects } from './manage-account/event-effects';
+import { RenameUser } from './manage-account/rename-user';
+import { ReadUsers } from './read-users/read-users';
+import { RegisterUser } from './register/register-user';
 
 /** Accounts, profiles and order summaries; owns the `cleave_user` schema. */
 @Module({
@@ -44,7 +49,12 @@ import { UsersService } from './users.service';
     },
     UsersRepository,
     PasswordHasher,
-    UsersService,
+    RegisterUser,
+    ReadUsers,
+    RenameUser,
+    EventEffects,
+    ChangePassword,
+    DeleteAccount,
     AdminBootstrap,
   ],
 })

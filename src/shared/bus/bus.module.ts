@@ -1,82 +1,35 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
-import type { CustomTransportStrategy } from '@nestjs/microservices';
-import type { AppConfig } from '../config/config';
-import { Bus, BUS_CLIENT, type BusClient } from './bus';
-import { LocalBroker } from './local/local-broker';
-import { LocalClient } from './local/local-client';
-import { LocalServer } from './local/local-server';
-import { NatsClient } from './nats/nats-client';
-import { NatsLink } from './nats/nats-link';
-import { NatsServer } from './nats/nats-server';
+import { Gauge } from 'prom-client';
 import { Readiness } from '../health/readiness';
 import { Metrics } from '../observability/metrics';
-import { Gauge } from 'prom-client';
-import type { HandlerObserver } from './bus-handler';
+import { Bus, BUS_TRANSPORT } from './bus';
+import { NatsLink } from './nats/nats-link';
+import type { BusTransport } from './transport';
+import type { ConsumerLag } from './transport-types';
 
-const BUS_SERVER = Symbol('BUS_SERVER');
-
-/** Both halves of one transport, chosen by `TRANSPORT`. */
-export interface BusTransport {
-  readonly server: CustomTransportStrategy;
-  readonly client: BusClient;
-  /** The connection to NATS, when the transport has one: closed last, checked by readiness. */
-  readonly link?: NatsLink;
-}
-
-export function createBusTransport(config: AppConfig): BusTransport {
-  switch (config.TRANSPORT) {
-    case 'local': {
-      const broker = new LocalBroker();
-      return {
-        server: new LocalServer(broker),
-        client: new LocalClient(broker),
-      };
-    }
-    case 'nats': {
-      const link = new NatsLink({
-        url: config.NATS_URL,
-        namespace: config.NATS_NAMESPACE,
-        name: `cleave-${config.MODULES.join('+')}-${process.pid}`,
-        timeoutMs: config.BUS_TIMEOUT_MS,
-      });
-      return {
-        link,
-        client: new NatsClient(link, config.BUS_TIMEOUT_MS),
-        server: new NatsServer(link, {
-          maxDeliver: config.NATS_MAX_DELIVER,
-          ackWaitMs: config.NATS_ACK_WAIT_MS,
-          backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS,
-          backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
-        }),
-      };
-    }
-  }
-}
-
-/** Hands the transport's server the application's metrics; exports JetStream consumer lag. */
+/** Exports how far behind each durable event consumer of this process is (none on `local`). */
 @Injectable()
-class BusInstrumentation implements OnModuleInit {
+class ConsumerLagMetrics implements OnModuleInit {
   constructor(
     private readonly metrics: Metrics,
-    @Inject(BUS_SERVER) private readonly server: CustomTransportStrategy,
+    @Inject(BUS_TRANSPORT) private readonly transport: BusTransport,
   ) {}
 
   onModuleInit(): void {
-    (this.server as { observer?: HandlerObserver }).observer = this.metrics.busHandlers;
-    const server = this.server;
-    if (!(server instanceof NatsServer)) return;
+    if (!this.transport.link) return; // local: events are handled as they are published
     const registers = [this.metrics.registry];
     // One read per scrape, shared by both gauges.
     let reading: Promise<void> | undefined;
+    const record = (lags: ConsumerLag[]) => {
+      for (const { consumer, pending: p, ackPending: a } of lags) {
+        pending.set({ consumer }, p);
+        ackPending.set({ consumer }, a);
+      }
+    };
     const collect = (): Promise<void> => {
-      reading ??= server
+      reading ??= this.transport
         .lag()
-        .then((consumers) => {
-          for (const { consumer, pending: p, ackPending: a } of consumers) {
-            pending.set({ consumer }, p);
-            ackPending.set({ consumer }, a);
-          }
-        })
+        .then(record)
         .catch(() => undefined)
         .finally(() => (reading = undefined));
       return reading;
@@ -118,9 +71,8 @@ export class BusModule {
     return {
       module: BusModule,
       providers: [
-        { provide: BUS_CLIENT, useValue: transport.client },
-        { provide: BUS_SERVER, useValue: transport.server },
-        BusInstrumentation,
+        { provide: BUS_TRANSPORT, useValue: transport },
+        ConsumerLagMetrics,
         Bus,
         ...(transport.link ? [{ provide: NatsLink, useValue: transport.link }, NatsReadiness] : []),
       ],

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../http/domain-error';
@@ -8,17 +7,11 @@ import { Metrics } from '../observability/metrics';
 import { Breakers } from '../resilience/breakers';
 import { BusEvent, isBusErrorPayload } from './bus-event';
 import type { WireMessage } from './bus-handler';
+import type { BusClient } from './transport-types';
+import type { BusTransport } from './transport';
 
-/** DI token of the transport's client: a `ClientProxy` that can broadcast too. */
-export const BUS_CLIENT = Symbol('BUS_CLIENT');
-
-/** What a transport's client offers beside Nest's `ClientProxy`. */
-export interface Broadcasting {
-  /** Sends to every process that handles `pattern` as a broadcast; resolves once sent. */
-  broadcast(pattern: string, message: WireMessage): Promise<void>;
-}
-
-export type BusClient = ClientProxy & Broadcasting;
+/** DI token of the application's transport (`transport.ts`). */
+export const BUS_TRANSPORT = Symbol('BUS_TRANSPORT');
 
 /**
  * What modules use to talk to each other: request/reply with a timeout, and events.
@@ -27,13 +20,16 @@ export type BusClient = ClientProxy & Broadcasting;
 @Injectable()
 export class Bus {
   private readonly logger = new Logger(Bus.name);
+  private readonly client: BusClient;
 
   constructor(
-    @Inject(BUS_CLIENT) private readonly client: BusClient,
+    @Inject(BUS_TRANSPORT) private readonly transport: BusTransport,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly breakers: Breakers,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.client = transport.client;
+  }
 
   /**
    * Sends a request to whichever module answers `pattern`; rejects with a DomainError. Each
@@ -88,7 +84,7 @@ export class Bus {
 
   /**
    * Publishes an event; resolves once the transport took it (local: every handler is done;
-   * NATS: JetStream stored it), with the transport's receipt for `settled`.
+   * NATS: JetStream stored it), with the transport's receipt for `awaitHandled`.
    */
   async publish(event: BusEvent): Promise<unknown> {
     const stop = this.metrics.busPublishDuration.startTimer({ pattern: event.type });
@@ -126,15 +122,9 @@ export class Bus {
    * Resolves true once every handler of a published event is done, or false after
    * `timeoutMs`: immediately on the local transport, where publishing already waits for them.
    */
-  settled(event: BusEvent, receipt: unknown, timeoutMs: number): Promise<boolean> {
-    const client = this.client as ClientProxy & Partial<Settling>;
-    return client.settled ? client.settled(event.type, receipt, timeoutMs) : Promise.resolve(true);
+  awaitHandled(event: BusEvent, receipt: unknown, timeoutMs: number): Promise<boolean> {
+    return this.transport.awaitHandled(event, receipt, timeoutMs);
   }
-}
-
-/** A transport whose publish returns before the handlers ran (NATS). */
-interface Settling {
-  settled(type: string, receipt: unknown, timeoutMs: number): Promise<boolean>;
 }
 
 /** A failure of the path to the other module (timeout, no responder, its store down), not an answer. */

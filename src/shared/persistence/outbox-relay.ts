@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { inBackground } from '../observability/bus-context';
 import type { Bus } from '../bus/bus';
 import type { BusEvent } from '../bus/bus-event';
+import { retryDelayMs } from '../bus/retry';
 import type { OutboxMetrics, OutboxStats } from './outbox-metrics';
 import type { ClaimedEvent, FailedAttempt, OutboxStore } from './outbox-store';
 
@@ -113,7 +114,9 @@ export class OutboxRelay {
     });
     // Published is not yet handled on every transport: wait for the handlers too.
     return published.then((sent) =>
-      sent ? this.bus.settled(sent.event, sent.receipt, Math.max(0, deadline - Date.now())) : false,
+      sent
+        ? this.bus.awaitHandled(sent.event, sent.receipt, Math.max(0, deadline - Date.now()))
+        : false,
     );
   }
 
@@ -187,10 +190,10 @@ export class OutboxRelay {
   private failure(entry: ClaimedEvent, error: unknown): FailedAttempt {
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
     const park = entry.attempts >= this.options.maxAttempts;
-    const delay = Math.min(
-      this.options.backoffBaseMs * 2 ** (entry.attempts - 1),
-      this.options.backoffMaxMs,
-    );
+    const delay = retryDelayMs(entry.attempts, {
+      baseMs: this.options.backoffBaseMs,
+      maxMs: this.options.backoffMaxMs,
+    });
     const retryInMs = Math.round(delay * (0.5 + Math.random() / 2));
     const what = `event ${entry.event.type} ${entry.id} (attempt ${entry.attempts})`;
     if (park) this.logger.error(`${what} parked as failed: ${message}`);

@@ -7,15 +7,17 @@
  *   CLEAVE_FAILPOINTS=order.after-commit@5      die the fifth time
  *   CLEAVE_FAILPOINTS=user.me:throw             throw every time
  *   CLEAVE_FAILPOINTS=user.me:throw@2           throw the second time only
+ *   CLEAVE_FAILPOINTS=user.me:throw@1-2         throw the first and second time
  *
  * Points: `order.after-commit` (an order and its event are committed, the client has no
  * answer yet and the relay has not run), `user.me` (reading the caller's profile),
- * `user.check-account` (the user module answering the account check over the bus).
+ * `user.check-account` (the user module answering the account check over the bus),
+ * `order.cancel-open-orders` (the order module handling `user.deleted`).
  */
 interface Armed {
   action: 'kill' | 'throw';
-  /** The hit that fires; undefined: every hit (throw only). */
-  at?: number;
+  /** The hits that fire, first to last; undefined: every hit (throw only). */
+  at?: { first: number; last: number };
 }
 
 const armed = parse(process.env.CLEAVE_FAILPOINTS ?? '');
@@ -30,8 +32,14 @@ function parse(spec: string): Map<string, Armed> {
     const [point = '', at] = part.split('@');
     const [name, action] = point.split(':');
     if (!name) continue;
-    const hit = at ? Math.max(1, Number(at)) : undefined;
-    points.set(name, action === 'throw' ? { action, at: hit } : { action: 'kill', at: hit ?? 1 });
+    const [first, last = first] = (at ?? '').split('-').map((n) => Math.max(1, Number(n)));
+    const hits = at && first !== undefined ? { first, last } : undefined;
+    points.set(
+      name,
+      action === 'throw'
+        ? { action, at: hits }
+        : { action: 'kill', at: hits ?? { first: 1, last: 1 } },
+    );
   }
   return points;
 }
@@ -46,7 +54,7 @@ export function failpoint(name: string): void {
   if (point === undefined) return;
   const count = (hits.get(name) ?? 0) + 1;
   hits.set(name, count);
-  if (point.at !== undefined && count !== point.at) return;
+  if (point.at !== undefined && (count < point.at.first || count > point.at.last)) return;
   if (point.action === 'kill') process.kill(process.pid, 'SIGKILL');
   else throw new FailpointError(`failpoint ${name}`);
 }

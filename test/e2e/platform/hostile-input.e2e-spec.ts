@@ -222,7 +222,7 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
   });
 }
 
-/** Names the case in a failure (node:test has no nested `it` inside a running test). */
+/** Names the case in a failure (a test cannot declare tests while it runs). */
 async function it_(name: string, check: () => Promise<void>): Promise<void> {
   try {
     await check();

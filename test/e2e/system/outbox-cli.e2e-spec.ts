@@ -73,7 +73,7 @@ for (const store of dataStoreTargets()) {
         updatedAt: now,
       };
       const event = createEvent('order.created', { orderId: order.id }, order.id);
-      await first.repository.create(order, [event]);
+      await first.repository.insert(order, [event]);
       first.relay.start();
       await eventually(async () =>
         expect(await first.relay.stats()).toMatchObject({ failed: 1, pending: 0 }),

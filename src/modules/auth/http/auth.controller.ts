@@ -9,7 +9,9 @@ import {
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { CurrentPrincipal, Public } from '../../../shared/security/auth.guard';
 import type { JwksDto, Principal } from '../../../shared/security/security.contract';
-import { SessionsService } from '../sessions.service';
+import { Login } from '../login/login';
+import { Logout } from '../logout/logout';
+import { RefreshSession } from '../refresh/refresh-session';
 import { SigningKeys } from '../signing-keys';
 import type { TokenPair } from '../tokens';
 import { JwksResponseDto, LoginDto, RefreshTokenDto, TokenPairDto } from './auth-requests.dto';
@@ -19,7 +21,9 @@ import { JwksResponseDto, LoginDto, RefreshTokenDto, TokenPairDto } from './auth
 @Controller('auth')
 export class AuthController {
   constructor(
-    private readonly sessions: SessionsService,
+    private readonly loginSession: Login,
+    private readonly refreshSession: RefreshSession,
+    private readonly logoutSession: Logout,
     private readonly keys: SigningKeys,
   ) {}
 
@@ -31,7 +35,7 @@ export class AuthController {
     description: 'Locked out after repeated failures; see Retry-After',
   })
   login(@Body() body: LoginDto): Promise<TokenPair> {
-    return this.sessions.login(body.email, body.password);
+    return this.loginSession.execute(body.email, body.password);
   }
 
   @Public()
@@ -39,7 +43,7 @@ export class AuthController {
   @HttpCode(200)
   @ApiOkResponse({ type: TokenPairDto, description: 'A new pair; the presented token is spent' })
   refresh(@Body() body: RefreshTokenDto): Promise<TokenPair> {
-    return this.sessions.refresh(body.refreshToken);
+    return this.refreshSession.execute(body.refreshToken);
   }
 
   @ApiBearerAuth()
@@ -47,7 +51,7 @@ export class AuthController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: "That session's refresh token fails from now on" })
   logout(@CurrentPrincipal() principal: Principal, @Body() body: RefreshTokenDto): Promise<void> {
-    return this.sessions.logout(principal, body.refreshToken);
+    return this.logoutSession.execute(principal, body.refreshToken);
   }
 
   @Public()

@@ -8,12 +8,19 @@ export interface Session {
   expiresAtMs: number;
 }
 
-/** Outcome of presenting a refresh token. */
-export type RotateResult =
-  | { kind: 'rotated'; session: Session }
-  /** A spent token was presented: the whole session is now revoked. */
-  | { kind: 'reused'; sessionId: string }
+/** Outcome of a compare-and-swap of a session's live refresh token. */
+export type SwapResult =
+  | { kind: 'swapped'; session: Session }
+  /** The token was issued for this live session but is no longer its live one: nothing changed. */
+  | { kind: 'spent'; sessionId: string }
+  /** No live session has ever had this token (or it is revoked or expired at `nowMs`). */
   | { kind: 'unknown' };
+
+/** Failed logins on record for a key, in the window that ends at `resetAtMs`. */
+export interface FailureCount {
+  count: number;
+  resetAtMs: number;
+}
 
 /** A session revoked at `revokedAtMs`: its access tokens are refused until they expire. */
 export interface Revocation {
@@ -22,16 +29,23 @@ export interface Revocation {
 }
 
 /**
- * Sessions, refresh-token families, revocations and login lock-out counters. Tokens are stored
- * only as hashes. Port with an in-memory adapter (one process) and Redis. Every revocation is
- * recorded with its time, in the same atomic step, and kept `revocationKeepMs` (longer than any
- * access token lives), so that every process can learn it (`revocationsSince`).
+ * Sessions, refresh-token families, revocations and login lock-out counters: atomic primitives
+ * only. The rules (rotation and reuse detection, lock-out, expiry) are the auth use cases', and
+ * every time here is theirs (`nowMs`), so one clock decides. Tokens are stored only as hashes.
+ * Port with an in-memory adapter (one process) and Redis; `test/auth-store.int-spec.ts` is the
+ * contract both pass. Every revocation is recorded with its time, in the same atomic step, and
+ * kept `revocationKeepMs` (longer than any access token lives), so that every process can learn
+ * it (`revocationsSince`).
  */
 export abstract class AuthStore {
   abstract createSession(session: Session, refreshHash: string): Promise<void>;
 
-  /** Atomically spends `presentedHash` and makes `nextHash` the session's live token. */
-  abstract rotate(presentedHash: string, nextHash: string, nowMs: number): Promise<RotateResult>;
+  /**
+   * Compare-and-swap: when `presentedHash` is the live token of a session that is live at
+   * `nowMs`, `nextHash` becomes its live token, atomically (of many concurrent swaps with one
+   * token, one wins and the others see `spent`).
+   */
+  abstract swapRefresh(presentedHash: string, nextHash: string, nowMs: number): Promise<SwapResult>;
 
   /** The live session that `refreshHash` currently belongs to, if any. */
   abstract findByRefresh(refreshHash: string, nowMs: number): Promise<Session | undefined>;
@@ -51,11 +65,14 @@ export abstract class AuthStore {
   /** Revocations recorded at or after `sinceMs` (and within the kept window), oldest first. */
   abstract revocationsSince(sinceMs: number): Promise<Revocation[]>;
 
-  /** Counts one failed login; the count lives `windowSeconds` from the first failure. */
-  abstract recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number>;
+  /**
+   * Counts one failed login, atomically: in the window live at `nowMs`, or in a new one that
+   * ends `windowMs` from now.
+   */
+  abstract recordFailure(key: string, nowMs: number, windowMs: number): Promise<FailureCount>;
 
-  /** Seconds until the lock-out lifts, or 0 when fewer than `max` failures are on record. */
-  abstract lockedFor(key: string, max: number, nowMs: number): Promise<number>;
+  /** The failures on record for `key` (a window that ended may still be returned). */
+  abstract failures(key: string): Promise<FailureCount | undefined>;
 
   abstract clearFailures(key: string): Promise<void>;
 }

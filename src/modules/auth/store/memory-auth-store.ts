@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { AuthStore, Revocation, RotateResult, Session } from './auth-store';
+import { AuthStore, FailureCount, Revocation, Session, SwapResult } from './auth-store';
 import { RevocationJournal } from './revocation-journal';
 
 interface SessionState extends Session {
@@ -37,7 +37,7 @@ export class MemoryAuthStore extends AuthStore implements OnApplicationShutdown 
   private readonly sessions = new Map<string, SessionState>();
   /** Every refresh hash ever issued → its session (live or spent). */
   private readonly byHash = new Map<string, string>();
-  private readonly failures = new Map<string, { count: number; resetAtMs: number }>();
+  private readonly failureCounts = new Map<string, FailureCount>();
   /** Inbox: (handler, event id) pairs already handled. */
   private readonly handled = new Set<string>();
 
@@ -47,15 +47,15 @@ export class MemoryAuthStore extends AuthStore implements OnApplicationShutdown 
     return Promise.resolve();
   }
 
-  rotate(presentedHash: string, nextHash: string, nowMs: number): Promise<RotateResult> {
+  swapRefresh(presentedHash: string, nextHash: string, nowMs: number): Promise<SwapResult> {
     const state = this.live(presentedHash, nowMs, true);
     if (!state) return Promise.resolve({ kind: 'unknown' });
     if (state.liveHash !== presentedHash) {
-      return this.revoke([state], nowMs).then(() => ({ kind: 'reused', sessionId: state.id }));
+      return Promise.resolve({ kind: 'spent', sessionId: state.id });
     }
     state.liveHash = nextHash;
     this.byHash.set(nextHash, state.id);
-    return Promise.resolve({ kind: 'rotated', session: publicPart(state) });
+    return Promise.resolve({ kind: 'swapped', session: publicPart(state) });
   }
 
   findByRefresh(refreshHash: string, nowMs: number): Promise<Session | undefined> {
@@ -108,25 +108,22 @@ export class MemoryAuthStore extends AuthStore implements OnApplicationShutdown 
     );
   }
 
-  recordFailure(key: string, windowSeconds: number, nowMs: number): Promise<number> {
-    const current = this.failures.get(key);
+  recordFailure(key: string, nowMs: number, windowMs: number): Promise<FailureCount> {
+    const current = this.failureCounts.get(key);
     const entry =
-      current && current.resetAtMs > nowMs
-        ? current
-        : { count: 0, resetAtMs: nowMs + windowSeconds * 1000 };
+      current && current.resetAtMs > nowMs ? current : { count: 0, resetAtMs: nowMs + windowMs };
     entry.count += 1;
-    this.failures.set(key, entry);
-    return Promise.resolve(entry.count);
+    this.failureCounts.set(key, entry);
+    return Promise.resolve({ ...entry });
   }
 
-  lockedFor(key: string, max: number, nowMs: number): Promise<number> {
-    const entry = this.failures.get(key);
-    if (!entry || entry.resetAtMs <= nowMs || entry.count < max) return Promise.resolve(0);
-    return Promise.resolve(Math.ceil((entry.resetAtMs - nowMs) / 1000));
+  failures(key: string): Promise<FailureCount | undefined> {
+    const entry = this.failureCounts.get(key);
+    return Promise.resolve(entry && { ...entry });
   }
 
   clearFailures(key: string): Promise<void> {
-    this.failures.delete(key);
+    this.failureCounts.delete(key);
     return Promise.resolve();
   }
 

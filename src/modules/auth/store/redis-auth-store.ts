@@ -2,7 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ServiceUnavailable } from '../../../shared/http/domain-error';
 import type { Role } from '../../../shared/security/security.contract';
-import { AuthStore, Revocation, RotateResult, Session } from './auth-store';
+import { AuthStore, FailureCount, Revocation, Session, SwapResult } from './auth-store';
 
 /** How long a handled event id is remembered by the auth inbox. */
 const INBOX_TTL_SECONDS = 7 * 24 * 3600;
@@ -10,9 +10,10 @@ const INBOX_TTL_SECONDS = 7 * 24 * 3600;
 // Every multi-step change is one Lua script, so concurrent refreshes see one order of events.
 // Keys are derived inside the scripts from one prefix: fine for a standalone Redis or a
 // replicated primary, not for Redis Cluster.
-// A rotation that reaches Redis after its caller gave up (the client was told 503) does
-// nothing: otherwise the client's retry with the same token would look like reuse and revoke
-// its session. The deadline is checked against Redis' own clock.
+// A swap that reaches Redis after its caller gave up (the client was told 503) does nothing:
+// otherwise the client's retry with the same token would look like reuse and revoke its
+// session. That deadline is about the connection, not a rule, so it is checked against Redis'
+// own clock; every rule's time (`now`) is the caller's.
 // A revocation is recorded in the sorted set `revocations` (session id, scored by when) in the
 // same script that revokes, and entries older than the kept window are dropped there too.
 const RECORD_REVOCATION = `
@@ -23,8 +24,8 @@ local function revoke(prefix, sid, now, keepMs)
 end
 `;
 
-const ROTATE = `${RECORD_REVOCATION}
-local prefix, presented, nextHash, now, deadline, keepMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+const SWAP = `
+local prefix, presented, nextHash, now, deadline = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local t = redis.call('TIME')
 if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then return {'late'} end
 local sid = redis.call('GET', prefix .. 'refresh:' .. presented)
@@ -32,13 +33,10 @@ if not sid then return {'unknown'} end
 local skey = prefix .. 'session:' .. sid
 local s = redis.call('HMGET', skey, 'liveHash', 'revoked', 'expiresAtMs', 'userId', 'roles')
 if not s[1] or s[2] == '1' or tonumber(s[3]) <= now then return {'unknown'} end
-if s[1] ~= presented then
-  revoke(prefix, sid, now, keepMs)
-  return {'reused', sid}
-end
+if s[1] ~= presented then return {'spent', sid} end
 redis.call('HSET', skey, 'liveHash', nextHash)
 redis.call('SET', prefix .. 'refresh:' .. nextHash, sid, 'PXAT', s[3])
-return {'rotated', sid, s[4], s[5], s[3]}
+return {'swapped', sid, s[4], s[5], s[3]}
 `;
 
 const REVOKE_USER = `${RECORD_REVOCATION}
@@ -61,9 +59,14 @@ return 1
 `;
 
 const RECORD_FAILURE = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count
+local key, now, windowMs = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+local resetAt = tonumber(redis.call('HGET', key, 'resetAtMs'))
+if not resetAt or resetAt <= now then
+  resetAt = now + windowMs
+  redis.call('HSET', key, 'count', 0, 'resetAtMs', resetAt)
+  redis.call('PEXPIREAT', key, resetAt)
+end
+return {redis.call('HINCRBY', key, 'count', 1), resetAt}
 `;
 
 /** The auth store on Redis: shared by every replica, and TTLs clean up after themselves. */
@@ -125,22 +128,21 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
       .exec();
   }
 
-  async rotate(presentedHash: string, nextHash: string, nowMs: number): Promise<RotateResult> {
+  async swapRefresh(presentedHash: string, nextHash: string, nowMs: number): Promise<SwapResult> {
     const reply = (await this.redis.eval(
-      ROTATE,
+      SWAP,
       0,
       this.prefix,
       presentedHash,
       nextHash,
       String(nowMs),
       String(Date.now() + this.timeoutMs),
-      String(this.revocationKeepMs),
     )) as string[];
     if (reply[0] === 'late') throw new ServiceUnavailable('The auth store');
-    if (reply[0] === 'rotated') {
+    if (reply[0] === 'swapped') {
       const [, id, userId, roles, expiresAtMs] = reply;
       return {
-        kind: 'rotated',
+        kind: 'swapped',
         session: {
           id: id,
           userId: userId,
@@ -149,7 +151,7 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
         },
       };
     }
-    if (reply[0] === 'reused' && reply[1]) return { kind: 'reused', sessionId: reply[1] };
+    if (reply[0] === 'spent' && reply[1]) return { kind: 'spent', sessionId: reply[1] };
     return { kind: 'unknown' };
   }
 
@@ -216,26 +218,30 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
     return found;
   }
 
-  async recordFailure(key: string, windowSeconds: number): Promise<number> {
-    return Number(
-      await this.redis.eval(
-        RECORD_FAILURE,
-        1,
-        `${this.prefix}fail:${key}`,
-        String(windowSeconds * 1000),
-      ),
-    );
+  async recordFailure(key: string, nowMs: number, windowMs: number): Promise<FailureCount> {
+    const [count, resetAtMs] = (await this.redis.eval(
+      RECORD_FAILURE,
+      1,
+      this.failureKey(key),
+      String(nowMs),
+      String(windowMs),
+    )) as [number, number];
+    return { count: Number(count), resetAtMs: Number(resetAtMs) };
   }
 
-  async lockedFor(key: string, max: number): Promise<number> {
-    const k = `${this.prefix}fail:${key}`;
-    const [count, ttl] = await Promise.all([this.redis.get(k), this.redis.pttl(k)]);
-    if (count === null || Number(count) < max || ttl <= 0) return 0;
-    return Math.ceil(ttl / 1000);
+  async failures(key: string): Promise<FailureCount | undefined> {
+    const [count, resetAtMs] = await this.redis.hmget(this.failureKey(key), 'count', 'resetAtMs');
+    if (count === null || resetAtMs === null) return undefined;
+    return { count: Number(count), resetAtMs: Number(resetAtMs) };
   }
 
   async clearFailures(key: string): Promise<void> {
-    await this.redis.del(`${this.prefix}fail:${key}`);
+    await this.redis.del(this.failureKey(key));
+  }
+
+  /** A hash {count, resetAtMs}; `fail:` keys of earlier versions were strings and expire alone. */
+  private failureKey(key: string): string {
+    return `${this.prefix}failures:${key}`;
   }
 
   async ping(): Promise<void> {

@@ -20,27 +20,43 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type { Page } from '../../../shared/http/pagination';
+import { decodeCursor, type Page, toPage } from '../../../shared/http/pagination';
 import { ValidationFailed } from '../../../shared/http/validation';
 import { CurrentPrincipal, RequireRoles } from '../../../shared/security/auth.guard';
 import type { Principal } from '../../../shared/security/security.contract';
-import { OrdersService } from '../orders.service';
+import { CancelOrder } from '../change-order/cancel-order';
+import { ChangeOrderStatus } from '../change-order/change-status';
+import { PlaceOrder } from '../place-order/place-order';
+import { ReadOrders } from '../read-orders/read-orders';
 import {
   ChangeStatusDto,
   CreateOrderDto,
   ListOrdersQuery,
   OrderDto,
   OrderPageDto,
+  toOrderDto,
 } from './order.dto';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const uuid = new ParseUUIDPipe({ version: undefined });
 
+/**
+ * /api/orders. Every route needs a bearer token: the global AuthGuard
+ * (`shared/security/auth.guard.ts`, bound in SecurityModule) verifies it and puts the caller's
+ * Principal on the request before any handler here runs; `@RequireRoles` narrows a route.
+ * Bodies and queries are validated against the DTOs at the edge; each handler calls one use case
+ * and maps its domain result to a DTO.
+ */
 @ApiTags('orders')
 @ApiBearerAuth()
 @Controller('orders')
 export class OrdersController {
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly placeOrder: PlaceOrder,
+    private readonly read: ReadOrders,
+    private readonly cancelOrder: CancelOrder,
+    private readonly changeOrderStatus: ChangeOrderStatus,
+  ) {}
 
   @Post()
   @ApiHeader({
@@ -64,41 +80,49 @@ export class OrdersController {
         { field: 'Idempotency-Key', message: 'must be 1..255 visible ASCII characters' },
       ]);
     }
-    const { order, replayed } = await this.orders.place(principal, body, idempotencyKey);
+    const { order, replayed } = await this.placeOrder.execute(principal, body, idempotencyKey);
     void reply.status(201).header('location', `/api/orders/${order.id}`);
     if (replayed) void reply.header('idempotent-replayed', 'true');
-    return order;
+    return toOrderDto(order);
   }
 
   @Get()
   @ApiOkResponse({ type: OrderPageDto })
-  list(
+  async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListOrdersQuery,
   ): Promise<Page<OrderDto>> {
-    return this.orders.list(principal, query.limit, query.status, query.cursor);
+    const cursor = decodeCursor(query.cursor);
+    const rows = await this.read.list(principal, query.limit, query.status, cursor);
+    return toPage(rows, query.limit, toOrderDto);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: OrderDto })
-  get(@CurrentPrincipal() principal: Principal, @Param('id', uuid) id: string): Promise<OrderDto> {
-    return this.orders.get(principal, id);
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', uuid) id: string,
+  ): Promise<OrderDto> {
+    return toOrderDto(await this.read.visible(principal, id));
   }
 
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOkResponse({ type: OrderDto })
-  cancel(
+  async cancel(
     @CurrentPrincipal() principal: Principal,
     @Param('id', uuid) id: string,
   ): Promise<OrderDto> {
-    return this.orders.cancel(principal, id);
+    return toOrderDto(await this.cancelOrder.execute(principal, id));
   }
 
   @RequireRoles('admin')
   @Patch(':id/status')
   @ApiOkResponse({ type: OrderDto })
-  changeStatus(@Param('id', uuid) id: string, @Body() body: ChangeStatusDto): Promise<OrderDto> {
-    return this.orders.changeStatus(id, body.status);
+  async changeStatus(
+    @Param('id', uuid) id: string,
+    @Body() body: ChangeStatusDto,
+  ): Promise<OrderDto> {
+    return toOrderDto(await this.changeOrderStatus.execute(id, body.status));
   }
 }

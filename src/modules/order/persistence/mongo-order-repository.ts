@@ -14,12 +14,8 @@ import type { MongoDatabase } from '../../../shared/persistence/mongo-database';
 import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import { ORDER_STATUSES, type OrderStatus } from '../order.contract';
 import type { Order, OrderItem } from '../order';
-import {
-  CreateResult,
-  IDEMPOTENCY_TTL_MS,
-  IdempotencyRecord,
-  OrderRepository,
-} from './order-repository';
+import type { IdempotencyClaim, KeyHolder } from './order-repository';
+import { OrderRepository } from './order-repository';
 
 /** An order document: the order, its Idempotency-Key, and the events of its changes. */
 interface OrderDocument extends OutboxFields {
@@ -113,54 +109,44 @@ export class MongoOrderRepository extends OrderRepository {
     return this.outbox;
   }
 
-  async create(
+  async insert(
     order: Order,
     events: readonly BusEvent[],
-    idempotency?: IdempotencyRecord,
-  ): Promise<CreateResult> {
-    const doc = {
-      _id: order.id,
-      userId: order.userId,
-      items: order.items,
-      totalCents: order.totalCents,
-      currency: order.currency,
-      status: order.status,
-      createdAt: order.createdAt,
-      updatedAt: order.updatedAt,
-      ...(idempotency && {
-        idempotency: {
-          key: idempotency.key,
-          requestHash: idempotency.requestHash,
-          expiresAt: new Date(order.createdAt.getTime() + IDEMPOTENCY_TTL_MS),
-        },
-      }),
-      ...newOutbox(events, order.createdAt),
-    };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.orders.insertOne(doc);
-        this.outbox.nudge();
-        return { kind: 'created', order };
-      } catch (error) {
-        if (!idempotency || !isDuplicateKey(error) || attempt > 0) throw error;
-      }
-      const existing = await this.orders
-        .findOne({ userId: order.userId, 'idempotency.key': idempotency.key })
-        .lean<OrderDocument>();
-      if (!existing?.idempotency) continue;
-      if (existing.idempotency.expiresAt > new Date()) {
-        return {
-          kind: 'existing',
-          order: toOrder(existing),
-          requestHash: existing.idempotency.requestHash,
-        };
-      }
-      // The key expired: release it from the old order and try once more.
-      await this.orders.updateOne(
-        { _id: existing._id, 'idempotency.key': idempotency.key },
-        { $unset: { idempotency: '' }, $inc: { version: 1 } },
-      );
+    claim?: IdempotencyClaim,
+  ): Promise<'inserted' | 'key-taken'> {
+    try {
+      await this.orders.insertOne({
+        _id: order.id,
+        userId: order.userId,
+        items: order.items,
+        totalCents: order.totalCents,
+        currency: order.currency,
+        status: order.status,
+        createdAt: order.createdAt,
+        updatedAt: order.updatedAt,
+        ...(claim && { idempotency: { ...claim } }),
+        ...newOutbox(events, order.createdAt),
+      });
+    } catch (error) {
+      if (claim && isDuplicateKey(error)) return 'key-taken';
+      throw error;
     }
+    this.outbox.nudge();
+    return 'inserted';
+  }
+
+  async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
+    const doc = await this.orders.findOne({ userId, 'idempotency.key': key }).lean<OrderDocument>();
+    if (!doc?.idempotency) return undefined;
+    const { requestHash, expiresAt } = doc.idempotency;
+    return { order: toOrder(doc), claim: { key, requestHash, expiresAt } };
+  }
+
+  async releaseIdempotencyKey(orderId: string, key: string): Promise<void> {
+    await this.orders.updateOne(
+      { _id: orderId, 'idempotency.key': key },
+      { $unset: { idempotency: '' }, $inc: { version: 1 } },
+    );
   }
 
   async findById(id: string): Promise<Order | undefined> {

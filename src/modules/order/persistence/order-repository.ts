@@ -3,30 +3,41 @@ import type { Cursor } from '../../../shared/http/pagination';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 
-export interface IdempotencyRecord {
+/** An Idempotency-Key held by one order of its user until `expiresAt`. */
+export interface IdempotencyClaim {
   key: string;
   requestHash: string;
+  expiresAt: Date;
 }
 
-export type CreateResult =
-  | { kind: 'created'; order: Order }
-  /** The key was used before by this user; `requestHash` tells whether the body matched. */
-  | { kind: 'existing'; order: Order; requestHash: string };
+/** The order that holds a user's Idempotency-Key, with the claim as stored. */
+export interface KeyHolder {
+  order: Order;
+  claim: IdempotencyClaim;
+}
 
-/** How long an Idempotency-Key holds its first response. */
-export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
-
-/** The order store. Adapters: Postgres or PGlite (SQL), MongoDB (documents). */
+/**
+ * The order store: atomic primitives only. What they mean (when a key has expired, what to do
+ * when it is taken, which statuses may change) is decided by the use cases, on their clock.
+ * Adapters: Postgres or PGlite (SQL), MongoDB (documents). `test/order-repository.int-spec.ts`
+ * is the contract every adapter passes.
+ */
 export abstract class OrderRepository {
   /**
-   * Inserts the order and queues `events` atomically, or returns the order already created
-   * with this user's idempotency key (queuing nothing).
+   * Inserts the order, its events and its claim on the key as one atomic write. `key-taken`
+   * (and nothing written) when another order of the user holds the key, expired or not.
    */
-  abstract create(
+  abstract insert(
     order: Order,
     events: readonly BusEvent[],
-    idempotency?: IdempotencyRecord,
-  ): Promise<CreateResult>;
+    claim?: IdempotencyClaim,
+  ): Promise<'inserted' | 'key-taken'>;
+
+  /** The order of `userId` that holds `key`, if any. */
+  abstract findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined>;
+
+  /** Compare-and-clear: the order gives up `key` if it still holds it. */
+  abstract releaseIdempotencyKey(orderId: string, key: string): Promise<void>;
 
   abstract findById(id: string): Promise<Order | undefined>;
 
@@ -51,9 +62,12 @@ export abstract class OrderRepository {
   ): Promise<Order | undefined>;
 
   /**
-   * Cancels every order of the user in `from`, once per (handler, eventId): the inbox claim,
-   * the changes and one event per order (made by `eventFor`) are one atomic write.
-   * Returns how many orders were cancelled.
+   * Cancels every order of the user that is in one of `from`, each atomically with its event
+   * (made by `eventFor`), once per (handler, eventId): a redelivery of the event changes
+   * nothing, and one that arrives after a call died midway cancels what is left, each order
+   * still once. The SQL adapter does it all in one transaction; the MongoDB adapter, without
+   * multi-document transactions, one version-checked document write per order, and records the
+   * event in its inbox last. Returns how many orders this call cancelled.
    */
   abstract cancelAll(
     userId: string,

@@ -7,12 +7,8 @@ import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/persi
 import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
-import {
-  CreateResult,
-  IDEMPOTENCY_TTL_MS,
-  IdempotencyRecord,
-  OrderRepository,
-} from './order-repository';
+import type { IdempotencyClaim, KeyHolder } from './order-repository';
+import { OrderRepository } from './order-repository';
 import type { OrderRow } from './order.row';
 
 /** Orders on Postgres or PGlite through TypeORM. */
@@ -24,44 +20,42 @@ export class TypeOrmOrderRepository extends OrderRepository {
     super();
   }
 
-  async create(
+  async insert(
     order: Order,
     events: readonly BusEvent[],
-    idempotency?: IdempotencyRecord,
-  ): Promise<CreateResult> {
-    const row = toRow(order, idempotency);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.insert(row, events);
-        this.outbox.nudge();
-        return { kind: 'created', order };
-      } catch (error) {
-        if (!idempotency || !isUniqueViolation(error) || attempt > 0) throw error;
-      }
-      const [existing] = await this.db.sql<
-        RawOrder & { request_hash: string | null; live: boolean }
-      >(
-        'order-by-idempotency-key',
-        `SELECT ${ORDER_COLUMNS}, request_hash, idempotency_expires_at > now() AS live
-         FROM orders WHERE user_id = $1 AND idempotency_key = $2`,
-        [order.userId, idempotency.key],
-      );
-      if (!existing) continue;
-      if (existing.live) {
-        return {
-          kind: 'existing',
-          order: fromRaw(existing),
-          requestHash: existing.request_hash ?? '',
-        };
-      }
-      // The key expired: release it from the old order and try once more.
-      await this.db.sql(
-        'release-idempotency-key',
-        `UPDATE orders SET idempotency_key = NULL, request_hash = NULL, idempotency_expires_at = NULL
-         WHERE id = $1 AND idempotency_key = $2`,
-        [existing.id, idempotency.key],
-      );
+    claim?: IdempotencyClaim,
+  ): Promise<'inserted' | 'key-taken'> {
+    try {
+      await this.insertRow(toRow(order, claim), events);
+    } catch (error) {
+      if (claim && isUniqueViolation(error)) return 'key-taken';
+      throw error;
     }
+    this.outbox.nudge();
+    return 'inserted';
+  }
+
+  async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
+    const [row] = await this.db.sql<RawOrder & { request_hash: string | null; expires_at: Date }>(
+      'order-by-idempotency-key',
+      `SELECT ${ORDER_COLUMNS}, request_hash, idempotency_expires_at AS expires_at
+       FROM orders WHERE user_id = $1 AND idempotency_key = $2`,
+      [userId, key],
+    );
+    if (!row) return undefined;
+    return {
+      order: fromRaw(row),
+      claim: { key, requestHash: row.request_hash ?? '', expiresAt: row.expires_at },
+    };
+  }
+
+  async releaseIdempotencyKey(orderId: string, key: string): Promise<void> {
+    await this.db.sql(
+      'release-idempotency-key',
+      `UPDATE orders SET idempotency_key = NULL, request_hash = NULL, idempotency_expires_at = NULL
+       WHERE id = $1 AND idempotency_key = $2`,
+      [orderId, key],
+    );
   }
 
   async findById(id: string): Promise<Order | undefined> {
@@ -147,7 +141,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
     return cancelled;
   }
 
-  private async insert(row: OrderRow, events: readonly BusEvent[]): Promise<void> {
+  private async insertRow(row: OrderRow, events: readonly BusEvent[]): Promise<void> {
     await this.db.sql(
       'insert-order',
       withEvents(
@@ -205,13 +199,11 @@ function fromRaw(raw: RawOrder): Order {
   };
 }
 
-function toRow(order: Order, idempotency?: IdempotencyRecord): OrderRow {
+function toRow(order: Order, claim?: IdempotencyClaim): OrderRow {
   return {
     ...order,
-    idempotencyKey: idempotency?.key ?? null,
-    requestHash: idempotency?.requestHash ?? null,
-    idempotencyExpiresAt: idempotency
-      ? new Date(order.createdAt.getTime() + IDEMPOTENCY_TTL_MS)
-      : null,
+    idempotencyKey: claim?.key ?? null,
+    requestHash: claim?.requestHash ?? null,
+    idempotencyExpiresAt: claim?.expiresAt ?? null,
   };
 }

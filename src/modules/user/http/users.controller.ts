@@ -19,17 +19,32 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { PageQuery, type Page } from '../../../shared/http/pagination';
+import { decodeCursor, PageQuery, type Page, toPage } from '../../../shared/http/pagination';
 import { CurrentPrincipal, Public, RequireRoles } from '../../../shared/security/auth.guard';
 import type { Principal } from '../../../shared/security/security.contract';
-import { UsersService } from '../users.service';
-import { UserDto, UserPageDto } from './user.dto';
+import { ChangePassword } from '../manage-account/change-password';
+import { DeleteAccount } from '../manage-account/delete-account';
+import { RenameUser } from '../manage-account/rename-user';
+import { ReadUsers } from '../read-users/read-users';
+import { RegisterUser } from '../register/register-user';
+import { toUserDto, UserDto, UserPageDto } from './user.dto';
 import { ChangePasswordDto, CreateUserDto, UpdateProfileDto } from './user-requests.dto';
 
+/**
+ * /api/users. Sign-up is public; every other route needs a bearer token, which the global
+ * AuthGuard (`shared/security/auth.guard.ts`) verifies before a handler runs. Each handler calls
+ * one use case and maps the account to a DTO through `toUserDto`'s field list.
+ */
 @ApiTags('users')
 @Controller('users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly register: RegisterUser,
+    private readonly read: ReadUsers,
+    private readonly renameUser: RenameUser,
+    private readonly changeUserPassword: ChangePassword,
+    private readonly deleteAccount: DeleteAccount,
+  ) {}
 
   @Public()
   @Post()
@@ -38,26 +53,26 @@ export class UsersController {
     @Body() body: CreateUserDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserDto> {
-    const user = await this.users.register(body);
+    const user = await this.register.execute(body);
     void reply.status(201).header('location', `/api/users/${user.id}`);
-    return user;
+    return toUserDto(user);
   }
 
   @ApiBearerAuth()
   @Get('me')
   @ApiOkResponse({ type: UserDto })
-  me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
-    return this.users.me(principal);
+  async me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
+    return toUserDto(await this.read.me(principal));
   }
 
   @ApiBearerAuth()
   @Patch('me')
   @ApiOkResponse({ type: UserDto })
-  rename(
+  async rename(
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateProfileDto,
   ): Promise<UserDto> {
-    return this.users.rename(principal, body.name);
+    return toUserDto(await this.renameUser.execute(principal, body.name));
   }
 
   @ApiBearerAuth()
@@ -68,7 +83,7 @@ export class UsersController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: ChangePasswordDto,
   ): Promise<void> {
-    return this.users.changePassword(principal, body);
+    return this.changeUserPassword.execute(principal, body.currentPassword, body.newPassword);
   }
 
   @ApiBearerAuth()
@@ -76,24 +91,25 @@ export class UsersController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Deleted; sessions revoked, open orders cancelled' })
   deleteMe(@CurrentPrincipal() principal: Principal): Promise<void> {
-    return this.users.deleteAccount(principal);
+    return this.deleteAccount.execute(principal);
   }
 
   @ApiBearerAuth()
   @RequireRoles('admin')
   @Get()
   @ApiOkResponse({ type: UserPageDto })
-  list(@Query() query: PageQuery): Promise<Page<UserDto>> {
-    return this.users.list(query.limit, query.cursor);
+  async list(@Query() query: PageQuery): Promise<Page<UserDto>> {
+    const rows = await this.read.list(query.limit, decodeCursor(query.cursor));
+    return toPage(rows, query.limit, toUserDto);
   }
 
   @ApiBearerAuth()
   @Get(':id')
   @ApiOkResponse({ type: UserDto })
-  get(
+  async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseUUIDPipe({ version: undefined })) id: string,
   ): Promise<UserDto> {
-    return this.users.get(principal, id);
+    return toUserDto(await this.read.get(principal, id));
   }
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { WireMessage } from '../bus-handler';
 import type { LocalBroker } from './local-broker';
-import type { Broadcasting } from '../bus';
+import type { Broadcasting } from '../transport-types';
 
 /**
  * The client half of the in-process transport; messages (a `WireMessage`: data and headers, as

@@ -6,16 +6,19 @@ import {
   WritePacket,
 } from '@nestjs/microservices';
 import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
+import type { BusEvent } from '../bus-event';
 import type { LocalBroker, LocalEndpoint } from './local-broker';
 
 /** The server half of the in-process transport: dispatches to `@MessagePattern`/`@EventPattern`. */
 export class LocalServer extends Server implements CustomTransportStrategy, LocalEndpoint {
   private readonly log = new Logger('LocalBus');
   private readonly eventHandlers = new Map<string, MessageHandler[]>();
-  /** Set by the bus module once the application's metrics exist. */
-  observer?: HandlerObserver;
-
-  constructor(private readonly broker: LocalBroker) {
+  /** Event id → the handlers that already succeeded for it, while another has not. */
+  private readonly handledBefore = new Map<string, Set<MessageHandler>>();
+  constructor(
+    private readonly broker: LocalBroker,
+    private readonly observer: HandlerObserver,
+  ) {
     super();
   }
 
@@ -63,8 +66,7 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
 
   /**
    * Event handlers are kept apart, not chained as Nest's base server does, so that each one's
-   * completion and failure is seen: an event is delivered only when all of its handlers succeed
-   * (they are idempotent, so a redelivery after a partial failure is harmless).
+   * completion and failure is seen: an event is delivered only when all of its handlers succeed.
    */
   override addHandler(
     pattern: unknown,
@@ -79,6 +81,11 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
     this.eventHandlers.set(key, [...(this.eventHandlers.get(key) ?? []), callback]);
   }
 
+  /**
+   * Runs the event's handlers; rejects when any failed, so the outbox relay delivers it again
+   * later (`retry.ts`). Handlers that succeeded are remembered by event id and skipped on that
+   * redelivery: each handler retries on its own, as a durable consumer does on NATS.
+   */
   async event(pattern: string, wire: string): Promise<void> {
     const handlers = this.eventHandlers.get(pattern) ?? [];
     if (handlers.length === 0) {
@@ -86,23 +93,40 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
       return;
     }
     const message = JSON.parse(wire) as WireMessage;
+    const eventId = (message.data as Partial<BusEvent> | null)?.id;
+    const done = (eventId && this.handledBefore.get(eventId)) || new Set<MessageHandler>();
+    const due = handlers.filter((handler) => !done.has(handler));
     const results = await Promise.allSettled(
-      handlers.map((handler) =>
+      due.map((handler) =>
         runHandler(handler, pattern, message, {
           kind: 'event',
           consumer: handler.extras?.consumer as string | undefined,
           observer: this.observer,
-        }),
+        }).then(() => done.add(handler)),
       ),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed.length > 0) {
-      throw new Error(
-        `${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${reasonOf(failed[0]?.reason)}`,
-      );
+    if (failed.length === 0) {
+      if (eventId) this.handledBefore.delete(eventId);
+      return;
     }
+    if (eventId) this.remember(eventId, done);
+    throw new Error(
+      `${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${reasonOf(failed[0]?.reason)}`,
+    );
+  }
+
+  /** Bounded: past the limit the oldest are forgotten (their handlers are idempotent). */
+  private remember(eventId: string, done: Set<MessageHandler>): void {
+    this.handledBefore.delete(eventId);
+    this.handledBefore.set(eventId, done);
+    if (this.handledBefore.size > MAX_REMEMBERED)
+      this.handledBefore.delete(this.handledBefore.keys().next().value!);
   }
 }
+
+/** Events with a failed handler whose other handlers' success is remembered. */
+const MAX_REMEMBERED = 10_000;
 
 /** Replies are serialised as they would be on the wire. */
 function roundTrip(value: unknown): unknown {

@@ -2,7 +2,7 @@ import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { BusEvent } from '../bus-event';
 import type { WireMessage } from '../bus-handler';
 import type { NatsLink } from './nats-link';
-import type { Broadcasting } from '../bus';
+import type { Broadcasting } from '../transport-types';
 
 /**
  * The client half of the NATS transport. Requests are NATS request/reply to a queue group
@@ -73,7 +73,7 @@ export class NatsClient extends ClientProxy implements Broadcasting {
    * reached the event's stream sequence), or false after `timeoutMs`. Publishing only means
    * JetStream stored the event; this is what "its handlers are done" means on NATS.
    */
-  async settled(type: string, receipt: unknown, timeoutMs: number): Promise<boolean> {
+  async awaitHandled(type: string, receipt: unknown, timeoutMs: number): Promise<boolean> {
     const seq = (receipt as { seq?: number } | undefined)?.seq;
     if (!seq) return true;
     const deadline = Date.now() + timeoutMs;

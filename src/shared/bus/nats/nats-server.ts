@@ -3,6 +3,8 @@ import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microse
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers, type Subscription } from '@nats-io/transport-node';
 import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
+import { type RetryBackoff, retryDelayMs } from '../retry';
+import type { ConsumerLag } from '../transport-types';
 import type { NatsLink } from './nats-link';
 
 export interface NatsServerOptions {
@@ -10,9 +12,8 @@ export interface NatsServerOptions {
   maxDeliver: number;
   /** How long a delivery may stay unacknowledged before JetStream redelivers it. */
   ackWaitMs: number;
-  /** Redelivery after a failure n: min(base × 2^(n-1), max). */
-  backoffBaseMs: number;
-  backoffMaxMs: number;
+  /** Redelivery after a failure: `retry.ts`'s rule. */
+  backoff: RetryBackoff;
 }
 
 interface EventConsumer {
@@ -36,11 +37,9 @@ export class NatsServer extends Server implements CustomTransportStrategy {
   private readonly broadcasts: Array<{ pattern: string; handler: MessageHandler }> = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly loops: Array<{ stop(): void; done: Promise<void> }> = [];
-  /** Set by the bus module once the application's metrics exist. */
-  observer?: HandlerObserver;
-
   constructor(
     private readonly link: NatsLink,
+    private readonly observer: HandlerObserver,
     private readonly options: NatsServerOptions,
   ) {
     super();
@@ -184,10 +183,7 @@ export class NatsServer extends Server implements CustomTransportStrategy {
         await this.deadLetter(consumer, msg, reason);
         return;
       }
-      const delay = Math.min(
-        this.options.backoffBaseMs * 2 ** (attempt - 1),
-        this.options.backoffMaxMs,
-      );
+      const delay = retryDelayMs(attempt, this.options.backoff);
       this.log.warn(
         `${consumer.name}: ${msg.subject} failed (delivery ${attempt}), again in ${delay} ms: ${reason}`,
       );
@@ -213,7 +209,7 @@ export class NatsServer extends Server implements CustomTransportStrategy {
     } catch (error) {
       // Not stored as a dead letter: leave it to be redelivered rather than lose it.
       this.log.error(`${consumer.name}: dead-lettering failed, will retry: ${reasonOf(error)}`);
-      msg.nak(this.options.backoffMaxMs);
+      msg.nak(this.options.backoff.maxMs);
     }
   }
 
@@ -221,7 +217,7 @@ export class NatsServer extends Server implements CustomTransportStrategy {
    * How far each of this process' durable consumers is behind: messages not yet delivered
    * (`pending`) and delivered but not yet acknowledged (`ackPending`).
    */
-  async lag(): Promise<Array<{ consumer: string; pending: number; ackPending: number }>> {
+  async lag(): Promise<ConsumerLag[]> {
     const { jsm } = await this.link.jetstream();
     return Promise.all(
       this.consumers.map(async ({ name }) => {

@@ -1,14 +1,14 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import type { BusEvent } from '../../shared/bus/bus-event';
+import type { BusEvent } from '../../../shared/bus/bus-event';
 import {
   OPEN_ORDER_STATUSES,
   ORDER_EVENTS,
   OrderCreatedData,
   OrderStatus,
   OrderStatusChangedData,
-} from '../order/order.contract';
-import { UsersRepository } from './persistence/users.repository';
+} from '../../order/order.contract';
+import { UsersRepository } from '../persistence/users.repository';
 
 const isOpen = (status: OrderStatus): number => (OPEN_ORDER_STATUSES.includes(status) ? 1 : 0);
 

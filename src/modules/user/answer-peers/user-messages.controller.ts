@@ -1,16 +1,16 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { failpoint } from '../../shared/resilience/failpoints';
-import { PasswordHasher } from './password-hasher';
-import { UsersRepository } from './persistence/users.repository';
-import type { Role } from '../../shared/security/security.contract';
+import { failpoint } from '../../../shared/resilience/failpoints';
+import { PasswordHasher } from '../password-hasher';
+import { UsersRepository } from '../persistence/users.repository';
+import type { Role } from '../../../shared/security/security.contract';
 import {
   CheckAccountReply,
   CheckAccountRequest,
   USER_PATTERNS,
   VerifyCredentialsReply,
   VerifyCredentialsRequest,
-} from './user.contract';
+} from '../user.contract';
 
 /** What the user module answers on the bus. */
 @Controller()

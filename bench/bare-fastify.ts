@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * The baseline for `npm run bench`: a bare Fastify server, no logger, no plugins, that answers
  * `GET /api/users/me` with a fixed user of the same shape as the app's user response.
@@ -7,8 +5,7 @@
  * Env: PORT (required), HOST (default 127.0.0.1, loopback only), BENCH_USER_JSON (optional: the
  * exact user JSON to return, so the payload matches the app's byte for byte).
  */
-
-const fastify = require('fastify');
+import fastify from 'fastify';
 
 const DEFAULT_USER = {
   id: '0b6f3a52-3d0c-4b8e-9a57-2f1f4f1f8c11',
@@ -22,15 +19,16 @@ const DEFAULT_USER = {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-async function main() {
+async function main(): Promise<void> {
   const port = Number(process.env.PORT);
   const host = process.env.HOST || '127.0.0.1';
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error('PORT must be set');
   if (!LOOPBACK.has(host)) throw new Error(`HOST must be a loopback address, got ${host}`);
-  const user = process.env.BENCH_USER_JSON ? JSON.parse(process.env.BENCH_USER_JSON) : DEFAULT_USER;
+  const userJson = process.env.BENCH_USER_JSON;
+  const user: unknown = userJson ? JSON.parse(userJson) : DEFAULT_USER;
 
   const app = fastify({ logger: false });
-  app.get('/api/users/me', async () => user);
+  app.get('/api/users/me', () => Promise.resolve(user));
 
   const close = () => {
     app.close().then(
@@ -44,7 +42,9 @@ async function main() {
   await app.listen({ port, host });
 }
 
-main().catch((error) => {
-  process.stderr.write(`bare-fastify failed: ${error && error.message ? error.message : error}\n`);
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bare-fastify failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
-import { UsersRepository } from './persistence/users.repository';
-import { EmailTaken } from './user.errors';
-import { UsersService } from './users.service';
+import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import { UsersRepository } from '../persistence/users.repository';
+import { EmailTaken } from '../user.errors';
+import { RegisterUser } from './register-user';
 
 /** Ensures the `ADMIN_EMAIL` account exists and is an admin; idempotent across restarts. */
 @Injectable()
@@ -12,7 +12,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersRepository,
-    private readonly service: UsersService,
+    private readonly register: RegisterUser,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -21,7 +21,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
     const existing = await this.users.findByEmail(email);
     if (!existing) {
       try {
-        await this.service.register({ email, password, name: 'Administrator' }, ['user', 'admin']);
+        await this.register.execute({ email, password, name: 'Administrator' }, ['user', 'admin']);
         this.logger.log('admin account created');
         return;
       } catch (error) {

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import type autocannon from 'autocannon';
+import { runLoad } from './load';
+import { HOST, log, settings } from './settings';
+
+/** One HTTP load: a request repeated by many connections. */
+export interface Scenario {
+  name: string;
+  /** What serves it: `app` (one process), `split` (the gateway), `bare-fastify`. */
+  target: 'app' | 'split' | 'bare-fastify';
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Connections; settings.connections by default. */
+  connections?: number;
+  /** Paced at this many requests per second overall, rather than as fast as it goes. */
+  rate?: number;
+  /** The process whose CPU time per request is measured. */
+  pid?: number;
+}
+
+export interface LatencyMs {
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+/** A measured scenario, as bench/results/*.json holds it. */
+export interface ScenarioResult {
+  name: string;
+  method: string;
+  path: string;
+  target: Scenario['target'];
+  requestsPerSec: number;
+  latencyMs: LatencyMs;
+  totalRequests: number;
+  durationSec: number;
+  connections: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodeStats: autocannon.Result['statusCodeStats'];
+  throughputBytesPerSec: number;
+  /** When the measured run began and ended (ISO timestamps). */
+  window: { start: string; end: string };
+  cpuMicrosPerRequest?: number;
+  /** req/s over the bare Fastify baseline's, measured in the same run. */
+  ratioToBaseline?: number | null;
+}
+
+// Linux' USER_HZ: /proc/<pid>/stat counts CPU time in these.
+const CLOCK_TICKS = 100;
+
+/** Warm-up (discarded), then the measured run. */
+export async function measure(scenario: Scenario, port: number): Promise<ScenarioResult> {
+  const base: autocannon.Options = {
+    url: `http://${HOST}:${port}${scenario.path}`,
+    method: scenario.method,
+    headers: scenario.headers,
+    body: scenario.body,
+    connections: scenario.connections ?? settings.connections,
+    ...(scenario.rate && { overallRate: scenario.rate }),
+    pipelining: 1,
+    timeout: 10,
+  };
+  if (settings.warmup > 0) {
+    log(`${scenario.name}: warm-up ${settings.warmup} s`);
+    await runLoad({ ...base, duration: settings.warmup });
+  }
+  log(`${scenario.name}: measuring ${settings.duration} s at ${base.connections} connections`);
+  const start = new Date();
+  const cpuBefore = cpuSeconds(scenario.pid);
+  const r = await runLoad({ ...base, duration: settings.duration });
+  const cpuAfter = cpuSeconds(scenario.pid);
+  const window = { start: start.toISOString(), end: new Date().toISOString() };
+  return {
+    ...describeScenario(scenario),
+    ...summarise(r),
+    window,
+    ...(cpuBefore !== null &&
+      cpuAfter !== null && {
+        cpuMicrosPerRequest: ((cpuAfter - cpuBefore) * 1e6) / Math.max(1, r.requests.total),
+      }),
+  };
+}
+
+function describeScenario({ name, method, path, target }: Scenario) {
+  return { name, method, path, target };
+}
+
+function summarise(r: autocannon.Result) {
+  return {
+    requestsPerSec: r.requests.average,
+    latencyMs: {
+      p50: r.latency.p50,
+      p90: r.latency.p90,
+      p99: r.latency.p99,
+      mean: r.latency.mean,
+      max: r.latency.max,
+    },
+    totalRequests: r.requests.total,
+    durationSec: r.duration,
+    connections: r.connections,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodeStats: r.statusCodeStats,
+    throughputBytesPerSec: r.throughput.average,
+  };
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc). */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether every response was 2xx, with no errors or timeouts. */
+export function isValid(result: ScenarioResult): boolean {
+  return result.non2xx === 0 && result.errors === 0 && result.timeouts === 0;
+}

@@ -1,0 +1,161 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { join, relative } from 'node:path';
+import { ROOT } from './built';
+import { isValid, type ScenarioResult } from './measure';
+import type { Argon2Figures } from './scenarios/argon2';
+import type { OneProcessResults } from './scenarios/one-process';
+import { settings } from './settings';
+import { fmt, type Check, type Measured, type Shape } from './targets';
+
+/** Everything a run measured, and the targets it was held to. */
+export interface Run extends Measured {
+  startedAt: Date;
+  loadAverageAtStart: number[];
+  baseline: ScenarioResult;
+  split: ScenarioResult[];
+  outbox: OneProcessResults['outbox'];
+  argon2: Argon2Figures;
+  checks: Check[];
+}
+
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+
+const write = (text: string) => process.stdout.write(text);
+
+/** The tables, the figures and the targets, on stdout. */
+export function printReport(run: Run): void {
+  printTable(
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ratio'],
+    run.results.map((r) => [
+      r.name,
+      fmt(r.requestsPerSec, 0),
+      fmt(r.latencyMs.p50, 1),
+      fmt(r.latencyMs.p99, 1),
+      fmt(r.ratioToBaseline, 3),
+    ]),
+  );
+  printLogin(run);
+  printOutbox(run.outbox);
+  printShapes(run.shapes, run.baseline);
+  printBus(run);
+  printTargets(run);
+}
+
+function printTable(header: string[], rows: string[][], title?: string): void {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  write(`\n${title ? `${title}\n` : ''}${line(header)}\n`);
+  write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const row of rows) write(`${line(row)}\n`);
+}
+
+function printLogin({ results, argon2 }: Run): void {
+  const login = results.find((r) => r.name === 'POST /api/auth/login');
+  if (!login) return;
+  const cores = cpus().length;
+  write(
+    `\nLogin: ${fmt(login.requestsPerSec, 1)} req/s at ${login.connections} connections, p50 ${fmt(login.latencyMs.p50, 0)} ms, ` +
+      `p99 ${fmt(login.latencyMs.p99, 0)} ms; argon2id verify alone: ${fmt(argon2.meanMs, 1)} ms mean ` +
+      `(${fmt(argon2.verifiesPerSecPerCore, 1)}/s per core, ${fmt(argon2.verifiesPerSecPerCore * cores, 1)}/s on ${cores} cores)\n`,
+  );
+}
+
+function printOutbox(outbox: Run['outbox']): void {
+  for (const [load, o] of Object.entries(outbox)) {
+    const delay = o.commitToDeliveredMs;
+    write(
+      `Outbox, POST /api/orders ${load}: ${fmt(o.eventsCommittedPerSec, 0)} events committed/s, ` +
+        `${fmt(o.eventsRelayedPerSec, 0)} relayed/s; commit -> delivered p50 ${fmt(delay.p50, 1)} ms, ` +
+        `p99 ${fmt(delay.p99, 1)} ms, max ${fmt(delay.max, 1)} ms; ` +
+        `backlog drained ${fmt(o.drainAfterLoadMs, 0)} ms after the load (${o.pendingAfterDrain} left)\n`,
+    );
+  }
+}
+
+function printShapes(shapes: Shape[], baseline: ScenarioResult): void {
+  printTable(
+    ['scenario', '1-proc req/s', 'p99 ms', 'split req/s', 'p99 ms', 'split/1-proc', 'split/bare'],
+    shapes.map((x) => [
+      x.name,
+      fmt(x.one?.requestsPerSec, 0),
+      fmt(x.one?.latencyMs.p99, 1),
+      fmt(x.split.requestsPerSec, 0),
+      fmt(x.split.latencyMs.p99, 1),
+      fmt(x.splitToOne, 3),
+      fmt(x.split.requestsPerSec / baseline.requestsPerSec, 3),
+    ]),
+    `Both shapes (bare Fastify: ${fmt(baseline.requestsPerSec, 0)} req/s)`,
+  );
+}
+
+function printBus({ bus }: Run): void {
+  const adds = (us: number) => fmt(us - bus.direct.p50Us, 0);
+  write(
+    `\nOne cross-module request (user.check-account), ${settings.busCalls} sequential calls, microseconds:\n` +
+      `  direct handler call   p50 ${fmt(bus.direct.p50Us, 0)}  p99 ${fmt(bus.direct.p99Us, 0)}\n` +
+      `  bus, local transport  p50 ${fmt(bus.local.p50Us, 0)}  p99 ${fmt(bus.local.p99Us, 0)}  (adds ${adds(bus.local.p50Us)} at p50)\n` +
+      `  bus, NATS             p50 ${fmt(bus.nats.p50Us, 0)}  p99 ${fmt(bus.nats.p99Us, 0)}  (adds ${adds(bus.nats.p50Us)} at p50)\n`,
+  );
+}
+
+function printTargets(run: Run): void {
+  write('\nTargets\n');
+  for (const c of run.checks) write(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})\n`);
+  const invalid = invalidResults(run);
+  for (const r of invalid) {
+    write(
+      `  INVALID  ${r.name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ${JSON.stringify(r.statusCodeStats)}\n`,
+    );
+  }
+  if (invalid.length === 0)
+    write('  OK    every measured response was 2xx, no errors or timeouts\n');
+}
+
+/** Measured loads with a response that was not 2xx, an error or a timeout: the run is invalid. */
+export function invalidResults(run: Run): ScenarioResult[] {
+  return [...run.results, ...run.split].filter((r) => !isValid(r));
+}
+
+/** bench/results/<timestamp>.json and bench/results/latest.json. */
+export function writeResults(run: Run): void {
+  const json = `${JSON.stringify(resultsFile(run), null, 2)}\n`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${run.startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, json);
+  writeFileSync(join(RESULTS_DIR, 'latest.json'), json);
+  write(`\nResults written to ${relative(ROOT, file)} and bench/results/latest.json\n`);
+}
+
+function resultsFile(run: Run) {
+  return {
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    settings: {
+      durationSec: settings.duration,
+      warmupSec: settings.warmup,
+      connections: settings.connections,
+      logLevel: 'info',
+    },
+    environment: {
+      node: process.version,
+      platform: `${platform()} ${release()}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0] ? cpus()[0].model : null,
+      loadAverageAtStart: run.loadAverageAtStart,
+      loadAverageAtEnd: loadavg(),
+    },
+    scenarios: run.results,
+    observability: run.observability,
+    split: run.split,
+    shapes: run.shapes.map((x) => ({ name: x.name, splitToOne: x.splitToOne })),
+    busLatencyUs: run.bus,
+    argon2: run.argon2,
+    outbox: run.outbox,
+    targets: run.checks,
+    allTargetsPass: run.checks.every((c) => c.pass),
+    valid: invalidResults(run).length === 0,
+  };
+}

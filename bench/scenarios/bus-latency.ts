@@ -1,0 +1,103 @@
+import type { NestFastifyApplication as Nest } from '@nestjs/platform-fastify';
+import { built } from '../built';
+import { log } from '../settings';
+
+/**
+ * One cross-module request (the account check the order module makes) measured in-process,
+ * sequentially: a direct call of the user module's handler (baseline), the bus on the local
+ * transport, and the bus on NATS (request/reply over loopback). Each app is the built one
+ * (dist/), on the bench's Postgres; the NATS one keeps sessions in Redis as it must.
+ */
+
+export interface Percentiles {
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+}
+
+export interface BusLatency {
+  direct: Percentiles;
+  local: Percentiles;
+  nats: Percentiles;
+}
+
+export interface BusLatencyOptions {
+  /** The app's environment (databases, data dir). */
+  env: Record<string, string>;
+  /** A real account: the check reads it from the database each time. */
+  userId: string;
+  calls: number;
+  natsUrl: string;
+  redisUrl: string;
+  namespace: string;
+}
+
+/** The parts of the built app this scenario uses. */
+const loadApp = () => ({
+  ...built<typeof import('../../src/app')>('app.js'),
+  ...built<typeof import('../../src/shared/config/config')>('shared/config/config.js'),
+  ...built<typeof import('../../src/shared/bus/bus')>('shared/bus/bus.js'),
+  ...built<typeof import('../../src/modules/user/answer-peers/user-messages.controller')>(
+    'modules/user/answer-peers/user-messages.controller.js',
+  ),
+});
+
+function percentiles(samplesNs: number[]): Percentiles {
+  const sorted = [...samplesNs].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] / 1000;
+  return {
+    p50Us: at(50),
+    p99Us: at(99),
+    meanUs: sorted.reduce((a, b) => a + b, 0) / sorted.length / 1000,
+  };
+}
+
+async function timeSequential(calls: number, fn: () => Promise<unknown>): Promise<Percentiles> {
+  for (let i = 0; i < Math.min(500, calls); i++) await fn(); // warm-up
+  const samples = new Array<number>(calls);
+  for (let i = 0; i < calls; i++) {
+    const started = process.hrtime.bigint();
+    await fn();
+    samples[i] = Number(process.hrtime.bigint() - started);
+  }
+  return percentiles(samples);
+}
+
+export async function busLatency(options: BusLatencyOptions): Promise<BusLatency> {
+  const { env, calls } = options;
+  const payload = { userId: options.userId };
+  const local = await withApp({ ...env, TRANSPORT: 'local' }, async (nest) => {
+    const handler = nest.get(loadApp().UserMessagesController);
+    log(`bus latency: direct handler call, ${calls} sequential calls`);
+    const direct = await timeSequential(calls, () => handler.checkAccount(payload));
+    return { direct, local: await timeBus(nest, 'local', calls, payload) };
+  });
+  const natsEnv = {
+    ...env,
+    TRANSPORT: 'nats',
+    NATS_URL: options.natsUrl,
+    NATS_NAMESPACE: options.namespace,
+    AUTH_REDIS_URL: options.redisUrl,
+  };
+  const nats = await withApp(natsEnv, (nest) => timeBus(nest, 'nats', calls, payload));
+  return { ...local, nats };
+}
+
+/** The built app on `env`, initialised (not listening) for `fn`, then closed. */
+async function withApp<T>(env: Record<string, string>, fn: (nest: Nest) => Promise<T>): Promise<T> {
+  const { createApp, loadConfig } = loadApp();
+  const nest = await createApp(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
+  try {
+    await nest.init();
+    return await fn(nest);
+  } finally {
+    await nest.close();
+  }
+}
+
+function timeBus(nest: Nest, transport: string, calls: number, payload: object) {
+  const bus = nest.get(loadApp().Bus);
+  log(`bus latency: bus.request over ${transport}, ${calls} sequential calls`);
+  return timeSequential(calls, () => bus.request('user.check-account', payload));
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import type { ManagedProcess } from '../../src/launcher/managed-process';
+import { expectRequest } from '../http';
+import { measure, type Scenario, type ScenarioResult } from '../measure';
+import { freePort, inheritedEnv, startChild } from '../processes';
+import { HOST, log, settings } from '../settings';
+import { dataDir, logFile } from '../workspace';
+import { outboxFigures, type OutboxFigures } from './outbox';
+
+/**
+ * The app in one process (every module, TRANSPORT=local) on the bench database: /me, order
+ * creation (at full load and paced, with the outbox's figures), order listing and login.
+ */
+
+export const ORDER_BODY = JSON.stringify({
+  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPriceCents: 1299 }],
+  currency: 'EUR',
+});
+
+/** The user the scenarios act as, signed up on the one-process app. */
+export interface Fixture {
+  email: string;
+  password: string;
+  /** The Authorization header of its access token. */
+  auth: Record<string, string>;
+  /** Its GET /api/users/me body, as the app answers it. */
+  me: string;
+}
+
+/** A scenario of the app, and which outbox figures it yields. */
+export type AppScenario = Scenario & { outbox?: 'saturated' | 'paced' };
+
+export interface OneProcessResults {
+  results: ScenarioResult[];
+  outbox: Partial<Record<'saturated' | 'paced', OutboxFigures>>;
+}
+
+export function appEnv(databaseUrl: string, port: number): Record<string, string> {
+  return {
+    ...inheritedEnv(),
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST,
+    LOG_LEVEL: 'info',
+    USER_DATABASE_URL: databaseUrl,
+    ORDER_DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir(),
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+  };
+}
+
+/** The app started on the bench database, ready. */
+export interface App {
+  process: ManagedProcess;
+  port: number;
+  env: Record<string, string>;
+}
+
+export async function startApp(databaseUrl: string): Promise<App> {
+  const env = appEnv(databaseUrl, await freePort());
+  const process = await startChild({ label: 'app', env });
+  log(`app ready on ${HOST}:${env.PORT}`);
+  return { process, port: Number(env.PORT), env };
+}
+
+/** Signs a user up and in, and checks that every scenario answers 2xx before it is measured. */
+export async function signUp(port: number): Promise<Fixture> {
+  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const password = 'bench-password-1234';
+  await expectRequest(port, 'POST', '/api/users', 201, {
+    body: JSON.stringify({ email, password, name: 'Bench User' }),
+  });
+  const login = await expectRequest(port, 'POST', '/api/auth/login', 200, {
+    body: JSON.stringify({ email, password }),
+  });
+  const { accessToken } = JSON.parse(login) as { accessToken: string };
+  const auth = { authorization: `Bearer ${accessToken}` };
+  const me = await expectRequest(port, 'GET', '/api/users/me', 200, { headers: auth });
+  await expectRequest(port, 'POST', '/api/orders', 201, { headers: auth, body: ORDER_BODY });
+  await expectRequest(port, 'GET', '/api/orders?limit=20', 200, { headers: auth });
+  return { email, password, auth, me };
+}
+
+export function appScenarios({ auth, email, password }: Fixture): AppScenario[] {
+  const json = { 'content-type': 'application/json' };
+  const createOrder = {
+    target: 'app',
+    method: 'POST',
+    path: '/api/orders',
+    headers: { ...auth, ...json },
+    body: ORDER_BODY,
+  } as const;
+  return [
+    {
+      name: 'GET /api/users/me',
+      target: 'app',
+      method: 'GET',
+      path: '/api/users/me',
+      headers: auth,
+    },
+    { name: 'POST /api/orders', ...createOrder, outbox: 'saturated' },
+    {
+      name: 'GET /api/orders?limit=20',
+      target: 'app',
+      method: 'GET',
+      path: '/api/orders?limit=20',
+      headers: auth,
+    },
+    {
+      name: `POST /api/orders @ ${settings.outboxRate}/s`,
+      ...createOrder,
+      rate: settings.outboxRate,
+      // Few connections, so the pace is smooth rather than bursts of every connection at once.
+      connections: 4,
+      outbox: 'paced',
+    },
+    {
+      name: 'POST /api/auth/login',
+      target: 'app',
+      method: 'POST',
+      path: '/api/auth/login',
+      headers: json,
+      body: JSON.stringify({ email, password }),
+      connections: settings.loginConnections,
+    },
+  ];
+}
+
+/** Each scenario in turn, and after each order creation load the outbox's figures. */
+export async function measureOneProcess(
+  app: App,
+  scenarios: AppScenario[],
+): Promise<OneProcessResults> {
+  const measured: OneProcessResults = { results: [], outbox: {} };
+  for (const scenario of scenarios) {
+    const result = await measure(scenario, app.port);
+    measured.results.push(result);
+    if (!app.process.running) {
+      throw new Error(
+        `app exited during ${scenario.name} (exit code ${app.process.exitCode}); log: ${logFile('app')}`,
+      );
+    }
+    if (scenario.outbox) measured.outbox[scenario.outbox] = await outboxFigures(result.window);
+  }
+  return measured;
+}

@@ -1,0 +1,54 @@
+import { launchSplit } from '../../src/launcher/split';
+import { expectRequest } from '../http';
+import { measure, type ScenarioResult } from '../measure';
+import { startChild, stopChild } from '../processes';
+import { HOST, log } from '../settings';
+import type { AppScenario, Fixture } from './one-process';
+
+/**
+ * The split shape: one process per module on NATS, the gateway in front, started by the
+ * launcher `npm run start:split` and the tests use. The one-process scenarios that are not
+ * paced run again through the gateway, as the same user with a token the split shape issued.
+ */
+export async function measureSplit(
+  env: Record<string, string>,
+  fixture: Fixture,
+  scenarios: AppScenario[],
+): Promise<ScenarioResult[]> {
+  const shape = await launchSplit({
+    env,
+    host: HOST,
+    start: (name, processEnv) => startChild({ label: `split-${name}`, env: processEnv }),
+  });
+  const port = shape.gateway.port;
+  log(`split shape ready: gateway on ${HOST}:${port}`);
+  try {
+    const auth = await signIn(port, fixture);
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios.filter((s) => !s.rate)) {
+      const headers = scenario.headers.authorization
+        ? { ...scenario.headers, ...auth }
+        : scenario.headers;
+      results.push(await measure({ ...scenario, headers, target: 'split' }, port));
+    }
+    return results;
+  } finally {
+    await Promise.all(shape.all().map((child) => stopChild(child)));
+    log('split shape stopped');
+  }
+}
+
+/** The fixture's user logged in through the gateway; its Authorization header. */
+async function signIn(port: number, { email, password }: Fixture): Promise<Record<string, string>> {
+  const login = await expectRequest(port, 'POST', '/api/auth/login', 200, {
+    body: JSON.stringify({ email, password }),
+    what: 'POST /api/auth/login (split)',
+  });
+  const { accessToken } = JSON.parse(login) as { accessToken: string };
+  const auth = { authorization: `Bearer ${accessToken}` };
+  await expectRequest(port, 'GET', '/api/users/me', 200, {
+    headers: auth,
+    what: 'GET /api/users/me (split)',
+  });
+  return auth;
+}

@@ -1,0 +1,64 @@
+/**
+ * What a bench run is told by its environment (all optional; see `run.ts` for the list), read
+ * and checked once at start.
+ */
+
+/** Every server of the bench listens here. */
+export const HOST = '127.0.0.1';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function envString(name: string, fallback: string): string {
+  return process.env[name] || fallback;
+}
+
+export const settings = {
+  duration: envInt('BENCH_DURATION', 10, 1, 3600),
+  warmup: envInt('BENCH_WARMUP', 3, 0, 600),
+  connections: envInt('BENCH_CONNECTIONS', 50, 1, 10_000),
+  loginConnections: envInt('BENCH_LOGIN_CONNECTIONS', 8, 1, 10_000),
+  outboxRate: envInt('BENCH_OUTBOX_RATE', 200, 1, 100_000),
+  busCalls: envInt('BENCH_BUS_CALLS', 10_000, 100, 1_000_000),
+  natsUrl: envString('BENCH_NATS_URL', 'nats://127.0.0.1:4222'),
+  redisUrl: envString('BENCH_REDIS_URL', 'redis://127.0.0.1:6379/14'),
+  readyTimeoutMs: envInt('BENCH_READY_TIMEOUT_MS', 60_000, 1000, 600_000),
+  pgAdminUrl: envString('BENCH_PG_URL', 'postgres://postgres@127.0.0.1:5432/test'),
+  keepLogs: process.env.BENCH_KEEP_LOGS === '1',
+  strict: process.env.BENCH_STRICT === '1',
+  /** `observability`: only the logs/traces overhead scenario (a quicker loop while tuning). */
+  only: process.env.BENCH_ONLY || '',
+};
+
+/** The bench only ever talks to servers on this machine. */
+export function assertLoopbackServers(): void {
+  const servers: [string, string][] = [
+    [settings.pgAdminUrl, 'BENCH_PG_URL'],
+    [settings.natsUrl, 'BENCH_NATS_URL'],
+    [settings.redisUrl, 'BENCH_REDIS_URL'],
+  ];
+  for (const [url, what] of servers) {
+    const { hostname } = new URL(url);
+    if (!LOOPBACK_HOSTS.has(hostname)) {
+      throw new Error(`${what} must point at a loopback address, got ${hostname}`);
+    }
+  }
+}
+
+export function log(message: string): void {
+  process.stdout.write(`[bench] ${message}\n`);
+}
+
+/** An error as one line of a message. */
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

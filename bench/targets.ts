@@ -1,0 +1,148 @@
+import type { ScenarioResult } from './measure';
+import type { BusLatency } from './scenarios/bus-latency';
+import type { Observability } from './scenarios/observability';
+
+/**
+ * The targets a run is held to. The throughput ones are ratios to a baseline measured in the
+ * same run (bare Fastify, one process, logs and traces off), so that they hold on any machine.
+ */
+const TARGET = {
+  meRatio: 0.25,
+  p99Ms: 50,
+  observabilityOverhead: 0.15,
+  splitToOne: 0.5,
+  natsP99Ms: 2,
+  localAddsUs: 50,
+};
+
+export interface Check {
+  name: string;
+  actual: number | null;
+  threshold: number;
+  pass: boolean;
+  detail: string;
+}
+
+/** One scenario in both shapes. */
+export interface Shape {
+  name: string;
+  one: ScenarioResult | undefined;
+  split: ScenarioResult;
+  splitToOne: number | null;
+}
+
+/** What the targets read. `results`: the one-process scenarios (GET /me first), then the baseline. */
+export interface Measured {
+  results: ScenarioResult[];
+  shapes: Shape[];
+  observability: Observability;
+  bus: BusLatency;
+}
+
+/**
+ * Sets every result's ratio to the baseline's req/s, and pairs each split scenario with its
+ * one-process run.
+ */
+export function relate(
+  results: ScenarioResult[],
+  split: ScenarioResult[],
+  baseline: ScenarioResult,
+): Shape[] {
+  for (const r of [...results, ...split]) {
+    r.ratioToBaseline =
+      baseline.requestsPerSec > 0 ? r.requestsPerSec / baseline.requestsPerSec : null;
+  }
+  return split.map((r) => {
+    const one = results.find((o) => o.name === r.name);
+    return {
+      name: r.name,
+      one,
+      split: r,
+      splitToOne: one && one.requestsPerSec > 0 ? r.requestsPerSec / one.requestsPerSec : null,
+    };
+  });
+}
+
+export function fmt(value: number | null | undefined, digits: number): string {
+  return value === null || value === undefined || Number.isNaN(value)
+    ? 'n/a'
+    : value.toFixed(digits);
+}
+
+const percent = (fraction: number) => fmt(fraction * 100, 1);
+
+export function checkTargets(measured: Measured): Check[] {
+  return [
+    meRatio(measured.results[0]),
+    ...measured.results.filter((r) => !/login|@/.test(r.name)).map(p99Under),
+    observabilityCost(measured.observability),
+    splitToOne(measured.shapes.find((x) => x.name === 'GET /api/users/me')),
+    ...busTargets(measured.bus),
+  ];
+}
+
+function meRatio(me: ScenarioResult): Check {
+  const ratio = me.ratioToBaseline ?? null;
+  return {
+    name: `GET /api/users/me req/s >= ${TARGET.meRatio} x bare Fastify`,
+    actual: ratio,
+    threshold: TARGET.meRatio,
+    pass: ratio !== null && ratio >= TARGET.meRatio,
+    detail: `ratio ${fmt(ratio, 3)}`,
+  };
+}
+
+function p99Under(r: ScenarioResult): Check {
+  return {
+    name: `p99 < ${TARGET.p99Ms} ms: ${r.name}`,
+    actual: r.latencyMs.p99,
+    threshold: TARGET.p99Ms,
+    pass: r.latencyMs.p99 < TARGET.p99Ms,
+    detail: `p99 ${fmt(r.latencyMs.p99, 1)} ms`,
+  };
+}
+
+function observabilityCost(o: Observability): Check {
+  const { cost } = o;
+  return {
+    name: `logging (info) + tracing cost < ${TARGET.observabilityOverhead * 100}% of GET /api/users/me req/s`,
+    actual: o.overhead,
+    threshold: TARGET.observabilityOverhead,
+    pass: o.overhead < TARGET.observabilityOverhead,
+    detail:
+      `on ${fmt(o.on.requestsPerSec, 0)} req/s, off ${fmt(o.off.requestsPerSec, 0)}: ` +
+      `-${percent(cost.on.throughput)}% req/s, +${percent(cost.on.cpu)}% CPU/req ` +
+      `(logs alone -${percent(cost.logs.throughput)}%, +${percent(cost.logs.cpu)}% CPU; ` +
+      `with OTLP export -${percent(cost.otlp.throughput)}%, +${percent(cost.otlp.cpu)}% CPU)`,
+  };
+}
+
+function splitToOne(me: Shape | undefined): Check {
+  return {
+    name: `split shape GET /api/users/me req/s >= ${TARGET.splitToOne} x one process`,
+    actual: me?.splitToOne ?? null,
+    threshold: TARGET.splitToOne,
+    pass: (me?.splitToOne ?? 0) >= TARGET.splitToOne,
+    detail: `ratio ${fmt(me?.splitToOne, 3)}`,
+  };
+}
+
+function busTargets(bus: BusLatency): Check[] {
+  const localAdds = bus.local.p50Us - bus.direct.p50Us;
+  return [
+    {
+      name: `NATS request/reply p99 < ${TARGET.natsP99Ms} ms`,
+      actual: bus.nats.p99Us / 1000,
+      threshold: TARGET.natsP99Ms,
+      pass: bus.nats.p99Us < TARGET.natsP99Ms * 1000,
+      detail: `p99 ${fmt(bus.nats.p99Us / 1000, 2)} ms`,
+    },
+    {
+      name: `local transport adds < ${TARGET.localAddsUs} us p50 over a direct call`,
+      actual: localAdds,
+      threshold: TARGET.localAddsUs,
+      pass: localAdds < TARGET.localAddsUs,
+      detail: `${fmt(localAdds, 1)} us`,
+    },
+  ];
+}

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { Bus } from '../../../shared/bus/bus';
+import {
+  USER_PATTERNS,
+  VerifyCredentialsReply,
+  VerifyCredentialsRequest,
+} from '../../user/user.contract';
+
+/** Asks the user module to check an email and password (`user.verify-credentials`). */
+@Injectable()
+export class UserCredentials {
+  constructor(private readonly bus: Bus) {}
+
+  async verify(email: string, password: string): Promise<VerifyCredentialsReply['user']> {
+    const { user } = await this.bus.request<VerifyCredentialsReply, VerifyCredentialsRequest>(
+      USER_PATTERNS.verifyCredentials,
+      { email, password },
+    );
+    return user;
+  }
+}

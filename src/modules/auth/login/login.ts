@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import { InvalidCredentials, LoginLocked } from '../auth.errors';
+import { UserCredentials } from '../clients/user-credentials.client';
+import { AuthStore } from '../store/auth-store';
+import { TokenPair, Tokens } from '../tokens';
+
+/**
+ * POST /api/auth/login. LOGIN_MAX_FAILURES failed logins for one email within
+ * LOGIN_LOCK_WINDOW_SECONDS lock it until that window ends (429 with Retry-After), even for the
+ * right password; a success clears the count. A session lives REFRESH_TOKEN_TTL_SECONDS.
+ */
+@Injectable()
+export class Login {
+  constructor(
+    private readonly store: AuthStore,
+    private readonly credentials: UserCredentials,
+    private readonly tokens: Tokens,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async execute(email: string, password: string): Promise<TokenPair> {
+    const key = `login:${email.trim().toLowerCase()}`;
+    await this.refuseIfLocked(key, Date.now());
+    const user = await this.credentials.verify(email, password);
+    if (!user) {
+      await this.store.recordFailure(key, Date.now(), this.config.LOGIN_LOCK_WINDOW_SECONDS * 1000);
+      throw new InvalidCredentials();
+    }
+    await this.store.clearFailures(key);
+    const session = {
+      id: randomUUID(),
+      userId: user.id,
+      roles: user.roles,
+      expiresAtMs: Date.now() + this.config.REFRESH_TOKEN_TTL_SECONDS * 1000,
+    };
+    const refresh = this.tokens.newRefreshToken();
+    await this.store.createSession(session, refresh.hash);
+    return this.tokens.pair(session, refresh.token);
+  }
+
+  private async refuseIfLocked(key: string, nowMs: number): Promise<void> {
+    const failures = await this.store.failures(key);
+    if (!failures || failures.resetAtMs <= nowMs) return;
+    if (failures.count < this.config.LOGIN_MAX_FAILURES) return;
+    throw new LoginLocked(Math.ceil((failures.resetAtMs - nowMs) / 1000));
+  }
+}

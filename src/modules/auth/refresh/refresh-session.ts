@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { InvalidRefreshToken } from '../auth.errors';
+import { SessionRevocations } from '../revocations/session-revocations';
+import { AuthStore } from '../store/auth-store';
+import { hashRefreshToken, TokenPair, Tokens } from '../tokens';
+
+/**
+ * POST /api/auth/refresh: rotation with reuse detection. A refresh token works once: it is
+ * swapped for a new one atomically. Presenting a spent token means two parties hold the
+ * session's tokens, so the whole session is revoked (every process is told) and the caller gets
+ * 401; the legitimate holder must log in again.
+ */
+@Injectable()
+export class RefreshSession {
+  constructor(
+    private readonly store: AuthStore,
+    private readonly tokens: Tokens,
+    private readonly revocations: SessionRevocations,
+  ) {}
+
+  async execute(refreshToken: string): Promise<TokenPair> {
+    const next = this.tokens.newRefreshToken();
+    const now = Date.now();
+    const result = await this.store.swapRefresh(hashRefreshToken(refreshToken), next.hash, now);
+    if (result.kind === 'spent') await this.revocations.revoke(result.sessionId, now);
+    if (result.kind !== 'swapped') throw new InvalidRefreshToken();
+    return this.tokens.pair(result.session, next.token);
+  }
+}

@@ -1,0 +1,80 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Unauthenticated } from '../../../shared/http/domain-error';
+import { failpoint } from '../../../shared/resilience/failpoints';
+import type { Principal } from '../../../shared/security/security.contract';
+import { AccountCheck } from '../clients/account-check.client';
+import { Order, OrderItem, orderRules } from '../order';
+import { orderCreated } from '../order-events';
+import { OrderRepository } from '../persistence/order-repository';
+import { IdempotentInsert } from './idempotent-insert';
+
+/** What a client asks for; the HTTP edge maps its body to this. */
+export interface PlaceOrderInput {
+  items: readonly OrderItem[];
+  currency: string;
+}
+
+export interface PlacedOrder {
+  order: Order;
+  /** The order was created earlier with the same Idempotency-Key and body. */
+  replayed: boolean;
+}
+
+/**
+ * POST /api/orders: the account must still exist (asked of the user module); the order is
+ * priced, stored as `pending` with its `order.created` event in one write, and an
+ * Idempotency-Key replays the first answer for 24 h.
+ */
+@Injectable()
+export class PlaceOrder {
+  private readonly idempotent: IdempotentInsert;
+
+  constructor(
+    orders: OrderRepository,
+    private readonly accounts: AccountCheck,
+  ) {
+    this.idempotent = new IdempotentInsert(orders);
+  }
+
+  async execute(
+    principal: Principal,
+    input: PlaceOrderInput,
+    idempotencyKey?: string,
+  ): Promise<PlacedOrder> {
+    if (!(await this.accounts.exists(principal.userId))) throw new Unauthenticated();
+    const now = new Date();
+    const items = input.items.map(({ sku, name, quantity, unitPriceCents }) => ({
+      sku,
+      name,
+      quantity,
+      unitPriceCents,
+    }));
+    const order: Order = {
+      id: randomUUID(),
+      userId: principal.userId,
+      items,
+      totalCents: orderRules.total(items),
+      currency: input.currency,
+      status: 'pending',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const placed = await this.idempotent.insert(order, [orderCreated(order)], {
+      key: idempotencyKey,
+      requestHash: hashRequest(order),
+      now,
+    });
+    if (!placed.replayed) failpoint('order.after-commit');
+    return placed;
+  }
+}
+
+/** Identifies a create request's body; key order is fixed so equal bodies hash equal. */
+function hashRequest(order: Order): string {
+  const canonical = JSON.stringify([
+    order.currency,
+    order.items.map((i) => [i.sku, i.name, i.quantity, i.unitPriceCents]),
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}

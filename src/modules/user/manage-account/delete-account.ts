@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { createEvent } from '../../../shared/bus/bus-event';
+import { Unauthenticated } from '../../../shared/http/domain-error';
+import type { Principal } from '../../../shared/security/security.contract';
+import { UsersRepository } from '../persistence/users.repository';
+import { USER_EVENTS, UserAccountEventData } from '../user.contract';
+import { EventEffects } from './event-effects';
+
+/**
+ * DELETE /api/users/me: the account goes; `user.deleted` revokes its sessions (auth) and cancels
+ * its open orders (order), before the 204.
+ */
+@Injectable()
+export class DeleteAccount {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly effects: EventEffects,
+  ) {}
+
+  async execute(principal: Principal): Promise<void> {
+    const event = createEvent<UserAccountEventData>(
+      USER_EVENTS.deleted,
+      { userId: principal.userId },
+      principal.userId,
+    );
+    if (!(await this.users.delete(principal.userId, [event]))) throw new Unauthenticated();
+    await this.effects.settled(event.id);
+  }
+}

@@ -1,0 +1,24 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import { UsersRepository } from '../persistence/users.repository';
+
+/**
+ * API.md promises an account change's effects (sessions revoked, open orders cancelled) with
+ * its 204, so the use case waits for its event's delivery, bounded by BUS_TIMEOUT_MS. The change
+ * is committed either way and the event stays queued until delivered.
+ */
+@Injectable()
+export class EventEffects {
+  private readonly logger = new Logger('users');
+
+  constructor(
+    private readonly users: UsersRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async settled(eventId: string): Promise<void> {
+    if (!(await this.users.delivered(eventId, this.config.BUS_TIMEOUT_MS))) {
+      this.logger.warn(`effects of event ${eventId} not yet delivered; answering anyway`);
+    }
+  }
+}
