@@ -3,8 +3,8 @@ import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import { isUuid } from '../../../shared/persistence/uuid';
 import type { BusEvent } from '../../../shared/bus/bus-event';
-import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/persistence/outbox';
-import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
+import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/outbox';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 import type { IdempotencyClaim, KeyHolder } from './order-repository';
@@ -15,7 +15,7 @@ import type { OrderRow } from './order.row';
 export class TypeOrmOrderRepository extends OrderRepository {
   constructor(
     private readonly db: ModuleDatabase,
-    private readonly outbox: OutboxRelay,
+    private readonly outbox: CommitSignal,
   ) {
     super();
   }
@@ -31,7 +31,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
       if (claim && isUniqueViolation(error)) return 'key-taken';
       throw error;
     }
-    this.outbox.nudge();
+    this.outbox.committed();
     return 'inserted';
   }
 
@@ -106,7 +106,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
       [id, from, to, at, eventsParam(events)],
     );
     if (!result?.changed) return undefined;
-    this.outbox.nudge();
+    this.outbox.committed();
     return this.findById(id);
   }
 
@@ -137,7 +137,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
       await query(QUEUE_EVENTS_SQL, [eventsParam(open.map(eventFor))]);
       return open.length;
     });
-    if (cancelled > 0) this.outbox.nudge();
+    if (cancelled > 0) this.outbox.committed();
     return cancelled;
   }
 
