@@ -16,7 +16,7 @@ import type { OutboxStore } from '../../../shared/outbox/outbox-store';
 import { ORDER_STATUSES, type OrderStatus } from '../order.contract';
 import type { Order, OrderItem } from '../order';
 import type { IdempotencyClaim, KeyHolder } from './order-repository';
-import { OrderRepository } from './order-repository';
+import { insertOrKeyTaken, OrderRepository } from './order-repository';
 
 /** An order document: the order, its Idempotency-Key, and the events of its changes. */
 interface OrderDocument extends OutboxFields {
@@ -123,25 +123,24 @@ export class MongoOrderRepository extends OrderRepository {
     events: readonly BusEvent[],
     claim?: IdempotencyClaim,
   ): Promise<'inserted' | 'key-taken'> {
-    try {
-      await this.orders.insertOne({
-        _id: order.id,
-        userId: order.userId,
-        items: order.items,
-        totalCents: order.totalCents,
-        currency: order.currency,
-        status: order.status,
-        createdAt: order.createdAt,
-        updatedAt: order.updatedAt,
-        ...(claim && { idempotency: { ...claim } }),
-        ...newOutbox(events, order.createdAt),
-      });
-    } catch (error) {
-      if (claim && isDuplicateKey(error)) return 'key-taken';
-      throw error;
-    }
-    this.outbox.committed();
-    return 'inserted';
+    const result = await insertOrKeyTaken(
+      () =>
+        this.orders.insertOne({
+          _id: order.id,
+          userId: order.userId,
+          items: order.items,
+          totalCents: order.totalCents,
+          currency: order.currency,
+          status: order.status,
+          createdAt: order.createdAt,
+          updatedAt: order.updatedAt,
+          ...(claim && { idempotency: { ...claim } }),
+          ...newOutbox(events, order.createdAt),
+        }),
+      (error) => claim !== undefined && isDuplicateKey(error),
+    );
+    if (result === 'inserted') this.outbox.committed();
+    return result;
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {

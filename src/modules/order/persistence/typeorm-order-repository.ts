@@ -8,7 +8,7 @@ import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 import type { IdempotencyClaim, KeyHolder } from './order-repository';
-import { OrderRepository } from './order-repository';
+import { insertOrKeyTaken, OrderRepository } from './order-repository';
 import type { OrderRow } from './order.row';
 
 /** Orders on Postgres or PGlite through TypeORM. */
@@ -25,14 +25,12 @@ export class TypeOrmOrderRepository extends OrderRepository {
     events: readonly BusEvent[],
     claim?: IdempotencyClaim,
   ): Promise<'inserted' | 'key-taken'> {
-    try {
-      await this.insertRow(toRow(order, claim), events);
-    } catch (error) {
-      if (claim && isUniqueViolation(error)) return 'key-taken';
-      throw error;
-    }
-    this.outbox.committed();
-    return 'inserted';
+    const result = await insertOrKeyTaken(
+      () => this.insertRow(toRow(order, claim), events),
+      (error) => claim !== undefined && isUniqueViolation(error),
+    );
+    if (result === 'inserted') this.outbox.committed();
+    return result;
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
