@@ -9,7 +9,7 @@ import { HealthModule } from './shared/health/health.module';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { Metrics } from './shared/observability/metrics';
 import { MetricsController } from './shared/observability/metrics.controller';
-import { OutboxMetrics } from './shared/persistence/outbox-metrics';
+import { OutboxMetrics } from './shared/outbox/outbox-metrics';
 import { Breakers } from './shared/resilience/breakers';
 import { SecurityModule } from './shared/security/security.module';
 import { AuthModule } from './modules/auth/auth.module';

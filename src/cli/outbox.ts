@@ -10,7 +10,7 @@
  * within OUTBOX_POLL_MS.
  */
 import { loadConfig } from '../shared/config/config';
-import { withOutbox } from '../shared/persistence/outbox-admin';
+import { withOutbox } from '../shared/outbox/outbox-admin';
 import { descriptorOf, outboxModules } from '../shared/modules/registry';
 
 async function main(argv: string[]): Promise<number> {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
-import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
+import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
+import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
 import type { Order } from '../../src/modules/order/order';
 import type { OrderStatus } from '../../src/modules/order/order.contract';
 import type { OrderRepository } from '../../src/modules/order/persistence/order-repository';
@@ -17,6 +18,7 @@ import {
   openOrderDatabase,
   openOrderRepository,
   OrderDatabase,
+  orderOutboxStore,
 } from '../../src/modules/order/persistence/order-store';
 import { eventually } from '../support/api';
 import { RecordingBus, testRelay } from '../support/recording-bus';
@@ -44,9 +46,8 @@ for (const store of dataStoreTargets()) {
         DATA_DIR: dataDir,
         DB_TIMEOUT_MS: 5000,
       });
-      const opened = await openOrderRepository(db, (outbox) => testRelay('order', outbox, bus));
-      orders = opened.repository;
-      relay = opened.relay;
+      relay = testRelay('order', orderOutboxStore(db), bus);
+      orders = await openOrderRepository(db, new ModuleOutbox(relay));
       relay.start();
     });
 

@@ -8,21 +8,17 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
 import { Metrics } from '../../src/shared/observability/metrics';
 import { ModuleDatabase } from '../../src/shared/persistence/module-database';
-import {
-  createOutboxTable,
-  eventsParam,
-  QUEUE_EVENTS_SQL,
-} from '../../src/shared/persistence/outbox';
-import { OutboxMetrics } from '../../src/shared/persistence/outbox-metrics';
-import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
-import type { OutboxStore } from '../../src/shared/persistence/outbox-store';
-import { SqlOutboxStore } from '../../src/shared/persistence/sql-outbox-store';
+import { createOutboxTable, eventsParam, QUEUE_EVENTS_SQL } from '../../src/shared/outbox/outbox';
+import { OutboxMetrics } from '../../src/shared/outbox/outbox-metrics';
+import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
+import type { OutboxStore } from '../../src/shared/outbox/outbox-store';
+import { SqlOutboxStore } from '../../src/shared/outbox/sql-outbox-store';
 import {
   addOutbox,
   DocumentOutboxStore,
   newOutbox,
   type OutboxFields,
-} from '../../src/shared/persistence/document-outbox';
+} from '../../src/shared/outbox/document-outbox';
 import { MongoDatabase } from '../../src/shared/persistence/mongo-database';
 import { eventually } from '../support/api';
 import { FAST_RELAY_OPTIONS, RecordingBus, testRelay } from '../support/recording-bus';

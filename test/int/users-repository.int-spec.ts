@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createEvent } from '../../src/shared/bus/bus-event';
 import type { ModuleDatabase } from '../../src/shared/persistence/module-database';
-import { OutboxRelay } from '../../src/shared/persistence/outbox-relay';
-import { SqlOutboxStore } from '../../src/shared/persistence/sql-outbox-store';
+import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
+import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
+import { SqlOutboxStore } from '../../src/shared/outbox/sql-outbox-store';
 import { openUserDatabase } from '../../src/modules/user/persistence/user-store';
 import type { UserRow } from '../../src/modules/user/persistence/user.row';
 import { UsersRepository } from '../../src/modules/user/persistence/users.repository';
@@ -34,7 +35,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
         DB_TIMEOUT_MS: 5000,
       });
       relay = testRelay('user', new SqlOutboxStore(db.sql.bind(db)), bus);
-      users = new UsersRepository(db, relay);
+      users = new UsersRepository(db, new ModuleOutbox(relay));
       relay.start();
     });
 

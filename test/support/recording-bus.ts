@@ -1,9 +1,9 @@
 import type { BusEvent } from '../../src/shared/bus/bus-event';
 import type { Bus } from '../../src/shared/bus/bus';
 import { Metrics } from '../../src/shared/observability/metrics';
-import { OutboxMetrics } from '../../src/shared/persistence/outbox-metrics';
-import { OutboxRelay, type OutboxRelayOptions } from '../../src/shared/persistence/outbox-relay';
-import type { OutboxStore } from '../../src/shared/persistence/outbox-store';
+import { OutboxMetrics } from '../../src/shared/outbox/outbox-metrics';
+import { OutboxRelay, type OutboxRelayOptions } from '../../src/shared/outbox/outbox-relay';
+import type { OutboxStore } from '../../src/shared/outbox/outbox-store';
 
 /** The bus as an outbox relay sees it: records deliveries, and fails while told to. */
 export class RecordingBus {

@@ -1,15 +1,7 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Module,
-  OnApplicationBootstrap,
-  OnModuleInit,
-} from '@nestjs/common';
-import { Bus } from '../../shared/bus/bus';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/health/readiness';
-import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
-import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
+import { outboxProvider } from '../../shared/outbox/module-outbox';
 import { OrdersController } from './http/orders.controller';
 import { CancelOpenOrders } from './cancel-on-user-deleted/cancel-open-orders';
 import { UserDeletedHandler } from './cancel-on-user-deleted/user-deleted.handler';
@@ -19,12 +11,14 @@ import { AccountCheck } from './clients/account-check.client';
 import { PlaceOrder } from './place-order/place-order';
 import { ReadOrders } from './read-orders/read-orders';
 import { OrderRepository } from './persistence/order-repository';
-import { OrderDatabase, openOrderDatabase, openOrderRepository } from './persistence/order-store';
-
-type OrderStore = Awaited<ReturnType<typeof openOrderRepository>>;
+import {
+  openOrderDatabase,
+  openOrderRepository,
+  orderOutboxStore,
+} from './persistence/order-store';
 
 const ORDER_DATABASE = Symbol('ORDER_DATABASE');
-const ORDER_STORE = Symbol('ORDER_STORE');
+const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
 
 /** Orders and their state machine; owns the `cleave_order` schema or its MongoDB database. */
 @Module({
@@ -35,19 +29,11 @@ const ORDER_STORE = Symbol('ORDER_STORE');
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => openOrderDatabase(config),
     },
-    {
-      provide: ORDER_STORE,
-      inject: [ORDER_DATABASE, Bus, OutboxMetrics, APP_CONFIG],
-      useFactory: (db: OrderDatabase, bus: Bus, metrics: OutboxMetrics, config: AppConfig) =>
-        openOrderRepository(
-          db,
-          (store) => new OutboxRelay('order', store, bus, metrics, relayOptions(config)),
-        ),
-    },
+    outboxProvider(ORDER_OUTBOX, 'order', [ORDER_DATABASE], orderOutboxStore),
     {
       provide: OrderRepository,
-      inject: [ORDER_STORE],
-      useFactory: (store: OrderStore) => store.repository,
+      inject: [ORDER_DATABASE, ORDER_OUTBOX],
+      useFactory: openOrderRepository,
     },
     AccountCheck,
     PlaceOrder,
@@ -57,25 +43,13 @@ const ORDER_STORE = Symbol('ORDER_STORE');
     CancelOpenOrders,
   ],
 })
-export class OrderModule
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
-{
+export class OrderModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
     private readonly orders: OrderRepository,
-    @Inject(ORDER_STORE) private readonly store: OrderStore,
   ) {}
 
   onModuleInit(): void {
     this.readiness.register('order-db', () => this.orders.ping());
-  }
-
-  onApplicationBootstrap(): void {
-    this.store.relay.start();
-  }
-
-  /** The relay finishes its batch before the database closes. */
-  beforeApplicationShutdown(): Promise<void> {
-    return this.store.relay.stop();
   }
 }

@@ -1,17 +1,9 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Module,
-  OnApplicationBootstrap,
-  OnModuleInit,
-} from '@nestjs/common';
-import { Bus } from '../../shared/bus/bus';
+import { Inject, Module, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/health/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
-import { OutboxMetrics } from '../../shared/persistence/outbox-metrics';
-import { OutboxRelay, relayOptions } from '../../shared/persistence/outbox-relay';
-import { SqlOutboxStore } from '../../shared/persistence/sql-outbox-store';
+import { outboxProvider } from '../../shared/outbox/module-outbox';
+import { SqlOutboxStore } from '../../shared/outbox/sql-outbox-store';
 import { AdminBootstrap } from './register/admin-bootstrap';
 import { UsersController } from './http/users.controller';
 import { OrderSummaryHandler } from './order-summary/order-summary.handler';
@@ -35,18 +27,12 @@ import { RegisterUser } from './register/register-user';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => openUserDatabase(config),
     },
-    {
-      provide: USER_OUTBOX,
-      inject: [USER_DATABASE, Bus, OutboxMetrics, APP_CONFIG],
-      useFactory: (db: ModuleDatabase, bus: Bus, metrics: OutboxMetrics, config: AppConfig) =>
-        new OutboxRelay(
-          'user',
-          new SqlOutboxStore(db.sql.bind(db)),
-          bus,
-          metrics,
-          relayOptions(config),
-        ),
-    },
+    outboxProvider(
+      USER_OUTBOX,
+      'user',
+      [USER_DATABASE],
+      (db: ModuleDatabase) => new SqlOutboxStore(db.sql.bind(db)),
+    ),
     UsersRepository,
     PasswordHasher,
     RegisterUser,
@@ -58,23 +44,13 @@ import { RegisterUser } from './register/register-user';
     AdminBootstrap,
   ],
 })
-export class UserModule implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+export class UserModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
     @Inject(USER_DATABASE) private readonly db: ModuleDatabase,
-    @Inject(USER_OUTBOX) private readonly outbox: OutboxRelay,
   ) {}
 
   onModuleInit(): void {
     this.readiness.register('user-db', () => this.db.ping());
-  }
-
-  onApplicationBootstrap(): void {
-    this.outbox.start();
-  }
-
-  /** The relay finishes its batch before the database closes. */
-  beforeApplicationShutdown(): Promise<void> {
-    return this.outbox.stop();
   }
 }

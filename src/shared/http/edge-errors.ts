@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
+import { Problem, PROBLEM_CONTENT_TYPE, problem, replyProblem } from './problem';
 import { requestIdFor } from './request-id';
 
 /** The longest request target (path and query) served; longer ones get 414. */
@@ -156,12 +156,7 @@ export function answerFrameworkError(
   headers: Record<string, string>,
 ): void {
   const body = edgeProblem(error) ?? problem(400, MALFORMED.detail, { code: MALFORMED.code });
-  void reply
-    .status(body.status)
-    .headers(headers)
-    .header('x-request-id', request.id)
-    .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send(JSON.stringify({ ...body, instance: (request.url ?? '/').split('?')[0] }));
+  replyProblem(request, reply, body, headers);
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;

@@ -4,7 +4,7 @@ import type { BusErrorPayload } from '../bus/bus-event';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorKind } from './domain-error';
 import { edgeProblem } from './edge-errors';
-import { Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
+import { Problem, problem, replyProblem } from './problem';
 import { ValidationFailed } from './validation';
 
 const STATUS: Record<ErrorKind, number> = {
@@ -200,12 +200,7 @@ export function sendProblem(
     if (unexpected) logUnexpected(exception, where);
     else log.warn({ ...where, error: describeError(exception, 3) }, 'dependency unavailable');
   }
-  void reply
-    .status(body.status)
-    .headers(headers)
-    .header('x-request-id', request.id)
-    .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send(JSON.stringify({ ...body, instance: (request.url ?? '/').split('?')[0] }));
+  replyProblem(request, reply, body, headers);
 }
 
 function errorMessage(error: unknown): string {

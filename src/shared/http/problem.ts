@@ -1,3 +1,5 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 /** RFC 9457 problem details, as every error response of the API carries them. */
 export interface FieldError {
   field: string;
@@ -39,4 +41,19 @@ export function problem(status: number, detail: string, extra: Partial<Problem> 
   const title = TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
   const slug = title.toLowerCase().replace(/[^a-z]+/g, '-');
   return { type: `https://cleave.dev/problems/${slug}`, title, status, detail, ...extra };
+}
+
+/** Answers with `body` as problem+json, its `instance` the request's path, and the request id. */
+export function replyProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: Problem,
+  headers: Record<string, string>,
+): void {
+  void reply
+    .status(body.status)
+    .headers(headers)
+    .header('x-request-id', request.id)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify({ ...body, instance: (request.url ?? '/').split('?')[0] }));
 }

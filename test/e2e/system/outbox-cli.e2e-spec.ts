@@ -10,7 +10,9 @@ import type { Order } from '../../../src/modules/order/order';
 import {
   openOrderDatabase,
   openOrderRepository,
+  orderOutboxStore,
 } from '../../../src/modules/order/persistence/order-store';
+import { ModuleOutbox } from '../../../src/shared/outbox/module-outbox';
 import { eventually } from '../../support/api';
 import { RecordingBus, testRelay } from '../../support/recording-bus';
 import { dataStoreTargets } from '../../support/services';
@@ -51,9 +53,8 @@ for (const store of dataStoreTargets()) {
       });
       const bus = new RecordingBus();
       bus.failuresLeft = Number.MAX_SAFE_INTEGER;
-      const { repository, relay } = await openOrderRepository(db, (outbox) =>
-        testRelay('order', outbox, bus, { maxAttempts: 1 }),
-      );
+      const relay = testRelay('order', orderOutboxStore(db), bus, { maxAttempts: 1 });
+      const repository = await openOrderRepository(db, new ModuleOutbox(relay));
       return { db, repository, relay };
     };
     const cli = async (...args: string[]) =>

@@ -60,7 +60,7 @@ describe('first start of the embedded shape on a busy machine', () => {
         expect(lines).toContain(`opening embedded PGlite under ${join(dataDir, module)}`);
       }
       expect(lines.filter((l) => /^embedded PGlite created in \d+ ms$/.test(l))).toHaveLength(2);
-      expect(lines.filter((l) => /^3 migration\(s\) applied in \d+ ms/.test(l))).toHaveLength(2);
+      expect(lines.filter((l) => /^4 migration\(s\) applied in \d+ ms/.test(l))).toHaveLength(2);
       expect(lines.some((l) => l.startsWith('cleave is ready'))).toBe(true);
     }
     const lines = await start(dataDir, 'existing data');

@@ -6,7 +6,10 @@ import {
   VerifyCredentialsRequest,
 } from '../../user/user.contract';
 
-/** Asks the user module to check an email and password (`user.verify-credentials`). */
+/**
+ * Asks the user module to check an email and password (`user.verify-credentials` over the bus;
+ * answered in `modules/user/answer-peers/`).
+ */
 @Injectable()
 export class UserCredentials {
   constructor(private readonly bus: Bus) {}

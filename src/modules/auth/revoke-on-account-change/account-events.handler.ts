@@ -4,23 +4,27 @@ import type { BusEvent } from '../../../shared/bus/bus-event';
 import { USER_EVENTS, UserAccountEventData } from '../../user/user.contract';
 import { RevokeUserSessions } from './revoke-user-sessions';
 
+/** Each handler's one name: its durable consumer on NATS and its inbox key. */
+const REVOKE_ON_USER_DELETED = 'auth-revoke-on-user-deleted';
+const REVOKE_ON_PASSWORD_CHANGED = 'auth-revoke-on-password-changed';
+
 /** `user.deleted` and `user.password-changed` → RevokeUserSessions, recorded in the store's inbox. */
 @Controller()
 export class AccountEventsHandler {
   constructor(private readonly revoke: RevokeUserSessions) {}
 
-  @EventPattern(USER_EVENTS.deleted, { consumer: 'auth-revoke-on-user-deleted' })
+  @EventPattern(USER_EVENTS.deleted, { consumer: REVOKE_ON_USER_DELETED })
   onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     return this.revoke.execute(event.data.userId, {
-      handler: 'auth.revoke-on-deleted',
+      handler: REVOKE_ON_USER_DELETED,
       eventId: event.id,
     });
   }
 
-  @EventPattern(USER_EVENTS.passwordChanged, { consumer: 'auth-revoke-on-password-changed' })
+  @EventPattern(USER_EVENTS.passwordChanged, { consumer: REVOKE_ON_PASSWORD_CHANGED })
   onPasswordChanged(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     return this.revoke.execute(event.data.userId, {
-      handler: 'auth.revoke-on-password-changed',
+      handler: REVOKE_ON_PASSWORD_CHANGED,
       eventId: event.id,
     });
   }

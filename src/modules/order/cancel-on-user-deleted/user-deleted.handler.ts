@@ -4,15 +4,18 @@ import type { BusEvent } from '../../../shared/bus/bus-event';
 import { USER_EVENTS, UserAccountEventData } from '../../user/user.contract';
 import { CancelOpenOrders } from './cancel-open-orders';
 
+/** The handler's one name: its durable consumer on NATS and its inbox key. */
+const CANCEL_ON_USER_DELETED = 'order-cancel-on-user-deleted';
+
 /** `user.deleted` → CancelOpenOrders. Recorded in the inbox with its effect. */
 @Controller()
 export class UserDeletedHandler {
   constructor(private readonly cancelOpen: CancelOpenOrders) {}
 
-  @EventPattern(USER_EVENTS.deleted, { consumer: 'order-cancel-on-user-deleted' })
+  @EventPattern(USER_EVENTS.deleted, { consumer: CANCEL_ON_USER_DELETED })
   async onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     await this.cancelOpen.execute(event.data.userId, {
-      handler: 'orders.cancel-on-user-deleted',
+      handler: CANCEL_ON_USER_DELETED,
       eventId: event.id,
     });
   }

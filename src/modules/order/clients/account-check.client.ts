@@ -9,7 +9,7 @@ const MAX_CONFIRMED = 100_000;
 
 /**
  * Asks the user module whether an account still exists (`user.check-account` over the bus,
- * with its timeout and breaker). While the user module cannot be reached (its breaker open, or
+ * with its timeout and breaker; answered in `modules/user/answer-peers/`). While the user module cannot be reached (its breaker open, or
  * it times out), an account confirmed within the last FALLBACK_MS still counts: a safe
  * fallback, since it existed a moment ago and its deletion cancels its open orders anyway. An
  * unknown account fails closed (the caller gets 503).

@@ -9,13 +9,14 @@ import {
   outboxWrite,
   type OutboxFields,
   toUpdate,
-} from '../../../shared/persistence/document-outbox';
+} from '../../../shared/outbox/document-outbox';
 import type { MongoDatabase } from '../../../shared/persistence/mongo-database';
-import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
+import type { OutboxStore } from '../../../shared/outbox/outbox-store';
 import { ORDER_STATUSES, type OrderStatus } from '../order.contract';
 import type { Order, OrderItem } from '../order';
 import type { IdempotencyClaim, KeyHolder } from './order-repository';
-import { OrderRepository } from './order-repository';
+import { insertOrKeyTaken, OrderRepository } from './order-repository';
 
 /** An order document: the order, its Idempotency-Key, and the events of its changes. */
 interface OrderDocument extends OutboxFields {
@@ -74,6 +75,19 @@ const INBOX_SCHEMA = new Schema<InboxDocument>(
   { collection: 'inbox', versionKey: false, id: false },
 );
 
+/** The module's models on `db`, compiled once per connection. */
+function models(db: MongoDatabase): { orders: Model<OrderDocument>; inbox: Model<InboxDocument> } {
+  const compiled = db.connection.models as Partial<Record<string, unknown>>;
+  return {
+    orders:
+      (compiled.Order as Model<OrderDocument> | undefined) ??
+      db.connection.model<OrderDocument>('Order', ORDER_SCHEMA),
+    inbox:
+      (compiled.Inbox as Model<InboxDocument> | undefined) ??
+      db.connection.model<InboxDocument>('Inbox', INBOX_SCHEMA),
+  };
+}
+
 /** How often a version-checked write is retried after losing a race. */
 const MAX_RACES = 20;
 
@@ -87,26 +101,21 @@ export class MongoOrderRepository extends OrderRepository {
     private readonly orders: Model<OrderDocument>,
     private readonly inbox: Model<InboxDocument>,
     private readonly db: MongoDatabase,
-    private readonly outbox: OutboxRelay,
+    private readonly outbox: CommitSignal,
   ) {
     super();
   }
 
-  /** Opens the store on `db` (building its indexes) with the relay `relayFor` makes for it. */
-  static async open(
-    db: MongoDatabase,
-    relayFor: (store: DocumentOutboxStore) => OutboxRelay,
-  ): Promise<MongoOrderRepository> {
-    const orders = db.connection.model<OrderDocument>('Order', ORDER_SCHEMA);
-    const inbox = db.connection.model<InboxDocument>('Inbox', INBOX_SCHEMA);
+  /** Opens the store on `db`, building its indexes; `outbox` hears of every commit. */
+  static async open(db: MongoDatabase, outbox: CommitSignal): Promise<MongoOrderRepository> {
+    const { orders, inbox } = models(db);
     await orders.createIndexes();
-    const store = new DocumentOutboxStore(orders as unknown as Model<OutboxFields>);
-    return new MongoOrderRepository(orders, inbox, db, relayFor(store));
+    return new MongoOrderRepository(orders, inbox, db, outbox);
   }
 
-  /** The relay that publishes this store's events. */
-  get relay(): OutboxRelay {
-    return this.outbox;
+  /** The relay's view of the events embedded in the order documents. */
+  static outboxStore(db: MongoDatabase): OutboxStore {
+    return new DocumentOutboxStore(models(db).orders as unknown as Model<OutboxFields>);
   }
 
   async insert(
@@ -114,25 +123,24 @@ export class MongoOrderRepository extends OrderRepository {
     events: readonly BusEvent[],
     claim?: IdempotencyClaim,
   ): Promise<'inserted' | 'key-taken'> {
-    try {
-      await this.orders.insertOne({
-        _id: order.id,
-        userId: order.userId,
-        items: order.items,
-        totalCents: order.totalCents,
-        currency: order.currency,
-        status: order.status,
-        createdAt: order.createdAt,
-        updatedAt: order.updatedAt,
-        ...(claim && { idempotency: { ...claim } }),
-        ...newOutbox(events, order.createdAt),
-      });
-    } catch (error) {
-      if (claim && isDuplicateKey(error)) return 'key-taken';
-      throw error;
-    }
-    this.outbox.nudge();
-    return 'inserted';
+    const result = await insertOrKeyTaken(
+      () =>
+        this.orders.insertOne({
+          _id: order.id,
+          userId: order.userId,
+          items: order.items,
+          totalCents: order.totalCents,
+          currency: order.currency,
+          status: order.status,
+          createdAt: order.createdAt,
+          updatedAt: order.updatedAt,
+          ...(claim && { idempotency: { ...claim } }),
+          ...newOutbox(events, order.createdAt),
+        }),
+      (error) => claim !== undefined && isDuplicateKey(error),
+    );
+    if (result === 'inserted') this.outbox.committed();
+    return result;
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
@@ -184,7 +192,7 @@ export class MongoOrderRepository extends OrderRepository {
     events: readonly BusEvent[],
   ): Promise<Order | undefined> {
     const changed = await this.change(id, [from], to, at, () => events);
-    if (changed) this.outbox.nudge();
+    if (changed) this.outbox.committed();
     return changed;
   }
 
@@ -216,7 +224,7 @@ export class MongoOrderRepository extends OrderRepository {
       { $setOnInsert: { handler: inbox.handler, eventId: inbox.eventId, at } },
       { upsert: true },
     );
-    if (cancelled > 0) this.outbox.nudge();
+    if (cancelled > 0) this.outbox.committed();
     return cancelled;
   }
 

@@ -79,3 +79,20 @@ export abstract class OrderRepository {
 
   abstract ping(): Promise<void>;
 }
+
+/**
+ * Runs an adapter's insert: `key-taken` when it failed because the Idempotency-Key is held
+ * (`keyTaken` tells that error from the store's), `inserted` when it wrote.
+ */
+export async function insertOrKeyTaken(
+  write: () => Promise<unknown>,
+  keyTaken: (error: unknown) => boolean,
+): Promise<'inserted' | 'key-taken'> {
+  try {
+    await write();
+    return 'inserted';
+  } catch (error) {
+    if (keyTaken(error)) return 'key-taken';
+    throw error;
+  }
+}

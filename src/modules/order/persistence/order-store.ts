@@ -1,12 +1,13 @@
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isMongoUrl, MongoDatabase } from '../../../shared/persistence/mongo-database';
-import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
-import type { OutboxStore } from '../../../shared/persistence/outbox-store';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
+import type { OutboxStore } from '../../../shared/outbox/outbox-store';
 import { MODULE_REGISTRY } from '../../../shared/modules/registry';
-import { SqlOutboxStore } from '../../../shared/persistence/sql-outbox-store';
+import { SqlOutboxStore } from '../../../shared/outbox/sql-outbox-store';
 import { CreateOrders1732500000001 } from './migrations/1732500000001-create-orders';
 import { OrderOutbox1732600000001 } from './migrations/1732600000001-order-outbox';
 import { OrderOutboxRetention1732700000001 } from './migrations/1732700000001-order-outbox-retention';
+import { InboxHandlerNames1733000000001 } from './migrations/1733000000001-inbox-handler-names';
 import { MongoOrderRepository } from './mongo-order-repository';
 import { OrderRepository } from './order-repository';
 import { OrderRow } from './order.row';
@@ -33,20 +34,24 @@ export function openOrderDatabase(config: {
       CreateOrders1732500000001,
       OrderOutbox1732600000001,
       OrderOutboxRetention1732700000001,
+      InboxHandlerNames1733000000001,
     ],
     timeoutMs: config.DB_TIMEOUT_MS,
   });
 }
 
-/** The repository on `db`, with the outbox relay `relayFor` makes for its outbox. */
+/** Where the order module's events wait: its outbox table, or the order documents. */
+export function orderOutboxStore(db: OrderDatabase): OutboxStore {
+  return db instanceof MongoDatabase
+    ? MongoOrderRepository.outboxStore(db)
+    : new SqlOutboxStore(db.sql.bind(db));
+}
+
+/** The repository on `db`; `outbox` hears of every commit that queued events. */
 export async function openOrderRepository(
   db: OrderDatabase,
-  relayFor: (store: OutboxStore) => OutboxRelay,
-): Promise<{ repository: OrderRepository; relay: OutboxRelay }> {
-  if (db instanceof MongoDatabase) {
-    const repository = await MongoOrderRepository.open(db, relayFor);
-    return { repository, relay: repository.relay };
-  }
-  const relay = relayFor(new SqlOutboxStore(db.sql.bind(db)));
-  return { repository: new TypeOrmOrderRepository(db, relay), relay };
+  outbox: CommitSignal,
+): Promise<OrderRepository> {
+  if (db instanceof MongoDatabase) return MongoOrderRepository.open(db, outbox);
+  return new TypeOrmOrderRepository(db, outbox);
 }

@@ -3,19 +3,19 @@ import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import { isUuid } from '../../../shared/persistence/uuid';
 import type { BusEvent } from '../../../shared/bus/bus-event';
-import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/persistence/outbox';
-import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
+import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/outbox';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 import type { IdempotencyClaim, KeyHolder } from './order-repository';
-import { OrderRepository } from './order-repository';
+import { insertOrKeyTaken, OrderRepository } from './order-repository';
 import type { OrderRow } from './order.row';
 
 /** Orders on Postgres or PGlite through TypeORM. */
 export class TypeOrmOrderRepository extends OrderRepository {
   constructor(
     private readonly db: ModuleDatabase,
-    private readonly outbox: OutboxRelay,
+    private readonly outbox: CommitSignal,
   ) {
     super();
   }
@@ -25,14 +25,12 @@ export class TypeOrmOrderRepository extends OrderRepository {
     events: readonly BusEvent[],
     claim?: IdempotencyClaim,
   ): Promise<'inserted' | 'key-taken'> {
-    try {
-      await this.insertRow(toRow(order, claim), events);
-    } catch (error) {
-      if (claim && isUniqueViolation(error)) return 'key-taken';
-      throw error;
-    }
-    this.outbox.nudge();
-    return 'inserted';
+    const result = await insertOrKeyTaken(
+      () => this.insertRow(toRow(order, claim), events),
+      (error) => claim !== undefined && isUniqueViolation(error),
+    );
+    if (result === 'inserted') this.outbox.committed();
+    return result;
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
@@ -106,7 +104,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
       [id, from, to, at, eventsParam(events)],
     );
     if (!result?.changed) return undefined;
-    this.outbox.nudge();
+    this.outbox.committed();
     return this.findById(id);
   }
 
@@ -137,7 +135,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
       await query(QUEUE_EVENTS_SQL, [eventsParam(open.map(eventFor))]);
       return open.length;
     });
-    if (cancelled > 0) this.outbox.nudge();
+    if (cancelled > 0) this.outbox.committed();
     return cancelled;
   }
 

@@ -12,32 +12,31 @@ import { UsersRepository } from '../persistence/users.repository';
 
 const isOpen = (status: OrderStatus): number => (OPEN_ORDER_STATUSES.includes(status) ? 1 : 0);
 
+/** Each handler's one name: its durable consumer on NATS and its inbox key. */
+const ON_CREATED = 'user-order-summary-created';
+const ON_STATUS_CHANGED = 'user-order-summary-status';
+const ON_CANCELLED = 'user-order-summary-cancelled';
+
 /** Keeps `orderSummary` from order events; each event counts once (inbox). */
 @Controller()
 export class OrderSummaryHandler {
   constructor(private readonly users: UsersRepository) {}
 
-  @EventPattern(ORDER_EVENTS.created, { consumer: 'user-order-summary-created' })
+  @EventPattern(ORDER_EVENTS.created, { consumer: ON_CREATED })
   onCreated(@Payload() event: BusEvent<OrderCreatedData>): Promise<void> {
-    return this.apply(
-      'order-summary.created',
-      event,
-      event.data.userId,
-      1,
-      isOpen(event.data.status),
-    );
+    return this.apply(ON_CREATED, event, event.data.userId, 1, isOpen(event.data.status));
   }
 
-  @EventPattern(ORDER_EVENTS.statusChanged, { consumer: 'user-order-summary-status' })
+  @EventPattern(ORDER_EVENTS.statusChanged, { consumer: ON_STATUS_CHANGED })
   onStatusChanged(@Payload() event: BusEvent<OrderStatusChangedData>): Promise<void> {
     const { userId, from, to } = event.data;
-    return this.apply('order-summary.status', event, userId, 0, isOpen(to) - isOpen(from));
+    return this.apply(ON_STATUS_CHANGED, event, userId, 0, isOpen(to) - isOpen(from));
   }
 
-  @EventPattern(ORDER_EVENTS.cancelled, { consumer: 'user-order-summary-cancelled' })
+  @EventPattern(ORDER_EVENTS.cancelled, { consumer: ON_CANCELLED })
   onCancelled(@Payload() event: BusEvent<OrderStatusChangedData>): Promise<void> {
     const { userId, from, to } = event.data;
-    return this.apply('order-summary.cancelled', event, userId, 0, isOpen(to) - isOpen(from));
+    return this.apply(ON_CANCELLED, event, userId, 0, isOpen(to) - isOpen(from));
   }
 
   private async apply(

@@ -3,6 +3,7 @@ import { MODULE_REGISTRY } from '../../../shared/modules/registry';
 import { CreateUsers1732500000000 } from './migrations/1732500000000-create-users';
 import { UserOutbox1732600000000 } from './migrations/1732600000000-user-outbox';
 import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-user-outbox-retention';
+import { InboxHandlerNames1733000000000 } from './migrations/1733000000000-inbox-handler-names';
 import { UserRow } from './user.row';
 
 /** The user module's own database: Postgres for `USER_DATABASE_URL`, else embedded PGlite. */
@@ -21,6 +22,7 @@ export function openUserDatabase(config: {
       CreateUsers1732500000000,
       UserOutbox1732600000000,
       UserOutboxRetention1732700000000,
+      InboxHandlerNames1733000000000,
     ],
     timeoutMs: config.DB_TIMEOUT_MS,
   });

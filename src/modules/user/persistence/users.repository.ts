@@ -3,8 +3,8 @@ import type { Repository } from 'typeorm';
 import type { Cursor } from '../../../shared/http/pagination';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
-import { eventsParam, withEvents } from '../../../shared/persistence/outbox';
-import type { OutboxRelay } from '../../../shared/persistence/outbox-relay';
+import { eventsParam, withEvents } from '../../../shared/outbox/outbox';
+import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
 import type { BusEvent } from '../../../shared/bus/bus-event';
 import { EmailTaken } from '../user.errors';
 import { isUuid } from '../../../shared/persistence/uuid';
@@ -18,7 +18,7 @@ export const USER_OUTBOX = Symbol('USER_OUTBOX');
 export class UsersRepository {
   constructor(
     @Inject(USER_DATABASE) private readonly db: ModuleDatabase,
-    @Inject(USER_OUTBOX) private readonly outbox: OutboxRelay,
+    @Inject(USER_OUTBOX) private readonly outbox: ModuleOutbox,
   ) {}
 
   private get rows(): Repository<UserRow> {
@@ -54,7 +54,7 @@ export class UsersRepository {
       if (isUniqueViolation(error)) throw new EmailTaken();
       throw error;
     }
-    this.outbox.nudge();
+    this.outbox.committed();
   }
 
   /** Waits (bounded) until the relay delivered `eventId` to every handler. */
@@ -102,7 +102,7 @@ export class UsersRepository {
         eventsParam(events),
       ],
     );
-    if (events.length > 0) this.outbox.nudge();
+    if (events.length > 0) this.outbox.committed();
     return result?.changed ? this.findById(id) : null;
   }
 
@@ -113,7 +113,7 @@ export class UsersRepository {
       withEvents(`DELETE FROM users WHERE id = $1 RETURNING id`, 2),
       [id, eventsParam(events)],
     );
-    this.outbox.nudge();
+    this.outbox.committed();
     return (result?.changed ?? 0) > 0;
   }
 

@@ -1,25 +1,21 @@
 import { Logger } from '@nestjs/common';
-import {
-  CustomTransportStrategy,
-  MessageHandler,
-  Server,
-  WritePacket,
-} from '@nestjs/microservices';
+import type { MessageHandler, WritePacket } from '@nestjs/microservices';
 import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
+import { BusServer } from '../bus-server';
 import type { BusEvent } from '../bus-event';
 import type { LocalBroker, LocalEndpoint } from './local-broker';
 
 /** The server half of the in-process transport: dispatches to `@MessagePattern`/`@EventPattern`. */
-export class LocalServer extends Server implements CustomTransportStrategy, LocalEndpoint {
+export class LocalServer extends BusServer implements LocalEndpoint {
   private readonly log = new Logger('LocalBus');
   private readonly eventHandlers = new Map<string, MessageHandler[]>();
   /** Event id → the handlers that already succeeded for it, while another has not. */
   private readonly handledBefore = new Map<string, Set<MessageHandler>>();
   constructor(
     private readonly broker: LocalBroker,
-    private readonly observer: HandlerObserver,
+    observer: HandlerObserver,
   ) {
-    super();
+    super(observer);
   }
 
   listen(callback: () => void): void {
@@ -64,21 +60,8 @@ export class LocalServer extends Server implements CustomTransportStrategy, Loca
     }
   }
 
-  /**
-   * Event handlers are kept apart, not chained as Nest's base server does, so that each one's
-   * completion and failure is seen: an event is delivered only when all of its handlers succeed.
-   */
-  override addHandler(
-    pattern: unknown,
-    callback: MessageHandler,
-    isEventHandler = false,
-    extras: Record<string, unknown> = {},
-  ): void {
-    if (!isEventHandler) return super.addHandler(pattern, callback, isEventHandler, extras);
-    const key = this.normalizePattern(pattern as string);
-    callback.isEventHandler = true;
-    callback.extras = extras;
-    this.eventHandlers.set(key, [...(this.eventHandlers.get(key) ?? []), callback]);
+  protected addEventHandler(pattern: string, handler: MessageHandler): void {
+    this.eventHandlers.set(pattern, [...(this.eventHandlers.get(pattern) ?? []), handler]);
   }
 
   /**

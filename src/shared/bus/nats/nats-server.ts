@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import type { MessageHandler } from '@nestjs/microservices';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers, type Subscription } from '@nats-io/transport-node';
 import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
+import { BusServer } from '../bus-server';
 import { type RetryBackoff, retryDelayMs } from '../retry';
 import type { ConsumerLag } from '../transport-types';
 import type { NatsLink } from './nats-link';
@@ -30,7 +31,7 @@ interface EventConsumer {
  * redelivered with backoff, and after `maxDeliver` deliveries the message is copied to
  * `cleave.deadletter.<consumer>` (kept, listable and replayable) and terminated.
  */
-export class NatsServer extends Server implements CustomTransportStrategy {
+export class NatsServer extends BusServer {
   private readonly log = new Logger('NatsBus');
   private readonly consumers: EventConsumer[] = [];
   /** Broadcast handlers: every process subscribes, no queue group, nothing stored. */
@@ -39,37 +40,30 @@ export class NatsServer extends Server implements CustomTransportStrategy {
   private readonly loops: Array<{ stop(): void; done: Promise<void> }> = [];
   constructor(
     private readonly link: NatsLink,
-    private readonly observer: HandlerObserver,
+    observer: HandlerObserver,
     private readonly options: NatsServerOptions,
   ) {
-    super();
+    super(observer);
   }
 
-  override addHandler(
-    pattern: unknown,
-    callback: MessageHandler,
-    isEventHandler = false,
-    extras: Record<string, unknown> = {},
+  protected addEventHandler(
+    pattern: string,
+    handler: MessageHandler,
+    extras: Record<string, unknown>,
   ): void {
-    if (!isEventHandler) return super.addHandler(pattern, callback, isEventHandler, extras);
-    const key = this.normalizePattern(pattern as string);
     if (extras.broadcast === true) {
-      callback.isEventHandler = true;
-      callback.extras = extras;
-      this.broadcasts.push({ pattern: key, handler: callback });
+      this.broadcasts.push({ pattern, handler });
       return;
     }
     const name = extras.consumer;
     if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) {
       throw new Error(
-        `the event handler of ${key} needs a durable consumer name: @EventPattern(pattern, { consumer })`,
+        `the event handler of ${pattern} needs a durable consumer name: @EventPattern(pattern, { consumer })`,
       );
     }
     if (this.consumers.some((c) => c.name === name))
       throw new Error(`two event handlers are named ${name}`);
-    callback.isEventHandler = true;
-    callback.extras = extras;
-    this.consumers.push({ pattern: key, name, handler: callback });
+    this.consumers.push({ pattern, name, handler });
   }
 
   listen(callback: (error?: unknown) => void): void {

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createInboxTable } from '../../../../shared/outbox/inbox';
 
 export class CreateOrders1732500000001 implements MigrationInterface {
   name = 'CreateOrders1732500000001';
@@ -26,13 +27,7 @@ export class CreateOrders1732500000001 implements MigrationInterface {
       `CREATE UNIQUE INDEX orders_user_idempotency_key ON orders (user_id, idempotency_key)
        WHERE idempotency_key IS NOT NULL`,
     );
-    await db.query(`
-      CREATE TABLE inbox (
-        handler text NOT NULL,
-        event_id uuid NOT NULL,
-        handled_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (handler, event_id)
-      )`);
+    await createInboxTable(db);
   }
 
   async down(db: QueryRunner): Promise<void> {

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createInboxTable } from '../../../../shared/outbox/inbox';
 
 export class CreateUsers1732500000000 implements MigrationInterface {
   name = 'CreateUsers1732500000000';
@@ -19,13 +20,7 @@ export class CreateUsers1732500000000 implements MigrationInterface {
       )`);
     await db.query(`CREATE UNIQUE INDEX users_email_normalized_key ON users (email_normalized)`);
     await db.query(`CREATE INDEX users_created_at_id_idx ON users (created_at DESC, id DESC)`);
-    await db.query(`
-      CREATE TABLE inbox (
-        handler text NOT NULL,
-        event_id uuid NOT NULL,
-        handled_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (handler, event_id)
-      )`);
+    await createInboxTable(db);
   }
 
   async down(db: QueryRunner): Promise<void> {

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { indexSentOutboxEntries } from '../../../../shared/persistence/outbox';
+import { indexSentOutboxEntries } from '../../../../shared/outbox/outbox';
 
 export class UserOutboxRetention1732700000000 implements MigrationInterface {
   name = 'UserOutboxRetention1732700000000';

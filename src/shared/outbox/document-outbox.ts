@@ -3,7 +3,13 @@ import type { Model } from 'mongoose';
 import { Schema } from 'mongoose';
 import type { BusEvent } from '../bus/bus-event';
 import type { OutboxStats } from './outbox-metrics';
-import type { ClaimedEvent, FailedAttempt, FailedEntry, OutboxStore } from './outbox-store';
+import type {
+  BatchOutcome,
+  ClaimedBatch,
+  ClaimedEvent,
+  FailedEntry,
+  OutboxStore,
+} from './outbox-store';
 
 /**
  * The transactional outbox for MongoDB without multi-document transactions: a document carries
@@ -132,13 +138,11 @@ const MAX_WRITE_RETRIES = 20;
 
 /** The relay's view of a collection whose documents embed their outbox. */
 export class DocumentOutboxStore implements OutboxStore {
-  /** Version of each document this store leased in the batch in hand. */
-  private readonly leased = new Map<string, OutboxFields>();
   private readonly owner = randomUUID();
 
   constructor(private readonly model: Model<OutboxFields>) {}
 
-  async claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
+  async claim(limit: number, leaseMs: number): Promise<ClaimedBatch> {
     const now = new Date();
     const free = {
       outboxDueAt: { $lte: now },
@@ -149,7 +153,7 @@ export class DocumentOutboxStore implements OutboxStore {
       .sort({ outboxDueAt: 1 })
       .limit(limit)
       .lean();
-    if (due.length === 0) return [];
+    if (due.length === 0) return { entries: [], settle: () => Promise.resolve() };
     const ids = due.map((d) => d._id);
     await this.model.updateMany(
       { ...free, _id: { $in: ids } },
@@ -159,10 +163,8 @@ export class DocumentOutboxStore implements OutboxStore {
       .find({ _id: { $in: ids }, 'outboxLease.owner': this.owner })
       .sort({ outboxDueAt: 1 })
       .lean<OutboxFields[]>();
-    this.leased.clear();
     const claimed: ClaimedEvent[] = [];
     for (const doc of docs) {
-      this.leased.set(doc._id, doc);
       // A stream's events go in order: stop at the first one still backing off.
       for (const item of doc.outbox) {
         if (item.nextAttemptAt > now) break;
@@ -174,14 +176,11 @@ export class DocumentOutboxStore implements OutboxStore {
         });
       }
     }
-    return claimed;
+    // The batch holds the leased documents (as read, with their versions) for its settling.
+    return { entries: claimed, settle: (outcome) => this.settle(docs, outcome) };
   }
 
-  async settle(outcome: {
-    sent: ClaimedEvent[];
-    failed: FailedAttempt[];
-    released: ClaimedEvent[];
-  }): Promise<void> {
+  private async settle(docs: readonly OutboxFields[], outcome: BatchOutcome): Promise<void> {
     const sent = new Set(outcome.sent.map((e) => e.id));
     const failed = new Map(outcome.failed.map((f) => [f.entry.id, f]));
     const now = Date.now();
@@ -201,8 +200,6 @@ export class DocumentOutboxStore implements OutboxStore {
       }
       return { outbox, parked };
     };
-    const docs = [...this.leased.values()];
-    this.leased.clear();
     await Promise.all(
       docs.map((doc) =>
         this.rewrite(doc, (current) => {

@@ -30,22 +30,30 @@ export interface FailedEntry {
   lastError: string | null;
 }
 
+/** What became of each event of a claimed batch. */
+export interface BatchOutcome {
+  /** Delivered: done. */
+  sent: ClaimedEvent[];
+  /** Failed: due again after `retryInMs`, or parked. */
+  failed: FailedAttempt[];
+  /** Not attempted (an earlier event of its stream failed): due again at once. */
+  released: ClaimedEvent[];
+}
+
+/** Events leased to one relay, and the one way to end that lease. */
+export interface ClaimedBatch {
+  readonly entries: readonly ClaimedEvent[];
+  /** Records the batch's outcome and releases its lease; once. */
+  settle(outcome: BatchOutcome): Promise<void>;
+}
+
 /**
  * Where a module keeps its outbox: a table next to its tables (Postgres), or entries embedded
  * in the documents whose changes they describe (MongoDB). The relay is the same for both.
  */
 export interface OutboxStore {
   /** Leases up to `limit` due events for `leaseMs`, in publishing order. */
-  claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]>;
-  /**
-   * Records one batch's outcome: `sent` are done, `failed` retry later or are parked, and
-   * `released` (not attempted) are due again at once.
-   */
-  settle(outcome: {
-    sent: ClaimedEvent[];
-    failed: FailedAttempt[];
-    released: ClaimedEvent[];
-  }): Promise<void>;
+  claim(limit: number, leaseMs: number): Promise<ClaimedBatch>;
   stats(): Promise<OutboxStats>;
   listFailed(): Promise<FailedEntry[]>;
   /** Puts parked entries (all, or the given event ids) back in line with a fresh attempt count. */

@@ -147,7 +147,7 @@ export class OutboxRelay {
   async relayBatch(): Promise<number> {
     const batch = await this.store.claim(this.options.batchSize, this.options.leaseMs);
     const streams = new Map<string, ClaimedEvent[]>();
-    for (const entry of batch) {
+    for (const entry of batch.entries) {
       const stream = entry.stream ?? entry.event.key ?? '';
       streams.set(stream, [...(streams.get(stream) ?? []), entry]);
     }
@@ -177,14 +177,14 @@ export class OutboxRelay {
     await Promise.all(
       Array.from({ length: Math.min(this.options.concurrency, queue.length) }, worker),
     );
-    await this.store.settle({ sent, failed, released });
+    await batch.settle({ sent, failed, released });
     if (sent.length > 0) this.metrics.published.inc({ module: this.module }, sent.length);
     if (failed.length > 0) this.metrics.failures.inc({ module: this.module }, failed.length);
     for (const entry of sent) {
       for (const wake of this.waiters.get(entry.id) ?? [])
         wake(entry.event, receipts.get(entry.id));
     }
-    return batch.length;
+    return batch.entries.length;
   }
 
   private failure(entry: ClaimedEvent, error: unknown): FailedAttempt {

@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Schema } from 'mongoose';
 import { Client, type QueryResultRow } from 'pg';
 import { addOutbox, DocumentOutboxStore, type OutboxFields } from './document-outbox';
-import { isMongoUrl, MongoDatabase } from './mongo-database';
+import { isMongoUrl, MongoDatabase } from '../persistence/mongo-database';
 import type { OutboxStore } from './outbox-store';
 import { SqlOutboxStore } from './sql-outbox-store';
 

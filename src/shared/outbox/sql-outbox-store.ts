@@ -1,6 +1,12 @@
 import type { QueryResultRow } from 'pg';
 import type { OutboxStats } from './outbox-metrics';
-import type { ClaimedEvent, FailedAttempt, FailedEntry, OutboxStore } from './outbox-store';
+import type {
+  BatchOutcome,
+  ClaimedBatch,
+  ClaimedEvent,
+  FailedEntry,
+  OutboxStore,
+} from './outbox-store';
 
 /** Runs one statement: a module database's pool, or an operator's own connection. */
 export type RunSql = <Row extends QueryResultRow>(
@@ -13,7 +19,7 @@ export type RunSql = <Row extends QueryResultRow>(
 export class SqlOutboxStore implements OutboxStore {
   constructor(private readonly run: RunSql) {}
 
-  async claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
+  async claim(limit: number, leaseMs: number): Promise<ClaimedBatch> {
     const rows = await this.run<ClaimedEvent & { seq: string }>(
       'outbox-claim',
       `UPDATE outbox SET locked_until = now() + make_interval(secs => $2::float8 / 1000), attempts = attempts + 1
@@ -25,16 +31,13 @@ export class SqlOutboxStore implements OutboxStore {
        RETURNING seq, id, event, attempts`,
       [limit, leaseMs],
     );
-    return rows
+    const entries = rows
       .sort((a, b) => Number(a.seq) - Number(b.seq))
       .map(({ id, event, attempts }) => ({ id, event, attempts }));
+    return { entries, settle: (outcome) => this.settle(outcome) };
   }
 
-  async settle(outcome: {
-    sent: ClaimedEvent[];
-    failed: FailedAttempt[];
-    released: ClaimedEvent[];
-  }): Promise<void> {
+  private async settle(outcome: BatchOutcome): Promise<void> {
     if (outcome.sent.length > 0) {
       await this.run(
         'outbox-sent',

@@ -1,0 +1,39 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * The inbox: which event each handler already applied, `(handler, event_id)`, written in the same
+ * transaction as the handler's effect, so a redelivery changes nothing twice. A handler has one
+ * name, its durable consumer's (`@EventPattern(pattern, { consumer })`), used as its inbox key.
+ */
+export async function createInboxTable(db: QueryRunner): Promise<void> {
+  await db.query(`
+    CREATE TABLE inbox (
+      handler text NOT NULL,
+      event_id uuid NOT NULL,
+      handled_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (handler, event_id)
+    )`);
+}
+
+/** Moves inbox entries from a handler's earlier key to its name (`from` → `to`). */
+export async function renameInboxHandlers(
+  db: QueryRunner,
+  renames: Readonly<Record<string, string>>,
+): Promise<void> {
+  for (const [from, to] of Object.entries(renames)) {
+    await db.query(`UPDATE inbox SET handler = $2 WHERE handler = $1`, [from, to]);
+  }
+}
+
+/** A migration that moves inbox entries to the handlers' new names (and back on `down`). */
+export function inboxRenameMigration(
+  name: string,
+  renames: Readonly<Record<string, string>>,
+): new () => MigrationInterface {
+  const back = Object.fromEntries(Object.entries(renames).map(([from, to]) => [to, from]));
+  return class implements MigrationInterface {
+    name = name;
+    up = (db: QueryRunner) => renameInboxHandlers(db, renames);
+    down = (db: QueryRunner) => renameInboxHandlers(db, back);
+  };
+}
