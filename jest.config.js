@@ -37,6 +37,7 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   // Two test files at a time, as the machines have two cores.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test/support/jest/sequencer.js',
   // A test (or hook) that has not finished by then has hung (node:test had no limit; the
   // slowest tests take about 2 minutes on a busy machine); files that need longer say so.
   testTimeout: 300_000,
