@@ -32,7 +32,7 @@ export interface Revocation {
  * Sessions, refresh-token families, revocations and login lock-out counters: atomic primitives
  * only. The rules (rotation and reuse detection, lock-out, expiry) are the auth use cases', and
  * every time here is theirs (`nowMs`), so one clock decides. Tokens are stored only as hashes.
- * Port with an in-memory adapter (one process) and Redis; `test/auth-store.int-spec.ts` is the
+ * Port with an in-memory adapter (one process) and Redis; `test/int/auth-store.int-spec.ts` is the
  * contract both pass. Every revocation is recorded with its time, in the same atomic step, and
  * kept `revocationKeepMs` (longer than any access token lives), so that every process can learn
  * it (`revocationsSince`).

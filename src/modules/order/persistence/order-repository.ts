@@ -19,7 +19,7 @@ export interface KeyHolder {
 /**
  * The order store: atomic primitives only. What they mean (when a key has expired, what to do
  * when it is taken, which statuses may change) is decided by the use cases, on their clock.
- * Adapters: Postgres or PGlite (SQL), MongoDB (documents). `test/order-repository.int-spec.ts`
+ * Adapters: Postgres or PGlite (SQL), MongoDB (documents). `test/int/order-repository.int-spec.ts`
  * is the contract every adapter passes.
  */
 export abstract class OrderRepository {
