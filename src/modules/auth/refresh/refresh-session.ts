@@ -22,6 +22,8 @@ export class RefreshSession {
     const next = this.tokens.newRefreshToken();
     const now = Date.now();
     const result = await this.store.swapRefresh(hashRefreshToken(refreshToken), next.hash, now);
+    // The swap and the revocation are two steps: should recording the revocation fail, the
+    // caller gets 503 and the spent token stays spent, so its next presentation revokes again.
     if (result.kind === 'spent') await this.revocations.revoke(result.sessionId, now);
     if (result.kind !== 'swapped') throw new InvalidRefreshToken();
     return this.tokens.pair(result.session, next.token);
