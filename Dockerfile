@@ -41,4 +41,4 @@ USER node
 EXPOSE 3000
 STOPSIGNAL SIGTERM
 # The base image's entrypoint execs this, so node is PID 1: SIGTERM starts the graceful drain.
-CMD ["node", "dist/main.js"]
+CMD ["node", "--liftoff-only", "dist/main.js"]

@@ -1,4 +1,8 @@
-import { freePort as freeLoopbackPort, ManagedProcess } from '../src/launcher/managed-process';
+import {
+  freePort as freeLoopbackPort,
+  ManagedProcess,
+  NODE_ARGS,
+} from '../src/launcher/managed-process';
 import { APP_MAIN } from './built';
 import { HOST, log, settings } from './settings';
 import { logFile } from './workspace';
@@ -14,7 +18,8 @@ export interface ChildOptions {
   env: Record<string, string>;
   /** The script it runs: the built app by default. */
   entry?: string;
-  nodeArgs?: string[];
+  /** Options for Node: cleave's own (`NODE_ARGS`) for the app, none for another script. */
+  nodeArgs?: readonly string[];
   /** Ready when this path answers 200 on env.PORT. */
   readyPath?: string;
 }
@@ -38,7 +43,7 @@ export async function startChild(options: ChildOptions): Promise<ManagedProcess>
     label: options.label,
     env: options.env,
     entry: options.entry ?? APP_MAIN,
-    nodeArgs: options.nodeArgs ?? [],
+    nodeArgs: options.nodeArgs ?? (options.entry ? [] : NODE_ARGS),
     output: { file: logFile(options.label) },
   });
   children.add(child);

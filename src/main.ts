@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type AppConfig } from './shared/config/config';
 import { startTracingFromEnv } from './shared/observability/tracing';
+import { availableMemoryMiB, judgeMemory } from './memory-check';
 
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -11,6 +12,14 @@ async function main(): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
+  const memory =
+    config.MEMORY_CHECK === 'on'
+      ? judgeMemory(config, availableMemoryMiB(), process.execArgv.includes('--liftoff-only'))
+      : {};
+  if (memory.refuse) {
+    process.stderr.write(`cleave cannot start: ${memory.refuse}\n`);
+    process.exit(1);
+  }
   // Before the application (and so the HTTP, Postgres, Redis and MongoDB clients) is loaded,
   // so that the instrumentations see them.
   const tracing = startTracingFromEnv();
@@ -19,6 +28,7 @@ async function main(): Promise<void> {
   const { Logger } = await import('nestjs-pino');
   const app = await createApp(config);
   const logger = app.get(Logger);
+  if (memory.warn) logger.warn(memory.warn, 'main');
   stopGracefully(
     app,
     config,

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { measure, type ScenarioResult } from '../measure';
+import { NODE_ARGS } from '../../src/launcher/managed-process';
 import { freePort, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 
@@ -89,7 +90,7 @@ async function measureMode(
   const port = await freePort();
   const child = await startChild({
     label: `app-observability-${mode}`,
-    nodeArgs: setting.args,
+    nodeArgs: [...NODE_ARGS, ...setting.args],
     env: {
       ...appEnv,
       ...setting.env,

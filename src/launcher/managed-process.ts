@@ -8,6 +8,16 @@ import { createInterface } from 'node:readline';
 export const MAIN = join(__dirname, '..', 'main.js');
 
 /**
+ * How Node runs cleave, wherever it is started: `npm start`, the image's CMD and every launcher
+ * (a test holds the three to this list). `--liftoff-only` keeps V8 from recompiling the embedded
+ * database's WebAssembly with its optimising compiler: that recompilation is what made a process
+ * on embedded storage peak near 900 MB (about 550 MB of it transient compiler memory), and
+ * Postgres' work here runs at the same speed either way (README: "Memory"). It changes nothing
+ * for a process whose stores are servers. It cannot go in NODE_OPTIONS, which refuses V8 flags.
+ */
+export const NODE_ARGS: readonly string[] = ['--liftoff-only'];
+
+/**
  * Where a child's output goes: both to the parent's (`inherit`), stdout dropped (`ignore`) or
  * kept in `logLines` (`lines`) with stderr on the parent's, or both appended to a file.
  */
@@ -20,8 +30,8 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** The script Node runs; cleave's own entry point by default. */
   entry?: string;
-  /** Options for Node itself, before the script (e.g. `--require`). */
-  nodeArgs?: string[];
+  /** Options for Node itself, before the script (e.g. `--require`); `NODE_ARGS` by default. */
+  nodeArgs?: readonly string[];
   output?: Output;
   cwd?: string;
 }
@@ -46,11 +56,15 @@ export class ManagedProcess {
     const stdout =
       file ?? (output === 'lines' ? 'pipe' : output === 'inherit' ? 'inherit' : 'ignore');
     const stderr = file ?? 'inherit';
-    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? MAIN], {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', stdout, stderr],
-    });
+    this.child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? NODE_ARGS), options.entry ?? MAIN],
+      {
+        cwd: options.cwd,
+        env: options.env,
+        stdio: ['ignore', stdout, stderr],
+      },
+    );
     if (file !== undefined) closeSync(file);
     if (this.child.stdout) {
       createInterface({ input: this.child.stdout }).on('line', (line) => this.logLines.push(line));

@@ -7,6 +7,7 @@ import { Schema } from 'mongoose';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
 import { Metrics } from '../../src/shared/observability/metrics';
+import { EmbeddedPostgres } from '../../src/shared/persistence/embedded-postgres';
 import { ModuleDatabase } from '../../src/shared/persistence/module-database';
 import { createOutboxTable, eventsParam, QUEUE_EVENTS_SQL } from '../../src/shared/outbox/outbox';
 import { OutboxMetrics } from '../../src/shared/outbox/outbox-metrics';
@@ -59,7 +60,7 @@ async function sqlHarness(store: StoreKind): Promise<Harness> {
     parsed.pathname = `/${database}`;
     url = parsed.toString();
   } else {
-    await cp(PGLITE_TEMPLATE, join(dataDir, 'outboxtest'), { recursive: true });
+    await cp(PGLITE_TEMPLATE, EmbeddedPostgres.directory(dataDir), { recursive: true });
   }
   const db = await ModuleDatabase.open({
     module: 'outboxtest',

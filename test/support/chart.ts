@@ -114,3 +114,51 @@ function secretData(
   );
   return { ...decoded, ...(secret.stringData ?? {}) };
 }
+
+/** What a rendered container is held to: its limits and who it runs as. */
+export interface ContainerConstraints {
+  /** `resources.limits.memory` in bytes. */
+  memoryBytes?: number;
+  /** `resources.limits.cpu` in cores. */
+  cpus?: number;
+  /** `uid:gid` from the pod's and the container's securityContext. */
+  user?: string;
+  readOnlyRootFilesystem: boolean;
+}
+
+/** The constraints `deployment`'s container declares, as the kubelet would apply them. */
+export function containerConstraints(deployment: K8sObject): ContainerConstraints {
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+  const limits = (container.resources?.limits ?? {}) as Record<string, string | number>;
+  const security = { ...pod.securityContext, ...container.securityContext } as {
+    runAsUser?: number;
+    runAsGroup?: number;
+    readOnlyRootFilesystem?: boolean;
+  };
+  return {
+    ...(limits.memory !== undefined && { memoryBytes: quantityBytes(limits.memory) }),
+    ...(limits.cpu !== undefined && { cpus: quantityCores(limits.cpu) }),
+    ...(security.runAsUser !== undefined && {
+      user: `${security.runAsUser}:${security.runAsGroup ?? security.runAsUser}`,
+    }),
+    readOnlyRootFilesystem: security.readOnlyRootFilesystem === true,
+  };
+}
+
+const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+const DECIMAL: Record<string, number> = { k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** A Kubernetes memory quantity (`512Mi`, `1G`, `1048576`) in bytes. */
+export function quantityBytes(quantity: string | number): number {
+  const match = /^(\d+(?:\.\d+)?)([KMGT]i|[kMGT])?$/.exec(String(quantity));
+  if (!match) throw new Error(`not a memory quantity: ${quantity}`);
+  const unit = match[2] ?? '';
+  return Math.round(Number(match[1]) * (BINARY[unit] ?? DECIMAL[unit] ?? 1));
+}
+
+/** A Kubernetes CPU quantity (`1`, `500m`, `1.5`) in cores. */
+export function quantityCores(quantity: string | number): number {
+  const text = String(quantity);
+  return text.endsWith('m') ? Number(text.slice(0, -1)) / 1000 : Number(text);
+}

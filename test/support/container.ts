@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
+import type { ContainerConstraints } from './chart';
 import { ROOT } from './paths';
 
 const run = promisify(execFile);
@@ -101,14 +102,36 @@ export class Container {
   static async start(
     env: Record<string, string>,
     port: number,
-    options: { volume?: string; name?: string } = {},
+    options: {
+      volume?: string;
+      name?: string;
+      /** What a rendered Deployment declares: limits, user, read-only root (default: read-only). */
+      constraints?: ContainerConstraints;
+      /** The command instead of the image's CMD (e.g. what the chart renders). */
+      command?: string[];
+    } = {},
   ): Promise<Container> {
     const name = options.name ?? `cleave-test-${randomBytes(4).toString('hex')}`;
-    const readOnly =
-      containerEngine() === 'podman'
+    const constraints = options.constraints ?? { readOnlyRootFilesystem: true };
+    const readOnly = !constraints.readOnlyRootFilesystem
+      ? []
+      : containerEngine() === 'podman'
         ? // podman adds writable tmpfs mounts (/tmp, /run, ...) to --read-only; docker adds none.
           ['--read-only', '--read-only-tmpfs=false']
         : ['--read-only'];
+    const limits = [
+      // No swap, as on a Kubernetes node: the limit is the memory.
+      ...(constraints.memoryBytes !== undefined
+        ? [
+            '--memory',
+            `${constraints.memoryBytes}b`,
+            '--memory-swap',
+            `${constraints.memoryBytes}b`,
+          ]
+        : []),
+      ...(constraints.cpus !== undefined ? ['--cpus', String(constraints.cpus)] : []),
+      ...(constraints.user !== undefined ? ['--user', constraints.user] : []),
+    ];
     const full = { HOST: '127.0.0.1', ...env, PORT: String(port) };
     await engineRun([
       'run',
@@ -117,11 +140,37 @@ export class Container {
       name,
       '--network=host',
       ...readOnly,
+      ...limits,
       ...(options.volume ? ['--volume', `${options.volume}:/data`] : []),
       ...Object.entries(full).flatMap(([key, value]) => ['--env', `${key}=${value}`]),
       IMAGE,
+      ...(options.command ?? []),
     ]);
     return new Container(name, `http://127.0.0.1:${port}`);
+  }
+
+  /**
+   * Whether it is still running, and if not how it ended: `oomKilled` when the kernel killed it
+   * at its memory limit (exit 137).
+   */
+  async state(): Promise<{ running: boolean; exitCode: number; oomKilled: boolean }> {
+    const [running, exitCode, oomKilled, id] = (
+      await this.inspect('{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}} {{.Id}}')
+    ).split(' ');
+    return {
+      running: running === 'true',
+      exitCode: Number(exitCode),
+      // Podman on cgroup v1 does not always notice; the kernel's log names the cgroup it killed in.
+      oomKilled: oomKilled === 'true' || (exitCode === '137' && killedByKernelAtLimit(id ?? '')),
+    };
+  }
+
+  /** The peak resident memory of its process (node is PID 1) so far, in bytes. */
+  async peakMemoryBytes(): Promise<number> {
+    const { code, output } = await this.exec(['cat', '/proc/1/status']);
+    const kib = /VmHWM:\s+(\d+) kB/.exec(output)?.[1];
+    if (code !== 0 || kib === undefined) throw new Error(`no memory figures: ${output}`);
+    return Number(kib) * 1024;
   }
 
   /** Waits until `/ready` answers 200; the container's last log lines when it does not. */
@@ -133,10 +182,10 @@ export class Container {
         () => false,
       );
       if (ok) return Date.now() - started;
-      const running = await this.inspect('{{.State.Running}}');
-      if (running !== 'true' || Date.now() - started > timeoutMs) {
+      const state = await this.state();
+      if (!state.running || Date.now() - started > timeoutMs) {
         throw new Error(
-          `container ${this.name} ${running === 'true' ? 'was not ready in time' : 'exited'}:\n${await this.logs()}`,
+          `container ${this.name} ${state.running ? 'was not ready in time' : describeEnd(state)}:\n${await this.logs()}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -188,6 +237,23 @@ export class Container {
     const now = containerEngine() === 'podman' ? ['--time', '0'] : [];
     await engineRun(['rm', '--force', ...now, '--volumes', this.name]).catch(() => undefined);
   }
+}
+
+/** Whether the kernel's log says its OOM killer killed a process in container `id`'s cgroup. */
+function killedByKernelAtLimit(id: string): boolean {
+  const log = spawnSync('dmesg', [], { encoding: 'utf8', timeout: 10_000 });
+  return (
+    id.length > 0 &&
+    log.status === 0 &&
+    log.stdout.split('\n').some((line) => line.includes('oom-kill:') && line.includes(id))
+  );
+}
+
+/** How a container ended, in the words an operator would use. */
+export function describeEnd(state: { exitCode: number; oomKilled: boolean }): string {
+  return state.oomKilled
+    ? `was killed at its memory limit (OOMKilled, exit ${state.exitCode})`
+    : `exited with code ${state.exitCode}`;
 }
 
 export async function createVolume(): Promise<{ name: string; remove(): Promise<void> }> {

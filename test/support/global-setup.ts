@@ -8,6 +8,7 @@ import { MongoServer, startJongodb } from './mongo';
 import { probe, requiredServices, ServiceName, SERVICES } from './services';
 import { probeContainerEngine } from './container';
 import { COMPILED, ROOT } from './paths';
+import { NODE_ARGS } from '../../src/launcher/managed-process';
 
 declare global {
   /** What the global setup started, for the global teardown (the same process). */
@@ -28,7 +29,7 @@ export default async function globalSetup(): Promise<void> {
   process.on('exit', cleanup);
 }
 
-/** tsc, as `npm run build` compiles src, into .test-dist/src: what child processes run. */
+/** `npm run build` into .test-dist/src: what child processes run. */
 function compileSrc(): void {
   rmSync(COMPILED, { recursive: true, force: true });
   execFileSync(
@@ -42,6 +43,10 @@ function compileSrc(): void {
     ],
     { cwd: ROOT, stdio: 'inherit' },
   );
+  // As `npm run build` does: the template a first start unpacks (see EMBEDDED_TEMPLATE).
+  execFileSync(process.execPath, [...NODE_ARGS, join(COMPILED, 'cli', 'embedded-template.js')], {
+    stdio: 'inherit',
+  });
 }
 
 async function probeAndPrepare(): Promise<() => void> {

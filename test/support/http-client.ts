@@ -144,3 +144,47 @@ export function constantLoad(client: Client, workers = 4) {
     },
   };
 }
+
+/**
+ * The bench's mix as a burst: `clients` new users, each signing up, logging in, then placing
+ * orders and reading its list and profile back to back for `durationMs`. What a memory limit
+ * must hold through. Every answer that is not a success is kept with what was asked.
+ */
+export async function mixedBurst(
+  url: string,
+  { clients = 16, durationMs = 15_000 } = {},
+): Promise<{ sent: number; failures: string[] }> {
+  let sent = 0;
+  const failures: string[] = [];
+  const until = Date.now() + durationMs;
+  const expectOk = async (what: string, request: Promise<{ status: number }>) => {
+    sent += 1;
+    try {
+      const { status } = await request;
+      if (status >= 300) failures.push(`${what}: ${status}`);
+    } catch (error) {
+      failures.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      sent += 2;
+      let client: Client;
+      try {
+        const account = await signUp(url);
+        client = { url, token: account.token };
+      } catch (error) {
+        failures.push(
+          `sign-up and login: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        return;
+      }
+      while (Date.now() < until) {
+        await expectOk('POST /api/orders', call(client, 'POST', '/api/orders', ORDER));
+        await expectOk('GET /api/orders', call(client, 'GET', '/api/orders?limit=20'));
+        await expectOk('GET /api/users/me', call(client, 'GET', '/api/users/me'));
+      }
+    }),
+  );
+  return { sent, failures };
+}

@@ -3,7 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN } from './app';
-import { byName, containerEnv, ofKind, renderOk, VALUE_SETS } from './chart';
+import {
+  byName,
+  containerConstraints,
+  containerEnv,
+  type ContainerConstraints,
+  type K8sObject,
+  ofKind,
+  renderOk,
+  VALUE_SETS,
+} from './chart';
 import { dropNatsNamespace, natsNamespace } from './nats';
 import { freePort } from './process';
 import { availableServices, SERVICES } from './services';
@@ -18,6 +27,38 @@ export interface RenderedDeployment {
   env: Record<string, string>;
   /** The loopback port standing in for its Service. */
   port: number;
+  /** Its limits and identity (`resources.limits`, securityContext). */
+  constraints: ContainerConstraints;
+}
+
+/**
+ * The Deployment the default values render (every module in one, on embedded storage) with
+ * `set` (e.g. ADMIN credentials for its Secret): as `helm install` with no values file gives it.
+ */
+export async function renderedOneProcess(
+  set: Record<string, string> = {},
+): Promise<RenderedDeployment> {
+  const objects = renderOk(VALUE_SETS.default, set);
+  const [deployment, ...others] = ofKind(objects, 'Deployment');
+  if (!deployment || others.length > 0) throw new Error('the default values render one Deployment');
+  return resolved(objects, deployment, {}, await freePort(), (value) => value);
+}
+
+function resolved(
+  objects: K8sObject[],
+  deployment: K8sObject,
+  externalSecrets: Record<string, Record<string, string>>,
+  port: number,
+  toLoopback: (value: string) => string,
+): RenderedDeployment {
+  const env = containerEnv(objects, deployment, externalSecrets);
+  return {
+    name: deployment.metadata.name as string,
+    command: deployment.spec.template.spec.containers[0].command as string[],
+    env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, toLoopback(v)])),
+    port,
+    constraints: containerConstraints(deployment),
+  };
 }
 
 /**
@@ -67,15 +108,14 @@ export async function renderedSplit(): Promise<{
         hosts.has(host) ? `://${hosts.get(host)!}` : whole,
       );
     const deployments = ofKind(objects, 'Deployment').map((deployment) => {
-      const name = deployment.metadata.name as string;
-      const service = byName(objects, 'Service', name);
-      const env = containerEnv(objects, deployment, { 'cleave-credentials': credentials });
-      return {
-        name,
-        command: deployment.spec.template.spec.containers[0].command as string[],
-        env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, toLoopback(v)])),
-        port: ports.get(service.metadata.name as string)!,
-      };
+      const service = byName(objects, 'Service', deployment.metadata.name as string);
+      return resolved(
+        objects,
+        deployment,
+        { 'cleave-credentials': credentials },
+        ports.get(service.metadata.name as string)!,
+        toLoopback,
+      );
     });
     return { deployments, cleanup };
   } catch (error) {

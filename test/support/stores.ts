@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { cp } from 'node:fs/promises';
-import { join } from 'node:path';
 import { dropMongoDatabase, mongoDatabaseUrl } from './mongo';
 import { PGLITE_TEMPLATE } from './pglite-template';
+import { EmbeddedPostgres } from '../../src/shared/persistence/embedded-postgres';
 import { adminQuery, availableServices, SERVICES, StoreKind } from './services';
 
 export interface PreparedStores {
@@ -20,8 +20,9 @@ export async function prepareStores(
   const env: Record<string, string> = {};
   const drops: Array<() => Promise<void>> = [];
   const available = availableServices();
-  const embedded = async (module: string) =>
-    cp(PGLITE_TEMPLATE, join(dataDir, module), { recursive: true });
+  // One embedded instance per process serves every module that has no server.
+  const embedded = async () =>
+    cp(PGLITE_TEMPLATE, EmbeddedPostgres.directory(dataDir), { recursive: true });
   const postgres = async () => {
     const database = `cleave_t_${randomBytes(6).toString('hex')}`;
     await adminQuery(`CREATE DATABASE ${database}`);
@@ -31,14 +32,14 @@ export async function prepareStores(
     return url.toString();
   };
   if (store === 'pglite') {
-    await Promise.all(['user', 'order'].map(embedded));
+    await embedded();
     return { env, cleanup: () => Promise.resolve() };
   }
   if (store === 'postgres') {
     env.USER_DATABASE_URL = env.ORDER_DATABASE_URL = await postgres();
   } else {
     if (available.has('postgres')) env.USER_DATABASE_URL = await postgres();
-    else await embedded('user');
+    else await embedded();
     env.ORDER_DATABASE_URL = mongoDatabaseUrl(SERVICES.mongo);
     const url = env.ORDER_DATABASE_URL;
     drops.push(() => dropMongoDatabase(url));

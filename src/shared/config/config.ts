@@ -143,6 +143,8 @@ const schema = z.object({
   OUTBOX_RETENTION_HOURS: int(0, 24 * 365).default(24),
   OUTBOX_BACKOFF_BASE_MS: int(1, 60_000).default(200),
   OUTBOX_BACKOFF_MAX_MS: int(1, 3_600_000).default(60_000),
+  /** `off` skips the start-up check that enough memory is free for this shape (memory-check.ts). */
+  MEMORY_CHECK: z.enum(['on', 'off']).default('on'),
   ARGON2_MEMORY_KIB: int(19456, 1 << 22).default(19456),
   ARGON2_TIME_COST: int(2, 100).default(2),
 });

@@ -1,15 +1,14 @@
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Schema } from 'mongoose';
 import { Client, type QueryResultRow } from 'pg';
 import { addOutbox, DocumentOutboxStore, type OutboxFields } from './document-outbox';
+import { EmbeddedPostgres } from '../persistence/embedded-postgres';
 import { isMongoUrl, MongoDatabase } from '../persistence/mongo-database';
 import type { OutboxStore } from './outbox-store';
 import { SqlOutboxStore } from './sql-outbox-store';
 
 export interface OutboxTarget {
   module: string;
-  /** `postgres://…` or `mongodb://…`; without it, the module's embedded PGlite under `dataDir`. */
+  /** `postgres://…` or `mongodb://…`; without it, the embedded PGlite under `dataDir`. */
   url?: string;
   dataDir: string;
   /** The module's Postgres schema. */
@@ -21,7 +20,7 @@ export interface OutboxTarget {
 
 /**
  * Opens one module's outbox for the operator's command: on its Postgres schema, on its MongoDB
- * collection, or on its embedded PGlite directory (the app must be stopped first: PGlite
+ * collection, or on its schema of the embedded PGlite (the app must be stopped first: PGlite
  * allows one process).
  */
 export async function withOutbox<T>(
@@ -65,16 +64,15 @@ export async function withOutbox<T>(
       await client.end();
     }
   }
-  const db = await PGlite.create(join(target.dataDir, target.module));
+  const db = await EmbeddedPostgres.acquire(target.dataDir);
   try {
-    await db.exec(`SET search_path TO "${target.schema}"`);
     return await work(
       new SqlOutboxStore(
-        async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) =>
-          (await db.query<Row>(text, values)).rows,
+        <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) =>
+          db.query<Row>(target.schema, text, values),
       ),
     );
   } finally {
-    await db.close();
+    await db.release();
   }
 }

@@ -1,57 +1,241 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { Client, type ClientConfig } from 'pg';
+import * as pg from 'pg';
 
 /**
- * Real Postgres compiled to WebAssembly, running in this process, its files under `dir`.
+ * Postgres settings sized for a database embedded in an application process, on top of
+ * PGlite's own start parameters. PGlite zeroes its shared memory at start, so every megabyte of
+ * `shared_buffers` is resident from the first second: the stock 128 MB made one instance about
+ * 280 MB at idle, 16 MB about 160 MB. The data sets behind the embedded default are small, and
+ * the operating system's page cache still holds the files.
+ */
+const EMBEDDED_SETTINGS = ['shared_buffers=16MB', 'maintenance_work_mem=16MB'];
+
+const PGLITE_VERSION = (
+  JSON.parse(
+    readFileSync(
+      join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'),
+      'utf8',
+    ),
+  ) as { version: string }
+).version;
+
+/**
+ * An initialised, empty data directory as a gzipped tarball, made by `npm run build` (and so in
+ * the image) for the installed PGlite. A first start unpacks it instead of running initdb, which
+ * PGlite does in a second, temporary Postgres instance: with the template a first start peaks
+ * at about the memory of a later one (initdb took 540 MB at its peak, the template 270 MB) and
+ * takes a second instead of four. Without it (a build that skipped it) initdb runs as before.
+ */
+export const EMBEDDED_TEMPLATE = join(__dirname, `pglite-template-${PGLITE_VERSION}.tgz`);
+
+/**
+ * Real Postgres compiled to WebAssembly, running in this process, its files under
+ * `<DATA_DIR>/postgres`: ONE instance per process, shared by every module that keeps its data
+ * embedded, each in its own schema with its own migrations and its own node-postgres pool
+ * (`driver(schema)`). One instance rather than one per module halves the memory the embedded
+ * default needs: each instance holds its own copy of Postgres' code and shared memory.
  *
- * node-postgres (and so TypeORM) talks to it through PGlite's in-process connection, not a
- * socket. PGlite runs on this process' own thread: while one database initialises or migrates,
- * the event loop is busy, so any network-style timeout (connecting, waiting for the pool, a
- * query) would measure how busy the machine is rather than whether the database answers. With
- * no socket there is nothing to time out: a start-up on a loaded machine is slow, never fatal.
+ * PGlite is ONE session: whatever one client sends runs in the same backend as the next
+ * client's statements. So a client is leased for a whole checkout (a statement, or a
+ * transaction from BEGIN to COMMIT) and nobody else's statement can land inside it; a lease for
+ * another module first points the session's `search_path` at that module's schema, so
+ * unqualified names resolve to its own tables, as on a server.
  *
- * PGlite is one session: node-postgres gets a pool of one client, kept for the life of the
- * process, so transactions never interleave and session settings (`search_path`) hold.
+ * node-postgres talks to it through PGlite's in-process connection, not a socket, on this
+ * process' own thread: while the database initialises or migrates, the event loop is busy, so
+ * any network-style timeout would measure how busy the machine is rather than whether the
+ * database answers. With no socket there is nothing to time out.
  */
 export class EmbeddedPostgres {
+  private static readonly instances = new Map<string, Promise<EmbeddedPostgres>>();
+
+  private holders = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private sessionSchema?: string;
+  /** A lease ended in an error: the session may still be inside that holder's transaction. */
+  private mayBeInTransaction = false;
+
   private constructor(
     private readonly db: PGlite,
-    /** Whether this start created the database (an empty directory): initdb ran. */
-    readonly created: boolean,
+    readonly dir: string,
+    /** How this start found the directory: empty (created from the template or by initdb) or not. */
+    readonly opened: 'created from the template' | 'created by initdb' | 'opened',
   ) {}
 
-  /** Opens (creating when empty) the database under `dir`, its session on `schema`. */
-  static async open(dir: string, schema: string): Promise<EmbeddedPostgres> {
-    await mkdir(dir, { recursive: true });
-    const created = (await readdir(dir)).length === 0;
-    const db = await PGlite.create(dir);
-    try {
-      await db.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-    return new EmbeddedPostgres(db, created);
+  /** The directory of the embedded instance under `dataDir`. */
+  static directory(dataDir: string): string {
+    return join(dataDir, 'postgres');
   }
 
   /**
-   * Options for a node-postgres pool on this database: one client at a time, never closed for
-   * idleness, with no connection or query timeouts. Should the pool ever replace its client,
-   * the new one gets an in-process connection of its own, sharing nothing with the old one.
+   * The process' instance under `dataDir`, opened (and created when the directory is empty) by
+   * the first module that asks; `release()` once per `acquire`, the last closes it.
    */
-  poolOptions(): Record<string, unknown> {
-    const db = this.db;
-    class EmbeddedClient extends Client {
-      constructor(config: ClientConfig) {
-        super({ ...config, connection: createPgConfig(db).connection } as ClientConfig);
-      }
+  static async acquire(dataDir: string, template = EMBEDDED_TEMPLATE): Promise<EmbeddedPostgres> {
+    const dir = EmbeddedPostgres.directory(dataDir);
+    let opening = EmbeddedPostgres.instances.get(dir);
+    if (!opening) {
+      opening = EmbeddedPostgres.open(dir, template);
+      EmbeddedPostgres.instances.set(dir, opening);
+      opening.catch(() => EmbeddedPostgres.instances.delete(dir));
     }
-    return { Client: EmbeddedClient, max: 1, idleTimeoutMillis: 0 };
+    const instance = await opening;
+    instance.holders += 1;
+    return instance;
   }
 
-  async close(): Promise<void> {
+  private static async open(dir: string, template: string): Promise<EmbeddedPostgres> {
+    await mkdir(dir, { recursive: true });
+    const empty = (await readdir(dir)).length === 0;
+    const fromTemplate = empty && existsSync(template);
+    const db = await PGlite.create(dir, {
+      ...EmbeddedPostgres.startOptions(),
+      ...(fromTemplate && { loadDataDir: new Blob([await readFile(template)]) }),
+    });
+    const opened = !empty
+      ? 'opened'
+      : fromTemplate
+        ? 'created from the template'
+        : 'created by initdb';
+    return new EmbeddedPostgres(db, dir, opened);
+  }
+
+  /** How every embedded instance is started (see `EMBEDDED_SETTINGS`). */
+  static startOptions(): { startParams: string[] } {
+    return {
+      startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS.flatMap((s) => ['-c', s])],
+    };
+  }
+
+  /** Writes the template of an empty data directory to `file` (see `EMBEDDED_TEMPLATE`). */
+  static async writeTemplate(file = EMBEDDED_TEMPLATE): Promise<void> {
+    const db = await PGlite.create(EmbeddedPostgres.startOptions());
+    try {
+      const tarball = await db.dumpDataDir('gzip');
+      await writeFile(file, Buffer.from(await tarball.arrayBuffer()));
+    } finally {
+      await db.close();
+    }
+  }
+
+  /**
+   * A node-postgres module (for TypeORM's `driver` option) whose pools lease this instance's
+   * session for `schema`: one client per pool, never closed for idleness, with no connection or
+   * query timeouts. Should a pool replace its client, the new one gets an in-process connection
+   * of its own onto the same session.
+   */
+  driver(schema: string): typeof pg {
+    const db = this.db;
+    const lease = (client: pg.PoolClient) => this.lease(client, schema);
+    class EmbeddedClient extends pg.Client {
+      constructor(config?: pg.ClientConfig) {
+        super({ ...config, connection: createPgConfig(db).connection } as pg.ClientConfig);
+      }
+    }
+    class LeasingPool extends pg.Pool {
+      constructor(config: pg.PoolConfig) {
+        super({ ...config, Client: EmbeddedClient, max: 1, idleTimeoutMillis: 0 });
+      }
+      override connect(): Promise<pg.PoolClient>;
+      override connect(
+        callback: (err: Error | undefined, client: pg.PoolClient, done: () => void) => void,
+      ): void;
+      override connect(
+        callback?: (err: Error | undefined, client: pg.PoolClient, done: () => void) => void,
+      ): Promise<pg.PoolClient> | void {
+        const leased = super.connect().then(lease);
+        if (!callback) return leased;
+        leased.then(
+          (client) => callback(undefined, client, () => client.release()),
+          (error: Error) => callback(error, undefined as unknown as pg.PoolClient, () => {}),
+        );
+      }
+    }
+    return { ...pg, Pool: LeasingPool, Client: EmbeddedClient };
+  }
+
+  /** Runs `sql` (one or more statements, no parameters) on `schema`, between leases. */
+  async exec(schema: string, sql: string): Promise<void> {
+    await this.withSession(schema, (db) => db.exec(sql));
+  }
+
+  /** One statement on `schema`, between leases (for operators' tools). */
+  query<Row>(schema: string, text: string, values: unknown[]): Promise<Row[]> {
+    return this.withSession(schema, async (db) => (await db.query<Row>(text, values)).rows);
+  }
+
+  /** Runs `work` on the session, pointed at `schema`, between leases. */
+  async withSession<T>(schema: string, work: (db: PGlite) => Promise<T>): Promise<T> {
+    const end = await this.take();
+    try {
+      await this.prepare(schema);
+      return await work(this.db);
+    } catch (error) {
+      this.mayBeInTransaction = true;
+      throw error;
+    } finally {
+      end();
+    }
+  }
+
+  /**
+   * Waits for the session (first come, first served), points it at `schema`, and makes the
+   * client's `release` end the lease. A pool hands out its one client before the lease is
+   * taken, so at most one client per pool is ever waiting here.
+   */
+  private async lease(client: pg.PoolClient, schema: string): Promise<pg.PoolClient> {
+    const end = await this.take();
+    try {
+      await this.prepare(schema);
+    } catch (error) {
+      client.release(error as Error);
+      end();
+      throw error;
+    }
+    const release = client.release.bind(client);
+    let released = false;
+    client.release = (error?: Error | boolean) => {
+      if (released) return;
+      released = true;
+      if (error) this.mayBeInTransaction = true;
+      release(error);
+      end();
+    };
+    return client;
+  }
+
+  /** The session, once whoever holds it now is done; call the result to hand it on. */
+  private async take(): Promise<() => void> {
+    let end!: () => void;
+    const previous = this.tail;
+    this.tail = new Promise((resolve) => (end = resolve));
+    await previous;
+    return end;
+  }
+
+  private async prepare(schema: string): Promise<void> {
+    if (this.mayBeInTransaction) {
+      // On a server, the failed client's connection closing would have ended its transaction.
+      this.sessionSchema = undefined;
+      await this.db.exec('ROLLBACK');
+      this.mayBeInTransaction = false;
+    }
+    if (this.sessionSchema !== schema) {
+      this.sessionSchema = undefined;
+      await this.db.exec(`SET search_path TO "${schema}"`);
+      this.sessionSchema = schema;
+    }
+  }
+
+  /** One holder is done; the last one closes the database. */
+  async release(): Promise<void> {
+    this.holders -= 1;
+    if (this.holders > 0) return;
+    EmbeddedPostgres.instances.delete(this.dir);
     if (!this.db.closed) await this.db.close();
   }
 }

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../http/domain-error';
+import { importLegacyData } from './embedded-legacy';
 import { EmbeddedPostgres } from './embedded-postgres';
 
 export type TransactionQuery = <Row = Record<string, unknown>>(
@@ -13,7 +13,7 @@ export type TransactionQuery = <Row = Record<string, unknown>>(
 export interface ModuleDatabaseOptions {
   /** The module that owns this database, e.g. `user`. */
   module: string;
-  /** `postgres://…`; without it an embedded PGlite under `dataDir/<module>` serves. */
+  /** `postgres://…`; without it the process' embedded PGlite under `dataDir` serves. */
   url?: string;
   dataDir: string;
   /** The module's own schema; nobody else's tables live there. */
@@ -47,12 +47,16 @@ export class ModuleDatabase implements OnApplicationShutdown {
     if (options.url) {
       logger.log(`connecting to Postgres at ${describeUrl(options.url)}`);
     } else {
-      const dir = join(options.dataDir, options.module);
-      logger.log(`opening embedded PGlite under ${dir}`);
-      embedded = await EmbeddedPostgres.open(dir, options.schema);
-      logger.log(
-        `embedded PGlite ${embedded.created ? 'created' : 'opened'} in ${Date.now() - started} ms`,
-      );
+      logger.log(`opening embedded PGlite under ${EmbeddedPostgres.directory(options.dataDir)}`);
+      const instance = await EmbeddedPostgres.acquire(options.dataDir);
+      logger.log(`embedded PGlite ${instance.opened} in ${Date.now() - started} ms`);
+      await instance
+        .exec('public', `CREATE SCHEMA IF NOT EXISTS "${options.schema}"`)
+        .catch(async (error: unknown) => {
+          await instance.release();
+          throw error;
+        });
+      embedded = instance;
     }
     const dataSource = new DataSource({
       type: 'postgres',
@@ -64,8 +68,9 @@ export class ModuleDatabase implements OnApplicationShutdown {
       synchronize: false,
       applicationName: `cleave-${options.module}`,
       ...(embedded
-        ? // In-process: nothing to connect to and no network to wait for, so no timeouts.
-          { extra: embedded.poolOptions() }
+        ? // In-process: nothing to connect to and no network to wait for, so no timeouts; the
+          // module's pool leases the shared session on its own schema.
+          { driver: embedded.driver(options.schema) }
         : {
             connectTimeoutMS: options.timeoutMs,
             extra: {
@@ -91,11 +96,13 @@ export class ModuleDatabase implements OnApplicationShutdown {
         );
       };
       // Embedded PGlite serves one process (and has one connection): nobody to wait for.
-      if (embedded) await migrate();
-      else await oneAtATime(dataSource, `cleave:migrate:${options.schema}`, logger, migrate);
+      if (embedded) {
+        await migrate();
+        await importLegacyData(embedded, { ...options, logger });
+      } else await oneAtATime(dataSource, `cleave:migrate:${options.schema}`, logger, migrate);
     } catch (error) {
       if (dataSource.isInitialized) await dataSource.destroy();
-      await embedded?.close();
+      await embedded?.release();
       throw error;
     }
     return new ModuleDatabase(options.module, dataSource, embedded);
@@ -152,7 +159,7 @@ export class ModuleDatabase implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     try {
       if (this.dataSource.isInitialized) await this.dataSource.destroy();
-      await this.embedded?.close();
+      await this.embedded?.release();
     } catch (error) {
       this.logger.error(`closing failed: ${String(error)}`);
     }

@@ -7,6 +7,7 @@ import { AppProcess } from '../../support/process';
 import { renderedSplit, startRendered } from '../../support/rendered-split';
 import { availableServices } from '../../support/services';
 import { apiSmoke } from '../../support/smoke';
+import { NODE_ARGS } from '../../../src/launcher/managed-process';
 
 jest.setTimeout(180_000);
 
@@ -34,8 +35,9 @@ describeOrSkip(
       const names = rendered.deployments.map((d) => d.name).sort();
       expect(names).toEqual(['cleave-auth', 'cleave-gateway', 'cleave-order', 'cleave-user']);
       const start = async (deployment: (typeof rendered.deployments)[number]) => {
-        // The image runs `node dist/main.js`; here the same entry point compiled for the tests.
-        expect(deployment.command).toEqual(['node', 'dist/main.js']);
+        // The image runs `node <NODE_ARGS> dist/main.js`; here the entry point compiled for the
+        // tests, which AppProcess starts with the same options.
+        expect(deployment.command).toEqual(['node', ...NODE_ARGS, 'dist/main.js']);
         // What differs from a pod: loopback ports, and a directory for its emptyDir at /data.
         const dataDir = await mkdtemp(join(tmpdir(), `${deployment.name}-`));
         cleanups.push(() => rm(dataDir, { recursive: true, force: true }));

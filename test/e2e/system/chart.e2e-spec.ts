@@ -10,10 +10,12 @@ import {
   helm,
   K8sObject,
   ofKind,
+  quantityBytes,
   render,
   renderOk,
   VALUE_SETS,
 } from '../../support/chart';
+import { MEMORY_NEEDS_MIB } from '../../../src/memory-check';
 import { ROOT } from '../../support/paths';
 import { MODULE_REGISTRY } from '../../../src/shared/modules/registry';
 import { CUSTOM_KINDS, validateObjects } from '../../support/kubernetes';
@@ -39,6 +41,37 @@ const envValue = (d: K8sObject, name: string) =>
   (d.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>).find(
     (e) => e.name === name,
   )?.value;
+
+/**
+ * A Deployment's memory limit holds the measured peak of its shape (memory-check.ts, README
+ * "Memory") with at least 20 % to spare, its request is no more than its limit, and where the
+ * embedded Postgres lives outside Node's heap the heap gets a smaller share of the limit.
+ */
+function expectMemoryForItsShape(deployment: K8sObject): void {
+  const { requests, limits } = deployment.spec.template.spec.containers[0].resources as Record<
+    string,
+    { memory: string }
+  >;
+  const modules = (envValue(deployment, 'MODULES') ?? '').split(',');
+  const names = (deployment.spec.template.spec.containers[0].env as Array<{ name: string }>).map(
+    (e) => e.name,
+  );
+  const embedded = (['user', 'order'] as const).some(
+    (m) => modules.includes(m) && !names.includes(MODULE_REGISTRY[m].storeVariable),
+  );
+  const peakMiB = MEMORY_NEEDS_MIB[embedded ? 'embedded' : 'servers'].peak;
+  const name = deployment.metadata.name as string;
+  const limitMiB = quantityBytes(limits.memory) / 2 ** 20;
+  expect({ name, limitMiB, holdsPeak: limitMiB >= peakMiB * 1.2 }).toEqual({
+    name,
+    limitMiB,
+    holdsPeak: true,
+  });
+  expect(quantityBytes(requests.memory)).toBeLessThanOrEqual(quantityBytes(limits.memory));
+  expect(envValue(deployment, 'NODE_OPTIONS')).toBe(
+    embedded ? '--max-old-space-size-percentage=35' : undefined,
+  );
+}
 
 describeOrSkip('the Helm chart', skip, () => {
   it('carries the package version as version and appVersion', () => {
@@ -126,8 +159,9 @@ describeOrSkip('the Helm chart', skip, () => {
               expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }),
             );
             expect(container.resources.limits).toEqual(
-              expect.objectContaining({ memory: expect.anything() }),
+              expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }),
             );
+            expectMemoryForItsShape(deployment);
             expect(container.securityContext).toEqual({
               allowPrivilegeEscalation: false,
               readOnlyRootFilesystem: true,

@@ -2,12 +2,26 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import { describeOrSkip, itOrSkip } from '../../support/skip';
 import { ADMIN } from '../../support/app';
-import { buildImage, Container, containerEngine, createVolume } from '../../support/container';
-import { call, constantLoad, expectExactSummary, signUp } from '../../support/http-client';
-import { freePort } from '../../support/process';
+import {
+  buildImage,
+  Container,
+  containerEngine,
+  createVolume,
+  describeEnd,
+} from '../../support/container';
+import type { ContainerConstraints } from '../../support/chart';
+import { eventually } from '../../support/api';
+import {
+  call,
+  constantLoad,
+  expectExactSummary,
+  mixedBurst,
+  signUp,
+} from '../../support/http-client';
 import { availableServices } from '../../support/services';
 import { apiSmoke } from '../../support/smoke';
-import { renderedSplit, startRendered } from '../../support/rendered-split';
+import { renderedOneProcess, renderedSplit, startRendered } from '../../support/rendered-split';
+import { MEMORY_NEEDS_MIB } from '../../../src/memory-check';
 import { splitEnvironment } from '../../support/split';
 import { launchSplit } from '../../../src/launcher/split';
 
@@ -27,6 +41,37 @@ const COMMON = {
   LOG_LEVEL: 'warn',
 };
 
+/** The load every container must hold through within its limits. */
+const BURST = { clients: 16, durationMs: 20_000 };
+
+/** What the default values render, on a free port, with the tests' admin and short drains. */
+const oneProcess = () =>
+  renderedOneProcess({
+    'secrets.ADMIN_EMAIL': ADMIN.email,
+    'secrets.ADMIN_PASSWORD': ADMIN.password,
+    'config.SHUTDOWN_DRAIN_MS': String(DRAIN_MS),
+    'config.SHUTDOWN_TIMEOUT_MS': String(TIMEOUT_MS),
+  });
+
+/** Running, never killed, its peak under the limit; the figures printed for the closing note. */
+async function expectWithinLimits(
+  container: Container,
+  label: string,
+  constraints: ContainerConstraints,
+  requests: number,
+): Promise<void> {
+  const state = await container.state();
+  expect({ label, ...state }).toEqual({ label, running: true, exitCode: 0, oomKilled: false });
+  const peak = await container.peakMemoryBytes();
+  const limit = constraints.memoryBytes;
+  const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+  process.stdout.write(
+    `[image] ${label}: peak ${mib(peak)} of a ${limit ? mib(limit) : 'unset'} limit (cpu ${constraints.cpus ?? 'unset'}) after ${requests} requests\n`,
+  );
+  expect(limit).toBeDefined();
+  expect(peak).toBeLessThan(limit!);
+}
+
 /**
  * The image as users run it (`docker run`), built from this checkout once per run: the whole
  * system on embedded defaults, read-only but for its volume, as uid 1000; and the split shape,
@@ -45,22 +90,23 @@ describeOrSkip(
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     });
 
-    it('one process on embedded defaults: read-only but /data, uid 1000, survives a restart, stops gracefully', async () => {
+    it('one process as `helm install` renders it by default: within its limits (memory, CPU, uid, read-only root) it starts, serves the smoke journey and a burst of writes and is never killed; only /data is written; it survives a restart and stops gracefully', async () => {
+      const rendered = await oneProcess();
       const volume = await createVolume();
       cleanups.push(() => volume.remove());
-      const container = await Container.start(
-        {
-          ...COMMON,
-          SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
-          SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
-        },
-        await freePort(),
-        { volume: volume.name },
-      );
+      const container = await Container.start(rendered.env, rendered.port, {
+        volume: volume.name,
+        constraints: rendered.constraints,
+        command: rendered.command,
+      });
       cleanups.push(() => container.remove());
       const readyMs = await container.waitReady();
       process.stdout.write(`[image] one process: /ready answered 200 ${readyMs} ms after start\n`);
       expect((await fetch(`${container.url}/health`)).status).toBe(200);
+      await apiSmoke(container.url);
+      const burst = await mixedBurst(container.url, BURST);
+      expect(burst.failures).toEqual([]);
+      await expectWithinLimits(container, 'one process', rendered.constraints, burst.sent);
 
       // Who runs it, and where it may write.
       expect((await container.exec(['id', '-u'])).output).toBe('1000');
@@ -150,19 +196,73 @@ describeOrSkip(
       async () => {
         const rendered = await renderedSplit();
         cleanups.push(() => rendered.cleanup());
+        const started = new Map<string, Container>();
         const start = async (deployment: (typeof rendered.deployments)[number]) => {
-          // The environment the chart gives the pod, on the host's loopback instead of a Service.
+          // The environment, command and limits the chart gives the pod, on the host's loopback
+          // instead of a Service.
           const container = await Container.start(
             { ...deployment.env, HOST: '127.0.0.1' },
             deployment.port,
+            { constraints: deployment.constraints, command: deployment.command },
           );
           cleanups.push(() => container.remove());
+          started.set(deployment.name, container);
           await container.waitReady();
           return container;
         };
         const gateway = await startRendered(rendered.deployments, start);
         await apiSmoke(gateway.url);
+        const burst = await mixedBurst(gateway.url, BURST);
+        expect(burst.failures).toEqual([]);
+        for (const deployment of rendered.deployments) {
+          await expectWithinLimits(
+            started.get(deployment.name)!,
+            deployment.name,
+            deployment.constraints,
+            burst.sent,
+          );
+        }
       },
     );
+
+    it('a memory limit below the measured peak is caught: the container is killed at its limit, and said to be', async () => {
+      const rendered = await oneProcess();
+      const memoryBytes = (MEMORY_NEEDS_MIB.embedded.peak / 2) * 2 ** 20;
+      const container = await Container.start(
+        { ...rendered.env, MEMORY_CHECK: 'off' },
+        rendered.port,
+        { constraints: { ...rendered.constraints, memoryBytes }, command: rendered.command },
+      );
+      cleanups.push(() => container.remove());
+      // It dies while starting or under the burst; either way the run must notice and say how.
+      const reached = await container
+        .waitReady()
+        .then(() => mixedBurst(container.url, BURST))
+        .then(
+          () => 'the burst',
+          (error: Error) => error.message.split('\n')[0],
+        );
+      await eventually(async () => expect((await container.state()).running).toBe(false), 30_000);
+      const end = describeEnd(await container.state());
+      process.stdout.write(
+        `[image] limit ${memoryBytes / 2 ** 20} MiB: ${reached}; the container ${end}\n`,
+      );
+      expect(end).toMatch(/^was killed at its memory limit \(OOMKilled/);
+    });
+
+    it('refuses to start, saying how much memory it needs, where the limit leaves too little to start (before it could be killed)', async () => {
+      const rendered = await oneProcess();
+      const memoryBytes = (MEMORY_NEEDS_MIB.embedded.start / 2) * 2 ** 20;
+      const container = await Container.start(rendered.env, rendered.port, {
+        constraints: { ...rendered.constraints, memoryBytes },
+        command: rendered.command,
+      });
+      cleanups.push(() => container.remove());
+      await eventually(async () => expect((await container.state()).running).toBe(false), 60_000);
+      expect(await container.state()).toMatchObject({ exitCode: 1, oomKilled: false });
+      expect(await container.logs()).toContain(
+        `cleave cannot start: cleave needs about ${MEMORY_NEEDS_MIB.embedded.start} MiB to start`,
+      );
+    });
   },
 );

@@ -103,6 +103,7 @@ A JSON map from name to deployment; read it with `include "cleave.deployments" .
 {{- if and (has "order" $modules) (not $external) (not $secrets.ORDER_DATABASE_URL) }}{{ $embedded = append $embedded "ORDER_DATABASE_URL" }}{{ end }}
 {{- if and (has "auth" $modules) (not $external) (not $secrets.AUTH_REDIS_URL) }}{{ $embedded = append $embedded "AUTH_REDIS_URL" }}{{ end }}
 {{- $_ := set $d "embedded" $embedded }}
+{{- $_ := set $d "embeddedPostgres" (or (has "USER_DATABASE_URL" $embedded) (has "ORDER_DATABASE_URL" $embedded)) }}
 {{- $stores := list }}
 {{- if and (has "auth" $modules) (not (has "AUTH_REDIS_URL" $embedded)) }}{{ $stores = append $stores "redis" }}{{ end }}
 {{- if and (has "user" $modules) (not (has "USER_DATABASE_URL" $embedded)) }}{{ $stores = append $stores "postgres" }}{{ end }}
