@@ -11,8 +11,10 @@ export const MEMORY_NEEDS_MIB = {
   embedded: { start: 360, peak: 410 },
   /** The embedded Postgres without `--liftoff-only` (see NODE_ARGS): V8's optimising compiler. */
   embeddedOptimised: { start: 760, peak: 1050 },
-  /** A process whose stores are all servers (any module, or the gateway). */
-  servers: { start: 160, peak: 250 },
+  /** A process whose stores are all servers (one module, or all of them). */
+  servers: { start: 160, peak: 280 },
+  /** The gateway alone. */
+  gateway: { start: 140, peak: 200 },
 } as const;
 
 export interface MemoryVerdict {
@@ -35,11 +37,20 @@ export function judgeMemory(
   const embedded =
     (config.MODULES.includes('user') && !config.USER_DATABASE_URL) ||
     (config.MODULES.includes('order') && !config.ORDER_DATABASE_URL);
-  const kind = !embedded ? 'servers' : liftoffOnly ? 'embedded' : 'embeddedOptimised';
+  const kind = embedded
+    ? liftoffOnly
+      ? 'embedded'
+      : 'embeddedOptimised'
+    : config.MODULES.includes('gateway')
+      ? 'gateway'
+      : 'servers';
   const need = MEMORY_NEEDS_MIB[kind];
-  const shape = !embedded
-    ? 'a process whose stores are servers'
-    : `a process on the embedded database${liftoffOnly ? '' : ' without --liftoff-only'}`;
+  const shape = {
+    embedded: 'a process on the embedded database',
+    embeddedOptimised: 'a process on the embedded database without --liftoff-only',
+    servers: 'a process whose stores are servers',
+    gateway: 'the gateway',
+  }[kind];
   const advice = embedded
     ? ' Give it more memory, or point USER_DATABASE_URL and ORDER_DATABASE_URL at servers' +
       ` (a process on servers needs about ${MEMORY_NEEDS_MIB.servers.peak} MiB at its peak).`

@@ -59,7 +59,8 @@ function expectMemoryForItsShape(deployment: K8sObject): void {
   const embedded = (['user', 'order'] as const).some(
     (m) => modules.includes(m) && !names.includes(MODULE_REGISTRY[m].storeVariable),
   );
-  const peakMiB = MEMORY_NEEDS_MIB[embedded ? 'embedded' : 'servers'].peak;
+  const kind = embedded ? 'embedded' : modules.includes('gateway') ? 'gateway' : 'servers';
+  const peakMiB = MEMORY_NEEDS_MIB[kind].peak;
   const name = deployment.metadata.name as string;
   const limitMiB = quantityBytes(limits.memory) / 2 ** 20;
   expect({ name, limitMiB, holdsPeak: limitMiB >= peakMiB * 1.2 }).toEqual({
