@@ -40,6 +40,7 @@ const loadApp = () => ({
   ...built<typeof import('../../src/modules/user/answer-peers/user-messages.controller')>(
     'modules/user/answer-peers/user-messages.controller.js',
   ),
+  ...built<typeof import('../../src/modules/user/user.contract')>('modules/user/user.contract.js'),
 });
 
 function percentiles(samplesNs: number[]): Percentiles {
@@ -99,5 +100,5 @@ async function withApp<T>(env: Record<string, string>, fn: (nest: Nest) => Promi
 function timeBus(nest: Nest, transport: string, calls: number, payload: object) {
   const bus = nest.get(loadApp().Bus);
   log(`bus latency: bus.request over ${transport}, ${calls} sequential calls`);
-  return timeSequential(calls, () => bus.request('user.check-account', payload));
+  return timeSequential(calls, () => bus.request(loadApp().CheckAccount, payload));
 }

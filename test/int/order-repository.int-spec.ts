@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
+import type { BusEvent } from '../../src/shared/bus/bus-event';
+import { anyEvent } from '../support/bus-events';
 import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
 import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
 import type { Order } from '../../src/modules/order/order';
@@ -72,8 +73,7 @@ for (const store of dataStoreTargets()) {
       createdAt,
       updatedAt: createdAt,
     });
-    const event = (order: Order, type = 'order.created') =>
-      createEvent(type, { orderId: order.id });
+    const event = (order: Order, type = 'order.created') => anyEvent(type, { orderId: order.id });
     const deliveredFor = (orderId: string) =>
       bus.delivered
         .filter((e) => (e.data as { orderId?: string }).orderId === orderId)

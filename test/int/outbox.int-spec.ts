@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Schema } from 'mongoose';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { BusEvent, createEvent } from '../../src/shared/bus/bus-event';
+import type { BusEvent } from '../../src/shared/bus/bus-event';
+import { anyEvent } from '../support/bus-events';
 import { Metrics } from '../../src/shared/observability/metrics';
 import { EmbeddedPostgres } from '../../src/shared/persistence/embedded-postgres';
 import { ModuleDatabase } from '../../src/shared/persistence/module-database';
@@ -156,7 +157,7 @@ for (const store of dataStoreTargets()) {
 
     it('publishes queued events in order and marks them sent', async () => {
       const bus = new RecordingBus();
-      const events = [1, 2, 3].map((n) => createEvent('test.happened', { n }));
+      const events = [1, 2, 3].map((n) => anyEvent('test.happened', { n }));
       await queue(events);
       const relay = newRelay(bus);
       relay.start();
@@ -174,7 +175,7 @@ for (const store of dataStoreTargets()) {
       const metrics = new OutboxMetrics(new Metrics());
       const relay = newRelay(bus, metrics);
       bus.failuresLeft = OPTIONS.maxAttempts;
-      const event = createEvent('test.fragile', { n: 1 });
+      const event = anyEvent('test.fragile', { n: 1 });
       await queue([event]);
       relay.start();
       await eventually(async () =>
@@ -205,7 +206,7 @@ for (const store of dataStoreTargets()) {
 
     it('reports backlog and the age of the oldest pending event while nothing relays', async () => {
       const relay = newRelay(new RecordingBus());
-      const event = createEvent('test.waiting', {});
+      const event = anyEvent('test.waiting', {});
       await queue([event]);
       const stats = await relay.stats();
       expect(stats.pending).toBeGreaterThanOrEqual(1);
@@ -220,7 +221,7 @@ for (const store of dataStoreTargets()) {
       bus.jitterMs = 3;
       const keys = ['a', 'b', 'c'].map((k) => `${k}-${randomUUID()}`);
       const events = Array.from({ length: 30 }, (_, n) =>
-        createEvent('test.keyed', { n }, keys[n % 3]),
+        anyEvent('test.keyed', { n }, keys[n % 3]),
       );
       await queue(events);
       const relay = newRelay(bus);
@@ -241,14 +242,14 @@ for (const store of dataStoreTargets()) {
     it('forgets sent events after their retention, and never a pending or parked one', async () => {
       const bus = new RecordingBus();
       const relay = newRelay(bus);
-      const sent = createEvent('test.done', {});
+      const sent = anyEvent('test.done', {});
       await queue([sent]);
       relay.start();
       await eventually(() =>
         Promise.resolve(expect(bus.delivered.map((e) => e.id)).toContain(sent.id)),
       );
       await relay.stop();
-      const waiting = createEvent('test.waiting', {});
+      const waiting = anyEvent('test.waiting', {});
       await queue([waiting]);
       await relay.purge();
       expect(await statusOf(waiting.id)).toMatchObject({ status: 'pending' });
@@ -263,7 +264,7 @@ for (const store of dataStoreTargets()) {
 
     it('two relays share a backlog without losing an event', async () => {
       const bus = new RecordingBus();
-      const events = Array.from({ length: 60 }, (_, n) => createEvent('test.shared', { n }));
+      const events = Array.from({ length: 60 }, (_, n) => anyEvent('test.shared', { n }));
       await queue(events);
       const [a, b] = [newRelay(bus), newRelay(bus)];
       a.start();

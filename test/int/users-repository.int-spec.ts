@@ -4,6 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createEvent } from '../../src/shared/bus/bus-event';
+import {
+  UserDeleted,
+  UserPasswordChanged,
+  UserRegistered,
+} from '../../src/modules/user/user.contract';
 import type { ModuleDatabase } from '../../src/shared/persistence/module-database';
 import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
 import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
@@ -62,7 +67,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
 
     it('stores a user with its event, finds it by id and by email in any case', async () => {
       const user = newUser(`Mixed-${randomUUID()}@Example.com`);
-      const registered = createEvent('user.registered', { userId: user.id }, user.id);
+      const registered = createEvent(UserRegistered, { userId: user.id, roles: ['user'] }, user.id);
       await users.insert(user, [registered]);
       expect(await users.findById(user.id)).toEqual(user);
       expect((await users.findByEmail(user.email.toUpperCase()))?.id).toBe(user.id);
@@ -74,7 +79,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
       const user = newUser();
       await users.insert(user, []);
       const again = newUser(user.email.toUpperCase());
-      const event = createEvent('user.registered', { userId: again.id }, again.id);
+      const event = createEvent(UserRegistered, { userId: again.id, roles: ['user'] }, again.id);
       await expect(users.insert(again, [event])).rejects.toMatchObject({
         code: 'USER.EMAIL_TAKEN',
       });
@@ -86,7 +91,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
     it('updates and deletes with their events, and says when there was no such user', async () => {
       const user = newUser();
       await users.insert(user, []);
-      const changed = createEvent('user.password-changed', { userId: user.id }, user.id);
+      const changed = createEvent(UserPasswordChanged, { userId: user.id }, user.id);
       const updated = await users.update(user.id, { name: 'Grace', passwordHash: 'h2' }, [changed]);
       expect(updated).toMatchObject({
         id: user.id,
@@ -96,14 +101,14 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
       });
       await eventually(() => Promise.resolve(expect(delivered(changed.id)).toBe(true)));
 
-      const deleted = createEvent('user.deleted', { userId: user.id }, user.id);
+      const deleted = createEvent(UserDeleted, { userId: user.id }, user.id);
       expect(await users.delete(user.id, [deleted])).toBe(true);
       expect(await users.findById(user.id)).toBeNull();
       await eventually(() => Promise.resolve(expect(delivered(deleted.id)).toBe(true)));
       // Delivered, then marked sent: wait for the mark, so that only the ghost's could count.
       await eventually(async () => expect(await relay.stats()).toMatchObject({ pending: 0 }));
 
-      const ghost = createEvent('user.deleted', { userId: user.id }, user.id);
+      const ghost = createEvent(UserDeleted, { userId: user.id }, user.id);
       expect(await users.delete(user.id, [ghost])).toBe(false);
       expect(await users.update(user.id, { name: 'x' }, [ghost])).toBeNull();
       expect(await relay.stats()).toMatchObject({ pending: 0 });

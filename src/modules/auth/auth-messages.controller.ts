@@ -1,11 +1,13 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
-import type {
-  JwksDto,
-  RevocationsReply,
-  RevocationsRequest,
+import { Payload } from '@nestjs/microservices';
+import { Answers } from '../../shared/bus/bus-handler';
+import {
+  type JwksDto,
+  Revocations,
+  type RevocationsReply,
+  type RevocationsRequest,
 } from '../../shared/security/security.contract';
-import { AUTH_PATTERNS } from './auth.contract';
+import { Jwks } from './auth.contract';
 import { SessionRevocations } from './revocations/session-revocations';
 import { SigningKeys } from './signing-keys';
 
@@ -17,14 +19,13 @@ export class AuthMessagesController {
     private readonly sessionRevocations: SessionRevocations,
   ) {}
 
-  @MessagePattern(AUTH_PATTERNS.jwks)
+  @Answers(Jwks)
   jwks(): JwksDto {
     return this.keys.jwks;
   }
 
-  @MessagePattern(AUTH_PATTERNS.revocations)
+  @Answers(Revocations)
   revocations(@Payload() request: RevocationsRequest): Promise<RevocationsReply> {
-    const since = Number(request?.sinceMs);
-    return this.sessionRevocations.since(Number.isFinite(since) ? since : 0);
+    return this.sessionRevocations.since(request.sinceMs);
   }
 }

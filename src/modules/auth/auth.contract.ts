@@ -1,6 +1,12 @@
 /**
- * The auth module's whole public surface. It answers `auth.jwks` (see the security protocol in
- * `shared/security`) so that any process can verify access tokens; it publishes no events.
+ * The auth module's whole public surface: the token protocol (see `shared/security`), by which
+ * any process verifies access tokens. It answers `auth.jwks` and `auth.revocations`, and
+ * broadcasts `auth.sessions-revoked`; it publishes no events.
  */
-export { SECURITY_PATTERNS as AUTH_PATTERNS } from '../../shared/security/security.contract';
+export {
+  Jwks,
+  Revocations,
+  SECURITY_MESSAGES as AUTH_MESSAGES,
+  SessionsRevoked,
+} from '../../shared/security/security.contract';
 export type { JwksDto } from '../../shared/security/security.contract';

@@ -7,11 +7,15 @@ import { CancelOpenOrders } from './cancel-on-user-deleted/cancel-open-orders';
 import { UserDeletedHandler } from './cancel-on-user-deleted/user-deleted.handler';
 import { CancelOrder } from './change-order/cancel-order';
 import { ChangeOrderStatus } from './change-order/change-status';
-import { AccountCheck } from './clients/account-check.client';
+import { AccountEventsHandler } from './account-view/account-events.handler';
+import { AccountViewFill } from './account-view/account-view-fill';
+import { RecordAccount } from './account-view/record-account';
+import { AccountView } from './persistence/account-view';
 import { PlaceOrder } from './place-order/place-order';
 import { ReadOrders } from './read-orders/read-orders';
 import { OrderRepository } from './persistence/order-repository';
 import {
+  openAccountView,
   openOrderDatabase,
   openOrderRepository,
   orderOutboxStore,
@@ -22,7 +26,7 @@ const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
 
 /** Orders and their state machine; owns the `cleave_order` schema or its MongoDB database. */
 @Module({
-  controllers: [OrdersController, UserDeletedHandler],
+  controllers: [OrdersController, UserDeletedHandler, AccountEventsHandler],
   providers: [
     {
       provide: ORDER_DATABASE,
@@ -35,7 +39,9 @@ const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
       inject: [ORDER_DATABASE, ORDER_OUTBOX],
       useFactory: openOrderRepository,
     },
-    AccountCheck,
+    { provide: AccountView, inject: [ORDER_DATABASE], useFactory: openAccountView },
+    RecordAccount,
+    AccountViewFill,
     PlaceOrder,
     ReadOrders,
     CancelOrder,
@@ -47,9 +53,11 @@ export class OrderModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
     private readonly orders: OrderRepository,
+    private readonly accountViewFill: AccountViewFill,
   ) {}
 
   onModuleInit(): void {
     this.readiness.register('order-db', () => this.orders.ping());
+    this.readiness.register('account-view', () => this.accountViewFill.ready());
   }
 }

@@ -1,11 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { currentHeaders, type BusHeaders } from '../observability/bus-context';
+import { type EventContract, sourceOf } from './contract';
 
-/** An event as it travels on the bus: `id` is unique per event, so consumers can de-duplicate. */
+/**
+ * An event as it travels on the bus: a CloudEvent (structured JSON mode) with cleave's
+ * `dataversion` extension, the version of `data`'s schema in the contract. `id` is unique per
+ * event, so consumers can de-duplicate. Release 0.1.0 sent `id`, `type`, `occurredAt`, `key`,
+ * `data` and `context` only; its events are read as version 1.0.
+ */
 export interface BusEvent<TData = unknown> {
+  specversion: '1.0';
   id: string;
+  /** `/cleave/<module>`: who published it. */
+  source: string;
   type: string;
-  occurredAt: string;
+  /** When it happened (ISO 8601). */
+  time: string;
+  datacontenttype: 'application/json';
+  /** `major.minor` of `data`'s schema (contract.ts). */
+  dataversion: string;
   /**
    * The aggregate the event is about (an order id, a user id): events with one key are
    * delivered in the order they happened; events with different keys may go in parallel.
@@ -19,14 +32,24 @@ export interface BusEvent<TData = unknown> {
   context?: BusHeaders;
 }
 
-export function createEvent<TData>(type: string, data: TData, key?: string): BusEvent<TData> {
+/** The event `contract` declares, about `key`, in the current request's context. */
+export function createEvent<TData>(
+  contract: EventContract<TData>,
+  data: TData,
+  key?: string,
+): BusEvent<TData> {
+  const context = currentHeaders();
   return {
+    specversion: '1.0',
     id: randomUUID(),
-    type,
-    occurredAt: new Date().toISOString(),
+    source: sourceOf(contract.owner),
+    type: contract.name,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    dataversion: contract.version,
     ...(key !== undefined && { key }),
     data,
-    ...contextNow(),
+    ...(Object.keys(context).length > 0 && { context }),
   };
 }
 
@@ -40,9 +63,4 @@ export interface BusErrorPayload {
 export function isBusErrorPayload(value: unknown): value is BusErrorPayload {
   const v = value as Partial<BusErrorPayload> | null;
   return typeof v?.code === 'string' && typeof v.kind === 'string' && typeof v.message === 'string';
-}
-
-function contextNow(): { context?: BusHeaders } {
-  const context = currentHeaders();
-  return Object.keys(context).length > 0 ? { context } : {};
 }

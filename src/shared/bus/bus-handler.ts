@@ -1,14 +1,44 @@
-import { BaseRpcContext, type MessageHandler } from '@nestjs/microservices';
+import {
+  BaseRpcContext,
+  EventPattern,
+  MessagePattern,
+  type MessageHandler,
+} from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { receiveTraced, type BusHeaders } from '../observability/bus-context';
+import type {
+  BroadcastContract,
+  EventContract,
+  MessageContract,
+  RequestContract,
+} from './contract';
+import { decodeWire, type ParkReason, readEvent, readPayload, type WireMessage } from './reading';
 
-export type { BusHeaders };
+export type { BusHeaders, WireMessage };
 export { reasonOf } from '../observability/bus-context';
 
-/** A message as it crosses any transport: JSON text of this shape. */
-export interface WireMessage {
-  data: unknown;
-  headers?: BusHeaders;
+/**
+ * `@OnEvent(OrderCreated, { consumer: 'user-order-summary-created' })`: handles an event, as
+ * the durable consumer `consumer` (also its inbox key). The handler gets the event read against
+ * its contract (`reading.ts`).
+ */
+export function OnEvent(contract: EventContract, options: { consumer: string }): MethodDecorator {
+  return asMethodDecorator(EventPattern(contract.name, { consumer: options.consumer, contract }));
+}
+
+/** `@Answers(VerifyCredentials)`: answers a request; the handler gets the read payload. */
+export function Answers(contract: RequestContract): MethodDecorator {
+  return MessagePattern(contract.name, { contract });
+}
+
+/** `@OnBroadcast(SessionsRevoked)`: every process (every replica) hears it. */
+export function OnBroadcast(contract: BroadcastContract): MethodDecorator {
+  return asMethodDecorator(EventPattern(contract.name, { broadcast: true, contract }));
+}
+
+/** Nest types `EventPattern` for its payload type; ours are read against the contract. */
+function asMethodDecorator(decorator: unknown): MethodDecorator {
+  return decorator as MethodDecorator;
 }
 
 /** Context handed to handlers on every transport: the pattern and the message headers. */
@@ -24,9 +54,11 @@ export class BusContext extends BaseRpcContext<[string, BusHeaders]> {
 export type HandlerKind = 'request' | 'event';
 export type HandlerOutcome = 'ok' | 'error';
 
-/** Sees every handled message: the metrics of the application the server belongs to. */
+/** Sees every message received: the metrics of the application the server belongs to. */
 export interface HandlerObserver {
   handled(kind: HandlerKind, pattern: string, outcome: HandlerOutcome, seconds: number): void;
+  /** A message set aside unread (`ParkedMessage`). */
+  parked(pattern: string, reason: ParkReason): void;
 }
 
 /** What a transport's server tells `runHandler` about one message. */
@@ -38,15 +70,27 @@ export interface HandlerRun {
 }
 
 /**
- * Runs a Nest message or event handler on a decoded message, in the sender's trace and with its
- * request id in every log line; returns its result, observables unwrapped.
+ * Reads a message (JSON text) against its handler's contract and runs the handler on it, in the
+ * sender's trace and with its request id in every log line; returns its result, observables
+ * unwrapped. Throws `ParkedMessage` (after telling the observer) when the message cannot be
+ * read: the transport sets it aside, it never reaches the handler.
  */
 export async function runHandler(
   handler: MessageHandler,
   pattern: string,
-  message: WireMessage,
+  text: string,
   run: HandlerRun,
 ): Promise<unknown> {
+  let message: WireMessage;
+  let payload: unknown;
+  try {
+    message = decodeWire(text);
+    payload = read(contractOf(handler), message);
+  } catch (error) {
+    const reason = (error as { reason?: ParkReason }).reason;
+    if (reason) run.observer?.parked(pattern, reason);
+    throw error;
+  }
   const headers = message.headers ?? {};
   const owner = (run.consumer ?? pattern).split(/[-.]/)[0] ?? 'bus';
   return receiveTraced(
@@ -55,9 +99,32 @@ export async function runHandler(
     owner,
     headers,
     async () => {
-      const value: unknown = await handler(message.data, new BusContext([pattern, headers]));
+      const value: unknown = await handler(payload, new BusContext([pattern, headers]));
       return isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }) : value;
     },
     (outcome, seconds) => run.observer?.handled(run.kind, pattern, outcome, seconds),
   );
+}
+
+/** The contract a handler was declared with (`@OnEvent`, `@Answers`, `@OnBroadcast`). */
+export function contractOf(handler: MessageHandler): MessageContract {
+  const contract = handler.extras?.contract as MessageContract | undefined;
+  if (!contract) {
+    throw new Error(
+      'a bus handler without a contract (declare it with @OnEvent, @Answers or @OnBroadcast)',
+    );
+  }
+  return contract;
+}
+
+/** The payload a handler of `contract` gets. */
+function read(contract: MessageContract, message: WireMessage): unknown {
+  switch (contract.kind) {
+    case 'event':
+      return readEvent(contract, message);
+    case 'request':
+      return readPayload(contract, contract.request, message);
+    case 'broadcast':
+      return readPayload(contract, contract.data, message);
+  }
 }

@@ -7,7 +7,10 @@ import { Metrics } from '../observability/metrics';
 import { Breakers } from '../resilience/breakers';
 import { BusEvent, isBusErrorPayload } from './bus-event';
 import type { WireMessage } from './bus-handler';
-import type { BusClient } from './transport-types';
+import type { BroadcastContract, RequestContract } from './contract';
+import { isParked } from './parking';
+import { attributesOf, readReply, type WireReply } from './reading';
+import type { BusClient, ConsumerLag } from './transport-types';
 import type { BusTransport } from './transport';
 
 /** DI token of the application's transport (`transport.ts`). */
@@ -32,12 +35,14 @@ export class Bus {
   }
 
   /**
-   * Sends a request to whichever module answers `pattern`; rejects with a DomainError. Each
-   * pattern has a circuit breaker: while the answering module is failing, requests fail fast
-   * with 503. Domain answers (401, 404, 409…) are answers, not failures.
+   * Sends a request to whichever module answers it, and reads the reply against the contract;
+   * rejects with a DomainError. Each pattern has a circuit breaker: while the answering module
+   * is failing, requests fail fast with 503. Domain answers (401, 404, 409…) are answers, not
+   * failures; a reply this release cannot read (a newer or misbehaving peer) is a failure.
    */
-  async request<TResult, TPayload = unknown>(pattern: string, payload: TPayload): Promise<TResult> {
-    const service = `The ${pattern.split('.')[0]} service`;
+  async request<Q, R>(contract: RequestContract<Q, R>, payload: Q): Promise<R> {
+    const pattern = contract.name;
+    const service = `The ${contract.owner} service`;
     const stop = this.metrics.busRequestDuration.startTimer({ pattern });
     let outcome = 'unavailable';
     try {
@@ -46,7 +51,7 @@ export class Bus {
         service,
         () =>
           sendTraced(pattern, 'request', (headers) =>
-            this.send<TResult>(pattern, payload, headers),
+            this.send(contract, payload, { ...headers, ...attributesOf(contract) }),
           ),
         isTransportFailure,
       );
@@ -60,25 +65,39 @@ export class Bus {
     }
   }
 
-  private async send<TResult>(
-    pattern: string,
-    payload: unknown,
+  private async send<Q, R>(
+    contract: RequestContract<Q, R>,
+    payload: Q,
     headers: WireMessage['headers'],
-  ): Promise<TResult> {
+  ): Promise<R> {
+    const service = `The ${contract.owner} service`;
+    let reply: WireReply;
     try {
-      return await firstValueFrom(
+      reply = await firstValueFrom(
         this.client
-          .send<TResult, WireMessage>(pattern, { data: payload, headers })
+          .send<WireReply, WireMessage>(contract.name, { data: payload, headers })
           .pipe(timeout(this.config.BUS_TIMEOUT_MS)),
       );
     } catch (error) {
-      if (isBusErrorPayload(error)) {
-        throw new DomainError(error.code, error.kind as ErrorKind, error.message);
-      }
       if (!(error instanceof TimeoutError)) {
-        this.logger.warn(`bus request ${pattern} failed: ${describe(error)}`);
+        this.logger.warn(`bus request ${contract.name} failed: ${describe(error)}`);
       }
-      throw new ServiceUnavailable(`The ${pattern.split('.')[0]} service`);
+      throw new ServiceUnavailable(service);
+    }
+    if (reply.err !== undefined && reply.err !== null) {
+      if (isBusErrorPayload(reply.err)) {
+        throw new DomainError(reply.err.code, reply.err.kind as ErrorKind, reply.err.message);
+      }
+      this.logger.warn(`bus request ${contract.name} failed: ${describe(reply.err)}`);
+      throw new ServiceUnavailable(service);
+    }
+    try {
+      return readReply(contract, reply);
+    } catch (error) {
+      if (!isParked(error)) throw error;
+      this.metrics.busParked.inc({ pattern: `${contract.name}.reply`, reason: error.reason });
+      this.logger.warn(`reply to ${contract.name} set aside unread: ${error.message}`);
+      throw new ServiceUnavailable(service);
     }
   }
 
@@ -114,8 +133,24 @@ export class Bus {
    * { broadcast: true })`: each replica of each module receives it, not one of a group. Not
    * stored: a process that is away misses it, so what it says must also be learnt another way.
    */
-  async broadcast(pattern: string, data: unknown): Promise<void> {
-    await this.client.broadcast(pattern, { data, headers: currentHeaders() });
+  async broadcast<D>(contract: BroadcastContract<D>, data: D): Promise<void> {
+    await this.client.broadcast(contract.name, {
+      data,
+      headers: { ...currentHeaders(), ...attributesOf(contract) },
+    });
+  }
+
+  /**
+   * Resolves true once the broadcasts under `contract` sent before this process started (and
+   * kept: NATS) have reached its handlers; false on a transport that keeps none (`local`).
+   */
+  broadcastsReplayed(contract: BroadcastContract): Promise<boolean> {
+    return this.transport.broadcastsReplayed(contract.name);
+  }
+
+  /** How far behind each durable event consumer of this process is (none on `local`). */
+  lag(): Promise<ConsumerLag[]> {
+    return this.transport.lag();
   }
 
   /**

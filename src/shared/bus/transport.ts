@@ -25,6 +25,11 @@ export interface BusTransport {
   awaitHandled(event: BusEvent, receipt: unknown, timeoutMs: number): Promise<boolean>;
   /** The durable consumers of this process and how far behind each is; none on `local`. */
   lag(): Promise<ConsumerLag[]>;
+  /**
+   * Resolves true once the broadcasts of `pattern` that were sent before this process started
+   * (and kept) have reached its handlers; false where nothing is kept (`local`: one process).
+   */
+  broadcastsReplayed(pattern: string): Promise<boolean>;
   /** The connection to NATS, when the transport has one: closed last, checked by readiness. */
   readonly link?: NatsLink;
 }
@@ -53,6 +58,7 @@ function localTransport(observer: HandlerObserver): BusTransport {
     client: new LocalClient(broker),
     awaitHandled: () => Promise.resolve(true),
     lag: () => Promise.resolve([]),
+    broadcastsReplayed: () => Promise.resolve(false),
   };
 }
 
@@ -68,6 +74,7 @@ function natsTransport(config: AppConfig, observer: HandlerObserver): BusTranspo
     maxDeliver: config.NATS_MAX_DELIVER,
     ackWaitMs: config.NATS_ACK_WAIT_MS,
     backoff: { baseMs: config.OUTBOX_BACKOFF_BASE_MS, maxMs: config.OUTBOX_BACKOFF_MAX_MS },
+    broadcastReplayMs: (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
   });
   return {
     link,
@@ -76,5 +83,6 @@ function natsTransport(config: AppConfig, observer: HandlerObserver): BusTranspo
     awaitHandled: (event, receipt, timeoutMs) =>
       client.awaitHandled(event.type, receipt, timeoutMs),
     lag: () => server.lag(),
+    broadcastsReplayed: (pattern) => server.broadcastsReplayed(pattern),
   };
 }

@@ -128,6 +128,14 @@ const schema = z.object({
   /** Ed25519 private key as a JWK (JSON); without it one is generated and kept under DATA_DIR. */
   AUTH_SIGNING_KEY: z.string().min(1).optional(),
   /**
+   * The public keys that verify access tokens, as a JWKS or one public JWK (JSON), so a process
+   * can start (and become ready) while the auth module is down; it still fetches them at start.
+   */
+  AUTH_PUBLIC_KEYS: z
+    .string()
+    .refine(isPublicKeySet, 'must be a JWKS ({"keys":[…]}) or one public JWK, with no private part')
+    .optional(),
+  /**
    * How often each process catches up on revoked sessions from the auth module, besides the
    * broadcast that reaches it at once: the bound on how long a missed broadcast goes unnoticed.
    */
@@ -212,6 +220,22 @@ function moduleProblems(config: z.output<typeof schema>): string[] {
     );
   }
   return problems;
+}
+
+function isPublicKeySet(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { keys?: unknown } | null;
+    const keys: unknown[] = Array.isArray(value?.keys) ? value.keys : [value];
+    return (
+      keys.length > 0 &&
+      keys.every((k) => {
+        const key = k as Record<string, unknown> | null;
+        return typeof key?.kty === 'string' && key.d === undefined;
+      })
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** DI token for the validated configuration. */

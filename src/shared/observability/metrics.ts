@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { HandlerObserver } from '../bus/bus-handler';
 
 const BUS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -36,6 +36,17 @@ export class Metrics {
     ['kind', 'pattern', 'outcome'],
   );
 
+  /**
+   * Messages set aside unread (not JSON, no envelope, a major version this release does not
+   * know, a payload its schema refuses), by pattern (`<pattern>.reply` for replies) and reason.
+   */
+  readonly busParked = new Counter({
+    name: 'bus_messages_parked_total',
+    help: 'Bus messages set aside unread, by pattern and reason (not-json, no-envelope, unknown-version, invalid-payload)',
+    labelNames: ['pattern', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -54,6 +65,7 @@ export class Metrics {
   readonly busHandlers: HandlerObserver = {
     handled: (kind, pattern, outcome, seconds) =>
       this.busHandlerDuration.observe({ kind, pattern, outcome }, seconds),
+    parked: (pattern, reason) => this.busParked.inc({ pattern, reason }),
   };
 
   /** Times every request by its route template (never the raw path, so labels stay bounded). */

@@ -36,14 +36,23 @@ export async function indexSentOutboxEntries(db: QueryRunner): Promise<void> {
 /**
  * Wraps a data-changing statement (which must end in `RETURNING …`) so that `events` enter the
  * outbox in the same atomic statement, but only when the change touched a row. `$eventsParam`
- * is the placeholder number the caller reserves for the events' JSON.
+ * is the placeholder number the caller reserves for the events' JSON. With `stampVersionAs`,
+ * the change returns a `version` column, and each event's `data` gets it under that name: the
+ * version the change gave the row, known only once it is made.
  */
-export function withEvents(changeSql: string, eventsParam: number): string {
+export function withEvents(
+  changeSql: string,
+  eventsParam: number,
+  stampVersionAs?: string,
+): string {
+  const event = stampVersionAs
+    ? `jsonb_set(e, '{data,${stampVersionAs}}', to_jsonb((SELECT version FROM change LIMIT 1)))`
+    : 'e';
   return `
     WITH change AS (${changeSql}),
     queued AS (
       INSERT INTO outbox (id, type, event)
-      SELECT (e->>'id')::uuid, e->>'type', e
+      SELECT (e->>'id')::uuid, e->>'type', ${event}
       FROM jsonb_array_elements($${eventsParam}::jsonb) AS e
       WHERE EXISTS (SELECT 1 FROM change)
       RETURNING 1

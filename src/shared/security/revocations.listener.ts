@@ -1,15 +1,16 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
+import { OnBroadcast } from '../bus/bus-handler';
 import { Revocations } from './revocations';
-import { SECURITY_EVENTS, type SessionsRevoked } from './security.contract';
+import { SessionsRevoked, type SessionsRevokedData } from './security.contract';
 
 /** Hears the auth module's revocations: every process, every replica (a broadcast). */
 @Controller()
 export class RevocationsListener {
   constructor(private readonly revocations: Revocations) {}
 
-  @EventPattern(SECURITY_EVENTS.sessionsRevoked, { broadcast: true })
-  onRevoked(@Payload() event: SessionsRevoked): void {
-    this.revocations.apply(Array.isArray(event?.revocations) ? event.revocations : []);
+  @OnBroadcast(SessionsRevoked)
+  onRevoked(@Payload() event: SessionsRevokedData): void {
+    this.revocations.apply(event.revocations);
   }
 }

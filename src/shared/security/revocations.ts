@@ -11,10 +11,9 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ServiceUnavailable } from '../http/domain-error';
 import { Readiness } from '../health/readiness';
 import {
-  RevocationsReply,
-  RevocationsRequest,
-  SECURITY_PATTERNS,
-  SessionRevocation,
+  Revocations as RevocationsSince,
+  type SessionRevocation,
+  SessionsRevoked,
 } from './security.contract';
 
 /** Revocations held at most; past it the oldest go (and a warning says so). */
@@ -25,10 +24,13 @@ const CATCH_UP_OVERLAP_MS = 5_000;
 /**
  * The sessions revoked lately, as this process knows them: every access token is checked
  * against it (a map lookup: no store round trip per request). Filled the moment the auth module
- * revokes sessions (its broadcast reaches every process), and caught up from the auth module
- * (`auth.revocations`) before this process reports ready, then every REVOCATION_SYNC_MS, so a
- * broadcast missed (a NATS hiccup) is made up for. An entry is kept while a token of its session
- * could still be accepted: ACCESS_TOKEN_TTL_SECONDS plus the verifier's minute of leeway.
+ * revokes sessions (its broadcast reaches every process), and caught up before this process
+ * reports ready: on NATS from the stream, which keeps every broadcast for a token's lifetime (so
+ * a process starting while the auth module is down knows every revocation), and from the auth
+ * module (`auth.revocations`, what release 0.1.0's auth module offers), then every
+ * REVOCATION_SYNC_MS, so a broadcast missed is made up for. A catch-up that fails is logged and
+ * retried; what is held is kept. An entry is kept while a token of its session could still be
+ * accepted: ACCESS_TOKEN_TTL_SECONDS plus the verifier's minute of leeway.
  */
 @Injectable()
 export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -80,7 +82,18 @@ export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnAppl
   }
 
   onApplicationBootstrap(): void {
-    if (this.active) void this.catchUp();
+    if (!this.active) return;
+    // On NATS the stream keeps every revocation for a token's lifetime: replayed here, it is all
+    // this process needs to know, even while the auth module is down.
+    void this.bus.broadcastsReplayed(SessionsRevoked).then(
+      (replayed) => {
+        if (!replayed || this.caughtUp) return;
+        this.caughtUp = true;
+        this.logger.log(`caught up from the stream: ${this.revoked.size} revoked session(s)`);
+      },
+      () => undefined,
+    );
+    void this.catchUp();
   }
 
   onApplicationShutdown(): void {
@@ -91,10 +104,9 @@ export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnAppl
   /** Asks the auth module for what was revoked since the newest revocation seen. */
   private async catchUp(): Promise<void> {
     try {
-      const reply = await this.bus.request<RevocationsReply, RevocationsRequest>(
-        SECURITY_PATTERNS.revocations,
-        { sinceMs: this.caughtUp ? Math.max(0, this.newestMs - CATCH_UP_OVERLAP_MS) : 0 },
-      );
+      const reply = await this.bus.request(RevocationsSince, {
+        sinceMs: this.caughtUp ? Math.max(0, this.newestMs - CATCH_UP_OVERLAP_MS) : 0,
+      });
       this.apply(reply.revocations);
       if (!this.caughtUp) this.logger.log(`caught up: ${this.revoked.size} revoked session(s)`);
       else if (this.failing) this.logger.log('caught up again');

@@ -1,20 +1,36 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { createLocalJWKSet, errors, jwtVerify, JWTVerifyGetKey } from 'jose';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleInit,
+} from '@nestjs/common';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  errors,
+  jwtVerify,
+  JWTVerifyGetKey,
+} from 'jose';
 import { Bus } from '../bus/bus';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { Unauthenticated } from '../http/domain-error';
+import { ServiceUnavailable, Unauthenticated } from '../http/domain-error';
+import { Readiness } from '../health/readiness';
 import { Revocations } from './revocations';
 import {
   ACCESS_TOKEN_ALGORITHM,
-  JwksDto,
+  Jwks,
+  type JwksDto,
   Principal,
   Role,
   ROLES,
-  SECURITY_PATTERNS,
 } from './security.contract';
 
 const MAX_CACHED_TOKENS = 10_000;
 const JWKS_REFRESH_MIN_INTERVAL_MS = 5_000;
+/** How soon a process that could not fetch the keys at start tries again. */
+const FETCH_RETRY_MS = 500;
 
 interface CachedToken {
   principal: Principal;
@@ -22,22 +38,72 @@ interface CachedToken {
 }
 
 /**
- * Verifies access tokens against the auth module's public keys, fetched over the bus.
- * Verified tokens are cached (bounded, until their `exp`) to keep signature checks off the
- * hot path; an unknown `kid` triggers one JWKS refetch. A token of a revoked session is refused
- * at once, cached or not (see `Revocations`).
+ * Verifies access tokens with the auth module's public keys, without asking the auth module per
+ * request. The keys are held before the process says ready: fetched from the auth module at
+ * start (`auth.jwks`, retried until it answers), or handed over in `AUTH_PUBLIC_KEYS` so a
+ * process can start while the auth module is down. Keys once held are kept while the auth
+ * module is away; a token with a key id this process does not know makes it fetch the keys
+ * again (at most every few seconds). Verified tokens are cached (bounded, until their `exp`)
+ * to keep signature checks off the hot path. A token of a revoked session is refused at once,
+ * cached or not (see `Revocations`).
  */
 @Injectable()
-export class TokenVerifier {
+export class TokenVerifier implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('signing-keys');
+  /** Keys by id: from configuration, then as the auth module publishes them. */
+  private readonly known = new Map<string, Record<string, unknown>>();
   private keySet?: JWTVerifyGetKey;
   private keySetFetchedAt = 0;
+  private fetched = false;
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
   private readonly verified = new Map<string, CachedToken>();
 
   constructor(
     private readonly bus: Bus,
     private readonly revocations: Revocations,
+    private readonly readiness: Readiness,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /** Whether this process verifies tokens at all (the gateway only proxies). */
+  private get active(): boolean {
+    return this.config.MODULES.some((m) => m !== 'gateway');
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.active) return;
+    if (this.config.AUTH_PUBLIC_KEYS) await this.hold(this.config.AUTH_PUBLIC_KEYS);
+    this.readiness.register('signing-keys', () =>
+      this.keySet ? Promise.resolve() : Promise.reject(new ServiceUnavailable('The signing keys')),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.active) void this.fetchAtStart();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Until the auth module has answered once: configured keys alone may be out of date. */
+  private async fetchAtStart(): Promise<void> {
+    try {
+      await this.fetch();
+      this.logger.log(`holding ${this.known.size} signing key(s) from the auth module`);
+    } catch (error) {
+      if (!this.fetched && this.keySet === undefined) {
+        this.logger.warn(
+          `cannot fetch the signing keys from the auth module yet, will retry: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      if (this.stopped) return;
+      this.timer = setTimeout(() => void this.fetchAtStart(), FETCH_RETRY_MS);
+      this.timer.unref();
+    }
+  }
 
   async verify(token: string): Promise<Principal> {
     let entry = this.verified.get(token);
@@ -64,7 +130,10 @@ export class TokenVerifier {
       return await this.verifyWith(await this.keys(false), token);
     } catch (error) {
       if (error instanceof errors.JWKSNoMatchingKey && this.mayRefresh()) {
-        return this.verifyWith(await this.keys(true), token).catch(() => {
+        // A key this process does not hold: the auth module may have a new one. If it cannot
+        // be asked, the keys held decide (the token is refused, never waved through).
+        const keys = await this.keys(true).catch(() => this.keySet!);
+        return this.verifyWith(keys, token).catch(() => {
           throw new Unauthenticated();
         });
       }
@@ -100,11 +169,31 @@ export class TokenVerifier {
     return Date.now() - this.keySetFetchedAt >= JWKS_REFRESH_MIN_INTERVAL_MS;
   }
 
+  /** The keys held; with `refresh`, asked of the auth module first (kept if it cannot answer). */
   private async keys(refresh: boolean): Promise<JWTVerifyGetKey> {
-    if (this.keySet && !refresh) return this.keySet;
-    const jwks = await this.bus.request<JwksDto>(SECURITY_PATTERNS.jwks, {});
-    this.keySet = createLocalJWKSet(jwks);
-    this.keySetFetchedAt = Date.now();
-    return this.keySet;
+    if (refresh || !this.keySet) await this.fetch();
+    return this.keySet!;
   }
+
+  private async fetch(): Promise<void> {
+    this.keySetFetchedAt = Date.now();
+    await this.hold(await this.bus.request(Jwks, {}));
+    this.fetched = true;
+  }
+
+  /** Adds `jwks` (JSON text or a key set) to the keys held; a key without `kid` gets its thumbprint. */
+  private async hold(jwks: string | JwksDto): Promise<void> {
+    const set = typeof jwks === 'string' ? parseKeys(jwks) : jwks;
+    for (const key of set.keys) {
+      const kid = typeof key.kid === 'string' ? key.kid : await calculateJwkThumbprint(key);
+      this.known.set(kid, { ...key, kid, alg: ACCESS_TOKEN_ALGORITHM });
+    }
+    this.keySet = createLocalJWKSet({ keys: [...this.known.values()] });
+  }
+}
+
+/** `AUTH_PUBLIC_KEYS`: a JWKS, or one public JWK. */
+function parseKeys(text: string): JwksDto {
+  const value = JSON.parse(text) as JwksDto | Record<string, unknown>;
+  return Array.isArray((value as JwksDto).keys) ? (value as JwksDto) : { keys: [value] };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createEvent } from '../../../src/shared/bus/bus-event';
+import { anyEvent } from '../../support/bus-events';
 import type { Order } from '../../../src/modules/order/order';
 import {
   openOrderDatabase,
@@ -73,7 +73,7 @@ for (const store of dataStoreTargets()) {
         createdAt: now,
         updatedAt: now,
       };
-      const event = createEvent('order.created', { orderId: order.id }, order.id);
+      const event = anyEvent('order.created', { orderId: order.id }, order.id);
       await first.repository.insert(order, [event]);
       first.relay.start();
       await eventually(async () =>

@@ -1,10 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Bus } from '../../../shared/bus/bus';
-import {
-  USER_PATTERNS,
-  VerifyCredentialsReply,
-  VerifyCredentialsRequest,
-} from '../../user/user.contract';
+import { VerifyCredentials, type VerifyCredentialsReply } from '../../user/user.contract';
 
 /**
  * Asks the user module to check an email and password (`user.verify-credentials` over the bus;
@@ -15,10 +11,7 @@ export class UserCredentials {
   constructor(private readonly bus: Bus) {}
 
   async verify(email: string, password: string): Promise<VerifyCredentialsReply['user']> {
-    const { user } = await this.bus.request<VerifyCredentialsReply, VerifyCredentialsRequest>(
-      USER_PATTERNS.verifyCredentials,
-      { email, password },
-    );
+    const { user } = await this.bus.request(VerifyCredentials, { email, password });
     return user;
   }
 }

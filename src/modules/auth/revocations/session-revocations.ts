@@ -1,25 +1,47 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { Bus } from '../../../shared/bus/bus';
 import {
-  SECURITY_EVENTS,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { Bus } from '../../../shared/bus/bus';
+import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import {
   type RevocationsReply,
-  type SessionsRevoked,
+  SessionsRevoked,
+  type SessionsRevokedData,
 } from '../../../shared/security/security.contract';
 import { AuthStore } from '../store/auth-store';
 
 /**
  * Revoked sessions: recorded in the auth store, then told to every process at once, so their
- * access tokens stop working everywhere; a process that missed the broadcast catches up from
- * `since` (`auth.revocations`) every REVOCATION_SYNC_MS.
+ * access tokens stop working everywhere (on NATS the broadcast is also kept in the stream, from
+ * which a process that starts later learns it, even while this module is down). What could not
+ * be told is told again every REVOCATION_SYNC_MS until it is; a process that missed a broadcast
+ * also catches up from `since` (`auth.revocations`).
  */
 @Injectable()
-export class SessionRevocations {
+export class SessionRevocations implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('sessions');
+  /** The oldest revocation a failed broadcast left untold, if any. */
+  private untoldSince?: number;
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: AuthStore,
     private readonly bus: Bus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tellAgain(), this.config.REVOCATION_SYNC_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
 
   async revoke(sessionId: string, nowMs: number): Promise<void> {
     await this.store.revokeSession(sessionId, nowMs);
@@ -32,20 +54,37 @@ export class SessionRevocations {
   }
 
   /**
-   * Tells every process at once. Best effort: the revocation is recorded already, and a process
-   * that misses this learns it when it next catches up.
+   * Tells every process at once. The revocation is recorded already, so a failure is not the
+   * caller's: it is logged, and told again later.
    */
   async announce(sessionIds: readonly string[], revokedAtMs: number): Promise<void> {
     if (sessionIds.length === 0) return;
-    const event: SessionsRevoked = {
+    const event: SessionsRevokedData = {
       revocations: sessionIds.map((sessionId) => ({ sessionId, revokedAtMs })),
     };
     try {
-      await this.bus.broadcast(SECURITY_EVENTS.sessionsRevoked, event);
+      await this.bus.broadcast(SessionsRevoked, event);
     } catch (error) {
+      this.untoldSince = Math.min(this.untoldSince ?? revokedAtMs, revokedAtMs);
       this.logger.warn(
-        `broadcasting ${sessionIds.length} revocation(s) failed; processes will catch up: ${error instanceof Error ? error.message : String(error)}`,
+        `broadcasting ${sessionIds.length} revocation(s) failed; told again within ${this.config.REVOCATION_SYNC_MS} ms: ${error instanceof Error ? error.message : String(error)}`,
       );
+    }
+  }
+
+  /** Everything revoked since the oldest untold revocation, in one broadcast. */
+  private async tellAgain(): Promise<void> {
+    const since = this.untoldSince;
+    if (since === undefined) return;
+    // Taken now: a broadcast that fails meanwhile marks its own revocation untold.
+    this.untoldSince = undefined;
+    try {
+      const { revocations } = await this.since(since);
+      if (revocations.length > 0) await this.bus.broadcast(SessionsRevoked, { revocations });
+      this.logger.log(`told ${revocations.length} revocation(s) again`);
+    } catch {
+      // Still unreachable: the next round tries again.
+      this.untoldSince = Math.min(this.untoldSince ?? since, since);
     }
   }
 }

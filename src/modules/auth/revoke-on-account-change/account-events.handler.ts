@@ -1,7 +1,12 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import type { BusEvent } from '../../../shared/bus/bus-event';
-import { USER_EVENTS, UserAccountEventData } from '../../user/user.contract';
+import { OnEvent } from '../../../shared/bus/bus-handler';
+import {
+  type UserAccountEventData,
+  UserDeleted,
+  UserPasswordChanged,
+} from '../../user/user.contract';
 import { RevokeUserSessions } from './revoke-user-sessions';
 
 /** Each handler's one name: its durable consumer on NATS and its inbox key. */
@@ -13,7 +18,7 @@ const REVOKE_ON_PASSWORD_CHANGED = 'auth-revoke-on-password-changed';
 export class AccountEventsHandler {
   constructor(private readonly revoke: RevokeUserSessions) {}
 
-  @EventPattern(USER_EVENTS.deleted, { consumer: REVOKE_ON_USER_DELETED })
+  @OnEvent(UserDeleted, { consumer: REVOKE_ON_USER_DELETED })
   onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     return this.revoke.execute(event.data.userId, {
       handler: REVOKE_ON_USER_DELETED,
@@ -21,7 +26,7 @@ export class AccountEventsHandler {
     });
   }
 
-  @EventPattern(USER_EVENTS.passwordChanged, { consumer: REVOKE_ON_PASSWORD_CHANGED })
+  @OnEvent(UserPasswordChanged, { consumer: REVOKE_ON_PASSWORD_CHANGED })
   onPasswordChanged(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
     return this.revoke.execute(event.data.userId, {
       handler: REVOKE_ON_PASSWORD_CHANGED,

@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import type { BusEvent } from '../../../shared/bus/bus-event';
-import { USER_EVENTS, UserAccountEventData } from '../../user/user.contract';
+import { OnEvent } from '../../../shared/bus/bus-handler';
+import { type UserAccountEventData, UserDeleted } from '../../user/user.contract';
 import { CancelOpenOrders } from './cancel-open-orders';
 
 /** The handler's one name: its durable consumer on NATS and its inbox key. */
@@ -12,11 +13,12 @@ const CANCEL_ON_USER_DELETED = 'order-cancel-on-user-deleted';
 export class UserDeletedHandler {
   constructor(private readonly cancelOpen: CancelOpenOrders) {}
 
-  @EventPattern(USER_EVENTS.deleted, { consumer: CANCEL_ON_USER_DELETED })
+  @OnEvent(UserDeleted, { consumer: CANCEL_ON_USER_DELETED })
   async onUserDeleted(@Payload() event: BusEvent<UserAccountEventData>): Promise<void> {
-    await this.cancelOpen.execute(event.data.userId, {
-      handler: CANCEL_ON_USER_DELETED,
-      eventId: event.id,
-    });
+    await this.cancelOpen.execute(
+      event.data.userId,
+      { handler: CANCEL_ON_USER_DELETED, eventId: event.id },
+      event.data.accountVersion,
+    );
   }
 }

@@ -8,9 +8,13 @@ import { CreateOrders1732500000001 } from './migrations/1732500000001-create-ord
 import { OrderOutbox1732600000001 } from './migrations/1732600000001-order-outbox';
 import { OrderOutboxRetention1732700000001 } from './migrations/1732700000001-order-outbox-retention';
 import { InboxHandlerNames1733000000001 } from './migrations/1733000000001-inbox-handler-names';
+import { AccountView1734000000001 } from './migrations/1734000000001-account-view';
+import type { AccountView } from './account-view';
+import { MongoAccountView } from './mongo-account-view';
 import { MongoOrderRepository } from './mongo-order-repository';
 import { OrderRepository } from './order-repository';
 import { OrderRow } from './order.row';
+import { SqlAccountView } from './sql-account-view';
 import { TypeOrmOrderRepository } from './typeorm-order-repository';
 
 /** The order module's own database: MongoDB for `mongodb://` URLs, else Postgres or PGlite. */
@@ -35,6 +39,7 @@ export function openOrderDatabase(config: {
       OrderOutbox1732600000001,
       OrderOutboxRetention1732700000001,
       InboxHandlerNames1733000000001,
+      AccountView1734000000001,
     ],
     timeoutMs: config.DB_TIMEOUT_MS,
   });
@@ -45,6 +50,11 @@ export function orderOutboxStore(db: OrderDatabase): OutboxStore {
   return db instanceof MongoDatabase
     ? MongoOrderRepository.outboxStore(db)
     : new SqlOutboxStore(db.sql.bind(db));
+}
+
+/** The account view on `db` (see `AccountView`). */
+export function openAccountView(db: OrderDatabase): AccountView {
+  return db instanceof MongoDatabase ? MongoAccountView.open(db) : new SqlAccountView(db);
 }
 
 /** The repository on `db`; `outbox` hears of every commit that queued events. */

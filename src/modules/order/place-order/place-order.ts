@@ -3,9 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { Unauthenticated } from '../../../shared/http/domain-error';
 import { failpoint } from '../../../shared/resilience/failpoints';
 import type { Principal } from '../../../shared/security/security.contract';
-import { AccountCheck } from '../clients/account-check.client';
+import { CancelOpenOrders } from '../cancel-on-user-deleted/cancel-open-orders';
 import { Order, OrderItem, orderRules } from '../order';
 import { orderCreated } from '../order-events';
+import { AccountView } from '../persistence/account-view';
 import { OrderRepository } from '../persistence/order-repository';
 import { IdempotentInsert } from './idempotent-insert';
 
@@ -22,9 +23,13 @@ export interface PlacedOrder {
 }
 
 /**
- * POST /api/orders: the account must still exist (asked of the user module); the order is
- * priced, stored as `pending` with its `order.created` event in one write, and an
- * Idempotency-Key replays the first answer for 24 h.
+ * POST /api/orders: the order is priced, stored as `pending` with its `order.created` event in
+ * one write, and an Idempotency-Key replays the first answer for 24 h. It asks no other module:
+ * a valid access token proves the account (deleting it, or changing its password, revokes its
+ * sessions in every process within a second). For the moment in between, the account view
+ * decides: an order whose account has a tombstone by the time it is stored is cancelled at once
+ * and refused (401). `user.deleted` writes the tombstone before it cancels the open orders, so
+ * an order racing the deletion is cancelled either way.
  */
 @Injectable()
 export class PlaceOrder {
@@ -32,7 +37,8 @@ export class PlaceOrder {
 
   constructor(
     orders: OrderRepository,
-    private readonly accounts: AccountCheck,
+    private readonly accounts: AccountView,
+    private readonly cancelOpen: CancelOpenOrders,
   ) {
     this.idempotent = new IdempotentInsert(orders);
   }
@@ -42,7 +48,6 @@ export class PlaceOrder {
     input: PlaceOrderInput,
     idempotencyKey?: string,
   ): Promise<PlacedOrder> {
-    if (!(await this.accounts.exists(principal.userId))) throw new Unauthenticated();
     const now = new Date();
     const items = input.items.map(({ sku, name, quantity, unitPriceCents }) => ({
       sku,
@@ -65,6 +70,13 @@ export class PlaceOrder {
       requestHash: hashRequest(order),
       now,
     });
+    if (await this.accounts.isDeleted(principal.userId)) {
+      await this.cancelOpen.execute(principal.userId, {
+        handler: 'order-placed-after-deletion',
+        eventId: placed.order.id,
+      });
+      throw new Unauthenticated();
+    }
     if (!placed.replayed) failpoint('order.after-commit');
     return placed;
   }

@@ -1,15 +1,17 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
+import { Answers } from '../../../shared/bus/bus-handler';
 import { failpoint } from '../../../shared/resilience/failpoints';
 import { PasswordHasher } from '../password-hasher';
 import { UsersRepository } from '../persistence/users.repository';
 import type { Role } from '../../../shared/security/security.contract';
 import {
-  CheckAccountReply,
-  CheckAccountRequest,
-  USER_PATTERNS,
-  VerifyCredentialsReply,
-  VerifyCredentialsRequest,
+  CheckAccount,
+  type CheckAccountReply,
+  type CheckAccountRequest,
+  VerifyCredentials,
+  type VerifyCredentialsReply,
+  type VerifyCredentialsRequest,
 } from '../user.contract';
 
 /** What the user module answers on the bus. */
@@ -20,23 +22,20 @@ export class UserMessagesController {
     private readonly hasher: PasswordHasher,
   ) {}
 
-  @MessagePattern(USER_PATTERNS.verifyCredentials)
+  @Answers(VerifyCredentials)
   async verifyCredentials(
     @Payload() request: VerifyCredentialsRequest,
   ): Promise<VerifyCredentialsReply> {
-    if (typeof request?.email !== 'string' || typeof request.password !== 'string') {
-      return { user: null };
-    }
     const row = await this.users.findByEmail(request.email);
     const ok = await this.hasher.verify(row?.passwordHash, request.password);
     return { user: ok && row ? { id: row.id, roles: row.roles as Role[] } : null };
   }
 
-  @MessagePattern(USER_PATTERNS.checkAccount)
+  /** Deprecated: for the order module of release 0.1.0 (see the contract). */
+  @Answers(CheckAccount)
   async checkAccount(@Payload() request: CheckAccountRequest): Promise<CheckAccountReply> {
     failpoint('user.check-account');
-    const row =
-      typeof request?.userId === 'string' ? await this.users.findById(request.userId) : null;
+    const row = await this.users.findById(request.userId);
     return { exists: row !== null, roles: (row?.roles ?? []) as Role[] };
   }
 }

@@ -4,7 +4,7 @@ import { Unauthenticated } from '../../../shared/http/domain-error';
 import type { Principal } from '../../../shared/security/security.contract';
 import { PasswordHasher } from '../password-hasher';
 import { UsersRepository } from '../persistence/users.repository';
-import { USER_EVENTS, UserAccountEventData } from '../user.contract';
+import { UserPasswordChanged } from '../user.contract';
 import { WrongPassword } from '../user.errors';
 import { EventEffects } from './event-effects';
 
@@ -25,11 +25,7 @@ export class ChangePassword {
     if (!row) throw new Unauthenticated();
     if (!(await this.hasher.verify(row.passwordHash, currentPassword))) throw new WrongPassword();
     const passwordHash = await this.hasher.hash(newPassword);
-    const event = createEvent<UserAccountEventData>(
-      USER_EVENTS.passwordChanged,
-      { userId: row.id },
-      row.id,
-    );
+    const event = createEvent(UserPasswordChanged, { userId: row.id }, row.id);
     if (!(await this.users.update(row.id, { passwordHash }, [event]))) throw new Unauthenticated();
     await this.effects.settled(event.id);
   }

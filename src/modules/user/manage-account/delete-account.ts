@@ -3,7 +3,7 @@ import { createEvent } from '../../../shared/bus/bus-event';
 import { Unauthenticated } from '../../../shared/http/domain-error';
 import type { Principal } from '../../../shared/security/security.contract';
 import { UsersRepository } from '../persistence/users.repository';
-import { USER_EVENTS, UserAccountEventData } from '../user.contract';
+import { UserDeleted } from '../user.contract';
 import { EventEffects } from './event-effects';
 
 /**
@@ -18,11 +18,7 @@ export class DeleteAccount {
   ) {}
 
   async execute(principal: Principal): Promise<void> {
-    const event = createEvent<UserAccountEventData>(
-      USER_EVENTS.deleted,
-      { userId: principal.userId },
-      principal.userId,
-    );
+    const event = createEvent(UserDeleted, { userId: principal.userId }, principal.userId);
     if (!(await this.users.delete(principal.userId, [event]))) throw new Unauthenticated();
     await this.effects.settled(event.id);
   }

@@ -4,6 +4,7 @@ import { CreateUsers1732500000000 } from './migrations/1732500000000-create-user
 import { UserOutbox1732600000000 } from './migrations/1732600000000-user-outbox';
 import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-user-outbox-retention';
 import { InboxHandlerNames1733000000000 } from './migrations/1733000000000-inbox-handler-names';
+import { AccountVersion1734000000000 } from './migrations/1734000000000-account-version';
 import { UserRow } from './user.row';
 
 /** The user module's own database: Postgres for `USER_DATABASE_URL`, else embedded PGlite. */
@@ -23,6 +24,7 @@ export function openUserDatabase(config: {
       UserOutbox1732600000000,
       UserOutboxRetention1732700000000,
       InboxHandlerNames1733000000000,
+      AccountVersion1734000000000,
     ],
     timeoutMs: config.DB_TIMEOUT_MS,
   });

@@ -10,6 +10,12 @@ import { EmailTaken } from '../user.errors';
 import { isUuid } from '../../../shared/persistence/uuid';
 import { UserRow } from './user.row';
 
+/**
+ * Every change to an account makes its next version (the column `version`), and the events it
+ * queues carry it as `accountVersion` (see the user contract): readers apply only what is newer.
+ */
+const ACCOUNT_VERSION = 'accountVersion';
+
 export const USER_DATABASE = Symbol('USER_DATABASE');
 export const USER_OUTBOX = Symbol('USER_OUTBOX');
 
@@ -33,8 +39,9 @@ export class UsersRepository {
         withEvents(
           `INSERT INTO users (id, email, email_normalized, name, password_hash, roles, orders_total,
                               orders_open, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, version`,
           11,
+          ACCOUNT_VERSION,
         ),
         [
           row.id,
@@ -89,9 +96,10 @@ export class UsersRepository {
       'update-user',
       withEvents(
         `UPDATE users SET name = COALESCE($2, name), password_hash = COALESCE($3, password_hash),
-                          roles = COALESCE($4, roles), updated_at = $5
-         WHERE id = $1 RETURNING id`,
+                          roles = COALESCE($4, roles), updated_at = $5, version = version + 1
+         WHERE id = $1 RETURNING id, version`,
         6,
+        ACCOUNT_VERSION,
       ),
       [
         id,
@@ -110,7 +118,11 @@ export class UsersRepository {
   async delete(id: string, events: readonly BusEvent[]): Promise<boolean> {
     const [result] = await this.db.sql<{ changed: number }>(
       'delete-user',
-      withEvents(`DELETE FROM users WHERE id = $1 RETURNING id`, 2),
+      withEvents(
+        `DELETE FROM users WHERE id = $1 RETURNING id, version + 1 AS version`,
+        2,
+        ACCOUNT_VERSION,
+      ),
       [id, eventsParam(events)],
     );
     this.outbox.committed();

@@ -5,7 +5,7 @@ import type { Role } from '../../../shared/security/security.contract';
 import { PasswordHasher } from '../password-hasher';
 import type { UserRow } from '../persistence/user.row';
 import { normalizeEmail, UsersRepository } from '../persistence/users.repository';
-import { USER_EVENTS, UserRegisteredData } from '../user.contract';
+import { UserRegistered } from '../user.contract';
 
 export interface NewAccount {
   email: string;
@@ -39,9 +39,7 @@ export class RegisterUser {
       createdAt: now,
       updatedAt: now,
     };
-    await this.users.insert(row, [
-      createEvent<UserRegisteredData>(USER_EVENTS.registered, { userId: row.id, roles }, row.id),
-    ]);
+    await this.users.insert(row, [createEvent(UserRegistered, { userId: row.id, roles }, row.id)]);
     return row;
   }
 }

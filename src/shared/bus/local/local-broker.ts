@@ -1,8 +1,8 @@
-import type { WritePacket } from '@nestjs/microservices';
+import type { WireReply } from '../reading';
 
 /** What the local server offers the local client; both sides exchange JSON text only. */
 export interface LocalEndpoint {
-  request(pattern: string, wire: string): Promise<WritePacket>;
+  request(pattern: string, wire: string): Promise<WireReply>;
   /** Resolves once every handler of the event has finished; rejects if any failed. */
   event(pattern: string, wire: string): Promise<void>;
 }
@@ -22,8 +22,8 @@ export class LocalBroker {
     if (this.endpoint === endpoint) this.endpoint = undefined;
   }
 
-  request(pattern: string, wire: string): Promise<WritePacket> {
-    if (!this.endpoint) return Promise.resolve({ err: 'The bus is not connected.' });
+  request(pattern: string, wire: string): Promise<WireReply> {
+    if (!this.endpoint) return Promise.reject(new Error('The bus is not connected.'));
     return this.endpoint.request(pattern, wire);
   }
 

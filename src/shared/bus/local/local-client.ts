@@ -28,10 +28,11 @@ export class LocalClient extends ClientProxy implements Broadcasting {
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
     const pattern = this.normalizePattern(packet.pattern as string);
     let cancelled = false;
+    // The reply whole (answer or error, and its envelope): `Bus` reads it.
     this.broker
       .request(pattern, JSON.stringify(packet.data as WireMessage))
       .then((reply) => {
-        if (!cancelled) callback({ ...reply, isDisposed: true });
+        if (!cancelled) callback({ response: reply, isDisposed: true });
       })
       .catch((err: unknown) => {
         if (!cancelled) callback({ err, isDisposed: true });

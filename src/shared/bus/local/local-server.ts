@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
-import type { MessageHandler, WritePacket } from '@nestjs/microservices';
-import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
+import type { MessageHandler } from '@nestjs/microservices';
+import type { WireReply } from '../reading';
+import { contractOf, reasonOf, runHandler, type HandlerObserver } from '../bus-handler';
+import { answerToUnreadable, isParked } from '../parking';
+import { attributesOf } from '../reading';
 import { BusServer } from '../bus-server';
 import type { BusEvent } from '../bus-event';
 import type { LocalBroker, LocalEndpoint } from './local-broker';
@@ -43,20 +46,26 @@ export class LocalServer extends BusServer implements LocalEndpoint {
     return this.messageHandlers.get(pattern) ?? this.getHandlerByPattern(pattern) ?? undefined;
   }
 
-  async request(pattern: string, wire: string): Promise<WritePacket> {
-    const message = JSON.parse(wire) as WireMessage;
+  async request(pattern: string, wire: string): Promise<WireReply> {
     const handler = this.handlerFor(pattern);
     if (!handler || handler.isEventHandler) {
-      return { err: `There is no message handler for ${pattern}.`, isDisposed: true };
+      return { err: `There is no message handler for ${pattern}.` };
     }
     try {
-      const response = await runHandler(handler, pattern, message, {
+      const response = await runHandler(handler, pattern, wire, {
         kind: 'request',
         observer: this.observer,
       });
-      return { response: roundTrip(response), isDisposed: true };
+      return {
+        response: roundTrip(response),
+        ce: attributesOf(contractOf(handler), `${pattern}.reply`),
+      };
     } catch (err) {
-      return { err: roundTrip(err), isDisposed: true };
+      if (isParked(err)) {
+        this.log.warn(`request ${pattern} set aside unread: ${err.message}`);
+        return { err: answerToUnreadable(pattern, err) };
+      }
+      return { err: roundTrip(err) };
     }
   }
 
@@ -75,17 +84,24 @@ export class LocalServer extends BusServer implements LocalEndpoint {
       this.log.debug(`no handler for event ${pattern}`);
       return;
     }
-    const message = JSON.parse(wire) as WireMessage;
-    const eventId = (message.data as Partial<BusEvent> | null)?.id;
+    const eventId = idOf(wire);
     const done = (eventId && this.handledBefore.get(eventId)) || new Set<MessageHandler>();
     const due = handlers.filter((handler) => !done.has(handler));
     const results = await Promise.allSettled(
       due.map((handler) =>
-        runHandler(handler, pattern, message, {
+        runHandler(handler, pattern, wire, {
           kind: 'event',
           consumer: handler.extras?.consumer as string | undefined,
           observer: this.observer,
-        }).then(() => done.add(handler)),
+        }).then(
+          () => done.add(handler),
+          (error: unknown) => {
+            // Unreadable: set aside (counted by the observer), never delivered again.
+            if (!isParked(error)) throw error;
+            this.log.error(`event ${pattern} set aside unread: ${error.message}`);
+            done.add(handler);
+          },
+        ),
       ),
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -110,6 +126,16 @@ export class LocalServer extends BusServer implements LocalEndpoint {
 
 /** Events with a failed handler whose other handlers' success is remembered. */
 const MAX_REMEMBERED = 10_000;
+
+/** The event id in a message's text, when it has one: which handlers already succeeded for it. */
+function idOf(wire: string): string | undefined {
+  try {
+    const id = (JSON.parse(wire) as { data?: Partial<BusEvent> } | null)?.data?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Replies are serialised as they would be on the wire. */
 function roundTrip(value: unknown): unknown {

@@ -1,6 +1,7 @@
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { BusEvent } from '../bus-event';
 import type { WireMessage } from '../bus-handler';
+import { ATTRIBUTE_HEADERS, type WireReply } from '../reading';
 import type { NatsLink } from './nats-link';
 import type { Broadcasting } from '../transport-types';
 
@@ -38,7 +39,8 @@ export class NatsClient extends ClientProxy implements Broadcasting {
           JSON.stringify(packet.data as WireMessage),
           { timeout: this.timeoutMs },
         );
-        if (!cancelled) callback({ ...reply.json<WritePacket>(), isDisposed: true });
+        // The reply whole (answer or error, and its envelope): `Bus` reads it.
+        if (!cancelled) callback({ response: reply.json<WireReply>(), isDisposed: true });
       } catch (err) {
         if (!cancelled) callback({ err, isDisposed: true });
       }
@@ -50,12 +52,20 @@ export class NatsClient extends ClientProxy implements Broadcasting {
 
   /**
    * Core NATS publish on `<namespace>.broadcast.<pattern>`, which every process subscribes to
-   * without a queue group; flushed, so it has left when this resolves.
+   * without a queue group, and stored in the stream (de-duplicated by its `ce-id`), from which a
+   * process that starts later replays it. Resolves once both are done.
    */
   async broadcast(pattern: string, message: WireMessage): Promise<void> {
     const nc = await this.link.connection();
-    nc.publish(this.link.names.broadcast(pattern), JSON.stringify(message));
-    await nc.flush();
+    const text = JSON.stringify(message);
+    nc.publish(this.link.names.broadcast(pattern), text);
+    const { js } = await this.link.jetstream();
+    await Promise.all([
+      nc.flush(),
+      js.publish(this.link.names.event(pattern), text, {
+        msgID: message.headers?.[ATTRIBUTE_HEADERS.id],
+      }),
+    ]);
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {

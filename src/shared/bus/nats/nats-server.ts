@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers, type Subscription } from '@nats-io/transport-node';
-import { reasonOf, runHandler, type HandlerObserver, type WireMessage } from '../bus-handler';
+import { contractOf, reasonOf, runHandler, type HandlerObserver } from '../bus-handler';
+import { attributesOf } from '../reading';
+import { answerToUnreadable, isParked } from '../parking';
 import { BusServer } from '../bus-server';
 import { type RetryBackoff, retryDelayMs } from '../retry';
 import type { ConsumerLag } from '../transport-types';
@@ -15,6 +17,11 @@ export interface NatsServerOptions {
   ackWaitMs: number;
   /** Redelivery after a failure: `retry.ts`'s rule. */
   backoff: RetryBackoff;
+  /**
+   * How far back a starting process replays the broadcasts the stream kept (the sessions
+   * revoked while it was away): as long as what they say matters (an access token's lifetime).
+   */
+  broadcastReplayMs: number;
 }
 
 interface EventConsumer {
@@ -34,8 +41,13 @@ interface EventConsumer {
 export class NatsServer extends BusServer {
   private readonly log = new Logger('NatsBus');
   private readonly consumers: EventConsumer[] = [];
-  /** Broadcast handlers: every process subscribes, no queue group, nothing stored. */
+  /**
+   * Broadcast handlers: every process hears every broadcast. Live from the core subject (no
+   * queue group), and, since the stream keeps them too, replayed at start from the stream.
+   */
   private readonly broadcasts: Array<{ pattern: string; handler: MessageHandler }> = [];
+  /** Per broadcast pattern: resolves once what the stream kept has been replayed here. */
+  private readonly replays = new Map<string, Promise<void>>();
   private readonly subscriptions: Subscription[] = [];
   private readonly loops: Array<{ stop(): void; done: Promise<void> }> = [];
   constructor(
@@ -93,21 +105,20 @@ export class NatsServer extends BusServer {
         nc.subscribe(this.link.names.broadcast(pattern), {
           callback: (err, msg) => {
             if (err) return;
-            let message: WireMessage;
-            try {
-              message = msg.json<WireMessage>();
-            } catch {
-              return this.log.warn(`broadcast ${pattern}: not JSON, ignored`);
-            }
-            void runHandler(handler, pattern, message, {
+            void runHandler(handler, pattern, msg.string(), {
               kind: 'event',
               observer: this.observer,
             }).catch((error: unknown) =>
-              this.log.warn(`broadcast ${pattern} failed here: ${reasonOf(error)}`),
+              this.log.warn(
+                `broadcast ${pattern} ${isParked(error) ? 'set aside unread' : 'failed here'}: ${reasonOf(error)}`,
+              ),
             );
           },
         }),
       );
+    }
+    for (const { pattern, handler } of this.broadcasts) {
+      this.replays.set(pattern, (await this.replayBroadcasts(pattern, handler)).replayed);
     }
     const { js, jsm } = await this.link.jetstream();
     for (const consumer of this.consumers) {
@@ -141,14 +152,64 @@ export class NatsServer extends BusServer {
     }
   }
 
+  /**
+   * An ordered consumer of this process' own over the broadcasts the stream kept for
+   * `broadcastReplayMs`, and every one stored after: this process learns what was broadcast
+   * while it was away without asking the module that broadcast it (which may be down).
+   * `replayed` settles once the replay reached the end of what was stored.
+   */
+  private async replayBroadcasts(
+    pattern: string,
+    handler: MessageHandler,
+  ): Promise<{ replayed: Promise<void> }> {
+    const { js } = await this.link.jetstream();
+    const consumer = await js.consumers.get(this.link.names.eventStream, {
+      filter_subjects: this.link.names.event(pattern),
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(Date.now() - this.options.broadcastReplayMs).toISOString(),
+    });
+    let caughtUp!: () => void;
+    const replayed = new Promise<void>((resolve) => (caughtUp = resolve));
+    if ((await consumer.info()).num_pending === 0) caughtUp();
+    const messages = await consumer.consume();
+    const done = (async () => {
+      for await (const msg of messages) {
+        await runHandler(handler, pattern, msg.string(), {
+          kind: 'event',
+          observer: this.observer,
+        }).catch((error: unknown) =>
+          this.log.warn(`stored broadcast ${pattern} not applied here: ${reasonOf(error)}`),
+        );
+        if (msg.info.pending === 0) caughtUp();
+      }
+    })();
+    this.loops.push({ stop: () => void messages.stop(), done });
+    return { replayed };
+  }
+
+  /** Whether the broadcasts of `pattern` the stream kept have been replayed here. */
+  async broadcastsReplayed(pattern: string): Promise<boolean> {
+    const replay = this.replays.get(pattern);
+    if (!replay) return false;
+    await replay;
+    return true;
+  }
+
   private async answer(handler: MessageHandler, pattern: string, wire: string): Promise<string> {
     try {
-      const response = await runHandler(handler, pattern, JSON.parse(wire) as WireMessage, {
+      const response = await runHandler(handler, pattern, wire, {
         kind: 'request',
         observer: this.observer,
       });
-      return JSON.stringify({ response });
+      return JSON.stringify({
+        response,
+        ce: attributesOf(contractOf(handler), `${pattern}.reply`),
+      });
     } catch (err) {
+      if (isParked(err)) {
+        this.log.warn(`request ${pattern} set aside unread: ${err.message}`);
+        return JSON.stringify({ err: answerToUnreadable(pattern, err) });
+      }
       return JSON.stringify({ err });
     }
   }
@@ -165,7 +226,7 @@ export class NatsServer extends BusServer {
       return;
     }
     try {
-      await runHandler(consumer.handler, consumer.pattern, msg.json<WireMessage>(), {
+      await runHandler(consumer.handler, consumer.pattern, msg.string(), {
         kind: 'event',
         consumer: consumer.name,
         observer: this.observer,
@@ -173,6 +234,8 @@ export class NatsServer extends BusServer {
       msg.ack();
     } catch (error) {
       const reason = reasonOf(error);
+      // Unreadable: retrying changes nothing, and it must not hold up the events behind it.
+      if (isParked(error)) return this.deadLetter(consumer, msg, reason, 'parked');
       if (attempt >= this.options.maxDeliver) {
         await this.deadLetter(consumer, msg, reason);
         return;
@@ -185,19 +248,32 @@ export class NatsServer extends BusServer {
     }
   }
 
-  private async deadLetter(consumer: EventConsumer, msg: JsMsg, reason: string): Promise<void> {
+  /**
+   * Sets the message aside for this consumer in the dead-letter stream (listable and replayable
+   * with `npm run deadletter`): after its last delivery, or at once when it is unreadable
+   * (`parked`: marked so by `Cleave-Parked`).
+   */
+  private async deadLetter(
+    consumer: EventConsumer,
+    msg: JsMsg,
+    reason: string,
+    why: 'exhausted' | 'parked' = 'exhausted',
+  ): Promise<void> {
     try {
       const { js } = await this.link.jetstream();
       const h = headers();
       h.set('Cleave-Original-Subject', msg.subject);
       h.set('Cleave-Consumer', consumer.name);
       h.set('Cleave-Error', reason.replace(/[\r\n]+/g, ' ').slice(0, 500));
+      if (why === 'parked') h.set('Cleave-Parked', 'true');
       await js.publish(this.link.names.deadLetter(consumer.name), msg.data, {
         headers: h,
         msgID: `${consumer.name}:${msg.info.streamSequence}`,
       });
       this.log.error(
-        `${consumer.name}: ${msg.subject} dead-lettered after ${msg.info.deliveryCount} deliveries: ${reason}`,
+        why === 'parked'
+          ? `${consumer.name}: ${msg.subject} set aside unread: ${reason}`
+          : `${consumer.name}: ${msg.subject} dead-lettered after ${msg.info.deliveryCount} deliveries: ${reason}`,
       );
       msg.term(reason);
     } catch (error) {

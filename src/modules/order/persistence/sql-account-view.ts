@@ -1,0 +1,37 @@
+import type { ModuleDatabase } from '../../../shared/persistence/module-database';
+import { isUuid } from '../../../shared/persistence/uuid';
+import { AccountView, type AccountState } from './account-view';
+
+/** The account view in the order module's schema: the table `account_view`. */
+export class SqlAccountView extends AccountView {
+  constructor(private readonly db: ModuleDatabase) {
+    super();
+  }
+
+  async record(userId: string, state: AccountState): Promise<boolean> {
+    const rows = await this.db.sql(
+      'account-view-record',
+      `INSERT INTO account_view AS a (user_id, version, deleted, updated_at)
+       VALUES ($1, $2, $3, now())
+       ON CONFLICT (user_id) DO UPDATE
+         SET version = COALESCE(EXCLUDED.version, a.version), deleted = EXCLUDED.deleted,
+             updated_at = now()
+         WHERE NOT a.deleted
+           AND (EXCLUDED.deleted
+                OR (EXCLUDED.version IS NOT NULL AND (a.version IS NULL OR EXCLUDED.version > a.version)))
+       RETURNING user_id`,
+      [userId, state.version ?? null, state.deleted],
+    );
+    return rows.length > 0;
+  }
+
+  async isDeleted(userId: string): Promise<boolean> {
+    if (!isUuid(userId)) return false;
+    const rows = await this.db.sql<{ deleted: boolean }>(
+      'account-view-deleted',
+      `SELECT deleted FROM account_view WHERE user_id = $1`,
+      [userId],
+    );
+    return rows[0]?.deleted ?? false;
+  }
+}
