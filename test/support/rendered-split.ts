@@ -87,11 +87,12 @@ export async function renderedSplit(): Promise<{
   };
   try {
     const objects = renderOk(VALUE_SETS.split, { 'config.NATS_NAMESPACE': namespace });
+    const signingKey = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
     const credentials = {
       ...stores.env,
-      AUTH_SIGNING_KEY: JSON.stringify(
-        generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }),
-      ),
+      AUTH_SIGNING_KEY: JSON.stringify(signingKey),
+      // The public half, as values-split.yaml asks of the Secret: verifiers start without auth.
+      AUTH_PUBLIC_KEYS: JSON.stringify({ keys: [{ ...signingKey, d: undefined }] }),
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
     };

@@ -10,13 +10,17 @@ export interface TreeSpan {
 }
 
 /**
- * Checks that the spans of one `POST /api/orders` form one trace tree: one root, every other
- * span's parent in the trace, and beneath the order module's HTTP span the bus hop (request
- * and its handler as a child) and the `order.created` event (publish, and its processing as a
- * child). Returns the spans of the trace.
+ * Checks that the spans of one request form one trace tree: one root, every other span's
+ * parent in the trace, and beneath the module's HTTP span `server` each bus hop, the sending
+ * span (`<pattern> request`, `<type> publish`) with the receiving one (`… handle`, `… process`)
+ * as its child. Returns the spans of the trace.
  */
-export function expectOrderTrace(spans: TreeSpan[], orderServerSpan: TreeSpan): TreeSpan[] {
-  const trace = spans.filter((s) => s.traceId === orderServerSpan.traceId);
+export function expectTraceTree(
+  spans: TreeSpan[],
+  server: TreeSpan,
+  hops: ReadonlyArray<readonly [send: string, receive: string]>,
+): TreeSpan[] {
+  const trace = spans.filter((s) => s.traceId === server.traceId);
   const byId = new Map(trace.map((s) => [s.spanId, s]));
   const roots = trace.filter((s) => !s.parentSpanId || !byId.has(s.parentSpanId));
   expect(roots.map((s) => s.name)).toHaveLength(1);
@@ -34,13 +38,21 @@ export function expectOrderTrace(spans: TreeSpan[], orderServerSpan: TreeSpan): 
     expect({ name, count: found.length }).toEqual({ name, count: 1 });
     return found[0];
   };
-  const checkRequest = one('user.check-account request');
-  const checkHandle = one('user.check-account handle');
-  const publish = one('order.created publish');
-  const process = one('order.created process');
-  expect(isBeneath(checkRequest, orderServerSpan)).toBe(true);
-  expect(checkHandle.parentSpanId).toBe(checkRequest.spanId);
-  expect(isBeneath(publish, orderServerSpan)).toBe(true);
-  expect(process.parentSpanId).toBe(publish.spanId);
+  for (const [sendName, receiveName] of hops) {
+    const send = one(sendName);
+    expect({ send: sendName, beneathServer: isBeneath(send, server) }).toEqual({
+      send: sendName,
+      beneathServer: true,
+    });
+    expect(one(receiveName).parentSpanId).toBe(send.spanId);
+  }
   return trace;
 }
+
+/** `POST /api/orders`: its `order.created` event, published by the relay, to its handler. */
+export const ORDER_HOPS = [['order.created publish', 'order.created process']] as const;
+
+/** `POST /api/auth/login`: the credential check, asked of the user module over the bus. */
+export const LOGIN_HOPS = [
+  ['user.verify-credentials request', 'user.verify-credentials handle'],
+] as const;

@@ -11,7 +11,8 @@
  *
  * Points: `order.after-commit` (an order and its event are committed, the client has no
  * answer yet and the relay has not run), `user.me` (reading the caller's profile),
- * `user.check-account` (the user module answering the account check over the bus),
+ * `user.check-account` (the user module answering release 0.1.0's account check),
+ * `user.verify-credentials` (the user module checking a login's credentials over the bus),
  * `order.cancel-open-orders` (the order module handling `user.deleted`).
  */
 interface Armed {

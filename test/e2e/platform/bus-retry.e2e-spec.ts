@@ -9,10 +9,11 @@ import { AppProcess } from '../../support/process';
 import { availableServices, SERVICES } from '../../support/services';
 
 /**
- * One retry rule on both transports (src/shared/bus/retry.ts): `user.deleted` has two handlers,
- * the auth module's (revoke sessions) and the order module's (cancel open orders). The order
- * module's fails twice; it alone gets the event again, with backoff, until it succeeds, and the
- * auth module's ran once. Counted by the process' own metrics (bus_handler_duration_seconds).
+ * One retry rule on both transports (src/shared/bus/retry.ts): `user.deleted` has three
+ * handlers, the auth module's (revoke sessions) and two of the order module's (its account
+ * view's tombstone, and cancelling open orders). The cancelling fails twice; it alone gets the
+ * event again, with backoff, until it succeeds, and the other two ran once. Counted by the
+ * process' own metrics (bus_handler_duration_seconds).
  */
 const transports = [
   { transport: 'local', store: 'pglite' as const, needs: [] as string[] },
@@ -73,8 +74,9 @@ for (const { transport, store, needs } of transports) {
             }) ?? 0;
           return { ok: count('ok'), error: count('error') };
         };
-        // auth: 1 ok; order: 2 errors, then 1 ok. Re-running auth's handler would add oks.
-        await eventually(async () => expect(await counts()).toEqual({ ok: 2, error: 2 }), 15_000);
+        // auth and the account view: 1 ok each; cancelling: 2 errors, then 1 ok. Re-running
+        // either of the others would add oks.
+        await eventually(async () => expect(await counts()).toEqual({ ok: 3, error: 2 }), 15_000);
       });
     },
   );

@@ -230,8 +230,8 @@ for (const store of storeTargets()) {
           store === 'split'
             ? []
             : app.env.AUTH_REDIS_URL
-              ? ['auth-redis', 'order-db', 'revocations', 'user-db']
-              : ['order-db', 'revocations', 'user-db'];
+              ? ['account-view', 'auth-redis', 'order-db', 'revocations', 'signing-keys', 'user-db']
+              : ['account-view', 'order-db', 'revocations', 'signing-keys', 'user-db'];
         expect(Object.keys(checks).sort()).toEqual(expected);
         for (const check of Object.values(checks)) expect(check.status).toBe('up');
       });

@@ -7,7 +7,7 @@ import { OtlpReceiver, type ReceivedSpan } from '../../support/otlp-receiver';
 import { AppProcess } from '../../support/process';
 import { storeTargets } from '../../support/services';
 import { startSplitApp, type SplitApp } from '../../support/split';
-import { expectOrderTrace } from '../../support/traces';
+import { expectTraceTree, LOGIN_HOPS, ORDER_HOPS } from '../../support/traces';
 
 const ORDER = {
   items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPriceCents: 500 }],
@@ -76,13 +76,12 @@ describeOrSkip(
       const user = await signUp(app.url);
       const requestId = await placeOrder(app.url, user.token);
 
-      // The gateway's and the order process' request lines, the user process' lines for the
-      // account check and for the order.created event.
+      // The gateway's and the order process' request lines, the user process' line for the
+      // order.created event.
       const lines = await eventually(() => {
         const found = linesOf(requestId);
         expect(found.gateway?.some((l) => l.msg === 'request')).toBe(true);
         expect(found.order?.some((l) => l.msg === 'request')).toBe(true);
-        expect(found.user?.some((l) => l.pattern === 'user.check-account')).toBe(true);
         expect(found.user?.some((l) => l.pattern === 'order.created')).toBe(true);
         return Promise.resolve(found);
       }, 15_000);
@@ -128,35 +127,63 @@ describeOrSkip(
       expect(output).not.toMatch(/bearer /i);
     });
 
-    it('one POST /api/orders is one trace tree: gateway → order module → bus → user handler, and the event to its handler', async () => {
+    /** The SERVER span of `route` in `service` whose trace reached `last`, once exported. */
+    const serverSpan = (service: string, route: string, last: string) => {
+      const find = (): ReceivedSpan | undefined =>
+        receiver.spans.find(
+          (s) =>
+            s.service === service &&
+            s.kind === SERVER &&
+            s.name === route &&
+            receiver.spans.some((p) => p.traceId === s.traceId && p.name === last),
+        );
+      return eventually(() => {
+        expect(find()).toBeDefined();
+        return Promise.resolve(find()!);
+      }, 15_000);
+    };
+    /** Each span's process, by name; the root is the gateway's. */
+    const servicesOf = (trace: ReceivedSpan[]) => {
+      const byId = new Map(trace.map((s) => [s.spanId, s]));
+      const root = trace.find((s) => !s.parentSpanId || !byId.has(s.parentSpanId))!;
+      expect(root.service).toBe('cleave-gateway');
+      return (name: string) => trace.filter((s) => s.name === name).map((s) => s.service);
+    };
+
+    it('one POST /api/orders is one trace tree: gateway → order module, and the event to its handler in the user module', async () => {
       const user = await signUp(app.url);
       const res = await call({ url: app.url, token: user.token }, 'POST', '/api/orders', ORDER);
       expect(res.status).toBe(201);
-      const orderServer = (): ReceivedSpan | undefined =>
-        receiver.spans.find(
-          (s) =>
-            s.service === 'cleave-order' &&
-            s.kind === SERVER &&
-            s.name === 'POST /api/orders' &&
-            receiver.spans.some(
-              (p) => p.traceId === s.traceId && p.name === 'order.created process',
-            ),
-        );
-      const server = await eventually(() => {
-        expect(orderServer()).toBeDefined();
-        return Promise.resolve(orderServer()!);
-      }, 15_000);
-      const trace = expectOrderTrace(receiver.spans, server);
-      const services = (name: string) =>
-        trace.filter((s) => s.name === name).map((s) => (s as ReceivedSpan).service);
-      // The root is the gateway's; the hops run in the processes they belong to.
-      const byId = new Map(trace.map((s) => [s.spanId, s]));
-      const root = trace.find((s) => !s.parentSpanId || !byId.has(s.parentSpanId))!;
-      expect((root as ReceivedSpan).service).toBe('cleave-gateway');
-      expect(services('user.check-account request')).toEqual(['cleave-order']);
-      expect(services('user.check-account handle')).toEqual(['cleave-user']);
+      const server = await serverSpan('cleave-order', 'POST /api/orders', 'order.created process');
+      const services = servicesOf(
+        expectTraceTree(receiver.spans, server, ORDER_HOPS) as ReceivedSpan[],
+      );
       expect(services('order.created publish')).toEqual(['cleave-order']);
       expect(services('order.created process')).toEqual(['cleave-user']);
+      // No request to another module on the order path.
+      expect(
+        receiver.spans.filter((s) => s.traceId === server.traceId && s.name.endsWith(' request')),
+      ).toEqual([]);
+    });
+
+    it('one login is one trace tree: gateway → auth module → bus → the user module’s handler', async () => {
+      const user = await signUp(app.url);
+      const res = await fetch(`${app.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: user.email, password: user.password }),
+      });
+      expect(res.status).toBe(200);
+      const server = await serverSpan(
+        'cleave-auth',
+        'POST /api/auth/login',
+        'user.verify-credentials handle',
+      );
+      const services = servicesOf(
+        expectTraceTree(receiver.spans, server, LOGIN_HOPS) as ReceivedSpan[],
+      );
+      expect(services('user.verify-credentials request')).toEqual(['cleave-auth']);
+      expect(services('user.verify-credentials handle')).toEqual(['cleave-user']);
     });
 
     it('exports JetStream consumer lag per durable consumer, back to zero once events are handled', async () => {
@@ -208,10 +235,9 @@ describe('observability of the one-process shape as a real process', () => {
       const found = app.logLines
         .filter((line) => line.includes(requestId))
         .map((line) => JSON.parse(line) as LogLine);
-      // The request line, the account check's handler, the order.created handler (and the
-      // key fetch, auth.jwks, when this is the process' first authenticated request).
+      // The request line and the order.created handler's.
       expect(found.map((l) => l.pattern ?? l.msg)).toEqual(
-        expect.arrayContaining(['order.created', 'request', 'user.check-account']),
+        expect.arrayContaining(['order.created', 'request']),
       );
       return Promise.resolve(found);
     }, 15_000);

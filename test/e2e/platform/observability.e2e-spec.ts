@@ -6,7 +6,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../support/app';
 import { bearer, createOrder, eventually, expectProblem, signUpAndLogin } from '../../support/api';
 import { sample } from '../../support/metrics';
-import { expectOrderTrace, type TreeSpan } from '../../support/traces';
+import { expectTraceTree, LOGIN_HOPS, ORDER_HOPS, type TreeSpan } from '../../support/traces';
 import { availableServices } from '../../support/services';
 import { describeOrSkip } from '../../support/skip';
 
@@ -26,32 +26,37 @@ describe('observability of the one-process shape', () => {
   });
   afterAll(() => app?.close());
 
-  it('traces one POST /api/orders as one tree: HTTP, the bus hop and its handler, the event and its handler, the database', async () => {
+  const spans = (): TreeSpan[] =>
+    spanExporter.getFinishedSpans().map((s) => ({
+      traceId: s.spanContext().traceId,
+      spanId: s.spanContext().spanId,
+      parentSpanId: s.parentSpanContext?.spanId,
+      name: s.name,
+    }));
+  /** The finished SERVER span of `route`, once `last` (a span of its trace) is finished too. */
+  const serverSpan = (route: string, last: string) =>
+    eventually(() => {
+      const found = spanExporter
+        .getFinishedSpans()
+        .find((s) => s.kind === SpanKind.SERVER && s.name === route);
+      expect(found).toBeDefined();
+      expect(spans().some((s) => s.name === last)).toBe(true);
+      return Promise.resolve(found!);
+    }, 10_000);
+  const treeSpan = (span: Awaited<ReturnType<typeof serverSpan>>): TreeSpan => ({
+    traceId: span.spanContext().traceId,
+    spanId: span.spanContext().spanId,
+    name: span.name,
+  });
+
+  it('traces one POST /api/orders as one tree: HTTP, the event and its handler, the database', async () => {
     const account = await signUpAndLogin(app);
     spanExporter.reset();
     const order = await createOrder(app, account);
-    const spans = (): TreeSpan[] =>
-      spanExporter.getFinishedSpans().map((s) => ({
-        traceId: s.spanContext().traceId,
-        spanId: s.spanContext().spanId,
-        parentSpanId: s.parentSpanContext?.spanId,
-        name: s.name,
-      }));
-    const server = await eventually(() => {
-      const found = spanExporter
-        .getFinishedSpans()
-        .find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /api/orders');
-      expect(found).toBeDefined();
-      expect(spans().some((s) => s.name === 'order.created process')).toBe(true);
-      return Promise.resolve(found!);
-    }, 10_000);
+    const server = await serverSpan('POST /api/orders', 'order.created process');
     expect(server.attributes['http.route']).toBe('/api/orders');
     expect(server.attributes['http.response.status_code']).toBe(201);
-    const trace = expectOrderTrace(spans(), {
-      traceId: server.spanContext().traceId,
-      spanId: server.spanContext().spanId,
-      name: server.name,
-    });
+    const trace = expectTraceTree(spans(), treeSpan(server), ORDER_HOPS);
     // The stores are traced too: the order's insert is a Postgres (PGlite) span of this trace.
     const pgSpans = spanExporter
       .getFinishedSpans()
@@ -63,6 +68,17 @@ describe('observability of the one-process shape', () => {
     expect(pgSpans.length).toBeGreaterThan(0);
     // Raw ids never name a span: names are route templates and patterns.
     expect(trace.filter((s) => s.name.includes(order.id))).toEqual([]);
+  });
+
+  it('traces one login as one tree: HTTP, the bus hop to the user module and its handler', async () => {
+    const account = await signUpAndLogin(app);
+    spanExporter.reset();
+    await request(app.url)
+      .post('/api/auth/login')
+      .send({ email: account.email, password: account.password })
+      .expect(200);
+    const server = await serverSpan('POST /api/auth/login', 'user.verify-credentials handle');
+    expectTraceTree(spans(), treeSpan(server), LOGIN_HOPS);
   });
 
   it('/health fails while the event loop was blocked beyond the limit, and recovers by itself', async () => {
@@ -177,8 +193,9 @@ describe('RED metrics after known traffic', () => {
     ).toBeLessThanOrEqual(3);
     expect(sample(text, 'http_request_duration_seconds_sum', labels)).toBeGreaterThan(0);
 
-    // One account check per order, answered; the handler side saw the same.
-    const busRequest = { pattern: 'user.check-account', outcome: 'ok' };
+    // One credential check per login (the right password and the wrong one), answered; the
+    // handler side saw the same. Orders ask no other module.
+    const busRequest = { pattern: 'user.verify-credentials', outcome: 'ok' };
     expect(sample(text, 'bus_request_duration_seconds_count', busRequest)).toBe(2);
     expect(sample(text, 'bus_request_duration_seconds_bucket', { ...busRequest, le: '+Inf' })).toBe(
       2,
@@ -186,10 +203,13 @@ describe('RED metrics after known traffic', () => {
     expect(
       sample(text, 'bus_handler_duration_seconds_count', {
         kind: 'request',
-        pattern: 'user.check-account',
+        pattern: 'user.verify-credentials',
         outcome: 'ok',
       }),
     ).toBe(2);
+    expect(
+      sample(text, 'bus_request_duration_seconds_count', { pattern: 'user.check-account' }),
+    ).toBeUndefined();
     expect(
       sample(text, 'bus_publish_duration_seconds_count', {
         pattern: 'order.created',
@@ -199,7 +219,7 @@ describe('RED metrics after known traffic', () => {
     // Outbox, breakers and the process are there too.
     expect(sample(text, 'outbox_pending_events', { module: 'order' })).toBeDefined();
     expect(sample(text, 'outbox_published_total', { module: 'order' })).toBeGreaterThanOrEqual(2);
-    expect(sample(text, 'circuit_breaker_state', { name: 'bus.user.check-account' })).toBe(0);
+    expect(sample(text, 'circuit_breaker_state', { name: 'bus.user.verify-credentials' })).toBe(0);
     expect(sample(text, 'process_cpu_user_seconds_total', {})).toBeGreaterThan(0);
     expect(sample(text, 'nodejs_eventloop_lag_seconds', {})).toBeDefined();
     // Label sets stay bounded: no raw path, id or email anywhere.

@@ -1,20 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { describeOrSkip } from '../../support/skip';
-import { eventually } from '../../support/api';
+import { eventually, uniqueEmail } from '../../support/api';
 import { call, signUp } from '../../support/http-client';
 import { sample } from '../../support/metrics';
 import { AppProcess } from '../../support/process';
 import { storeTargets } from '../../support/services';
 import { startSplitApp, type SplitApp } from '../../support/split';
 
-const ORDER = {
-  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPriceCents: 500 }],
-  currency: 'EUR',
-};
+/** Bugs stand-ins: reading one's profile throws, and so does the user module's credential check. */
+const FAILPOINTS = 'user.me:throw,user.verify-credentials:throw@2-9';
 
-/** Bugs stand-ins: reading one's profile throws, and so does the user module's account check. */
-const FAILPOINTS = 'user.me:throw,user.check-account:throw';
+/** A new account, not logged in (each login counts towards the failpoint's hits). */
+async function signUpOnly(url: string): Promise<{ email: string; password: string }> {
+  const account = { email: uniqueEmail('bug'), password: 'correct-horse-1' };
+  const res = await fetch(`${url}/api/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...account, name: 'Bug' }),
+  });
+  expect(res.status).toBe(201);
+  return account;
+}
+
+async function loginToken(url: string, account: { email: string; password: string }) {
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(account),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { accessToken: string }).accessToken;
+}
 
 type LogLine = Record<string, unknown> & { msg?: string; requestId?: string; level?: number };
 
@@ -23,14 +40,14 @@ const parse = (lines: string[]): LogLine[] => lines.map((l) => JSON.parse(l) as 
 async function fetchWithId(
   url: string,
   path: string,
-  token: string,
+  token: string | undefined,
   body?: unknown,
 ): Promise<{ requestId: string; status: number; json: Record<string, unknown>; type: string }> {
   const requestId = `bug-${randomUUID()}`;
   const res = await fetch(`${url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: {
-      authorization: `Bearer ${token}`,
+      ...(token && { authorization: `Bearer ${token}` }),
       'x-request-id': requestId,
       ...(body !== undefined && { 'content-type': 'application/json' }),
     },
@@ -109,18 +126,20 @@ describe('an unexpected error in the one-process shape', () => {
   });
 
   it('in a bus handler is a 500 for the caller, not a 503, logged once, and opens no breaker', async () => {
-    const account = await signUp(app.url);
+    const account = await signUpOnly(app.url);
     for (let i = 0; i < 8; i++) {
-      const res = await fetchWithId(app.url, '/api/orders', account.token, ORDER);
+      const res = await fetchWithId(app.url, '/api/auth/login', undefined, account);
       expectBugAnswer(res);
       const line = await errorLineOf(() => app.logLines, res.requestId);
-      expectLoggedBug(line, { pattern: 'user.check-account' }, 'user.check-account');
+      expectLoggedBug(line, { pattern: 'user.verify-credentials' }, 'user.verify-credentials');
     }
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
-    expect(sample(metrics, 'circuit_breaker_state', { name: 'bus.user.check-account' })).toBe(0);
+    expect(sample(metrics, 'circuit_breaker_state', { name: 'bus.user.verify-credentials' })).toBe(
+      0,
+    );
     expect(
       sample(metrics, 'circuit_breaker_events_total', {
-        name: 'bus.user.check-account',
+        name: 'bus.user.verify-credentials',
         event: 'failure',
       }),
     ).toBeUndefined();
@@ -141,21 +160,22 @@ describeOrSkip(
     afterAll(() => app?.close());
 
     it('reaches the client through the gateway as a 500, logged once where it happened, and opens no breaker', async () => {
-      const account = await signUp(app.url);
+      const account = await signUpOnly(app.url);
+      const token = await loginToken(app.url, account);
       for (let i = 0; i < 8; i++) {
-        const res = await fetchWithId(app.url, '/api/users/me', account.token);
+        const res = await fetchWithId(app.url, '/api/users/me', token);
         expectBugAnswer(res);
         expectLoggedBug(
           await errorLineOf(() => app.processes.user.logLines, res.requestId),
           { route: '/api/users/me' },
           'user.me',
         );
-        const placed = await fetchWithId(app.url, '/api/orders', account.token, ORDER);
-        expectBugAnswer(placed);
+        const login = await fetchWithId(app.url, '/api/auth/login', undefined, account);
+        expectBugAnswer(login);
         expectLoggedBug(
-          await errorLineOf(() => app.processes.user.logLines, placed.requestId),
-          { pattern: 'user.check-account' },
-          'user.check-account',
+          await errorLineOf(() => app.processes.user.logLines, login.requestId),
+          { pattern: 'user.verify-credentials' },
+          'user.verify-credentials',
         );
         for (const other of [app.gateway, app.processes.order, app.processes.auth]) {
           expect(parse(other.logLines).filter((l) => l.msg === 'unexpected error')).toEqual([]);
@@ -163,10 +183,12 @@ describeOrSkip(
       }
       const gateway = await (await fetch(`${app.gateway.url}/metrics`)).text();
       expect(sample(gateway, 'circuit_breaker_state', { name: 'gateway.user' })).toBe(0);
-      const order = await (await fetch(`${app.processes.order.url}/metrics`)).text();
-      expect(sample(order, 'circuit_breaker_state', { name: 'bus.user.check-account' })).toBe(0);
+      const auth = await (await fetch(`${app.processes.auth.url}/metrics`)).text();
+      expect(sample(auth, 'circuit_breaker_state', { name: 'bus.user.verify-credentials' })).toBe(
+        0,
+      );
       // Everything else keeps working.
-      const orders = await call({ url: app.url, token: account.token }, 'GET', '/api/orders');
+      const orders = await call({ url: app.url, token }, 'GET', '/api/orders');
       expect(orders.status).toBe(200);
     });
   },

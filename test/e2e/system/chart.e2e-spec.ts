@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, jest } from '@jest/globals';
 import { describeOrSkip } from '../../support/skip';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   byName,
   CHART,
@@ -305,7 +307,12 @@ describeOrSkip('the Helm chart', skip, () => {
       'cleave-credentials/AUTH_SIGNING_KEY',
       'cleave-credentials/AUTH_REDIS_URL',
     ]);
-    expect(secretKeys('cleave-order')).toEqual(['cleave-credentials/ORDER_DATABASE_URL']);
+    // The verifying modules may be handed the public keys (optional: fetched at start otherwise).
+    expect(secretKeys('cleave-order')).toEqual([
+      'cleave-credentials/ORDER_DATABASE_URL',
+      'cleave-credentials/AUTH_PUBLIC_KEYS',
+    ]);
+    expect(secretKeys('cleave-user')).toContain('cleave-credentials/AUTH_PUBLIC_KEYS');
     expect(ofKind(objects, 'Secret')).toHaveLength(0);
     expect(ofKind(objects, 'PersistentVolumeClaim')).toHaveLength(0);
     // The chart's modules and store variables are the registry's.
@@ -335,6 +342,24 @@ describeOrSkip('the Helm chart', skip, () => {
     const gateway = byName(objects, 'NetworkPolicy', 'cleave-gateway');
     expect(gateway.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);
     expect(ports(gateway.spec.egress)).toEqual([3000, 3000, 3000, 4222, 53, 53]);
+  });
+
+  it('hands the verifying modules the public half of the signing key, never the private one', () => {
+    const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+    // A values file: `--set` reads braces and commas in JSON as lists.
+    const values = join(mkdtempSync(join(tmpdir(), 'cleave-chart-')), 'key.yaml');
+    writeFileSync(values, stringify({ secrets: { AUTH_SIGNING_KEY: JSON.stringify(key) } }));
+    const objects = renderOk([...VALUE_SETS['examples/split-inline-secrets.yaml'], values]);
+    const secret = ofKind(objects, 'Secret')[0];
+    const published = JSON.parse(secret.stringData.AUTH_PUBLIC_KEYS as string) as {
+      keys: Array<Record<string, string>>;
+    };
+    expect(published).toEqual({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: key.x }] });
+    for (const name of ['cleave-user', 'cleave-order']) {
+      const env = containerEnv(objects, byName(objects, 'Deployment', name));
+      expect(JSON.parse(env.AUTH_PUBLIC_KEYS!)).toEqual(published);
+      expect(env.AUTH_SIGNING_KEY).toBeUndefined();
+    }
   });
 
   it('rolls the pods when a setting or a credential changes', () => {

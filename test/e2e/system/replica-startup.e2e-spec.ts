@@ -82,6 +82,7 @@ describe(`${REPLICAS} replicas of one module starting together`, () => {
         'SELECT name, count(*) AS n FROM cleave_user.migrations GROUP BY name ORDER BY name',
       );
       expect(migrations.map((m) => [m.name, Number(m.n)])).toEqual([
+        ['AccountVersion1734000000000', 1],
         ['CreateUsers1732500000000', 1],
         ['InboxHandlerNames1733000000000', 1],
         ['UserOutbox1732600000000', 1],
@@ -94,7 +95,7 @@ describe(`${REPLICAS} replicas of one module starting together`, () => {
       expect(admins).toEqual([{ email: ADMIN.email }]);
       // One replica migrated; the others waited for it and found the schema up to date.
       const said = replicas.map((r) => r.logLines.join('\n'));
-      expect(said.filter((text) => /4 migration\(s\) applied/.test(text))).toHaveLength(1);
+      expect(said.filter((text) => /\d+ migration\(s\) applied/.test(text))).toHaveLength(1);
       expect(said.filter((text) => /schema up to date/.test(text))).toHaveLength(REPLICAS - 1);
     },
   );
@@ -109,7 +110,9 @@ describe(`${REPLICAS} replicas of one module starting together`, () => {
         env.ORDER_DATABASE_URL,
         'SELECT count(*) AS n FROM cleave_order.migrations GROUP BY name',
       );
-      expect(migrations.map((m) => Number(m.n))).toEqual([1, 1, 1, 1]);
+      // Each migration once: none run twice by replicas racing.
+      expect(migrations.length).toBeGreaterThan(0);
+      expect(migrations.filter((m) => Number(m.n) !== 1)).toEqual([]);
     },
   );
 

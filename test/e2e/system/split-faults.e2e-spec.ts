@@ -100,21 +100,18 @@ describeOrSkip('split shape under faults', skip, () => {
     await expectExact(app, token, created, 60_000);
   });
 
-  it('(c) the user process stopped: order creation fails fast, and recovers by itself when it returns', async () => {
+  it('(c) the user process stopped: orders are still taken, the user routes answer a fast 503, and the summary catches up when it returns', async () => {
     const app = await start();
-    const stranger = await signUp(app.url); // never confirmed by the order process
+    const stranger = await signUp(app.url);
     await app.processes.user.kill();
-    const timings: number[] = [];
+    // An order needs the order module's store and a valid token, nothing of the user module.
+    const placedWhileDown: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const started = Date.now();
       const res = await call({ url: app.url, token: stranger.token }, 'POST', '/api/orders', ORDER);
-      timings.push(Date.now() - started);
-      expect(res.status).toBe(503);
-      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.status).toBe(201);
+      placedWhileDown.push(res.json.id as string);
     }
-    // Once the breaker is open, a refusal takes well under a second.
-    expect(Math.max(...timings.slice(-3))).toBeLessThan(1000);
-    // The gateway's own upstream for /api/users is down too: 503 problem+json, at once.
+    // The gateway's own upstream for /api/users is down: 503 problem+json, at once.
     const started = Date.now();
     const me = await call({ url: app.url, token: stranger.token }, 'GET', '/api/users/me');
     expect(me.status).toBe(503);
@@ -122,12 +119,7 @@ describeOrSkip('split shape under faults', skip, () => {
     expect(me.json).toMatchObject({ status: 503, code: 'SERVICE.UNAVAILABLE' });
     expect(Date.now() - started).toBeLessThan(1000);
     app.processes.user = await AppProcess.start(app.moduleEnv.user);
-    const placed = await eventually(async () => {
-      const res = await call({ url: app.url, token: stranger.token }, 'POST', '/api/orders', ORDER);
-      expect(res.status).toBe(201);
-      return res.json.id as string;
-    }, 20_000);
-    await expectExact(app, stranger.token, [placed]);
+    await expectExact(app, stranger.token, placedWhileDown);
   });
 
   it('(d) two replicas of the order process share requests and events, and no event is handled twice', async () => {

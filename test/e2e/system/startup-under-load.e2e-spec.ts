@@ -64,7 +64,7 @@ describe('first start of the embedded shape on a busy machine', () => {
       expect(
         lines.filter((l) => /^embedded PGlite created from the template in \d+ ms$/.test(l)),
       ).toHaveLength(2);
-      expect(lines.filter((l) => /^4 migration\(s\) applied in \d+ ms/.test(l))).toHaveLength(2);
+      expect(lines.filter((l) => /^\d+ migration\(s\) applied in \d+ ms/.test(l))).toHaveLength(2);
       expect(lines.some((l) => l.startsWith('cleave is ready'))).toBe(true);
     }
     const lines = await start(dataDir, 'existing data');

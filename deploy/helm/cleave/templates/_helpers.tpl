@@ -71,9 +71,28 @@ app.kubernetes.io/component: {{ .name }}
 {{- define "cleave.moduleSecrets" -}}
 {{- toJson (dict
   "auth" (list "AUTH_SIGNING_KEY" "AUTH_REDIS_URL")
-  "user" (list "USER_DATABASE_URL" "ADMIN_EMAIL" "ADMIN_PASSWORD")
-  "order" (list "ORDER_DATABASE_URL")
+  "user" (list "USER_DATABASE_URL" "ADMIN_EMAIL" "ADMIN_PASSWORD" "AUTH_PUBLIC_KEYS")
+  "order" (list "ORDER_DATABASE_URL" "AUTH_PUBLIC_KEYS")
   "gateway" (list)) }}
+{{- end }}
+
+{{/*
+What the chart's own Secret holds: the non-empty `secrets`, and AUTH_PUBLIC_KEYS, the public
+half of AUTH_SIGNING_KEY (a JWKS), so that the modules that verify access tokens can start, and
+become ready, while the auth module is down. A JSON map; read it with `fromJson`.
+*/}}
+{{- define "cleave.secretData" -}}
+{{- $data := dict }}
+{{- range $key, $value := .Values.secrets }}
+{{- if $value }}{{ $_ := set $data $key (toString $value) }}{{ end }}
+{{- end }}
+{{- with .Values.secrets.AUTH_SIGNING_KEY }}
+{{- $jwk := fromJson . }}
+{{- if and (kindIs "map" $jwk) $jwk.x }}
+{{- $_ := set $data "AUTH_PUBLIC_KEYS" (toJson (dict "keys" (list (dict "kty" $jwk.kty "crv" $jwk.crv "x" $jwk.x)))) }}
+{{- end }}
+{{- end }}
+{{- toJson $data }}
 {{- end }}
 
 {{/*

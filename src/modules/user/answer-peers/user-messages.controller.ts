@@ -26,6 +26,7 @@ export class UserMessagesController {
   async verifyCredentials(
     @Payload() request: VerifyCredentialsRequest,
   ): Promise<VerifyCredentialsReply> {
+    failpoint('user.verify-credentials');
     const row = await this.users.findByEmail(request.email);
     const ok = await this.hasher.verify(row?.passwordHash, request.password);
     return { user: ok && row ? { id: row.id, roles: row.roles as Role[] } : null };
