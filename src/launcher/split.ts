@@ -1,6 +1,9 @@
 import { BUSINESS_MODULES, type BusinessModule } from '../shared/modules/registry';
 import { freePort, ManagedProcess, Output } from './managed-process';
 
+/** The processes of the split shape: one per business module, and the gateway. */
+export type SplitProcess = BusinessModule | 'gateway';
+
 /** One process of the split shape and where it listens. */
 export interface Launched<P> {
   process: P;
@@ -18,10 +21,24 @@ export interface SplitOptions<P extends { kill(): Promise<void> }> {
   /** The gateway's port: a free one when 0 or unset. */
   gatewayPort?: number;
   readyWithinMs?: number;
-  /** Starts one process and waits until it is ready (default: a ManagedProcess). */
-  start?: (name: BusinessModule | 'gateway', env: Record<string, string>) => Promise<P>;
+  /**
+   * The compiled entry point a process runs: another release's `main.js`, to run two releases
+   * side by side (a module of one beside the others of another); undefined for `start`'s own
+   * (this build's).
+   */
+  entry?: (name: SplitProcess) => string | undefined;
+  /**
+   * What the gateway sends a module's requests to, given the module's process: that process by
+   * default; something in front of several replicas of it (what a Kubernetes Service is).
+   */
+  upstream?: (module: BusinessModule, url: string) => string | Promise<string>;
+  /**
+   * Starts one process, running `entry` when given, and waits until it is ready (default: a
+   * ManagedProcess).
+   */
+  start?: (name: SplitProcess, env: Record<string, string>, entry?: string) => Promise<P>;
   /** With the default `start`: where each process's output goes. */
-  output?: (name: BusinessModule | 'gateway') => Output;
+  output?: (name: SplitProcess) => Output;
 }
 
 export interface SplitShape<P> {
@@ -36,8 +53,9 @@ export interface SplitShape<P> {
 /**
  * The split shape on one machine, as `npm run start:split`, the bench and the tests run it:
  * one process per module with TRANSPORT=nats on a free loopback port, started together, then
- * the gateway (MODULES=gateway) in front with GATEWAY_UPSTREAMS naming them. If a process does
- * not come up, the ones already started are stopped before the error is thrown.
+ * the gateway (MODULES=gateway) in front with GATEWAY_UPSTREAMS naming them (or what `upstream`
+ * puts in front of them). Each runs this build, or the release `entry` names for it. If a
+ * process does not come up, the ones already started are stopped before the error is thrown.
  */
 export async function launchSplit<P extends { kill(): Promise<void> } = ManagedProcess>(
   options: SplitOptions<P>,
@@ -46,10 +64,11 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
   const readyWithinMs = options.readyWithinMs ?? 60_000;
   const start =
     options.start ??
-    (async (name: BusinessModule | 'gateway', env: Record<string, string>) => {
+    (async (name: SplitProcess, env: Record<string, string>, entry?: string) => {
       const process = ManagedProcess.spawn({
         label: name,
         env,
+        entry,
         output: options.output?.(name) ?? 'inherit',
       });
       try {
@@ -60,10 +79,12 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
       }
       return process as unknown as P;
     });
+  const upstream = options.upstream ?? ((_module: BusinessModule, url: string) => url);
   const common = { ...options.env, HOST: host, TRANSPORT: 'nats' };
-  const launch = async (name: BusinessModule | 'gateway', env: Record<string, string>) => {
+  const launch = async (name: SplitProcess, env: Record<string, string>) => {
     const port = Number(env.PORT);
-    return { process: await start(name, env), port, url: `http://${host}:${port}`, env };
+    const process = await start(name, env, options.entry?.(name));
+    return { process, port, url: `http://${host}:${port}`, env };
   };
   const settled = await Promise.allSettled(
     BUSINESS_MODULES.map(async (module) =>
@@ -82,12 +103,17 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
     BusinessModule,
     Launched<P>
   >;
-  const gateway = await launch('gateway', {
-    ...common,
-    MODULES: 'gateway',
-    PORT: String(options.gatewayPort || (await freePort(host))),
-    GATEWAY_UPSTREAMS: BUSINESS_MODULES.map((m) => `${m}=${modules[m].url}`).join(','),
-  }).catch(async (error: unknown) => {
+  const gateway = await (async () => {
+    const upstreams = await Promise.all(
+      BUSINESS_MODULES.map(async (m) => `${m}=${await upstream(m, modules[m].url)}`),
+    );
+    return launch('gateway', {
+      ...common,
+      MODULES: 'gateway',
+      PORT: String(options.gatewayPort || (await freePort(host))),
+      GATEWAY_UPSTREAMS: upstreams.join(','),
+    });
+  })().catch(async (error: unknown) => {
     await stopAll();
     throw error;
   });

@@ -150,6 +150,19 @@ export async function setOrderStatus(
   return res.body as OrderJson;
 }
 
+/** An order's status, as an admin reads it. */
+export async function orderStatus(
+  app: TestApp,
+  admin: { accessToken: string },
+  id: string,
+): Promise<string> {
+  const res = await request(app.url)
+    .get(`/api/orders/${id}`)
+    .set(...bearer(admin))
+    .expect(200);
+  return (res.body as OrderJson).status;
+}
+
 /** No key anywhere in `value` names a password or a hash. */
 export function expectNoSecretFields(value: unknown): void {
   const keys: string[] = [];

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLITE_TEMPLATE } from './pglite-template';
 import { MongoServer, startJongodb } from './mongo';
-import { probe, requiredServices, ServiceName, SERVICES } from './services';
+import { probe, requiredServices, ServiceName, SERVICES, SPLIT_SERVICES } from './services';
+import { buildPreviousRelease } from './previous-release';
 import { probeContainerEngine } from './container';
 import { COMPILED, ROOT } from './paths';
 import { NODE_ARGS } from '../../src/launcher/managed-process';
@@ -23,10 +24,7 @@ declare global {
  */
 export default async function globalSetup(): Promise<void> {
   compileSrc();
-  const cleanup = await probeAndPrepare();
-  globalThis.cleaveTestCleanup = cleanup;
-  // Also when the run is interrupted before the teardown.
-  process.on('exit', cleanup);
+  globalThis.cleaveTestCleanup = await probeAndPrepare();
 }
 
 /** `npm run build` into .test-dist/src: what child processes run. */
@@ -55,6 +53,9 @@ async function probeAndPrepare(): Promise<() => void> {
   if (!process.env.TEST_MONGO_URL) {
     try {
       mongo = await startJongodb();
+      // Also when the run is interrupted before the teardown, or this setup fails (a service
+      // REQUIRE_SERVICES names is missing, the previous release cannot be built).
+      process.on('exit', () => mongo?.stop());
       process.env.TEST_MONGO_URL = mongo.url;
     } catch (error) {
       process.stdout.write(
@@ -94,6 +95,7 @@ async function probeAndPrepare(): Promise<() => void> {
     if (required.has('helm')) throw new Error(`REQUIRE_SERVICES names helm, but ${failure}`);
     process.stdout.write(`\n[skip] the chart tests are skipped: ${failure}\n`);
   }
+  if (await prepareRelease(available, required)) available.push('release');
   process.env.CLEAVE_TEST_AVAILABLE = available.join(',');
 
   const ready = await stat(`${PGLITE_TEMPLATE}/PG_VERSION`).then(
@@ -107,4 +109,34 @@ async function probeAndPrepare(): Promise<() => void> {
     await db.close();
   }
   return () => mongo?.stop();
+}
+
+/**
+ * The previous release, for the release suites: built here, before any test file runs, so that
+ * a build (a minute or more on a cold cache; then cached by commit) never takes CPU from another
+ * suite's processes and their readiness deadlines, and so that a suite knows before it starts
+ * whether to skip, as with every server. Only when a release suite is in the run (the sequencer
+ * says so) and the servers those suites need answered. It cannot be built: the run fails when
+ * REQUIRE_SERVICES names `release` or in CI (CI=true), and the suites are skipped otherwise.
+ */
+async function prepareRelease(available: string[], required: Set<string>): Promise<boolean> {
+  if (process.env.CLEAVE_TEST_RUNS_RELEASES !== '1') return false;
+  const missing = SPLIT_SERVICES.filter((name) => !available.includes(name));
+  if (missing.length > 0) {
+    process.stdout.write(`\n[skip] the previous release is not built: no ${missing.join(', ')}\n`);
+    return false;
+  }
+  try {
+    await buildPreviousRelease((line) => process.stdout.write(`\n[release] ${line}\n`));
+    return true;
+  } catch (error) {
+    const failure = `the previous release cannot be built: ${error instanceof Error ? error.message : String(error)}`;
+    if (required.has('release') || process.env.CI === 'true') {
+      throw new Error(
+        `${required.has('release') ? 'REQUIRE_SERVICES names release' : 'CI'}, but ${failure}`,
+      );
+    }
+    process.stdout.write(`\n[skip] the release suites are skipped: ${failure}\n`);
+    return false;
+  }
 }

@@ -37,10 +37,18 @@ export class AppProcess {
     };
   }
 
-  /** Starts a process on `env.PORT` (a free port when unset) and waits until it is ready. */
+  /**
+   * Starts a process on `env.PORT` (a free port when unset) and waits until it is ready. It runs
+   * this checkout's compiled `main.js`, or `entry` (another release's).
+   */
   static async start(
     env: Record<string, string>,
-    options: { captureLogs?: boolean; readyWithinMs?: number; exactEnv?: boolean } = {},
+    options: {
+      captureLogs?: boolean;
+      readyWithinMs?: number;
+      exactEnv?: boolean;
+      entry?: string;
+    } = {},
   ): Promise<AppProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     // exactEnv: nothing but `env` (and PATH), e.g. what a Helm chart renders for a container.
@@ -57,7 +65,7 @@ export class AppProcess {
         };
     const child = ManagedProcess.spawn({
       label: 'cleave',
-      entry: MAIN,
+      entry: options.entry ?? MAIN,
       env: { PATH: process.env.PATH ?? '', ...defaults, ...env, PORT: String(port) },
       output: options.captureLogs ? 'lines' : 'ignore',
     });

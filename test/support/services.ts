@@ -15,7 +15,11 @@ export const SERVICES = {
 };
 export type ServiceName = keyof typeof SERVICES;
 
-/** Services named in REQUIRE_SERVICES: a run without them fails instead of skipping. */
+/**
+ * Services named in REQUIRE_SERVICES: a run without them fails instead of skipping. Besides the
+ * servers above: `container` (an engine that runs the image), `helm` (the CLI) and `release`
+ * (the previous release, built from git history; see previous-release.ts).
+ */
 export function requiredServices(): Set<string> {
   return new Set(
     (process.env.REQUIRE_SERVICES ?? '')
@@ -44,6 +48,15 @@ export async function probe(name: ServiceName): Promise<string | undefined> {
 /** Set by the global setup: which services answered. */
 export function availableServices(): Set<string> {
   return new Set((process.env.CLEAVE_TEST_AVAILABLE ?? '').split(',').filter(Boolean));
+}
+
+/** What the split shape runs on: its stores (users and orders, auth) and NATS between processes. */
+export const SPLIT_SERVICES = ['postgres', 'redis', 'nats'];
+
+/** A suite's skip reason, `needs …` naming what the global setup did not find; else false. */
+export function missingServices(...names: string[]): string | false {
+  const missing = names.filter((name) => !availableServices().has(name));
+  return missing.length > 0 ? `needs ${missing.join(', ')}` : false;
 }
 
 /**

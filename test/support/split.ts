@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ADMIN, type TestApp } from './app';
 import { dropNatsNamespace, natsNamespace } from './nats';
 import { AppProcess } from './process';
-import { launchSplit } from '../../src/launcher/split';
+import { launchSplit, type SplitOptions } from '../../src/launcher/split';
 import { BUSINESS_MODULES, type BusinessModule } from '../../src/shared/modules/registry';
 import { SERVICES } from './services';
 import { prepareStores } from './stores';
@@ -16,6 +16,13 @@ export interface SplitApp extends TestApp {
   /** The environment each module process starts with (its MODULES, PORT included). */
   moduleEnv: Record<BusinessModule, Record<string, string>>;
   gateway: AppProcess;
+  /** The environment the gateway starts with (its GATEWAY_UPSTREAMS, PORT included). */
+  gatewayEnv: Record<string, string>;
+}
+
+/** How to start the split shape under test, besides its environment. */
+export interface SplitAppOptions extends Pick<SplitOptions<AppProcess>, 'entry' | 'upstream'> {
+  captureLogs?: boolean;
 }
 
 /**
@@ -59,7 +66,7 @@ export async function splitEnvironment(env: Record<string, string> = {}): Promis
  */
 export async function startSplitApp(
   env: Record<string, string> = {},
-  options: { captureLogs?: boolean } = {},
+  options: SplitAppOptions = {},
 ): Promise<SplitApp> {
   const environment = await splitEnvironment(env);
   const { env: common, dataDir } = environment;
@@ -74,8 +81,10 @@ export async function startSplitApp(
     // The launcher `npm run start:split` and the bench use, with the tests' processes.
     const shape = await launchSplit<AppProcess>({
       env: common,
-      start: async (_name, env) => {
-        const process = await AppProcess.start(env, options);
+      entry: options.entry,
+      upstream: options.upstream,
+      start: async (_name, env, entry) => {
+        const process = await AppProcess.start(env, { captureLogs: options.captureLogs, entry });
         started.push(process);
         return process;
       },
@@ -93,6 +102,7 @@ export async function startSplitApp(
       processes,
       moduleEnv,
       gateway,
+      gatewayEnv: shape.gateway.env,
       async close() {
         if (closed) return;
         closed = true;

@@ -146,10 +146,21 @@ describe('ci.yml', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
-  it('runs npm test with every real server required: postgres, redis, mongo, nats, container, helm', () => {
+  it('runs npm test with every real server required: postgres, redis, mongo, nats, container, helm, release', () => {
     const { job, step } = stepRunning(ci, /^npm test$/);
     const required = (step.env?.REQUIRE_SERVICES ?? '').split(',').sort();
-    expect(required).toEqual(['container', 'helm', 'mongo', 'nats', 'postgres', 'redis']);
+    expect(required).toEqual([
+      'container',
+      'helm',
+      'mongo',
+      'nats',
+      'postgres',
+      'redis',
+      'release',
+    ]);
+    // The previous release is built from the history: the checkout must have all of it.
+    const checkout = ci.jobs[job].steps?.find((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(checkout?.with).toMatchObject({ 'fetch-depth': 0 });
 
     const services = ci.jobs[job].services ?? {};
     expect(services.postgres?.image).toMatch(/^postgres:15\b/);

@@ -1,54 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../support/app';
-import {
-  bearer,
-  createOrder,
-  eventually,
-  login,
-  signUpAndLogin,
-  type Account,
-} from '../../support/api';
+import { bearer, createOrder, login, signUpAndLogin, type Account } from '../../support/api';
 import { AppProcess, freePort } from '../../support/process';
 import { storeTargets } from '../../support/services';
 import type { SplitApp } from '../../support/split';
-
-/** The contract: a revoked session's access token is refused everywhere within a second. */
-const WITHIN_MS = 1000;
-const ID = '00000000-0000-4000-8000-000000000000';
-
-type Route = [method: 'get' | 'post', path: string, body?: object];
-
-/** Authenticated routes of each module. */
-const ROUTES: Record<'user' | 'order' | 'auth', Route[]> = {
-  user: [
-    ['get', '/api/users/me'],
-    ['get', `/api/users/${ID}`],
-  ],
-  order: [
-    ['get', '/api/orders'],
-    ['get', `/api/orders/${ID}`],
-    ['post', `/api/orders/${ID}/cancel`],
-  ],
-  auth: [['post', '/api/auth/logout', { refreshToken: 'x' }]],
-};
-const ALL = [...ROUTES.user, ...ROUTES.order, ...ROUTES.auth];
-
-const call = (base: string, token: string, [method, path, body]: Route) => {
-  const req = request(base)[method](path).set('authorization', `Bearer ${token}`);
-  return body ? req.send(body) : req;
-};
+import {
+  ALL_ROUTES,
+  refusedEverywhere,
+  ROUTES,
+  type Server,
+  splitServers,
+} from '../../support/revocation';
 
 for (const store of storeTargets().filter((s) => s !== 'mongo')) {
   describe(`a revoked session's token on ${store}`, () => {
     let app: TestApp;
     /** Each process (each replica) with the routes it serves: the front, and the module processes. */
-    let servers: Array<{ url: string; routes: Route[] }>;
+    let servers: Server[];
     let secondOrder: AppProcess | undefined;
 
     beforeAll(async () => {
       app = await startTestApp({ store });
-      servers = [{ url: app.url, routes: ALL }];
+      servers = [{ url: app.url, routes: ALL_ROUTES }];
       if (store === 'split') {
         const split = app as SplitApp;
         // Two replicas of the order module: the second reached directly, as a load balancer would.
@@ -56,12 +30,7 @@ for (const store of storeTargets().filter((s) => s !== 'mongo')) {
           ...split.moduleEnv.order,
           PORT: String(await freePort()),
         });
-        servers.push(
-          { url: split.processes.user.url, routes: ROUTES.user },
-          { url: split.processes.order.url, routes: ROUTES.order },
-          { url: secondOrder.url, routes: ROUTES.order },
-          { url: split.processes.auth.url, routes: ROUTES.auth },
-        );
+        servers = [...splitServers(split), { url: secondOrder.url, routes: ROUTES.order }];
       }
     });
     afterAll(async () => {
@@ -69,24 +38,7 @@ for (const store of storeTargets().filter((s) => s !== 'mongo')) {
       await app?.close();
     });
 
-    /** Every route, on every process that serves it, refuses `token` within a second. */
-    const refusedEverywhere = (token: string) =>
-      eventually(
-        async () => {
-          for (const { url: server, routes } of servers) {
-            for (const route of routes) {
-              const res = await call(server, token, route);
-              expect({ server, route: route[1], status: res.status }).toEqual({
-                server,
-                route: route[1],
-                status: 401,
-              });
-            }
-          }
-        },
-        WITHIN_MS,
-        20,
-      );
+    const refused = (token: string) => refusedEverywhere(servers, token);
 
     /** The token works (before the action): on its own module's routes, through the front. */
     const works = async (token: string) => {
@@ -106,7 +58,7 @@ for (const store of storeTargets().filter((s) => s !== 'mongo')) {
         .set(...bearer(account))
         .send({ refreshToken: account.refreshToken })
         .expect(204);
-      await refusedEverywhere(account.accessToken);
+      await refused(account.accessToken);
       await works(other.accessToken);
     });
 
@@ -122,8 +74,8 @@ for (const store of storeTargets().filter((s) => s !== 'mongo')) {
         .post('/api/auth/refresh')
         .send({ refreshToken: account.refreshToken })
         .expect(401);
-      await refusedEverywhere(account.accessToken);
-      await refusedEverywhere(newer.accessToken);
+      await refused(account.accessToken);
+      await refused(newer.accessToken);
     });
 
     it('password change: every session of the user is refused everywhere, other users are not', async () => {
@@ -135,8 +87,8 @@ for (const store of storeTargets().filter((s) => s !== 'mongo')) {
         .set(...bearer(account))
         .send({ currentPassword: account.password, newPassword: 'a-new-password-1' })
         .expect(204);
-      await refusedEverywhere(account.accessToken);
-      await refusedEverywhere(second.accessToken);
+      await refused(account.accessToken);
+      await refused(second.accessToken);
       await works(bystander.accessToken);
       // A session opened with the new password works.
       await works((await login(app, account.email, 'a-new-password-1')).accessToken);
@@ -149,7 +101,7 @@ for (const store of storeTargets().filter((s) => s !== 'mongo')) {
         .delete('/api/users/me')
         .set(...bearer(account))
         .expect(204);
-      await refusedEverywhere(account.accessToken);
+      await refused(account.accessToken);
     });
 
     if (store === 'split') {

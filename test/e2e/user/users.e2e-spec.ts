@@ -12,6 +12,7 @@ import {
   login,
   loginAdmin,
   orderBody,
+  orderStatus,
   setOrderStatus,
   signUpAndLogin,
   uniqueEmail,
@@ -355,15 +356,7 @@ for (const store of storeTargets()) {
           .set(...bearer(account))
           .expect(204);
 
-        const statusOf = async (id: string) =>
-          (
-            (
-              await http()
-                .get(`/api/orders/${id}`)
-                .set(...bearer(admin))
-                .expect(200)
-            ).body as { status: string }
-          ).status;
+        const statusOf = (id: string) => orderStatus(app, admin, id);
         await eventually(async () => {
           expect(await statusOf(pending.id)).toBe('cancelled');
           expect(await statusOf(confirmed.id)).toBe('cancelled');
