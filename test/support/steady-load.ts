@@ -30,8 +30,24 @@ export interface Sent {
   operation: Operation;
   user: number;
   at: number;
+  /** How long it took to answer (or fail). */
+  ms?: number;
   status?: number;
   error?: string;
+}
+
+/** The operations a request of the load can be, by the module that owns its route. */
+export const OPERATIONS_OF = { user: ['me'], order: ['place', 'list'] } as const;
+
+/** The 99th percentile of how long `sent` took, in ms. */
+export function p99(sent: readonly Sent[]): number {
+  const ms = sent.map((s) => s.ms ?? 0).sort((a, b) => a - b);
+  return ms.length === 0 ? 0 : ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.99))];
+}
+
+/** Whether `sent` got its operation's status. */
+export function succeeded(sent: Sent): boolean {
+  return sent.status === OPERATIONS[sent.operation].ok;
 }
 
 /** Signs up and logs in `count` users, a few at a time; their access tokens. */
@@ -74,16 +90,14 @@ export class SteadyLoad {
 
   /** The requests that did not get their operation's status (a 5xx, a 4xx, a reset, a timeout). */
   failed(): Sent[] {
-    return this.sent.filter((s) => s.status !== OPERATIONS[s.operation].ok);
+    return this.sent.filter((s) => !succeeded(s));
   }
 
   /** Resolves once `count` requests succeeded since the call (the load really flows). */
   async flowing(count: number, timeoutMs: number): Promise<void> {
     const from = this.sent.length;
     const deadline = Date.now() + timeoutMs;
-    while (
-      this.sent.slice(from).filter((s) => s.status === OPERATIONS[s.operation].ok).length < count
-    ) {
+    while (this.sent.slice(from).filter(succeeded).length < count) {
       if (Date.now() > deadline) throw new Error(`the load did not flow within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -118,6 +132,7 @@ export class SteadyLoad {
       const e = error as Error & { cause?: { code?: string } };
       sent.error = e.cause?.code ?? e.message;
     }
+    sent.ms = Date.now() - sent.at;
     this.sent.push(sent);
   }
 }
