@@ -182,7 +182,8 @@ function printSplitMemory(split: ScenarioResult[]): void {
 
 function printSoak(soak: SoakResult): void {
   const { load } = soak;
-  const sign = soak.growthMiB >= 0 ? '+' : '';
+  const signed = (v: number, digits = 1) => `${v >= 0 ? '+' : ''}${fmt(v, digits)}`;
+  const split = soak.growthSplitMiB;
   write(
     `\nSoak, one process on embedded storage: ${soak.minutes} min of the mixed load paced at ` +
       `${load.rate ?? 'n/a'} req/s (${fmt(load.requestsPerSec, 1)} served, ${load.totalRequests} ` +
@@ -191,9 +192,25 @@ function printSoak(soak: SoakResult): void {
       `the app used ${fmt(soak.cpuPercent, 0)} % of a core)\n` +
       `  RSS idle ${fmt(soak.idleMiB, 1)} MiB; end of minute 1 ${fmt(soak.firstMinuteMiB, 1)} MiB, ` +
       `end of minute ${soak.minutes} ${fmt(soak.lastMinuteMiB, 1)} MiB: ` +
-      `${sign}${fmt(soak.growthMiB, 1)} MiB (${sign}${fmt(soak.growth * 100, 1)} %); ` +
+      `${signed(soak.growthMiB)} MiB (${signed(soak.growth * 100)} %); ` +
       `peak ${fmt(soak.peakMiB, 1)} MiB (VmHWM ${fmt(soak.hwmMiB, 1)})\n` +
-      `  RSS at the end of each minute, MiB: ${soak.perMinuteMiB.map((v) => fmt(v, 1)).join(' ')}\n`,
+      `  where it went: V8 heap ${signed(split.heapTotal)} MiB, external memory (mostly the ` +
+      `embedded Postgres' WebAssembly memory, which only grows) ${signed(split.external)} MiB, ` +
+      `the rest (native) ${signed(split.rest)} MiB\n`,
+  );
+  printTable(
+    ['end of minute', 'RSS', 'heap total', 'heap used', 'external'],
+    soak.perMinuteMiB.map((rss, i) => {
+      const node = soak.perMinuteNode[i];
+      return [
+        String(i + 1),
+        fmt(rss, 1),
+        fmt(node.heapTotalMiB, 1),
+        fmt(node.heapUsedMiB, 1),
+        fmt(node.externalMiB, 1),
+      ];
+    }),
+    "  the soak's memory at the end of each minute, MiB (RSS from /proc; the rest from the app's /metrics)",
   );
 }
 

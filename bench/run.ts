@@ -29,7 +29,8 @@
  * Postgres, the split shape (every process), and the default install, the one process on
  * embedded storage (scenarios/embedded.ts: no database URL, no Redis, a fresh DATA_DIR). Last,
  * the soak (scenarios/soak.ts): the embedded app under the mixed load paced at BENCH_SOAK_RATE
- * for BENCH_SOAK_MINUTES, RSS every second; its growth from the first minute to the last, and
+ * for BENCH_SOAK_MINUTES, RSS every second (and the app's heap and external memory from its
+ * /metrics, to tell where a growth went); its growth from the first minute to the last, and
  * the embedded peak against the chart's default memory limit (deploy/helm/cleave/values.yaml),
  * are targets.
  *
