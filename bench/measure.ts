@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type autocannon from 'autocannon';
 import { runLoad } from './load';
+import { watchMemory, type Memory, type Pids } from './memory';
 import { HOST, log, settings } from './settings';
 
 /** One HTTP load: a request repeated by many connections. */
@@ -18,6 +19,8 @@ export interface Scenario {
   rate?: number;
   /** The process whose CPU time per request is measured. */
   pid?: number;
+  /** The processes that serve it, by name: their resident memory is recorded (`memory`). */
+  processes?: Pids;
 }
 
 export interface LatencyMs {
@@ -47,6 +50,8 @@ export interface ScenarioResult {
   /** When the measured run began and ended (ISO timestamps). */
   window: { start: string; end: string };
   cpuMicrosPerRequest?: number;
+  /** Resident memory of each process that served it: idle before, peak during (MiB). */
+  memory?: Memory;
   /** req/s over the bare Fastify baseline's, measured in the same run. */
   ratioToBaseline?: number | null;
 }
@@ -54,8 +59,16 @@ export interface ScenarioResult {
 // Linux' USER_HZ: /proc/<pid>/stat counts CPU time in these.
 const CLOCK_TICKS = 100;
 
-/** Warm-up (discarded), then the measured run. */
+/** Warm-up (discarded), then the measured run; with `processes`, their memory through both. */
 export async function measure(scenario: Scenario, port: number): Promise<ScenarioResult> {
+  if (!scenario.processes) return measureLoad(scenario, port);
+  const { result, memory } = await watchMemory(scenario.processes, () =>
+    measureLoad(scenario, port),
+  );
+  return { ...result, memory };
+}
+
+async function measureLoad(scenario: Scenario, port: number): Promise<ScenarioResult> {
   const base: autocannon.Options = {
     url: `http://${HOST}:${port}${scenario.path}`,
     method: scenario.method,
@@ -113,7 +126,7 @@ function summarise(r: autocannon.Result) {
 }
 
 /** CPU time (user + system) a process has used so far, in seconds (Linux /proc). */
-function cpuSeconds(pid: number | undefined): number | null {
+export function cpuSeconds(pid: number | undefined): number | null {
   if (!pid) return null;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');

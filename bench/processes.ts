@@ -59,6 +59,12 @@ export async function startChild(options: ChildOptions): Promise<ManagedProcess>
   return child;
 }
 
+/** Its PID, which a started child always has. */
+export function pidOf(child: ManagedProcess): number {
+  if (child.pid === undefined) throw new Error(`${child.label} has no PID`);
+  return child.pid;
+}
+
 /** SIGTERM by PID, then SIGKILL if it has not exited within the grace period. */
 export async function stopChild(child: ManagedProcess, graceMs = 5000): Promise<void> {
   if (child.running) await child.stop(graceMs);

@@ -3,10 +3,12 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT } from './built';
 import { isValid, type ScenarioResult } from './measure';
+import { failedLoads, printMemory, shapeMemory } from './report-memory';
 import type { Argon2Figures } from './scenarios/argon2';
 import type { OneProcessResults } from './scenarios/one-process';
 import { settings } from './settings';
-import { fmt, type Check, type Measured, type Shape } from './targets';
+import { printTable, write } from './table';
+import { fmt, peakOf, type Check, type Measured, type Shape } from './targets';
 
 /** Everything a run measured, and the targets it was held to. */
 export interface Run extends Measured {
@@ -21,35 +23,30 @@ export interface Run extends Measured {
 
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
-const write = (text: string) => process.stdout.write(text);
-
 /** The tables, the figures and the targets, on stdout. */
 export function printReport(run: Run): void {
   printTable(
-    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ratio'],
-    run.results.map((r) => [
-      r.name,
-      fmt(r.requestsPerSec, 0),
-      fmt(r.latencyMs.p50, 1),
-      fmt(r.latencyMs.p99, 1),
-      fmt(r.ratioToBaseline, 3),
-    ]),
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ratio', 'idle MiB', 'peak MiB'],
+    run.results.map((r) => {
+      // One process serves each of these: the app, or the bare Fastify server.
+      const memory = r.memory && Object.values(r.memory)[0];
+      return [
+        r.name,
+        fmt(r.requestsPerSec, 0),
+        fmt(r.latencyMs.p50, 1),
+        fmt(r.latencyMs.p99, 1),
+        fmt(r.ratioToBaseline, 3),
+        fmt(memory?.idleMiB, 0),
+        fmt(memory && peakOf(memory), 0),
+      ];
+    }),
   );
   printLogin(run);
   printOutbox(run.outbox);
   printShapes(run.shapes, run.baseline);
   printBus(run);
+  printMemory(run);
   printTargets(run);
-}
-
-function printTable(header: string[], rows: string[][], title?: string): void {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((row) => row[i].length)));
-  const line = (row: string[]) =>
-    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  write(`\n${title ? `${title}\n` : ''}${line(header)}\n`);
-  write(`${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-  for (const row of rows) write(`${line(row)}\n`);
 }
 
 function printLogin({ results, argon2 }: Run): void {
@@ -101,7 +98,8 @@ function printBus({ bus }: Run): void {
   );
 }
 
-function printTargets(run: Run): void {
+/** Each target's PASS or FAIL; every load that had a failed request (the run is invalid). */
+export function printTargets(run: Pick<Run, 'checks' | 'mixed' | 'soak'> & Partial<Run>): void {
   write('\nTargets\n');
   for (const c of run.checks) write(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}  (${c.detail})\n`);
   const invalid = invalidResults(run);
@@ -110,13 +108,24 @@ function printTargets(run: Run): void {
       `  INVALID  ${r.name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts ${JSON.stringify(r.statusCodeStats)}\n`,
     );
   }
-  if (invalid.length === 0)
+  const failed = failedLoads(run);
+  for (const load of failed) {
+    write(
+      `  INVALID  ${load.name}: ${load.failures} failed requests, e.g. ${load.failureSamples.join('; ')}\n`,
+    );
+  }
+  if (invalid.length === 0 && failed.length === 0)
     write('  OK    every measured response was 2xx, no errors or timeouts\n');
 }
 
 /** Measured loads with a response that was not 2xx, an error or a timeout: the run is invalid. */
-export function invalidResults(run: Run): ScenarioResult[] {
-  return [...run.results, ...run.split].filter((r) => !isValid(r));
+export function invalidResults(run: Partial<Pick<Run, 'results' | 'split'>>): ScenarioResult[] {
+  return [...(run.results ?? []), ...(run.split ?? [])].filter((r) => !isValid(r));
+}
+
+/** Whether any load of the run had a failed request. */
+export function isInvalid(run: Pick<Run, 'mixed' | 'soak'> & Partial<Run>): boolean {
+  return invalidResults(run).length > 0 || failedLoads(run).length > 0;
 }
 
 /** bench/results/<timestamp>.json and bench/results/latest.json. */
@@ -138,6 +147,9 @@ function resultsFile(run: Run) {
       warmupSec: settings.warmup,
       connections: settings.connections,
       logLevel: 'info',
+      mixedClients: settings.mixedClients,
+      soakMinutes: settings.soakMinutes,
+      soakRatePerSec: settings.soakRate,
     },
     environment: {
       node: process.version,
@@ -154,8 +166,12 @@ function resultsFile(run: Run) {
     busLatencyUs: run.bus,
     argon2: run.argon2,
     outbox: run.outbox,
+    mixed: run.mixed,
+    memoryMiB: shapeMemory(run),
+    chartMemoryLimit: run.chartLimit,
+    soak: run.soak,
     targets: run.checks,
     allTargetsPass: run.checks.every((c) => c.pass),
-    valid: invalidResults(run).length === 0,
+    valid: !isInvalid(run),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: HTTP throughput and latency of the built app (dist/) against a real Postgres,
- * compared with a bare Fastify server that returns the same user JSON. One file per scenario
- * in scenarios/; this is the runner.
+ * compared with a bare Fastify server that returns the same user JSON, and the resident memory
+ * of every shape. One file per scenario in scenarios/; this is the runner.
  *
  * Scenarios (run one at a time, each after a short warm-up):
  *   - authenticated GET /api/users/me
@@ -22,14 +22,30 @@
  * full load (saturated: the relay competes with the requests for the same 2 cores and pool) and
  * once paced at BENCH_OUTBOX_RATE orders per second.
  *
+ * Memory (memory.ts): the RSS of every process that serves a scenario, idle once settled before
+ * it and peak during it (sampled every 100 ms, and the kernel's VmHWM). Each shape also runs
+ * the mixed load (mixed.ts: BENCH_MIXED_CLIENTS clients, each signing users up, logging in,
+ * ordering, listing, reading /me) for BENCH_DURATION as its first load: the one process on
+ * Postgres, the split shape (every process), and the default install, the one process on
+ * embedded storage (scenarios/embedded.ts: no database URL, no Redis, a fresh DATA_DIR). Last,
+ * the soak (scenarios/soak.ts): the embedded app under the mixed load paced at BENCH_SOAK_RATE
+ * for BENCH_SOAK_MINUTES, RSS every second (and the app's heap and external memory from its
+ * /metrics, to tell where a growth went); its growth from the first minute to the last, and
+ * the embedded peak against the chart's default memory limit (deploy/helm/cleave/values.yaml),
+ * are targets.
+ *
  * Env (all optional):
  *   BENCH_DURATION     seconds per scenario (default 10)
- *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario
+ *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `memory`: only
+ *                      the embedded app's mixed load and soak (printed, no results file)
  *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
  *   BENCH_OUTBOX_RATE  orders per second of the paced outbox scenario (default 200)
  *   BENCH_BUS_CALLS    sequential account checks per transport (default 10000)
+ *   BENCH_MIXED_CLIENTS  concurrent clients of the mixed load and the soak (default 16)
+ *   BENCH_SOAK_MINUTES minutes of the soak (default 10; 0 skips it)
+ *   BENCH_SOAK_RATE    the soak's pace, requests per second overall (default 50)
  *   BENCH_NATS_URL     NATS for the split shape and the bus latency (default nats://127.0.0.1:4222)
  *   BENCH_REDIS_URL    Redis for the split shape's sessions (default redis://127.0.0.1:6379/14;
  *                      the bench deletes its own keys, cleave:auth:*, at the end)
@@ -45,13 +61,16 @@
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { APP_MAIN } from './built';
+import { chartMemoryLimit, type ChartLimit } from './chart';
 import { createBenchDatabase } from './database';
 import { runBench } from './lifecycle';
 import { stopChild } from './processes';
-import { invalidResults, printReport, writeResults, type Run } from './report';
+import { isInvalid, printReport, printTargets, writeResults, type Run } from './report';
+import { printMemory } from './report-memory';
 import { argon2Baseline } from './scenarios/argon2';
 import { measureBareFastify } from './scenarios/bare-fastify';
 import { busLatency } from './scenarios/bus-latency';
+import { measureEmbedded } from './scenarios/embedded';
 import { observabilityOverhead } from './scenarios/observability';
 import {
   appScenarios,
@@ -61,15 +80,17 @@ import {
   type App,
   type Fixture,
 } from './scenarios/one-process';
+import { soak } from './scenarios/soak';
 import { measureSplit } from './scenarios/split';
 import { newNamespace } from './servers';
 import { assertLoopbackServers, log, settings } from './settings';
-import { checkTargets, relate } from './targets';
+import { checkTargets, memoryTargets, relate } from './targets';
 import { createWorkspace, dataDir } from './workspace';
 
 async function main(): Promise<number> {
   const startedAt = new Date();
-  const { databaseUrl, loadAverageAtStart } = await prepare();
+  const { databaseUrl, loadAverageAtStart, chartLimit } = await prepare();
+  if (settings.only === 'memory') return memoryOnly(chartLimit);
   const app = await startApp(databaseUrl);
   const fixture = await signUp(app.port);
   if (settings.only === 'observability') {
@@ -78,37 +99,62 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify(observability.cost, null, 2)}\n`);
     return 0;
   }
-  const run = { startedAt, loadAverageAtStart, ...(await measureAll(app, fixture, databaseUrl)) };
+  const run = {
+    startedAt,
+    loadAverageAtStart,
+    ...(await measureAll(app, fixture, databaseUrl, chartLimit)),
+  };
   printReport(run);
   writeResults(run);
-  if (invalidResults(run).length > 0) return 1;
+  if (isInvalid(run)) return 1;
   return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
 }
 
-/** Checks the settings; makes the temp dir and the database. */
-async function prepare(): Promise<{ databaseUrl: string; loadAverageAtStart: number[] }> {
+/** BENCH_ONLY=memory: the embedded app's mixed load and soak, printed. */
+async function memoryOnly(chartLimit: ChartLimit): Promise<number> {
+  const embedded = await measureEmbedded(chartLimit);
+  const measured = { mixed: [embedded], soak: await soak(chartLimit), chartLimit };
+  const run = { ...measured, checks: memoryTargets(measured) };
+  printMemory(run);
+  printTargets(run);
+  if (isInvalid(run)) return 1;
+  return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
+}
+
+/** Checks the settings; reads the chart's limit; makes the temp dir and the database. */
+async function prepare(): Promise<{
+  databaseUrl: string;
+  loadAverageAtStart: number[];
+  chartLimit: ChartLimit;
+}> {
   assertLoopbackServers();
   if (!existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing; run npm run build first`);
+  // Read first: a values file the bench cannot read should fail the run before it measures.
+  const chartLimit = chartMemoryLimit();
   const workspace = createWorkspace();
   log(
-    `duration ${settings.duration} s, warm-up ${settings.warmup} s, ${settings.connections} connections; temp dir ${workspace}`,
+    `duration ${settings.duration} s, warm-up ${settings.warmup} s, ${settings.connections} connections, ` +
+      `${settings.mixedClients} mixed-load clients, soak ${settings.soakMinutes} min at ${settings.soakRate} req/s; ` +
+      `temp dir ${workspace}`,
   );
   const loadAverageAtStart = warnAboutLoad();
-  return { databaseUrl: await createBenchDatabase(), loadAverageAtStart };
+  return { databaseUrl: await createBenchDatabase(), loadAverageAtStart, chartLimit };
 }
 
 /**
  * Every scenario, one at a time: the one-process app (then stopped, so that the next ones have
  * the machine to themselves, as the app did), observability, the bus, the split shape, the
- * bare Fastify baseline and argon2 alone; then every result related to the baseline.
+ * bare Fastify baseline, argon2 alone, the embedded app and its soak (the longest, last); then
+ * every result related to the baseline.
  */
 async function measureAll(
   app: App,
   fixture: Fixture,
   databaseUrl: string,
+  chartLimit: ChartLimit,
 ): Promise<Omit<Run, 'startedAt' | 'loadAverageAtStart'>> {
   const scenarios = appScenarios(fixture);
-  const { results, outbox } = await measureOneProcess(app, scenarios);
+  const { results, outbox, mixed: oneProcessMixed } = await measureOneProcess(app, scenarios);
   await stopChild(app.process);
   log('app stopped');
   const observability = await observabilityOverhead(app.env, fixture.auth);
@@ -121,7 +167,7 @@ async function measureAll(
     redisUrl: settings.redisUrl,
     namespace,
   });
-  const split = await measureSplit(
+  const { results: split, mixed: splitMixed } = await measureSplit(
     {
       ...app.env,
       AUTH_REDIS_URL: settings.redisUrl,
@@ -134,7 +180,17 @@ async function measureAll(
   const baseline = await measureBareFastify(fixture);
   results.push(baseline);
   const argon2 = await argon2Baseline(fixture.password);
-  const measured = { results, shapes: relate(results, split, baseline), observability, bus };
+  const embedded = await measureEmbedded(chartLimit);
+  const soaked = await soak(chartLimit);
+  const measured = {
+    results,
+    shapes: relate(results, split, baseline),
+    observability,
+    bus,
+    mixed: [embedded, oneProcessMixed, splitMixed],
+    soak: soaked,
+    chartLimit,
+  };
   return { ...measured, baseline, split, outbox, argon2, checks: checkTargets(measured) };
 }
 

@@ -29,13 +29,22 @@ export const settings = {
   loginConnections: envInt('BENCH_LOGIN_CONNECTIONS', 8, 1, 10_000),
   outboxRate: envInt('BENCH_OUTBOX_RATE', 200, 1, 100_000),
   busCalls: envInt('BENCH_BUS_CALLS', 10_000, 100, 1_000_000),
+  /** Clients of the mixed load (sign-ups, logins, orders, lists, /me), each a user at a time. */
+  mixedClients: envInt('BENCH_MIXED_CLIENTS', 16, 1, 1000),
+  /** Minutes of the embedded app's soak; 0 skips it. */
+  soakMinutes: envInt('BENCH_SOAK_MINUTES', 10, 0, 24 * 60),
+  /** The soak's pace, requests per second overall: steady, well below what the app can serve. */
+  soakRate: envInt('BENCH_SOAK_RATE', 50, 1, 100_000),
   natsUrl: envString('BENCH_NATS_URL', 'nats://127.0.0.1:4222'),
   redisUrl: envString('BENCH_REDIS_URL', 'redis://127.0.0.1:6379/14'),
   readyTimeoutMs: envInt('BENCH_READY_TIMEOUT_MS', 60_000, 1000, 600_000),
   pgAdminUrl: envString('BENCH_PG_URL', 'postgres://postgres@127.0.0.1:5432/test'),
   keepLogs: process.env.BENCH_KEEP_LOGS === '1',
   strict: process.env.BENCH_STRICT === '1',
-  /** `observability`: only the logs/traces overhead scenario (a quicker loop while tuning). */
+  /**
+   * `observability`: only the logs/traces overhead scenario; `memory`: only the embedded app's
+   * mixed load and soak (quicker loops while tuning).
+   */
   only: process.env.BENCH_ONLY || '',
 };
 

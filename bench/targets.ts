@@ -1,6 +1,10 @@
+import type { ChartLimit } from './chart';
 import type { ScenarioResult } from './measure';
+import type { ProcessMemory } from './memory';
 import type { BusLatency } from './scenarios/bus-latency';
+import type { MixedResult } from './scenarios/mixed';
 import type { Observability } from './scenarios/observability';
+import type { SoakResult } from './scenarios/soak';
 
 /**
  * The targets a run is held to. The throughput ones are ratios to a baseline measured in the
@@ -13,6 +17,8 @@ const TARGET = {
   splitToOne: 0.5,
   natsP99Ms: 2,
   localAddsUs: 50,
+  /** A soak's RSS from the end of its first minute to the end of its last: no leak. */
+  soakGrowth: 0.1,
 };
 
 export interface Check {
@@ -31,8 +37,15 @@ export interface Shape {
   splitToOne: number | null;
 }
 
+/** What the memory targets read: the mixed load per shape, the soak, the chart's limit. */
+export interface MemoryMeasured {
+  mixed: MixedResult[];
+  soak: SoakResult | null;
+  chartLimit: ChartLimit;
+}
+
 /** What the targets read. `results`: the one-process scenarios (GET /me first), then the baseline. */
-export interface Measured {
+export interface Measured extends MemoryMeasured {
   results: ScenarioResult[];
   shapes: Shape[];
   observability: Observability;
@@ -78,7 +91,51 @@ export function checkTargets(measured: Measured): Check[] {
     observabilityCost(measured.observability),
     splitToOne(measured.shapes.find((x) => x.name === 'GET /api/users/me')),
     ...busTargets(measured.bus),
+    ...memoryTargets(measured),
   ];
+}
+
+/** The embedded one process's peak under the chart's default limit; the soak's growth. */
+export function memoryTargets({ mixed, soak, chartLimit }: MemoryMeasured): Check[] {
+  const embedded = mixed.find((m) => m.shape === 'embedded');
+  return [
+    ...(embedded ? [embeddedPeak(embedded, soak, chartLimit)] : []),
+    ...(soak ? [soakGrowth(soak)] : []),
+  ];
+}
+
+/** The higher of the sampled peak and the kernel's high-water mark. */
+export function peakOf(m: Pick<ProcessMemory, 'peakMiB' | 'hwmMiB'>): number {
+  return Math.max(m.peakMiB, m.hwmMiB ?? 0);
+}
+
+function embeddedPeak(embedded: MixedResult, soak: SoakResult | null, limit: ChartLimit): Check {
+  const underMixed = peakOf(embedded.memory.app);
+  const inSoak = soak ? peakOf(soak) : 0;
+  const peak = Math.max(underMixed, inSoak);
+  return {
+    name: `embedded one process peak RSS < the chart's default limit (${limit.quantity}, ${limit.source})`,
+    actual: peak,
+    threshold: limit.mib,
+    pass: peak < limit.mib,
+    detail:
+      `peak ${fmt(underMixed, 0)} MiB under the mixed load` +
+      `${soak ? `, ${fmt(inSoak, 0)} MiB in the soak` : ''}; ` +
+      `${fmt(limit.mib - peak, 0)} MiB (${percent(1 - peak / limit.mib)}%) left`,
+  };
+}
+
+function soakGrowth(soak: SoakResult): Check {
+  return {
+    name: `soak: RSS growth < ${TARGET.soakGrowth * 100}% from the end of its first minute to the end of its last`,
+    actual: soak.growth,
+    threshold: TARGET.soakGrowth,
+    pass: soak.growth < TARGET.soakGrowth,
+    detail:
+      `${soak.minutes} min: ${fmt(soak.firstMinuteMiB, 1)} -> ${fmt(soak.lastMinuteMiB, 1)} MiB, ` +
+      `${soak.growthMiB >= 0 ? '+' : ''}${fmt(soak.growthMiB, 1)} MiB (${percent(soak.growth)}%)` +
+      (soak.minutes === 1 ? '; one minute is both the first and the last' : ''),
+  };
 }
 
 function meRatio(me: ScenarioResult): Check {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { measure, type ScenarioResult } from '../measure';
-import { freePort, inheritedEnv, startChild, stopChild } from '../processes';
+import { freePort, inheritedEnv, pidOf, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 import type { Fixture } from './one-process';
 
@@ -31,6 +31,7 @@ export async function measureBareFastify(fixture: Fixture): Promise<ScenarioResu
         method: 'GET',
         path: '/api/users/me',
         headers: fixture.auth,
+        processes: { 'bare-fastify': pidOf(child) },
       },
       port,
     );

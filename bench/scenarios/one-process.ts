@@ -2,20 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { ManagedProcess } from '../../src/launcher/managed-process';
 import { expectRequest } from '../http';
 import { measure, type Scenario, type ScenarioResult } from '../measure';
-import { freePort, inheritedEnv, startChild } from '../processes';
+import { ORDER_BODY } from '../mixed';
+import { freePort, inheritedEnv, pidOf, startChild } from '../processes';
 import { HOST, log, settings } from '../settings';
 import { dataDir, logFile } from '../workspace';
+import { measureMixed, readyMemory, type MixedResult } from './mixed';
 import { outboxFigures, type OutboxFigures } from './outbox';
 
 /**
- * The app in one process (every module, TRANSPORT=local) on the bench database: /me, order
- * creation (at full load and paced, with the outbox's figures), order listing and login.
+ * The app in one process (every module, TRANSPORT=local) on the bench database: the mixed load
+ * first (so that its idle and peak are those of a fresh process, as on the other shapes), then
+ * /me, order creation (at full load and paced, with the outbox's figures), order listing and
+ * login; the app's memory through each.
  */
-
-export const ORDER_BODY = JSON.stringify({
-  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPriceCents: 1299 }],
-  currency: 'EUR',
-});
 
 /** The user the scenarios act as, signed up on the one-process app. */
 export interface Fixture {
@@ -33,6 +32,7 @@ export type AppScenario = Scenario & { outbox?: 'saturated' | 'paced' };
 export interface OneProcessResults {
   results: ScenarioResult[];
   outbox: Partial<Record<'saturated' | 'paced', OutboxFigures>>;
+  mixed: MixedResult;
 }
 
 export function appEnv(databaseUrl: string, port: number): Record<string, string> {
@@ -54,13 +54,16 @@ export interface App {
   process: ManagedProcess;
   port: number;
   env: Record<string, string>;
+  /** Its RSS once ready and settled, before any request (MiB). */
+  readyMiB: Record<string, number>;
 }
 
 export async function startApp(databaseUrl: string): Promise<App> {
   const env = appEnv(databaseUrl, await freePort());
   const process = await startChild({ label: 'app', env });
   log(`app ready on ${HOST}:${env.PORT}`);
-  return { process, port: Number(env.PORT), env };
+  const readyMiB = await readyMemory({ app: pidOf(process) });
+  return { process, port: Number(env.PORT), env, readyMiB };
 }
 
 /** Signs a user up and in, and checks that every scenario answers 2xx before it is measured. */
@@ -126,21 +129,31 @@ export function appScenarios({ auth, email, password }: Fixture): AppScenario[] 
   ];
 }
 
-/** Each scenario in turn, and after each order creation load the outbox's figures. */
+/**
+ * The mixed load, then each scenario in turn, and after each order creation load the outbox's
+ * figures.
+ */
 export async function measureOneProcess(
   app: App,
   scenarios: AppScenario[],
 ): Promise<OneProcessResults> {
-  const measured: OneProcessResults = { results: [], outbox: {} };
+  const processes = { app: pidOf(app.process) };
+  const mixed = await measureMixed('one process', app.port, processes, app.readyMiB);
+  assertRunning(app, mixed.name);
+  const measured: OneProcessResults = { results: [], outbox: {}, mixed };
   for (const scenario of scenarios) {
-    const result = await measure(scenario, app.port);
+    const result = await measure({ ...scenario, processes }, app.port);
     measured.results.push(result);
-    if (!app.process.running) {
-      throw new Error(
-        `app exited during ${scenario.name} (exit code ${app.process.exitCode}); log: ${logFile('app')}`,
-      );
-    }
+    assertRunning(app, scenario.name);
     if (scenario.outbox) measured.outbox[scenario.outbox] = await outboxFigures(result.window);
   }
   return measured;
+}
+
+function assertRunning(app: App, during: string): void {
+  if (!app.process.running) {
+    throw new Error(
+      `app exited during ${during} (exit code ${app.process.exitCode}); log: ${logFile('app')}`,
+    );
+  }
 }

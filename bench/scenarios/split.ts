@@ -1,20 +1,30 @@
 import { launchSplit } from '../../src/launcher/split';
+import { BUSINESS_MODULES } from '../../src/shared/modules/registry';
 import { expectRequest } from '../http';
 import { measure, type ScenarioResult } from '../measure';
-import { startChild, stopChild } from '../processes';
+import type { Pids } from '../memory';
+import { pidOf, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
+import { measureMixed, readyMemory, type MixedResult } from './mixed';
 import type { AppScenario, Fixture } from './one-process';
+
+export interface SplitResults {
+  results: ScenarioResult[];
+  mixed: MixedResult;
+}
 
 /**
  * The split shape: one process per module on NATS, the gateway in front, started by the
- * launcher `npm run start:split` and the tests use. The one-process scenarios that are not
- * paced run again through the gateway, as the same user with a token the split shape issued.
+ * launcher `npm run start:split` and the tests use. The mixed load first, as on the one
+ * process; then the one-process scenarios that are not paced run again through the gateway, as
+ * the same user with a token the split shape issued. The memory of each of the four processes
+ * through each.
  */
 export async function measureSplit(
   env: Record<string, string>,
   fixture: Fixture,
   scenarios: AppScenario[],
-): Promise<ScenarioResult[]> {
+): Promise<SplitResults> {
   const shape = await launchSplit({
     env,
     host: HOST,
@@ -23,15 +33,19 @@ export async function measureSplit(
   const port = shape.gateway.port;
   log(`split shape ready: gateway on ${HOST}:${port}`);
   try {
+    const processes: Pids = { gateway: pidOf(shape.gateway.process) };
+    for (const module of BUSINESS_MODULES) processes[module] = pidOf(shape.modules[module].process);
+    const readyMiB = await readyMemory(processes);
     const auth = await signIn(port, fixture);
+    const mixed = await measureMixed('split', port, processes, readyMiB);
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios.filter((s) => !s.rate)) {
       const headers = scenario.headers.authorization
         ? { ...scenario.headers, ...auth }
         : scenario.headers;
-      results.push(await measure({ ...scenario, headers, target: 'split' }, port));
+      results.push(await measure({ ...scenario, headers, target: 'split', processes }, port));
     }
-    return results;
+    return { results, mixed };
   } finally {
     await Promise.all(shape.all().map((child) => stopChild(child)));
     log('split shape stopped');
