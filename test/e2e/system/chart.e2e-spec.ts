@@ -293,6 +293,13 @@ describeOrSkip('the Helm chart', skip, () => {
       'cleave-order': 'order',
     });
     expect(byName(objects, 'ConfigMap', 'cleave-config').data.TRANSPORT).toBe('nats');
+    // The rollout releases-rolling.e2e-spec.ts proves under load (test/support/deployment.ts).
+    for (const deployment of deploymentsOf(objects)) {
+      expect(deployment.spec.strategy).toEqual({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+      });
+    }
     const gateway = byName(objects, 'Deployment', 'cleave-gateway');
     expect(envValue(gateway, 'GATEWAY_UPSTREAMS')).toBe(
       'auth=http://cleave-auth:80,user=http://cleave-user:80,order=http://cleave-order:80',
