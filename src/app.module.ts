@@ -17,11 +17,14 @@ import { OrderModule } from './modules/order/order.module';
 import { UserModule } from './modules/user/user.module';
 
 /** Each registered module's Nest module (the compiler holds this to the registry). */
-const NEST_MODULES: Record<BusinessModule, Type> = {
+export const NEST_MODULES: Record<BusinessModule, Type> = {
   auth: AuthModule,
   user: UserModule,
   order: OrderModule,
 };
+
+/** What every process runs besides its modules (the AsyncAPI generator reads their handlers). */
+export const EVERY_PROCESS: readonly Type[] = [SecurityModule, HealthModule];
 
 @Module({})
 class ConfigModule {
@@ -60,8 +63,7 @@ export class AppModule {
         ConfigModule.forRoot(config, metrics),
         LoggerModule.forRoot(logs),
         BusModule.forRoot(transport),
-        SecurityModule,
-        HealthModule,
+        ...EVERY_PROCESS,
         ...modules,
       ],
       controllers: [MetricsController],

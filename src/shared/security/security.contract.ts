@@ -5,15 +5,18 @@
  * replica of each module receives each one) the moment it revokes sessions.
  */
 import { z } from 'zod';
-import { defineBroadcast, defineRequest } from '../bus/contract';
+import { defineBroadcast, defineRequest, tolerantEnum } from '../bus/contract';
 
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Roles as a reader sees them: one it does not know (a newer peer's) grants nothing, so it is left out. */
+/**
+ * Roles as a reader sees them: one it does not know (a newer peer's) grants nothing, so it is
+ * left out. The schema shows the roles there are (a tolerant enum), as the AsyncAPI document does.
+ */
 export const roleList = z
-  .array(z.string())
-  .transform((roles) => roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r)))
+  .array(tolerantEnum(ROLES, 'unknown'))
+  .transform((roles) => roles.filter((r): r is Role => r !== 'unknown'))
   .describe(`any of ${ROLES.join(', ')}; a role a reader does not know is left out`);
 
 const jwks = z.object({
