@@ -16,6 +16,11 @@ export interface BusEvent<TData = unknown> {
   type: string;
   /** When it happened (ISO 8601). */
   time: string;
+  /**
+   * `time` under release 0.1.0's name. Deprecated: no reader uses it, but the contract keeps a
+   * removed field for one release (`releases/README.md`); 0.3.0 stops sending it.
+   */
+  occurredAt?: string;
   datacontenttype: 'application/json';
   /** `major.minor` of `data`'s schema (contract.ts). */
   dataversion: string;
@@ -39,12 +44,14 @@ export function createEvent<TData>(
   key?: string,
 ): BusEvent<TData> {
   const context = currentHeaders();
+  const time = new Date().toISOString();
   return {
     specversion: '1.0',
     id: randomUUID(),
     source: sourceOf(contract.owner),
     type: contract.name,
-    time: new Date().toISOString(),
+    time,
+    occurredAt: time,
     datacontenttype: 'application/json',
     dataversion: contract.version,
     ...(key !== undefined && { key }),

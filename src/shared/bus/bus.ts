@@ -51,7 +51,10 @@ export class Bus {
         service,
         () =>
           sendTraced(pattern, 'request', (headers) =>
-            this.send(contract, payload, { ...headers, ...attributesOf(contract) }),
+            this.send(contract, payload, {
+              ...headers,
+              ...attributesOf(contract, { from: this.config.MODULES.join('+') }),
+            }),
           ),
         isTransportFailure,
       );

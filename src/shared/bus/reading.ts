@@ -45,12 +45,19 @@ export const ATTRIBUTE_HEADERS = {
   dataversion: 'ce-dataversion',
 } as const;
 
-/** What a request or broadcast under `contract` carries besides its trace headers. */
-export function attributesOf(contract: MessageContract, type = contract.name): BusHeaders {
+/**
+ * What a request, reply or broadcast under `contract` carries besides its trace headers. Its
+ * source is the module that sends it: the contract's owner for a reply or a broadcast, the asking
+ * process's modules (`from`) for a request.
+ */
+export function attributesOf(
+  contract: MessageContract,
+  { type = contract.name, from = contract.owner }: { type?: string; from?: string } = {},
+): BusHeaders {
   return {
     [ATTRIBUTE_HEADERS.specversion]: '1.0',
     [ATTRIBUTE_HEADERS.id]: randomUUID(),
-    [ATTRIBUTE_HEADERS.source]: sourceOf(contract.owner),
+    [ATTRIBUTE_HEADERS.source]: sourceOf(from),
     [ATTRIBUTE_HEADERS.type]: type,
     [ATTRIBUTE_HEADERS.time]: new Date().toISOString(),
     [ATTRIBUTE_HEADERS.dataversion]: contract.version,

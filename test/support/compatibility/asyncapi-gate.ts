@@ -29,7 +29,8 @@ export function compareAsyncApi(previous: Json, current: Json): GateReport {
   const breaking: Break[] = [];
   const waived: Waived[] = [];
   for (const change of changes) {
-    if (change.type === 'non-breaking') continue;
+    // The document's own version and prose say nothing a reader depends on.
+    if (change.type === 'non-breaking' || change.path.startsWith('/info/')) continue;
     const found: Break = {
       contract: 'asyncapi.json',
       at: change.path,

@@ -51,7 +51,7 @@ describe('the AsyncAPI document (asyncapi.json)', () => {
     expect(() => CLOUDEVENTS_ENVELOPE.request(VerifyCredentials).parse(request)).not.toThrow();
     const reply = {
       response: { user: null },
-      ce: attributesOf(VerifyCredentials, `${VerifyCredentials.name}.reply`),
+      ce: attributesOf(VerifyCredentials, { type: `${VerifyCredentials.name}.reply` }),
     };
     const refused = { err: answerToUnreadable('user.x', new ParkedMessage('not-json', 'x')) };
     expect(() => CLOUDEVENTS_ENVELOPE.reply(VerifyCredentials).parse(reply)).not.toThrow();

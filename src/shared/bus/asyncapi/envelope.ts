@@ -70,6 +70,11 @@ export const CLOUDEVENTS_ENVELOPE: Envelope = {
             .describe(`Who published it. ${SENT}`),
           type: z.literal(contract.name),
           time: z.string().optional().describe(`When it happened (RFC 3339). ${SENT}`),
+          occurredAt: z
+            .string()
+            .describe(
+              'Release 0.1.0’s name for `time`, which this release still sends for it (deprecated: gone in 0.3.0).',
+            ),
           datacontenttype: z.literal('application/json').optional().describe(SENT),
           dataversion: majorMinor
             .optional()

@@ -58,7 +58,7 @@ export class LocalServer extends BusServer implements LocalEndpoint {
       });
       return {
         response: roundTrip(response),
-        ce: attributesOf(contractOf(handler), `${pattern}.reply`),
+        ce: attributesOf(contractOf(handler), { type: `${pattern}.reply` }),
       };
     } catch (err) {
       if (isParked(err)) {

@@ -203,7 +203,7 @@ export class NatsServer extends BusServer {
       });
       return JSON.stringify({
         response,
-        ce: attributesOf(contractOf(handler), `${pattern}.reply`),
+        ce: attributesOf(contractOf(handler), { type: `${pattern}.reply` }),
       });
     } catch (err) {
       if (isParked(err)) {
