@@ -27,6 +27,13 @@ export interface ChartLimit {
   embeddedHeapMiB: number;
 }
 
+/** What the image sets in its environment for the allocator (the Dockerfile's `MALLOC_ARENA_MAX`). */
+export function imageMallocArenaMax(): string {
+  const match = /MALLOC_ARENA_MAX=(\d+)/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!match) throw new Error('the Dockerfile sets no MALLOC_ARENA_MAX');
+  return match[1];
+}
+
 /** `defaults.resources.limits.memory` of the chart's values.yaml. */
 export function chartMemoryLimit(): ChartLimit {
   const values = parse(readFileSync(CHART_VALUES, 'utf8')) as Values | null;

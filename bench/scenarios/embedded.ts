@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManagedProcess } from '../../src/launcher/managed-process';
-import type { ChartLimit } from '../chart';
+import { type ChartLimit, imageMallocArenaMax } from '../chart';
 import { freePort, inheritedEnv, pidOf, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 import { workspace } from '../workspace';
@@ -42,6 +42,8 @@ export async function startEmbedded(label: string, chart: ChartLimit): Promise<E
       // As the bench's other apps: many users log in from one address.
       AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
       NODE_OPTIONS: `--max-old-space-size=${chart.embeddedHeapMiB}`,
+      // As in the image.
+      MALLOC_ARENA_MAX: imageMallocArenaMax(),
     },
   });
   log(
