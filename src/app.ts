@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { committedOpenApi, mountGateway, packageVersion } from './gateway/gateway';
 import { createBusTransport } from './shared/bus/transport';
 import type { AppConfig } from './shared/config/config';
+import { replyProblem } from './shared/http/problem';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
 import {
@@ -15,6 +16,7 @@ import {
   answerFrameworkError,
   edgeServer,
   MAX_PARAM_LENGTH,
+  refusedOnArrival,
 } from './shared/http/edge-errors';
 import { MalformedJson, parseJsonBody } from './shared/http/json-body';
 import { applySecurityHeaders, computeSecurityHeaders } from './shared/http/security-headers';
@@ -82,6 +84,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       const route = request.routeOptions.url;
       noteRoute(request.raw, route);
       if (route) nameServerSpan(request.method, route);
+      const refused = refusedOnArrival(request);
+      if (refused) return replyProblem(request, reply, refused, {});
       done();
     });
     parseJsonBodies(fastify);

@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parse as parseMediaType } from 'fast-content-type-parse';
 import { Problem, PROBLEM_CONTENT_TYPE, problem, replyProblem } from './problem';
 import { requestIdFor } from './request-id';
 
@@ -86,6 +87,61 @@ const EDGE_ERRORS: Record<string, EdgeError> = {
     detail: 'The request was not received in time.',
   },
 };
+
+const MALFORMED_MEDIA_TYPE: EdgeError = {
+  status: 415,
+  code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+  detail:
+    'The Content-Type header is not a valid media type; the request body must be application/json.',
+};
+const DOT_SEGMENT: EdgeError = {
+  status: 400,
+  code: 'REQUEST.BAD_PATH',
+  detail: 'The request path has a `.` or `..` segment, or an encoded slash.',
+};
+
+/**
+ * What every process refuses as soon as a request arrives, before any route, guard or proxy sees
+ * it, so that one process and the gateway of the split shape answer it alike: a body whose
+ * Content-Type is not a valid media type (the gateway's proxy cannot read it; one process would
+ * take `application/json;;;` for JSON), and a path with a `.` or `..` segment or an encoded
+ * slash (one process would route it as an id, after the token check; the gateway's proxy refuses
+ * it outright). Both shapes answer them problem+json, with or without a token.
+ */
+export function refusedOnArrival(request: {
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+}): Problem | undefined {
+  const type = request.headers['content-type'];
+  const hasBody =
+    request.headers['transfer-encoding'] !== undefined ||
+    Number(request.headers['content-length'] ?? 0) > 0;
+  if (hasBody && typeof type === 'string' && !isMediaType(type)) return edge(MALFORMED_MEDIA_TYPE);
+  const path = request.url.split('?')[0] ?? '';
+  if (path.split('/').some(isDotOrSlash)) return edge(DOT_SEGMENT);
+  return undefined;
+}
+
+function isMediaType(header: string): boolean {
+  try {
+    parseMediaType(header);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isDotOrSlash(segment: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    return false; // a malformed percent-escape: the router answers it (FST_ERR_BAD_URL)
+  }
+  return decoded === '.' || decoded === '..' || /[/\\]/.test(decoded);
+}
+
+const edge = (e: EdgeError): Problem => problem(e.status, e.detail, { code: e.code });
 
 /** The problem for a framework or parser error, or undefined when `error` is none of them. */
 export function edgeProblem(error: unknown): Problem | undefined {

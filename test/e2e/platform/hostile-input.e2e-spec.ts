@@ -178,6 +178,40 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
       }
     });
 
+    it('answers a malformed media type with 415, and a dot segment or encoded slash in the path with 400, token or not, in every shape', async () => {
+      const body = JSON.stringify({
+        email: 'x@example.com',
+        password: 'correct-horse-1',
+        name: 'X',
+      });
+      for (const type of ['application/json;;;', 'application/json; charset', '/json', 'json']) {
+        expectRawProblem(
+          await rawRequest(
+            app.url,
+            `POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+          ),
+          415,
+          'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+        );
+      }
+      const token = `Authorization: Bearer ${account.accessToken}\r\n`;
+      for (const path of [
+        '/api/orders/..%2F..%2Fetc%2Fpasswd',
+        '/api/orders/../../etc/passwd',
+        '/api/orders/%2e%2e',
+        '/api/users/a%2Fb',
+        '/api/orders/.',
+      ]) {
+        for (const auth of ['', token]) {
+          expectRawProblem(
+            await rawRequest(app.url, `GET ${path} HTTP/1.1\r\nHost: x\r\n${auth}\r\n`),
+            400,
+            'REQUEST.BAD_PATH',
+          );
+        }
+      }
+    });
+
     it("honours a client's Connection: close, on an answer without a body too", async () => {
       const login = await request(app.url)
         .post('/api/auth/login')
