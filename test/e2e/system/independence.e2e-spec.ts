@@ -1,8 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import type { BusinessModule } from '../../../src/shared/modules/registry';
-import { ADMIN } from '../../support/app';
-import { eventually } from '../../support/api';
+import { eventually, loginAdmin } from '../../support/api';
 import { call, expectExactSummary, signUp } from '../../support/http-client';
 import { AppProcess, freePort } from '../../support/process';
 import { missingServices, SPLIT_SERVICES } from '../../support/services';
@@ -247,7 +246,7 @@ describeOrSkip('split modules fail independently', skip, () => {
     report.push(line('order module down', f));
     expect(f.user.failed).toBe(0);
     report.push(`  order module: recovered ${await recovers(ready)} ms after it was ready again`);
-    const admin = await signInAdmin(app.url);
+    const admin = { url: app.url, token: (await loginAdmin(app)).accessToken };
     await eventually(async () => {
       const res = await call(admin, 'GET', `/api/orders/${open.json.id as string}`);
       expect(res.json).toMatchObject({ status: 'cancelled' });
@@ -260,12 +259,3 @@ describeOrSkip('split modules fail independently', skip, () => {
     }
   });
 });
-
-async function signInAdmin(url: string): Promise<{ url: string; token: string }> {
-  const res = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
-  });
-  return { url, token: ((await res.json()) as { accessToken: string }).accessToken };
-}
