@@ -5,14 +5,20 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/shared/config/config';
 import type { StoreKind } from './services';
+import { ConformanceProxy } from './conformance';
 import { startSplitApp } from './split';
 import { PreparedStores, prepareStores } from './stores';
 
 export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' };
 
 export interface TestApp {
-  /** `http://127.0.0.1:<port>`, for supertest. */
+  /**
+   * `http://127.0.0.1:<port>`, for supertest and fetch: through the live contract check (see
+   * conformance.ts), unless the app was started with `conformance: false`.
+   */
   url: string;
+  /** The app's own address, for bytes no HTTP client would send (raw-http, the fuzz test). */
+  directUrl?: string;
   /** The in-process application (not for the split shape, which runs real processes). */
   app?: NestFastifyApplication;
   dataDir: string;
@@ -30,10 +36,40 @@ export interface StartOptions {
   reuse?: TestApp;
   /** Changes the store URLs the app gets (e.g. to go through a fault-injecting proxy). */
   routeStores?: (env: Record<string, string>) => Promise<Record<string, string>>;
+  /**
+   * Every request and answer through `url` is checked against openapi.json, and `close()` fails
+   * on the first that breaks it (default). `false` only for a suite that is not about the API.
+   */
+  conformance?: boolean;
 }
 
-/** Starts the one-process app on a loopback port, on its own data directory or database. */
+/**
+ * Starts the one-process app (or, with `store: 'split'`, the split shape's processes and gateway)
+ * on loopback, on its own data directory or database, behind the live contract check.
+ */
 export async function startTestApp(options: StartOptions): Promise<TestApp> {
+  const app = await startUnchecked(options);
+  if (options.conformance === false) return app;
+  const label = options.store === 'split' ? 'split' : `one process, ${options.store}`;
+  const proxy = await ConformanceProxy.start(app.url, label).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
+  const close = app.close.bind(app);
+  return Object.assign(app, {
+    url: proxy.url,
+    directUrl: app.url,
+    async close(closeOptions?: { keepData?: boolean }) {
+      try {
+        await close(closeOptions);
+      } finally {
+        await proxy.close();
+      }
+    },
+  });
+}
+
+async function startUnchecked(options: StartOptions): Promise<TestApp> {
   if (options.store === 'split') return startSplitApp(options.env);
   const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'cleave-test-')));
   let stores: PreparedStores | undefined;

@@ -9,6 +9,7 @@ import { probe, requiredServices, ServiceName, SERVICES, SPLIT_SERVICES } from '
 import { buildPreviousRelease } from './previous-release';
 import { probeContainerEngine } from './container';
 import { COMPILED, ROOT } from './paths';
+import { CONFORMANCE_DIR } from './conformance-coverage';
 import { NODE_ARGS } from '../../src/launcher/managed-process';
 
 declare global {
@@ -24,6 +25,8 @@ declare global {
  */
 export default async function globalSetup(): Promise<void> {
   compileSrc();
+  // The live contract check counts what each run reaches afresh (see conformance.ts).
+  rmSync(CONFORMANCE_DIR, { recursive: true, force: true });
   globalThis.cleaveTestCleanup = await probeAndPrepare();
 }
 

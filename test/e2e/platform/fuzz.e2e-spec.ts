@@ -58,7 +58,7 @@ for (const { store, runs } of SHAPES) {
       const users = [];
       for (let i = 0; i < USER_SLOTS; i++) users.push(await fuzzUser());
       context = {
-        url: app.url,
+        url: app.directUrl ?? app.url,
         adminToken: admin.accessToken,
         users,
         replaceUser: async (slot) => {

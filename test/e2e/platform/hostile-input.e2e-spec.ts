@@ -3,7 +3,8 @@ import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
 import { Account, bearer, createOrder, expectProblem, signUpAndLogin } from '../../support/api';
 import { routes, stringFields, validExample, withValueAt } from '../../support/openapi';
-import { rawRequest, RawResponse } from '../../support/raw-http';
+import type { RawResponse } from '../../support/raw-http';
+import { checkedRawRequest } from '../../support/conformance';
 import { storeTargets } from '../../support/services';
 
 const UUID = '00000000-0000-4000-8000-000000000000';
@@ -120,26 +121,24 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
     });
 
     it('answers malformed and over-long URLs with problem+json and a request id', async () => {
-      const url = app.url;
       expectRawProblem(
-        await rawRequest(url, raw('GET /api/orders/%zz HTTP/1.1')),
+        await checkedRawRequest(app, raw('GET /api/orders/%zz HTTP/1.1')),
         400,
         'REQUEST.BAD_URL',
       );
       expectRawProblem(
-        await rawRequest(url, raw(`GET /api/orders/${'a'.repeat(101)} HTTP/1.1`)),
+        await checkedRawRequest(app, raw(`GET /api/orders/${'a'.repeat(101)} HTTP/1.1`)),
         414,
         'REQUEST.URI_TOO_LONG',
       );
       expectRawProblem(
-        await rawRequest(url, raw(`GET /api/orders?x=${'a'.repeat(5000)} HTTP/1.1`)),
+        await checkedRawRequest(app, raw(`GET /api/orders?x=${'a'.repeat(5000)} HTTP/1.1`)),
         414,
         'REQUEST.URI_TOO_LONG',
       );
     });
 
     it('answers what the HTTP parser refuses with problem+json and a fresh request id', async () => {
-      const url = app.url;
       const cases: Array<[string, string, number, string]> = [
         [
           'bad chunked encoding',
@@ -174,7 +173,9 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
         ],
       ];
       for (const [name, bytes, status, code] of cases) {
-        await it_(name, async () => expectRawProblem(await rawRequest(url, bytes), status, code));
+        await it_(name, async () =>
+          expectRawProblem(await checkedRawRequest(app, bytes), status, code),
+        );
       }
     });
 
@@ -186,8 +187,8 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
       });
       for (const type of ['application/json;;;', 'application/json; charset', '/json', 'json']) {
         expectRawProblem(
-          await rawRequest(
-            app.url,
+          await checkedRawRequest(
+            app,
             `POST /api/users HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
           ),
           415,
@@ -204,7 +205,7 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
       ]) {
         for (const auth of ['', token]) {
           expectRawProblem(
-            await rawRequest(app.url, `GET ${path} HTTP/1.1\r\nHost: x\r\n${auth}\r\n`),
+            await checkedRawRequest(app, `GET ${path} HTTP/1.1\r\nHost: x\r\n${auth}\r\n`),
             400,
             'REQUEST.BAD_PATH',
           );
@@ -219,8 +220,8 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
         .expect(200);
       const { refreshToken } = login.body as { refreshToken: string };
       const body = JSON.stringify({ refreshToken });
-      const res = await rawRequest(
-        app.url,
+      const res = await checkedRawRequest(
+        app,
         `POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer ${account.accessToken}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
       );
       expect(res.status).toBe(204);
@@ -229,12 +230,12 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
 
     it('answers unknown routes and methods with problem+json', async () => {
       expectRawProblem(
-        await rawRequest(app.url, raw('PROPFIND /api/users HTTP/1.1')),
+        await checkedRawRequest(app, raw('PROPFIND /api/users HTTP/1.1')),
         404,
         'ROUTE.NOT_FOUND',
       );
       expectRawProblem(
-        await rawRequest(app.url, raw('GET /nowhere HTTP/1.1')),
+        await checkedRawRequest(app, raw('GET /nowhere HTTP/1.1')),
         404,
         'ROUTE.NOT_FOUND',
       );

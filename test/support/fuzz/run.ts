@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { conformance, rawExchange, recordCoverage } from '../conformance';
 import { rawRequest, type RawResponse } from '../raw-http';
 import { fuzzRequests, USER_SLOTS, type FuzzRequest, type PathValue } from './requests';
 
@@ -95,16 +96,23 @@ export interface FuzzReport {
 export async function fuzz(context: FuzzContext, runs: number, seed: number): Promise<FuzzReport> {
   const statuses: Record<number, number> = {};
   const slow: string[] = [];
+  const contract = await conformance();
   const started = Date.now();
   await fc.assert(
     fc.asyncProperty(fuzzRequests(), async (request) => {
       const sentAt = Date.now();
-      const response = await rawRequest(context.url, serialize(request, context));
+      const bytes = serialize(request, context);
+      const response = await rawRequest(context.url, bytes);
       const took = Date.now() - sentAt;
       if (took > 1000)
         slow.push(`${took} ms: ${request.method} ${request.route} -> ${response.status}`);
       statuses[response.status] = (statuses[response.status] ?? 0) + 1;
       checkAnswer(request, response);
+      // And the committed openapi.json documents it: status, content type, body and headers.
+      const broken = contract.check(rawExchange(bytes, response));
+      if (broken.length > 0) {
+        throw new Error(`the answer broke openapi.json (${response.status}): ${broken.join('; ')}`);
+      }
       // The run deleted (or revoked) one of its accounts: carry on with a fresh one.
       if (
         request.auth.kind === 'user' &&
@@ -116,6 +124,7 @@ export async function fuzz(context: FuzzContext, runs: number, seed: number): Pr
     }),
     { numRuns: runs, seed, endOnFailure: false, verbose: 1 },
   );
+  recordCoverage(contract);
   if (slow.length > 0) process.stdout.write(`[fuzz] slow: ${slow.slice(0, 20).join('; ')}\n`);
   return { seed, runs, statuses, ms: Date.now() - started };
 }
