@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../../support/app';
 import { bearer, createOrder, loginAdmin, signUpAndLogin, type Account } from '../../support/api';
+import { limitCases } from '../../support/fuzz/limits';
 import { fuzz, USER_SLOTS, type FuzzContext } from '../../support/fuzz/run';
+import { ROOT } from '../../support/paths';
 import { storeTargets } from '../../support/services';
 
 /**
@@ -14,6 +19,8 @@ import { storeTargets } from '../../support/services';
  * FUZZ_SEED replays a run; FUZZ_RUNS sets its size (default 5,000 in the one-process shape and
  * 1,000 through the gateway of the split shape).
  */
+const DOCUMENT = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as OpenAPIV3.Document;
+
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 
@@ -93,6 +100,62 @@ for (const { store, runs } of SHAPES) {
         .send({ email: witness.email, password: witness.password })
         .expect(200);
       await request(app.url).get('/ready').expect(200);
+    });
+
+    it('accepts every limit openapi.json documents at its value and refuses one past it with 400', async () => {
+      const cases = limitCases(DOCUMENT);
+      const admin = await loginAdmin(app);
+      const failures: string[] = [];
+      for (const limit of cases) {
+        for (const which of ['at', 'past'] as const) {
+          // A fresh account each time: a request at a limit may change it (a new password).
+          const user = await signUpAndLogin(app, 'Limits');
+          const order = await createOrder(app, user);
+          const token = limit.auth === 'admin' ? admin.accessToken : user.accessToken;
+          const { body, query, headers } = limit.build(which);
+          const path = limit.path.replace(
+            '{id}',
+            limit.path.startsWith('/api/users') ? user.id : order.id,
+          );
+          const search = new URLSearchParams(query).toString();
+          const res = await fetch(`${app.url}${path}${search ? `?${search}` : ''}`, {
+            method: limit.method,
+            headers: {
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...(limit.auth === 'none' ? {} : { authorization: `Bearer ${token}` }),
+              ...headers,
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
+          const problem = (await res.json().catch(() => ({}))) as {
+            code?: string;
+            errors?: Array<{ field: string }>;
+          };
+          const name = `${limit.method} ${limit.path} ${limit.where} ${limit.field} ${limit.rule} ${limit.limit}, ${which}`;
+          // At the limit the request passes validation: not 400, and (on a route that needs a
+          // token) not refused before validation either.
+          const refused =
+            res.status === 400 ||
+            res.status >= 500 ||
+            (limit.auth !== 'none' && (res.status === 401 || res.status === 403));
+          if (which === 'at' && refused) {
+            failures.push(`${name}: ${res.status} ${JSON.stringify(problem).slice(0, 200)}`);
+          }
+          if (which === 'past') {
+            const named =
+              limit.where !== 'body' ||
+              (problem.errors ?? []).some((e) => e.field.startsWith(limit.field));
+            if (res.status !== 400 || !named) {
+              failures.push(`${name}: ${res.status} ${JSON.stringify(problem).slice(0, 200)}`);
+            }
+          }
+        }
+      }
+      process.stdout.write(
+        `[limits] ${store}: ${cases.length} documented limits, each at and past its value\n`,
+      );
+      expect(failures).toEqual([]);
+      expect(cases.length).toBeGreaterThan(10);
     });
   });
 }
