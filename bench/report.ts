@@ -42,11 +42,19 @@ export function printReport(run: Run): void {
     }),
   );
   printLogin(run);
+  printRateLimits(run);
   printOutbox(run.outbox);
   printShapes(run.shapes, run.baseline);
   printBus(run);
   printMemory(run);
   printTargets(run);
+}
+
+function printRateLimits({ rateLimits: r }: Run): void {
+  write(
+    `\nRate limits, GET /api/users/me: on ${fmt(r.on.requestsPerSec, 0)} req/s, off ${fmt(r.off.requestsPerSec, 0)} ` +
+      `(ratio ${fmt(r.ratio, 3)}); CPU ${fmt(r.on.cpuMicrosPerRequest, 0)} vs ${fmt(r.off.cpuMicrosPerRequest, 0)} µs/req\n`,
+  );
 }
 
 function printLogin({ results, argon2 }: Run): void {
@@ -161,6 +169,7 @@ function resultsFile(run: Run) {
     },
     scenarios: run.results,
     observability: run.observability,
+    rateLimits: run.rateLimits,
     split: run.split,
     shapes: run.shapes.map((x) => ({ name: x.name, splitToOne: x.splitToOne })),
     busLatencyUs: run.bus,

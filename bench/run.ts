@@ -12,6 +12,8 @@
  *   - bare Fastify GET /api/users/me (baseline; the app is stopped first)
  *   - GET /api/users/me with logs and traces off, logs only, logs and traces (no-op exporter),
  *     logs and traces exported over OTLP: the cost of observability (scenarios/observability.ts)
+ *   - GET /api/users/me with the rate limits on and off: their cost, as a ratio of req/s
+ *     (scenarios/rate-limits.ts)
  * The HTTP scenarios run twice: against the one-process app, and against the split shape (the
  * gateway in front of one process per module, TRANSPORT=nats), printed side by side. Then one
  * cross-module request (the account check) is timed in-process over 10,000 sequential calls: a
@@ -36,8 +38,9 @@
  *
  * Env (all optional):
  *   BENCH_DURATION     seconds per scenario (default 10)
- *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `memory`: only
- *                      the embedded app's mixed load and soak (printed, no results file)
+ *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `rate-limits`:
+ *                      only the rate limits' cost; `memory`: only the embedded app's mixed
+ *                      load and soak (printed, no results file)
  *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
@@ -72,6 +75,7 @@ import { measureBareFastify } from './scenarios/bare-fastify';
 import { busLatency } from './scenarios/bus-latency';
 import { measureEmbedded } from './scenarios/embedded';
 import { observabilityOverhead } from './scenarios/observability';
+import { rateLimitCost } from './scenarios/rate-limits';
 import {
   appScenarios,
   measureOneProcess,
@@ -97,6 +101,12 @@ async function main(): Promise<number> {
     await stopChild(app.process);
     const observability = await observabilityOverhead(app.env, fixture.auth);
     process.stdout.write(`${JSON.stringify(observability.cost, null, 2)}\n`);
+    return 0;
+  }
+  if (settings.only === 'rate-limits') {
+    await stopChild(app.process);
+    const rateLimits = await rateLimitCost(app.env, fixture.auth);
+    process.stdout.write(`${JSON.stringify(rateLimits, null, 2)}\n`);
     return 0;
   }
   const run = {
@@ -158,6 +168,7 @@ async function measureAll(
   await stopChild(app.process);
   log('app stopped');
   const observability = await observabilityOverhead(app.env, fixture.auth);
+  const rateLimits = await rateLimitCost(app.env, fixture.auth);
   const namespace = newNamespace();
   const bus = await busLatency({
     env: { USER_DATABASE_URL: databaseUrl, ORDER_DATABASE_URL: databaseUrl, DATA_DIR: dataDir() },
@@ -186,6 +197,7 @@ async function measureAll(
     results,
     shapes: relate(results, split, baseline),
     observability,
+    rateLimits,
     bus,
     mixed: [embedded, oneProcessMixed, splitMixed],
     soak: soaked,

@@ -42,7 +42,8 @@ export const settings = {
   keepLogs: process.env.BENCH_KEEP_LOGS === '1',
   strict: process.env.BENCH_STRICT === '1',
   /**
-   * `observability`: only the logs/traces overhead scenario; `memory`: only the embedded app's
+   * `observability`: only the logs/traces overhead scenario; `rate-limits`: only the rate
+   * limits' cost on GET /api/users/me; `memory`: only the embedded app's
    * mixed load and soak (quicker loops while tuning).
    */
   only: process.env.BENCH_ONLY || '',

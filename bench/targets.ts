@@ -4,6 +4,7 @@ import type { ProcessMemory } from './memory';
 import type { BusLatency } from './scenarios/bus-latency';
 import type { MixedResult } from './scenarios/mixed';
 import type { Observability } from './scenarios/observability';
+import type { RateLimitCost } from './scenarios/rate-limits';
 import type { SoakResult } from './scenarios/soak';
 
 /**
@@ -49,6 +50,7 @@ export interface Measured extends MemoryMeasured {
   results: ScenarioResult[];
   shapes: Shape[];
   observability: Observability;
+  rateLimits: RateLimitCost;
   bus: BusLatency;
 }
 

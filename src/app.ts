@@ -20,6 +20,7 @@ import {
 } from './shared/http/edge-errors';
 import { MalformedJson, parseJsonBody } from './shared/http/json-body';
 import { applySecurityHeaders, computeSecurityHeaders } from './shared/http/security-headers';
+import { registerRateLimits } from './shared/http/rate-limits';
 import { createValidationPipe } from './shared/http/validation';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import {
@@ -32,6 +33,7 @@ import { Metrics } from './shared/observability/metrics';
 import { PROBE_PATHS } from './shared/observability/probes';
 import { nameServerSpan, traceRequests } from './shared/observability/http-tracing';
 import { isTracing, serviceName } from './shared/observability/tracing';
+import { TokenVerifier } from './shared/security/token-verifier';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -84,6 +86,13 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       const route = request.routeOptions.url;
       noteRoute(request.raw, route);
       if (route) nameServerSpan(request.method, route);
+      done();
+    });
+    // The gateway proxies to the module processes, which limit what they serve (and see the
+    // client's address in the X-Forwarded-For the gateway sets).
+    if (!gateway) await registerRateLimits(fastify, config, tokenChecker(app));
+    // After the limits: an answer refused here still carries the RateLimit headers.
+    fastify.addHook('onRequest', (request, reply, done) => {
       const refused = refusedOnArrival(request);
       if (refused) return replyProblem(request, reply, refused, {});
       done();
@@ -111,6 +120,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     throw error;
   }
   return app;
+}
+
+/** Whether an access token verifies (a revoked session's does not), for the per-token limit. */
+function tokenChecker(app: NestFastifyApplication): (token: string) => Promise<boolean> {
+  const verifier = app.get(TokenVerifier);
+  return (token) =>
+    verifier.verify(token).then(
+      () => true,
+      () => false,
+    );
 }
 
 /**

@@ -41,6 +41,8 @@ export async function startEmbedded(label: string, chart: ChartLimit): Promise<E
       DATA_DIR: dataDir,
       // As the bench's other apps: many users log in from one address.
       AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_PER_TOKEN_PER_MINUTE: '1000000',
+      RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000',
       NODE_OPTIONS: `--max-old-space-size=${chart.embeddedHeapMiB}`,
       // As in the image.
       MALLOC_ARENA_MAX: imageMallocArenaMax(),

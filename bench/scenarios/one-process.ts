@@ -46,6 +46,8 @@ export function appEnv(databaseUrl: string, port: number): Record<string, string
     ORDER_DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir(),
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_PER_TOKEN_PER_MINUTE: '1000000',
+    RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000',
   };
 }
 

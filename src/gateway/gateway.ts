@@ -38,7 +38,7 @@ export async function mountGateway(app: NestFastifyApplication, config: AppConfi
         proxyPayloads: false,
         replyOptions: {
           timeout: config.GATEWAY_TIMEOUT_MS,
-          rewriteRequestHeaders: (request, headers) => forwardHeaders(headers, request.id),
+          rewriteRequestHeaders: (request, headers) => forwardHeaders(headers, request),
           rewriteHeaders: (headers) => withoutHopByHop(headers),
         },
         handler: (request, reply, dest, options) => {
@@ -168,17 +168,21 @@ function besidePackageJson(name: string): string {
 }
 
 /**
- * The headers a proxied request carries upstream: the client's, with our request id. When
+ * The headers a proxied request carries upstream: the client's, with our request id and the
+ * client's address. When
  * this process traces, the outgoing request's own span context replaces the client's
  * `traceparent` (the HTTP client instrumentation sets it); otherwise the client's passes on.
  */
 function forwardHeaders(
   headers: Record<string, string | string[] | undefined>,
-  requestId: string,
+  request: { id: string; ip: string },
 ): Record<string, string | string[] | undefined> {
   const forwarded: Record<string, string | string[] | undefined> = {
     ...headers,
-    'x-request-id': requestId,
+    'x-request-id': request.id,
+    // The client's address as this process sees it (TRUST_PROXY applies here), replacing what
+    // the client sent: a module trusts the gateway (TRUST_PROXY) and limits by this address.
+    'x-forwarded-for': request.ip,
   };
   const traced: Record<string, string> = {};
   propagation.inject(context.active(), traced);

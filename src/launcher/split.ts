@@ -88,7 +88,14 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
   };
   const settled = await Promise.allSettled(
     BUSINESS_MODULES.map(async (module) =>
-      launch(module, { ...common, MODULES: module, PORT: String(await freePort(host)) }),
+      launch(module, {
+        ...common,
+        // Their only client is the gateway, on this host: they take the client's address (the
+        // rate limits' key) from the X-Forwarded-For it sets.
+        TRUST_PROXY: host,
+        MODULES: module,
+        PORT: String(await freePort(host)),
+      }),
     ),
   );
   const up = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

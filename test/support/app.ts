@@ -91,6 +91,8 @@ async function startUnchecked(options: StartOptions): Promise<TestApp> {
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
+    RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
     ...storeEnv,
     ...options.env,
   };

@@ -60,6 +60,8 @@ export class AppProcess {
           ADMIN_EMAIL: ADMIN.email,
           ADMIN_PASSWORD: ADMIN.password,
           AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+          RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
+          RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
           OUTBOX_POLL_MS: '100',
           OUTBOX_LEASE_MS: '1000',
         };

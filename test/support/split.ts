@@ -46,6 +46,8 @@ export async function splitEnvironment(env: Record<string, string> = {}): Promis
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
+      RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
       NATS_URL: SERVICES.nats,
       NATS_NAMESPACE: namespace,
       ...stores.env,

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../shared/health/readiness';
-import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { AuthMessagesController } from './auth-messages.controller';
 import { AuthController } from './http/auth.controller';
@@ -20,20 +19,6 @@ import { Tokens } from './tokens';
 
 /** Login, sessions and access tokens. */
 @Module({
-  imports: [
-    ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => [
-        {
-          name: 'auth-per-address',
-          ttl: 60_000,
-          limit: config.AUTH_RATE_LIMIT_PER_MINUTE,
-          // One budget per address across every auth route, not one per route.
-          generateKey: (_context, tracker, name) => `${name}:${tracker}`,
-        },
-      ],
-    }),
-  ],
   controllers: [AuthController, AuthMessagesController, AccountEventsHandler],
   providers: [
     {

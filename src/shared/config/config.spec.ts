@@ -21,12 +21,29 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['ACCESS_TOKEN_TTL_SECONDS', '3600'],
     ['ARGON2_MEMORY_KIB', '1024'],
+    ['RATE_LIMIT_PER_TOKEN_PER_MINUTE', '-1'],
+    ['RATE_LIMIT_PER_ADDRESS_PER_MINUTE', 'lots'],
+    ['AUTH_RATE_LIMIT_PER_MINUTE', '0'],
   ]) {
     it(`rejects a bad ${name} and names it`, () => {
       expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
       expect(() => loadConfig({ [name]: value })).toThrow(name);
     });
   }
+
+  it('limits every /api route by default, generously, and takes 0 as off', () => {
+    const config = loadConfig({});
+    expect(config.RATE_LIMIT_PER_TOKEN_PER_MINUTE).toBe(1200);
+    expect(config.RATE_LIMIT_PER_ADDRESS_PER_MINUTE).toBe(600);
+    expect(config.AUTH_RATE_LIMIT_PER_MINUTE).toBe(600);
+    const off = loadConfig({
+      RATE_LIMIT_PER_TOKEN_PER_MINUTE: '0',
+      RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0',
+    });
+    expect([off.RATE_LIMIT_PER_TOKEN_PER_MINUTE, off.RATE_LIMIT_PER_ADDRESS_PER_MINUTE]).toEqual([
+      0, 0,
+    ]);
+  });
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow('ADMIN_PASSWORD');

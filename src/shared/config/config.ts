@@ -142,7 +142,12 @@ const schema = z.object({
   REVOCATION_SYNC_MS: int(100, 600_000).default(10_000),
   LOGIN_MAX_FAILURES: int(1, 1000).default(5),
   LOGIN_LOCK_WINDOW_SECONDS: int(1, 24 * 3600).default(15 * 60),
+  /** Requests per client address per minute on `/api/auth/*` (policy `auth-per-address`). */
   AUTH_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(600),
+  /** Requests per access token per minute on every other `/api` route (`per-token`); 0: off. */
+  RATE_LIMIT_PER_TOKEN_PER_MINUTE: int(0, 1_000_000).default(1200),
+  /** Requests per client address per minute on every other `/api` route without a valid token (`per-address`); 0: off. */
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: int(0, 1_000_000).default(600),
   OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(10),
   OUTBOX_POLL_MS: int(10, 60_000).default(500),
   /** A relay's claim on a batch; after a crash its batch is taken over once the lease ends. */

@@ -67,19 +67,13 @@ export function toProblem(exception: unknown): Mapped {
   };
 }
 
-/** Nest's and its libraries' own 4xx answers (no route, rate limit, a pipe's refusal). */
+/** Nest's and its libraries' own 4xx answers (no route, a pipe's refusal). */
 function httpProblem(exception: HttpException): Mapped {
   const status = exception.getStatus();
   if (status === 404) {
     return {
       problem: problem(404, 'There is nothing here.', { code: 'ROUTE.NOT_FOUND' }),
       headers: {},
-    };
-  }
-  if (status === 429) {
-    return {
-      problem: problem(429, 'Too many requests; slow down.', { code: 'RATE_LIMITED' }),
-      headers: { 'retry-after': '60' },
     };
   }
   const response = exception.getResponse();

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiNoContentResponse,
@@ -6,7 +6,6 @@ import {
   ApiTags,
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import { CurrentPrincipal, Public } from '../../../shared/security/auth.guard';
 import type { JwksDto, Principal } from '../../../shared/security/security.contract';
 import { Login } from '../login/login';
@@ -17,7 +16,6 @@ import type { TokenPair } from '../tokens';
 import { JwksResponseDto, LoginDto, RefreshTokenDto, TokenPairDto } from './auth-requests.dto';
 
 @ApiTags('auth')
-@UseGuards(ThrottlerGuard)
 @Controller('auth')
 export class AuthController {
   constructor(
