@@ -20,6 +20,8 @@ export interface LimitCase {
   field: string;
   rule: 'maxLength' | 'minLength' | 'maximum' | 'minimum' | 'maxItems' | 'minItems';
   limit: number;
+  /** Documented as opaque (a cursor): no value made up here is a real one. */
+  opaque: boolean;
   /** The operation's security says it needs a token; 403 among its answers: an admin's. */
   auth: 'none' | 'user' | 'admin';
   /** The request with the value at the limit (`at`) or one past it (`past`). */
@@ -80,6 +82,7 @@ export function limitCases(document: Doc): LimitCase[] {
             ...base,
             where: parameter.in,
             field: parameter.name,
+            opaque: /opaque/i.test(`${parameter.description ?? ''} ${schema.description ?? ''}`),
             rule,
             limit,
             build: (which) => {
@@ -102,6 +105,7 @@ export function limitCases(document: Doc): LimitCase[] {
               ...base,
               where: 'body',
               field,
+              opaque: /opaque/i.test(schema.description ?? ''),
               rule,
               limit,
               build: (which) => {
