@@ -22,6 +22,7 @@ import { MalformedJson, parseJsonBody } from './shared/http/json-body';
 import { applySecurityHeaders, computeSecurityHeaders } from './shared/http/security-headers';
 import { registerRateLimits } from './shared/http/rate-limits';
 import { createValidationPipe } from './shared/http/validation';
+import { RefuseUnknownQuery } from './shared/http/unknown-query';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import {
   applicationLogger,
@@ -105,6 +106,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       exclude: PROBE_PATHS.map((path) => ({ path, method: RequestMethod.GET })),
     });
     app.useGlobalPipes(createValidationPipe());
+    app.useGlobalInterceptors(new RefuseUnknownQuery());
     app.useGlobalFilters(new ProblemFilter());
     if (gateway) await mountGateway(app, config);
     else app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });

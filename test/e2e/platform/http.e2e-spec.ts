@@ -84,6 +84,30 @@ for (const store of storeTargets()) {
         );
       });
 
+      it('refuses a query parameter the route does not know with 400 naming it, as an unknown body field', async () => {
+        const me = await http()
+          .get('/api/users/me?limit=5&x=1')
+          .set(...bearer(account));
+        expectProblem(me, 400);
+        expect((me.body as { errors: unknown[] }).errors).toEqual([
+          { field: 'limit', message: 'is not an allowed field' },
+          { field: 'x', message: 'is not an allowed field' },
+        ]);
+        const list = await http()
+          .get('/api/orders?limit=5&x=1')
+          .set(...bearer(account));
+        expectProblem(list, 400);
+        expect((list.body as { errors: unknown[] }).errors).toEqual([
+          { field: 'x', message: 'is not an allowed field' },
+        ]);
+        // What the route knows still works, and the probes ignore a query string.
+        await http()
+          .get('/api/orders?limit=5')
+          .set(...bearer(account))
+          .expect(200);
+        await http().get('/health?probe=1').expect(200);
+      });
+
       it('answers an unknown route with 404 problem+json', async () => {
         for (const path of ['/api/nothing-here', '/nothing-here', '/api/users/me/extra/deep']) {
           expectProblem(await http().get(path), 404);
