@@ -67,7 +67,7 @@ export async function registerRateLimits(
     // The matched route's template when there is one (the router decodes `%61pi`), else the path.
     const path = request.routeOptions.url ?? request.url.split('?')[0] ?? '';
     if (!isUnder(path, '/api')) return undefined;
-    const address = normalizeIP(request.ip);
+    const address = addressOf(request);
     if (isUnder(path, '/api/auth')) return { policy: policies.auth, key: `a:${address}` };
     const bearer = BEARER.exec(request.headers.authorization ?? '');
     // A signature names its token: the key is as unique as the token, and shorter.
@@ -117,4 +117,18 @@ export async function registerRateLimits(
 
 function isUnder(path: string, prefix: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`);
+}
+
+/**
+ * The client's address as a key: an IPv6 /64 is one client. A socket already closed has none,
+ * and a forwarded value may be anything: neither may turn into a 500.
+ */
+function addressOf(request: FastifyRequest): string {
+  const ip = request.ip as string | undefined;
+  if (!ip) return 'unknown';
+  try {
+    return normalizeIP(ip);
+  } catch {
+    return ip;
+  }
 }
