@@ -265,7 +265,9 @@ export function completeOpenApi(document: OpenAPIObject, facts: DocumentFacts): 
       const shared: Array<[string, SharedResponse]> = [
         ['400', 'BadRequest'],
         ...(secured ? ([['401', 'Unauthorized']] as Array<[string, SharedResponse]>) : []),
-        ...(method === 'get' ? [] : ([['413', 'ContentTooLarge']] as Array<[string, SharedResponse]>)),
+        ...(method === 'get'
+          ? []
+          : ([['413', 'ContentTooLarge']] as Array<[string, SharedResponse]>)),
         ['414', 'UriTooLong'],
         ['415', 'UnsupportedMediaType'],
         ['429', 'TooManyRequests'],
@@ -323,7 +325,7 @@ export function completeOpenApi(document: OpenAPIObject, facts: DocumentFacts): 
       schemas: { ...components.schemas, Problem: PROBLEM_SCHEMA },
       responses: SHARED_RESPONSES,
       headers: HEADERS,
-    } as OpenAPIObject['components'],
+    },
   };
 }
 

@@ -72,7 +72,7 @@ export class AuthController {
     operationId: 'logout',
     summary: 'Log out',
     description:
-      "Revokes the session of the refresh token: its refresh token fails from now on, and its " +
+      'Revokes the session of the refresh token: its refresh token fails from now on, and its ' +
       'access tokens within one second, on every route.',
   })
   @ApiNoContentResponse({ description: "That session's refresh token fails from now on" })

@@ -10,14 +10,15 @@ import {
   ValidateNested,
 } from 'class-validator';
 import {
+  ID,
   IntegerField,
   integerSchema,
   type IntegerRule,
   TextField,
   textSchema,
   type TextRule,
+  TIME,
 } from '../../../shared/http/api-fields';
-import { ID, TIME } from '../../../shared/http/api-schemas';
 import { CURSOR, PageQuery, PAGE_LIMIT } from '../../../shared/http/pagination';
 import { ORDER_STATUSES, type OrderStatus } from '../order.contract';
 import type { Order } from '../order';

@@ -11,7 +11,13 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   ApiIdParam,
   LOCATION_HEADER,
@@ -45,10 +51,11 @@ import {
 } from './order.dto';
 
 /** The `Idempotency-Key` request header: 1..255 visible ASCII characters. */
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const IDEMPOTENCY_KEY: TextRule = {
   minLength: 1,
   maxLength: 255,
-  pattern: /^[\x21-\x7e]{1,255}$/,
+  pattern: IDEMPOTENCY_KEY_PATTERN,
   example: '6f1c0b9e-order-2026-01-31',
 };
 const uuid = new ParseUUIDPipe({ version: undefined });
@@ -110,7 +117,7 @@ export class OrdersController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OrderDto> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.pattern!.test(idempotencyKey)) {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
       throw new ValidationFailed([
         { field: 'Idempotency-Key', message: 'must be 1..255 visible ASCII characters' },
       ]);

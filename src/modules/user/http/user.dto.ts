@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { integerSchema, textSchema } from '../../../shared/http/api-fields';
+import { ID, integerSchema, textSchema, TIME } from '../../../shared/http/api-fields';
 import { CURSOR, PAGE_LIMIT } from '../../../shared/http/pagination';
-import { ID, TIME } from '../../../shared/http/api-schemas';
 import { ROLES, type Role } from '../../../shared/security/security.contract';
 import type { UserRow } from '../persistence/user.row';
 import { EMAIL, NAME, ORDER_COUNT } from './user-fields';
@@ -9,7 +8,9 @@ import { EMAIL, NAME, ORDER_COUNT } from './user-fields';
 export class OrderSummaryDto {
   @ApiProperty(integerSchema({ ...ORDER_COUNT, description: 'Orders the user ever placed' }))
   total!: number;
-  @ApiProperty(integerSchema({ ...ORDER_COUNT, description: 'Orders pending, confirmed or shipped' }))
+  @ApiProperty(
+    integerSchema({ ...ORDER_COUNT, description: 'Orders pending, confirmed or shipped' }),
+  )
   open!: number;
 }
 
@@ -17,7 +18,13 @@ export class UserDto {
   @ApiProperty(textSchema(ID)) id!: string;
   @ApiProperty(textSchema(EMAIL)) email!: string;
   @ApiProperty(textSchema(NAME)) name!: string;
-  @ApiProperty({ enum: ROLES, isArray: true, minItems: 1, maxItems: ROLES.length, uniqueItems: true })
+  @ApiProperty({
+    enum: ROLES,
+    isArray: true,
+    minItems: 1,
+    maxItems: ROLES.length,
+    uniqueItems: true,
+  })
   roles!: Role[];
   @ApiProperty({ type: OrderSummaryDto }) orderSummary!: OrderSummaryDto;
   @ApiProperty(textSchema(TIME)) createdAt!: string;

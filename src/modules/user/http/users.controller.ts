@@ -55,8 +55,7 @@ export class UsersController {
   @ApiOperation({
     operationId: 'signUp',
     summary: 'Sign up',
-    description:
-      'Creates an account with the role `user`. The email is unique in any letter case.',
+    description: 'Creates an account with the role `user`. The email is unique in any letter case.',
   })
   @ApiCreatedResponse({
     type: UserDto,
@@ -153,7 +152,7 @@ export class UsersController {
     operationId: 'getUser',
     summary: 'A user by id',
     description:
-      'The account with this id: the caller\'s own, or any for an admin. Anyone else gets 404, ' +
+      "The account with this id: the caller's own, or any for an admin. Anyone else gets 404, " +
       'so whether the account exists is not revealed.',
   })
   @ApiIdParam('The user')
