@@ -85,6 +85,8 @@ export function expectProblem(res: request.Response, status: number): void {
     type: expect.any(String),
     title: expect.any(String),
     detail: expect.any(String),
+    // The body names the request as the header does, for clients that log only the body.
+    requestId: res.headers['x-request-id'],
   });
   expect(JSON.stringify(body)).not.toMatch(
     /stack|at .*\.ts:|QueryFailedError|SELECT |INSERT |node_modules/,
