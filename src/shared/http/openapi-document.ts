@@ -2,7 +2,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { textSchema } from './api-fields';
 import { problemContent, problemExample } from './api-problems';
 import { MAX_PARAM_LENGTH, MAX_URL_LENGTH } from './edge-errors';
-import { FIELD_ERRORS, TITLES } from './problem';
+import { FIELD_ERRORS, OTHER_TITLES, TITLES } from './problem';
 import { SANE_REQUEST_ID } from './request-id';
 import { REFUSES_UNKNOWN_FIELDS } from './validation';
 
@@ -91,7 +91,10 @@ const PROBLEM_SCHEMA = {
       ...textSchema({ maxLength: 200, format: 'uri' }),
       description: 'What kind of problem, as a URI',
     },
-    title: { type: 'string', enum: [...new Set(Object.values(TITLES))] },
+    title: {
+      type: 'string',
+      enum: [...new Set([...Object.values(TITLES), ...Object.values(OTHER_TITLES)])],
+    },
     status: { type: 'integer', format: 'int32', minimum: 400, maximum: 599 },
     detail: {
       ...textSchema({ maxLength: 1000 }),

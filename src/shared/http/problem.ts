@@ -50,8 +50,11 @@ export const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** The title of a status TITLES does not name. */
+export const OTHER_TITLES = { client: 'Client Error', server: 'Server Error' } as const;
+
 export function problem(status: number, detail: string, extra: Partial<Problem> = {}): Problem {
-  const title = TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+  const title = TITLES[status] ?? (status >= 500 ? OTHER_TITLES.server : OTHER_TITLES.client);
   const slug = title.toLowerCase().replace(/[^a-z]+/g, '-');
   return { type: `https://cleave.dev/problems/${slug}`, title, status, detail, ...extra };
 }
