@@ -2,7 +2,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { textSchema } from './api-fields';
 import { problemContent, problemExample } from './api-problems';
 import { MAX_PARAM_LENGTH, MAX_URL_LENGTH } from './edge-errors';
-import { FIELD_ERRORS, OTHER_TITLES, TITLES } from './problem';
+import { DETAIL_MAX_LENGTH, FIELD_ERRORS, OTHER_TITLES, TITLES } from './problem';
 import { SANE_REQUEST_ID } from './request-id';
 import { REFUSES_UNKNOWN_FIELDS } from './validation';
 
@@ -97,7 +97,7 @@ const PROBLEM_SCHEMA = {
     },
     status: { type: 'integer', format: 'int32', minimum: 400, maximum: 599 },
     detail: {
-      ...textSchema({ maxLength: 1000 }),
+      ...textSchema({ maxLength: DETAIL_MAX_LENGTH }),
       description: 'What went wrong, for a human; never internal detail',
     },
     code: {

@@ -22,6 +22,8 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** A problem names at most this many fields in `errors`, each path and message cut to size. */
 export const FIELD_ERRORS = { maxItems: 100, fieldMaxLength: 256, messageMaxLength: 500 } as const;
+/** A problem's `detail` is cut at this length (it is a sentence for a human). */
+export const DETAIL_MAX_LENGTH = 1000;
 
 /** `errors` as a problem carries them: the first FIELD_ERRORS.maxItems, cut to size. */
 export function boundedFieldErrors(errors: readonly FieldError[]): FieldError[] {
@@ -94,6 +96,7 @@ export function replyProblem(
     .send(
       JSON.stringify({
         ...body,
+        detail: body.detail.slice(0, DETAIL_MAX_LENGTH),
         instance: (request.url ?? '/').split('?')[0],
         requestId: request.id,
       }),
