@@ -7,7 +7,9 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { committedOpenApi, mountGateway, packageVersion } from './gateway/gateway';
 import { createBusTransport } from './shared/bus/transport';
-import type { AppConfig } from './shared/config/config';
+import { ACCESS_TOKEN_TTL_SECONDS, type AppConfig } from './shared/config/config';
+import { completeOpenApi } from './shared/http/openapi-document';
+import { PUBLIC_EXTENSION } from './shared/security/auth.guard';
 import { replyProblem } from './shared/http/problem';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
@@ -17,6 +19,7 @@ import {
   edgeServer,
   MAX_PARAM_LENGTH,
   refusedOnArrival,
+  refuseWhileClosing,
 } from './shared/http/edge-errors';
 import { MalformedJson, parseJsonBody } from './shared/http/json-body';
 import { applySecurityHeaders, computeSecurityHeaders } from './shared/http/security-headers';
@@ -47,7 +50,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // Logs are nestjs-pino's (one line per request, request id in every line it causes).
     logger: false,
     genReqId: requestIdFor,
-    return503OnClosing: true,
+    // Answered as problem+json by `refuseWhileClosing`, with Retry-After and the request id.
+    return503OnClosing: false,
     trustProxy: config.TRUST_PROXY,
     // Whatever is refused before routing is problem+json with a request id too.
     serverFactory: edgeServer(isTracing() ? traceRequests : undefined),
@@ -98,6 +102,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       if (refused) return replyProblem(request, reply, refused, {});
       done();
     });
+    refuseWhileClosing(fastify);
     parseJsonBodies(fastify);
     applySecurityHeaders(fastify, securityHeaders);
     metrics.instrument(fastify);
@@ -164,18 +169,27 @@ function parseSecureJson(text: string): unknown {
   }
 }
 
-/** The OpenAPI document of every route the loaded modules serve. */
+/** The OpenAPI document of every route the loaded modules serve: the whole REST contract. */
 export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('cleave')
     .setDescription(
       'Auth, user and order modules behind one REST contract. Errors are RFC 9457 problem ' +
-        'details (application/problem+json) with a stable `code`; every answer carries ' +
-        '`x-request-id`. The whole contract, with every rule and limit, is docs/api.md in the ' +
-        'cleave repository.',
+        'details (application/problem+json) with a stable `code` and the `requestId`; every ' +
+        'answer carries `x-request-id`, and the rate-limit headers `RateLimit` and ' +
+        '`RateLimit-Policy`. The whole contract, with every rule and limit, is docs/api.md in ' +
+        'the cleave repository.',
     )
     .setVersion(packageVersion())
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return completeOpenApi(SwaggerModule.createDocument(app, config), {
+    accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+    bearer: 'bearer',
+    publicExtension: PUBLIC_EXTENSION,
+    tags: {
+      auth: 'Sessions: log in, refresh, log out, and the public keys that verify access tokens',
+      users: 'Accounts: sign up, profile, password, deletion; admins list them',
+      orders: "Orders: place (idempotently), list and read one's own, cancel; admins move them on",
+    },
+  });
 }

@@ -85,7 +85,11 @@ export function expectProblem(res: request.Response, status: number): void {
     type: expect.any(String),
     title: expect.any(String),
     detail: expect.any(String),
+    // The body names the request as the header does, for clients that log only the body.
+    requestId: res.headers['x-request-id'],
   });
+  // Every 429 and 503 says when to try again.
+  if (status === 429 || status === 503) expect(res.headers['retry-after']).toMatch(/^\d+$/);
   expect(JSON.stringify(body)).not.toMatch(
     /stack|at .*\.ts:|QueryFailedError|SELECT |INSERT |node_modules/,
   );

@@ -26,6 +26,9 @@ const csv = <const T extends readonly [string, ...string[]]>(allowed: T) =>
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** An access token's lifetime in seconds (`ACCESS_TOKEN_TTL_SECONDS`): its bounds and default. */
+export const ACCESS_TOKEN_TTL_SECONDS = { minimum: 30, maximum: 900, default: 900 } as const;
+
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -123,7 +126,10 @@ const schema = z.object({
   DB_TIMEOUT_MS: int(100, 60_000).default(5000),
   JWT_ISSUER: z.string().min(1).default('cleave'),
   JWT_AUDIENCE: z.string().min(1).default('cleave-api'),
-  ACCESS_TOKEN_TTL_SECONDS: int(30, 900).default(900),
+  ACCESS_TOKEN_TTL_SECONDS: int(
+    ACCESS_TOKEN_TTL_SECONDS.minimum,
+    ACCESS_TOKEN_TTL_SECONDS.maximum,
+  ).default(ACCESS_TOKEN_TTL_SECONDS.default),
   REFRESH_TOKEN_TTL_SECONDS: int(60, 90 * 24 * 3600).default(30 * 24 * 3600),
   /** Ed25519 private key as a JWK (JSON); without it one is generated and kept under DATA_DIR. */
   AUTH_SIGNING_KEY: z.string().min(1).optional(),

@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../security/auth.guard';
-import { PROBLEM_CONTENT_TYPE, problem } from '../http/problem';
+import { PROBLEM_CONTENT_TYPE, problem, problemHeaders } from '../http/problem';
 import { EventLoopMonitor, STALL_WINDOW_MS } from './event-loop';
 import { Readiness } from './readiness';
 
@@ -34,6 +34,7 @@ export class HealthController {
     }
     void reply
       .status(503)
+      .headers(problemHeaders(503, {}))
       .header('content-type', PROBLEM_CONTENT_TYPE)
       .send(
         JSON.stringify({
@@ -41,6 +42,7 @@ export class HealthController {
             503,
             `The event loop was blocked for ${stalledMs} ms within the last ${STALL_WINDOW_MS / 1000} s ` +
               `(limit ${this.eventLoop.thresholdMs} ms).`,
+            { requestId: reply.request.id },
           ),
           eventLoopBlockedMs: stalledMs,
         }),
@@ -78,8 +80,9 @@ export class HealthController {
   private notReady(reply: FastifyReply, detail: string, checks: object): void {
     void reply
       .status(503)
+      .headers(problemHeaders(503, {}))
       .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(JSON.stringify({ ...problem(503, detail), checks }));
+      .send(JSON.stringify({ ...problem(503, detail, { requestId: reply.request.id }), checks }));
   }
 }
 

@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseMediaType } from 'fast-content-type-parse';
 import { Problem, PROBLEM_CONTENT_TYPE, problem, replyProblem } from './problem';
 import { requestIdFor } from './request-id';
@@ -167,7 +167,7 @@ function rawProblem(
   edge: EdgeError,
   requestId: string = randomUUID(),
 ): { body: string; headers: Record<string, string> } {
-  const body = JSON.stringify(problem(edge.status, edge.detail, { code: edge.code }));
+  const body = JSON.stringify(problem(edge.status, edge.detail, { code: edge.code, requestId }));
   return {
     body,
     headers: {
@@ -238,4 +238,29 @@ export function edgeServer(wrap: (handler: Handler) => Handler = (handler) => ha
       response.writeHead(refusal.status, headers).end(body);
     });
   };
+}
+
+const SHUTTING_DOWN: EdgeError = {
+  status: 503,
+  code: 'SERVICE.UNAVAILABLE',
+  detail: 'The server is shutting down; try again.',
+};
+
+/**
+ * From the moment the server begins to close, a request that still arrives (pipelined, or on a
+ * keep-alive connection) gets 503 problem+json with `Retry-After` and its request id: Fastify's
+ * own `return503OnClosing` answer is plain JSON without either, so it is turned off (the
+ * adapter's `return503OnClosing: false`) and answered here instead. Fastify closes the
+ * connection after it.
+ */
+export function refuseWhileClosing(fastify: FastifyInstance): void {
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (closing) return replyProblem(request, reply, edge(SHUTTING_DOWN), {});
+    done();
+  });
 }

@@ -1,22 +1,37 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { type IntegerRule, integerSchema, type TextRule, TextField } from './api-fields';
 import { ValidationFailed } from './validation';
+
+/** How many items a page holds: `?limit=`. */
+export const PAGE_LIMIT: IntegerRule = {
+  minimum: 1,
+  maximum: 100,
+  description: 'How many items the page holds at most',
+};
+export const DEFAULT_PAGE_LIMIT = 20;
+
+/** `?cursor=` and `nextCursor`: opaque, base64url, as the previous page gave it. */
+export const CURSOR: TextRule = {
+  minLength: 1,
+  maxLength: 200,
+  pattern: /^[A-Za-z0-9_-]+$/,
+  patternMessage: 'cursor is not valid',
+  description: 'Opaque cursor from the previous page (its `nextCursor`)',
+};
 
 /** `?limit=&cursor=` as every list route takes them. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ ...integerSchema(PAGE_LIMIT), default: DEFAULT_PAGE_LIMIT })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
+  @Min(PAGE_LIMIT.minimum)
+  @Max(PAGE_LIMIT.maximum)
+  limit: number = DEFAULT_PAGE_LIMIT;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from a previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @TextField(CURSOR, { optional: true })
   cursor?: string;
 }
 

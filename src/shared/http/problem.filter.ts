@@ -7,7 +7,8 @@ import { edgeProblem } from './edge-errors';
 import { Problem, problem, replyProblem } from './problem';
 import { ValidationFailed } from './validation';
 
-const STATUS: Record<ErrorKind, number> = {
+/** The HTTP status of each kind of domain error. */
+export const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,

@@ -13,12 +13,27 @@ export interface Problem {
   detail: string;
   code?: string;
   instance?: string;
+  /** The answer's `x-request-id`, so that a client that logs only the body can quote it. */
+  requestId?: string;
   errors?: FieldError[];
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-const TITLES: Record<number, string> = {
+/** A problem names at most this many fields in `errors`, each path and message cut to size. */
+export const FIELD_ERRORS = { maxItems: 100, fieldMaxLength: 256, messageMaxLength: 500 } as const;
+/** A problem's `detail` is cut at this length (it is a sentence for a human). */
+export const DETAIL_MAX_LENGTH = 1000;
+
+/** `errors` as a problem carries them: the first FIELD_ERRORS.maxItems, cut to size. */
+export function boundedFieldErrors(errors: readonly FieldError[]): FieldError[] {
+  return errors.slice(0, FIELD_ERRORS.maxItems).map(({ field, message }) => ({
+    field: field.slice(0, FIELD_ERRORS.fieldMaxLength),
+    message: message.slice(0, FIELD_ERRORS.messageMaxLength),
+  }));
+}
+
+export const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -37,13 +52,36 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/** The title of a status TITLES does not name. */
+export const OTHER_TITLES = { client: 'Client Error', server: 'Server Error' } as const;
+
 export function problem(status: number, detail: string, extra: Partial<Problem> = {}): Problem {
-  const title = TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+  const title = TITLES[status] ?? (status >= 500 ? OTHER_TITLES.server : OTHER_TITLES.client);
   const slug = title.toLowerCase().replace(/[^a-z]+/g, '-');
   return { type: `https://cleave.dev/problems/${slug}`, title, status, detail, ...extra };
 }
 
-/** Answers with `body` as problem+json, its `instance` the request's path, and the request id. */
+/** Seconds a client waits after a 503 that says nothing more precise. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The headers a problem is answered with: `headers`, and `Retry-After` on every 503 (a
+ * dependency away or shutdown begun: worth trying again soon) that does not say otherwise.
+ */
+export function problemHeaders(
+  status: number,
+  headers: Record<string, string>,
+): Record<string, string> {
+  if (status !== 503 || Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after')) {
+    return headers;
+  }
+  return { ...headers, 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) };
+}
+
+/**
+ * Answers with `body` as problem+json, its `instance` the request's path, and the request id
+ * (in the `x-request-id` header and the body's `requestId`).
+ */
 export function replyProblem(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -52,8 +90,15 @@ export function replyProblem(
 ): void {
   void reply
     .status(body.status)
-    .headers(headers)
+    .headers(problemHeaders(body.status, headers))
     .header('x-request-id', request.id)
     .header('content-type', PROBLEM_CONTENT_TYPE)
-    .send(JSON.stringify({ ...body, instance: (request.url ?? '/').split('?')[0] }));
+    .send(
+      JSON.stringify({
+        ...body,
+        detail: body.detail.slice(0, DETAIL_MAX_LENGTH),
+        instance: (request.url ?? '/').split('?')[0],
+        requestId: request.id,
+      }),
+    );
 }

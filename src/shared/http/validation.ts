@@ -1,13 +1,21 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError } from './domain-error';
-import type { FieldError } from './problem';
+import { boundedFieldErrors, type FieldError } from './problem';
 
-/** Request input broke a rule; `errors` names each field. */
+/**
+ * Request input broke a rule; `errors` names each field (the first FIELD_ERRORS.maxItems: a
+ * body of a million unknown fields does not get a million-line answer).
+ */
 export class ValidationFailed extends DomainError {
-  constructor(readonly errors: FieldError[]) {
+  readonly errors: FieldError[];
+  constructor(errors: readonly FieldError[]) {
     super('REQUEST.INVALID', 'invalid', 'The request is not valid.');
+    this.errors = boundedFieldErrors(errors);
   }
 }
+
+/** Unknown fields of a body or query are refused (400), never ignored. */
+export const REFUSES_UNKNOWN_FIELDS = true;
 
 /** `items[0].quantity` style paths for nested errors. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
@@ -27,7 +35,7 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
-    forbidNonWhitelisted: true,
+    forbidNonWhitelisted: REFUSES_UNKNOWN_FIELDS,
     forbidUnknownValues: true,
     transform: true,
     stopAtFirstError: false,

@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   CanActivate,
   createParamDecorator,
   ExecutionContext,
@@ -6,6 +7,7 @@ import {
   SetMetadata,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Forbidden, Unauthenticated } from '../http/domain-error';
 import { Principal, Role } from './security.contract';
@@ -14,8 +16,12 @@ import { TokenVerifier } from './token-verifier';
 const PUBLIC_KEY = 'cleave:public';
 const ROLES_KEY = 'cleave:roles';
 
-/** The route needs no access token. */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_KEY, true);
+/** Marks a public operation in the OpenAPI document; `completeOpenApi` makes it `security: []`. */
+export const PUBLIC_EXTENSION = 'x-public';
+
+/** The route needs no access token (and the OpenAPI document says so). */
+export const Public = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(PUBLIC_KEY, true), ApiExtension(PUBLIC_EXTENSION, true));
 
 /** The route needs one of these roles (403 otherwise). */
 export const RequireRoles = (...roles: Role[]): MethodDecorator & ClassDecorator =>

@@ -25,6 +25,7 @@ function expectRawProblem(res: RawResponse, status: number, code: string): void 
     code,
     title: expect.any(String),
     detail: expect.any(String),
+    requestId: res.headers['x-request-id'],
   });
   expect(res.body).not.toMatch(LEAKS);
 }

@@ -78,6 +78,7 @@ export function checkAnswer(request: FuzzRequest, response: RawResponse): void {
     if (body.status !== response.status) fail('the problem names its status');
     for (const key of ['type', 'title', 'detail'])
       if (typeof body[key] !== 'string') fail(`a problem has ${key}`);
+    if (body.requestId !== id) fail('a problem repeats its x-request-id as requestId');
   }
 }
 

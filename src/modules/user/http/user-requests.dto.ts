@@ -1,39 +1,26 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { TextField } from '../../../shared/http/api-fields';
+import { CURRENT_PASSWORD, EMAIL, NAME, PASSWORD } from './user-fields';
 
 export class CreateUserDto {
-  @ApiProperty({ format: 'email', maxLength: 254 })
-  @IsString()
-  @MaxLength(254)
-  @IsEmail()
+  @TextField(EMAIL)
   email!: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 128 })
-  @IsString()
-  @Length(8, 128)
+  @TextField(PASSWORD)
   password!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
+  @TextField(NAME)
   name!: string;
 }
 
 export class UpdateProfileDto {
-  @ApiProperty({ minLength: 1, maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
+  @TextField(NAME)
   name!: string;
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ minLength: 1, maxLength: 128 })
-  @IsString()
-  @Length(1, 128)
+  @TextField(CURRENT_PASSWORD)
   currentPassword!: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 128 })
-  @IsString()
-  @Length(8, 128)
+  @TextField(PASSWORD)
   newPassword!: string;
 }

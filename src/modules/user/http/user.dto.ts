@@ -1,25 +1,39 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Role } from '../../../shared/security/security.contract';
+import { ID, integerSchema, textSchema, TIME } from '../../../shared/http/api-fields';
+import { CURSOR, PAGE_LIMIT } from '../../../shared/http/pagination';
+import { ROLES, type Role } from '../../../shared/security/security.contract';
 import type { UserRow } from '../persistence/user.row';
+import { EMAIL, NAME, ORDER_COUNT } from './user-fields';
 
 export class OrderSummaryDto {
-  @ApiProperty({ description: 'Orders the user ever placed' }) total!: number;
-  @ApiProperty({ description: 'Orders pending, confirmed or shipped' }) open!: number;
+  @ApiProperty(integerSchema({ ...ORDER_COUNT, description: 'Orders the user ever placed' }))
+  total!: number;
+  @ApiProperty(
+    integerSchema({ ...ORDER_COUNT, description: 'Orders pending, confirmed or shipped' }),
+  )
+  open!: number;
 }
 
 export class UserDto {
-  @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'email' }) email!: string;
-  @ApiProperty() name!: string;
-  @ApiProperty({ enum: ['user', 'admin'], isArray: true }) roles!: Role[];
+  @ApiProperty(textSchema(ID)) id!: string;
+  @ApiProperty(textSchema(EMAIL)) email!: string;
+  @ApiProperty(textSchema(NAME)) name!: string;
+  @ApiProperty({
+    enum: ROLES,
+    isArray: true,
+    minItems: 1,
+    maxItems: ROLES.length,
+    uniqueItems: true,
+  })
+  roles!: Role[];
   @ApiProperty({ type: OrderSummaryDto }) orderSummary!: OrderSummaryDto;
-  @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty(textSchema(TIME)) createdAt!: string;
+  @ApiProperty(textSchema(TIME)) updatedAt!: string;
 }
 
 export class UserPageDto {
-  @ApiProperty({ type: [UserDto] }) items!: UserDto[];
-  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+  @ApiProperty({ type: [UserDto], maxItems: PAGE_LIMIT.maximum }) items!: UserDto[];
+  @ApiProperty({ ...textSchema(CURSOR), nullable: true }) nextCursor!: string | null;
 }
 
 /** The only way a user row becomes a response: an explicit field list. */

@@ -12,12 +12,16 @@ import {
   Res,
 } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
+  ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiIdParam, LOCATION_HEADER } from '../../../shared/http/api-fields';
+import { ApiProblem } from '../../../shared/http/api-problems';
+import { Forbidden, Unauthenticated } from '../../../shared/http/domain-error';
+import { EmailTaken, UserNotFound, WrongPassword } from '../user.errors';
 import type { FastifyReply } from 'fastify';
 import { decodeCursor, PageQuery, type Page, toPage } from '../../../shared/http/pagination';
 import { CurrentPrincipal, Public, RequireRoles } from '../../../shared/security/auth.guard';
@@ -48,7 +52,17 @@ export class UsersController {
 
   @Public()
   @Post()
-  @ApiCreatedResponse({ type: UserDto, description: 'Signed up; `Location` names the user' })
+  @ApiOperation({
+    operationId: 'signUp',
+    summary: 'Sign up',
+    description: 'Creates an account with the role `user`. The email is unique in any letter case.',
+  })
+  @ApiCreatedResponse({
+    type: UserDto,
+    description: 'Signed up; `Location` names the user',
+    headers: { Location: LOCATION_HEADER },
+  })
+  @ApiProblem('The email is taken, in any letter case', new EmailTaken())
   async signUp(
     @Body() body: CreateUserDto,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -58,16 +72,24 @@ export class UsersController {
     return toUserDto(user);
   }
 
-  @ApiBearerAuth()
   @Get('me')
-  @ApiOkResponse({ type: UserDto })
+  @ApiOperation({
+    operationId: 'getMe',
+    summary: 'Your account',
+    description: "The caller's own account, with its order summary (within 5 seconds).",
+  })
+  @ApiOkResponse({ type: UserDto, description: 'The account' })
   async me(@CurrentPrincipal() principal: Principal): Promise<UserDto> {
     return toUserDto(await this.read.me(principal));
   }
 
-  @ApiBearerAuth()
   @Patch('me')
-  @ApiOkResponse({ type: UserDto })
+  @ApiOperation({
+    operationId: 'renameMe',
+    summary: 'Change your name',
+    description: "Changes the caller's name.",
+  })
+  @ApiOkResponse({ type: UserDto, description: 'The account, renamed' })
   async rename(
     @CurrentPrincipal() principal: Principal,
     @Body() body: UpdateProfileDto,
@@ -75,10 +97,21 @@ export class UsersController {
     return toUserDto(await this.renameUser.execute(principal, body.name));
   }
 
-  @ApiBearerAuth()
   @Post('me/password')
   @HttpCode(204)
+  @ApiOperation({
+    operationId: 'changeMyPassword',
+    summary: 'Change your password',
+    description:
+      'Changes the password, given the current one; every session of the user is revoked ' +
+      '(their tokens fail within one second), so the caller logs in again.',
+  })
   @ApiNoContentResponse({ description: 'Changed; every session of the user is revoked' })
+  @ApiProblem(
+    'No valid access token, or the current password is wrong',
+    new Unauthenticated(),
+    new WrongPassword(),
+  )
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() body: ChangePasswordDto,
@@ -86,26 +119,45 @@ export class UsersController {
     return this.changeUserPassword.execute(principal, body.currentPassword, body.newPassword);
   }
 
-  @ApiBearerAuth()
   @Delete('me')
   @HttpCode(204)
+  @ApiOperation({
+    operationId: 'deleteMe',
+    summary: 'Delete your account',
+    description:
+      "Deletes the caller's account: its sessions are revoked and its pending and confirmed " +
+      'orders cancelled.',
+  })
   @ApiNoContentResponse({ description: 'Deleted; sessions revoked, open orders cancelled' })
   deleteMe(@CurrentPrincipal() principal: Principal): Promise<void> {
     return this.deleteAccount.execute(principal);
   }
 
-  @ApiBearerAuth()
   @RequireRoles('admin')
   @Get()
-  @ApiOkResponse({ type: UserPageDto })
+  @ApiOperation({
+    operationId: 'listUsers',
+    summary: 'List users (admin)',
+    description: 'A page of every account, newest first; for admins only.',
+  })
+  @ApiOkResponse({ type: UserPageDto, description: 'A page of users' })
+  @ApiProblem('The caller is not an admin', new Forbidden())
   async list(@Query() query: PageQuery): Promise<Page<UserDto>> {
     const rows = await this.read.list(query.limit, decodeCursor(query.cursor));
     return toPage(rows, query.limit, toUserDto);
   }
 
-  @ApiBearerAuth()
   @Get(':id')
-  @ApiOkResponse({ type: UserDto })
+  @ApiOperation({
+    operationId: 'getUser',
+    summary: 'A user by id',
+    description:
+      "The account with this id: the caller's own, or any for an admin. Anyone else gets 404, " +
+      'so whether the account exists is not revealed.',
+  })
+  @ApiIdParam('The user')
+  @ApiOkResponse({ type: UserDto, description: 'The account' })
+  @ApiProblem('No such user, or not one the caller may see', new UserNotFound())
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', new ParseUUIDPipe({ version: undefined })) id: string,
