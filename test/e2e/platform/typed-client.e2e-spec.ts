@@ -14,25 +14,10 @@ import { uniqueEmail } from '../../support/api';
 // `npm run typecheck`.
 
 /**
- * The problem+json body of every error answer (RFC 9457), the one place this file knows it.
- * The document's own schema, `Problem` (components.schemas.Problem), once the document has it;
- * until then docs/api.md's shape stands in. Either way `readProblem(error)` holds the error
- * type openapi-fetch derives from the document to this shape, so an error body that loses a
- * field the consumer reads fails typecheck. Today's document types no error body (past
- * `if (!error) throw`, `error` is never), so today these reads are checked at run time only.
+ * The problem+json body of every error answer (RFC 9457): the document's own schema, so an error
+ * body that loses a field the consumer reads fails typecheck.
  */
-type Problem = components['schemas'] extends { Problem: infer Documented }
-  ? Documented
-  : ApiMdProblem;
-interface ApiMdProblem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  code?: string;
-  errors?: { field: string; message: string }[];
-}
+type Problem = components['schemas']['Problem'];
 
 /** A body for `POST /api/orders`, typed by the document. */
 const aMug: components['schemas']['CreateOrderDto'] = {
