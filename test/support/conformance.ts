@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import addFormats from 'ajv-formats';
 import OpenAPIBackend, { type Operation } from 'openapi-backend';
 import type { OpenAPIV3 } from 'openapi-types';
 import { CONFORMANCE_DIR, documentedPairs } from './conformance-coverage';
@@ -64,6 +65,8 @@ export class Conformance {
       quick: true, // validators compiled on first use; the linters judge the document itself
       validate: true,
       ajvOpts: { strict: false },
+      // uuid, email, date-time, uri…: formats are part of the contract, not decoration.
+      customizeAjv: (ajv) => addFormats(ajv),
     });
     await api.init();
     return new Conformance(document, api);
@@ -77,7 +80,8 @@ export class Conformance {
     const headers = lowerCased(exchange.responseHeaders);
     if (typeof headers['x-request-id'] !== 'string') problems.push('no x-request-id');
     const request = {
-      method: exchange.method.toLowerCase(),
+      // HEAD is GET without the body (RFC 9110 §9.3.2), wherever GET is: the same operation.
+      method: exchange.method.toUpperCase() === 'HEAD' ? 'get' : exchange.method.toLowerCase(),
       path: url.pathname,
       query: url.search.slice(1),
       headers: lowerCased(exchange.requestHeaders),
