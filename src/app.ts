@@ -23,6 +23,7 @@ import {
 } from './shared/http/edge-errors';
 import { MalformedJson, parseJsonBody } from './shared/http/json-body';
 import { applySecurityHeaders, computeSecurityHeaders } from './shared/http/security-headers';
+import { registerCors } from './shared/http/cors';
 import { registerRateLimits } from './shared/http/rate-limits';
 import { createValidationPipe } from './shared/http/validation';
 import { RefuseUnknownQuery } from './shared/http/unknown-query';
@@ -95,6 +96,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
     // The gateway proxies to the module processes, which limit what they serve (and see the
     // client's address in the X-Forwarded-For the gateway sets).
+    if (!gateway) await registerCors(fastify, config.CORS_ORIGINS);
     if (!gateway) await registerRateLimits(fastify, config, tokenChecker(app));
     // After the limits: an answer refused here still carries the RateLimit headers.
     fastify.addHook('onRequest', (request, reply, done) => {

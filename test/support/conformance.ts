@@ -79,6 +79,8 @@ export class Conformance {
     const problems: string[] = [];
     const headers = lowerCased(exchange.responseHeaders);
     if (typeof headers['x-request-id'] !== 'string') problems.push('no x-request-id');
+    // A CORS preflight is the browser asking what it may send, not a call of an operation.
+    if (exchange.method.toUpperCase() === 'OPTIONS') return problems;
     const request = {
       // HEAD is GET without the body (RFC 9110 §9.3.2), wherever GET is: the same operation.
       method: exchange.method.toUpperCase() === 'HEAD' ? 'get' : exchange.method.toLowerCase(),

@@ -24,6 +24,9 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_PER_TOKEN_PER_MINUTE', '-1'],
     ['RATE_LIMIT_PER_ADDRESS_PER_MINUTE', 'lots'],
     ['AUTH_RATE_LIMIT_PER_MINUTE', '0'],
+    ['CORS_ORIGINS', 'https://app.example.com/path'],
+    ['CORS_ORIGINS', '*'],
+    ['CORS_ORIGINS', 'app.example.com'],
   ]) {
     it(`rejects a bad ${name} and names it`, () => {
       expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -47,6 +50,15 @@ describe('loadConfig', () => {
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@example.com' })).toThrow('ADMIN_PASSWORD');
+  });
+});
+
+describe('CORS_ORIGINS', () => {
+  it('is off by default and reads a list of origins', () => {
+    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).CORS_ORIGINS,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
   });
 });
 

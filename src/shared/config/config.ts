@@ -79,6 +79,24 @@ const schema = z.object({
       v === 'true' ? true : v === 'false' ? false : v.split(',').map((s) => s.trim()),
     )
     .default(false),
+  /**
+   * Browser origins allowed to call the API cross-origin (CORS), comma-separated, each
+   * `scheme://host[:port]` exactly; empty (the default): no CORS headers, browsers of other
+   * origins cannot read an answer.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
+    .refine((origins) => origins.every(isOrigin), {
+      message:
+        'each origin must be scheme://host[:port], without a path, e.g. https://app.example.com',
+    }),
   /** On SIGTERM: keep serving this long with /ready at 503, so load balancers stop sending. */
   SHUTDOWN_DRAIN_MS: int(0, 600_000).default(5000),
   /** Then: the bound on finishing in-flight work and closing; past it the process exits 1. */
@@ -251,3 +269,13 @@ function isPublicKeySet(text: string): boolean {
 
 /** DI token for the validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** `https://app.example.com` or `http://localhost:8080`: an origin as browsers send it. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}

@@ -36,6 +36,7 @@ export const HEADER = {
   rateLimit: 'RateLimit',
   rateLimitPolicy: 'RateLimit-Policy',
   retryAfter: 'Retry-After',
+  allowOrigin: 'Access-Control-Allow-Origin',
 } as const;
 
 const VISIBLE_ASCII = /^[\x20-\x7e]*$/;
@@ -65,6 +66,13 @@ const HEADERS = {
     required: false,
     schema: textSchema({ maxLength: 256, pattern: VISIBLE_ASCII }),
   },
+  [HEADER.allowOrigin]: {
+    description:
+      'CORS: the calling origin, echoed when it is one of the configured `CORS_ORIGINS` (none ' +
+      'by default, and then absent); a browser script of another origin cannot read the answer.',
+    required: false,
+    schema: textSchema({ maxLength: 256, format: 'uri' }),
+  },
   [HEADER.retryAfter]: {
     description: 'Seconds to wait before trying again.',
     required: true,
@@ -75,10 +83,9 @@ const HEADERS = {
 /** The answer's headers: the request id, the rate limit, and `extra`. */
 const answerHeaders = (...extra: string[]) =>
   Object.fromEntries(
-    [HEADER.requestId, HEADER.rateLimit, HEADER.rateLimitPolicy, ...extra].map((name) => [
-      name,
-      ref('headers', name),
-    ]),
+    [HEADER.requestId, HEADER.rateLimit, HEADER.rateLimitPolicy, HEADER.allowOrigin, ...extra].map(
+      (name) => [name, ref('headers', name)],
+    ),
   );
 
 const PROBLEM_SCHEMA = {
