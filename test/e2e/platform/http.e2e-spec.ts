@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
@@ -12,6 +15,8 @@ import {
   uniqueEmail,
   UUID_PATTERN,
 } from '../../support/api';
+import { checkedRawRequest } from '../../support/conformance';
+import { ROOT } from '../../support/paths';
 import { storeTargets } from '../../support/services';
 
 /** Every route of API.md, as OpenAPI writes it. */
@@ -145,6 +150,33 @@ for (const store of storeTargets()) {
         const res = await http().post('/api/users').set('content-type', 'text/plain').send('hello');
         expect([400, 415]).toContain(res.status);
         expectProblem(res, res.status);
+      });
+
+      it('answers 413 on every operation of openapi.json that takes a body, 431 on every one', async () => {
+        const { paths } = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as {
+          paths: Record<string, Record<string, unknown>>;
+        };
+        const big = JSON.stringify({ padding: 'x'.repeat(ONE_MIB) });
+        for (const [template, item] of Object.entries(paths)) {
+          const path = template.replace('{id}', randomUUID());
+          for (const method of ['get', 'post', 'patch', 'delete'] as const) {
+            if (!item[method]) continue;
+            if (method !== 'get') {
+              const client = http();
+              const res = await client[method](path)
+                .set(...bearer(account))
+                .set('content-type', 'application/json')
+                .send(big);
+              expect([method, template, res.status]).toEqual([method, template, 413]);
+              expectProblem(res, 413);
+            }
+            const huge = await checkedRawRequest(
+              app,
+              `${method.toUpperCase()} ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+            );
+            expect([method, template, huge.status]).toEqual([method, template, 431]);
+          }
+        }
       });
 
       it('answers a body over 1 MiB with 413, never 500', async () => {

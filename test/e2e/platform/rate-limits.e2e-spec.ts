@@ -1,8 +1,15 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { OpenAPIV3 } from 'openapi-types';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
 import { expectProblem, login, uniqueEmail } from '../../support/api';
+import { ROOT } from '../../support/paths';
 import { storeTargets } from '../../support/services';
+
+const DOCUMENT = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as OpenAPIV3.Document;
 
 const PER_TOKEN = 4;
 const PER_ADDRESS = 3;
@@ -125,6 +132,37 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
         expect(res.headers).not.toHaveProperty('ratelimit-policy');
       }
       expect(ok.headers).not.toHaveProperty('x-ratelimit-limit');
+    });
+
+    it('answers 429 on every operation of openapi.json with a token or address past its limit', async () => {
+      const operations = Object.entries(DOCUMENT.paths).flatMap(([path, item]) =>
+        (['get', 'post', 'patch', 'delete'] as const)
+          .filter((method) => item?.[method])
+          .map((method) => ({ method, path: path.replace('{id}', randomUUID()), item: item! })),
+      );
+      const token = await newToken();
+      const address = newAddress();
+      // Spend the token's budget in each module that counts it, and the address's.
+      for (let i = 0; i < PER_TOKEN; i++) {
+        await me(token, address);
+        await from(address).get('/api/orders').set('authorization', `Bearer ${token}`);
+      }
+      for (let i = 0; i < PER_ADDRESS; i++) await from(address).post('/api/users').send({});
+      let limited = 0;
+      for (const { method, path, item } of operations) {
+        if (path.startsWith('/api/auth/')) continue; // their own policy, left high for the suites
+        const isPublic = (item[method]?.security ?? [{}]).length === 0;
+        let req = request(app.url)[method](path).set('x-forwarded-for', address);
+        if (!isPublic) req = req.set('authorization', `Bearer ${token}`);
+        const res = method === 'get' || method === 'delete' ? await req : await req.send({});
+        expectLimited(
+          res,
+          isPublic ? 'per-address' : 'per-token',
+          isPublic ? PER_ADDRESS : PER_TOKEN,
+        );
+        limited += 1;
+      }
+      expect(limited).toBeGreaterThanOrEqual(12);
     });
 
     it('answers a token past its limit 429 problem+json with Retry-After, from any address; another token is not limited', async () => {
