@@ -6,6 +6,7 @@ import {
 import { APP_MAIN } from './built';
 import { HOST, log, settings } from './settings';
 import { logFile } from './workspace';
+import { measure, type ScenarioResult } from './measure';
 
 /** Every child the bench started and that has not exited: stopped by PID at the end. */
 const children = new Set<ManagedProcess>();
@@ -77,4 +78,28 @@ export async function stopChildren(): Promise<void> {
 /** Last resort, at exit: never leave a child behind. */
 export function killChildren(): void {
   for (const child of children) child.signal('SIGKILL');
+}
+
+/**
+ * `GET /api/users/me` on a fresh app process started with `options` (its PORT is chosen here),
+ * measured and stopped: what the A/B scenarios (observability, rate limits) compare. Every answer
+ * must be a 2xx, or the run says so.
+ */
+export async function measureMeOnFreshApp(
+  name: string,
+  options: Omit<ChildOptions, 'env'> & { env: Record<string, string> },
+  auth: Record<string, string>,
+): Promise<ScenarioResult> {
+  const port = await freePort();
+  const child = await startChild({ ...options, env: { ...options.env, PORT: String(port) } });
+  try {
+    const result = await measure(
+      { name, target: 'app', method: 'GET', path: '/api/users/me', headers: auth, pid: child.pid },
+      port,
+    );
+    if (result.non2xx > 0) throw new Error(`${result.name}: ${result.non2xx} non-2xx answers`);
+    return result;
+  } finally {
+    await stopChild(child);
+  }
 }

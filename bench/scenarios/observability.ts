@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { measure, type ScenarioResult } from '../measure';
+import type { ScenarioResult } from '../measure';
 import { NODE_ARGS } from '../../src/launcher/managed-process';
-import { freePort, startChild, stopChild } from '../processes';
+import { measureMeOnFreshApp } from '../processes';
 import { HOST, log } from '../settings';
 
 /**
@@ -81,41 +81,21 @@ function modeSettings(
 }
 
 /** One run of GET /api/users/me on a fresh app process in `mode`. */
-async function measureMode(
+function measureMode(
   mode: Mode,
   setting: { env: Record<string, string>; args: string[] },
   appEnv: Record<string, string>,
   auth: Record<string, string>,
 ): Promise<ScenarioResult> {
-  const port = await freePort();
-  const child = await startChild({
-    label: `app-observability-${mode}`,
-    nodeArgs: [...NODE_ARGS, ...setting.args],
-    env: {
-      ...appEnv,
-      ...setting.env,
-      OTEL_SERVICE_NAME: 'cleave-bench',
-      SHUTDOWN_DRAIN_MS: '0',
-      PORT: String(port),
+  return measureMeOnFreshApp(
+    `GET /api/users/me (observability ${mode})`,
+    {
+      label: `app-observability-${mode}`,
+      nodeArgs: [...NODE_ARGS, ...setting.args],
+      env: { ...appEnv, ...setting.env, OTEL_SERVICE_NAME: 'cleave-bench', SHUTDOWN_DRAIN_MS: '0' },
     },
-  });
-  try {
-    const result = await measure(
-      {
-        name: `GET /api/users/me (observability ${mode})`,
-        target: 'app',
-        method: 'GET',
-        path: '/api/users/me',
-        headers: auth,
-        pid: child.pid,
-      },
-      port,
-    );
-    if (result.non2xx > 0) throw new Error(`${result.name}: ${result.non2xx} non-2xx answers`);
-    return result;
-  } finally {
-    await stopChild(child);
-  }
+    auth,
+  );
 }
 
 export async function observabilityOverhead(

@@ -1,5 +1,5 @@
-import { measure, type ScenarioResult } from '../measure';
-import { freePort, startChild, stopChild } from '../processes';
+import type { ScenarioResult } from '../measure';
+import { measureMeOnFreshApp } from '../processes';
 import { log } from '../settings';
 
 /**
@@ -26,33 +26,19 @@ export interface RateLimitCost {
   cpu: number;
 }
 
-async function measureMode(
+function measureMode(
   mode: Mode,
   appEnv: Record<string, string>,
   auth: Record<string, string>,
 ): Promise<ScenarioResult> {
-  const port = await freePort();
-  const child = await startChild({
-    label: `app-rate-limits-${mode}`,
-    env: { ...appEnv, ...LIMITS[mode], SHUTDOWN_DRAIN_MS: '0', PORT: String(port) },
-  });
-  try {
-    const result = await measure(
-      {
-        name: `GET /api/users/me (rate limits ${mode})`,
-        target: 'app',
-        method: 'GET',
-        path: '/api/users/me',
-        headers: auth,
-        pid: child.pid,
-      },
-      port,
-    );
-    if (result.non2xx > 0) throw new Error(`${result.name}: ${result.non2xx} non-2xx answers`);
-    return result;
-  } finally {
-    await stopChild(child);
-  }
+  return measureMeOnFreshApp(
+    `GET /api/users/me (rate limits ${mode})`,
+    {
+      label: `app-rate-limits-${mode}`,
+      env: { ...appEnv, ...LIMITS[mode], SHUTDOWN_DRAIN_MS: '0' },
+    },
+    auth,
+  );
 }
 
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
