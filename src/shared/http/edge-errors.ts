@@ -9,11 +9,10 @@ import {
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseMediaType } from 'fast-content-type-parse';
-import { Problem, PROBLEM_CONTENT_TYPE, problem, replyProblem } from './problem';
+import { MAX_URL_LENGTH, Problem, PROBLEM_CONTENT_TYPE, problem, replyProblem } from './problem';
 import { requestIdFor } from './request-id';
 
-/** The longest request target (path and query) served; longer ones get 414. */
-export const MAX_URL_LENGTH = 4096;
+export { MAX_URL_LENGTH };
 /** The longest path parameter (an id); longer ones get 414 from the router. */
 export const MAX_PARAM_LENGTH = 100;
 

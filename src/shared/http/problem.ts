@@ -18,6 +18,9 @@ export interface Problem {
   errors?: FieldError[];
 }
 
+/** The longest request target (path and query) served; longer ones get 414. */
+export const MAX_URL_LENGTH = 4096;
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** A problem names at most this many fields in `errors`, each path and message cut to size. */
@@ -97,8 +100,25 @@ export function replyProblem(
       JSON.stringify({
         ...body,
         detail: body.detail.slice(0, DETAIL_MAX_LENGTH),
-        instance: (request.url ?? '/').split('?')[0],
+        instance: uriReference((request.url ?? '/').split('?')[0], MAX_URL_LENGTH),
         requestId: request.id,
       }),
     );
+}
+
+/**
+ * `path` as a valid URI reference (RFC 3986), as `instance` promises: a `%` that starts no escape
+ * becomes `%25` and a character a URI cannot hold is percent-encoded, so that a client can parse
+ * the `instance` of the 400 its malformed path got (`/api/users/%zz` → `/api/users/%25zz`). At
+ * most `max` characters, never cut inside an escape.
+ */
+export function uriReference(path: string, max: number): string {
+  const encoded = path
+    .replace(/%(?![0-9A-Fa-f]{2})/g, '%25')
+    .replace(/[^A-Za-z0-9\-._~:/@!$&'()*+,;=%]/gu, (char) =>
+      [...Buffer.from(char, 'utf8')]
+        .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+        .join(''),
+    );
+  return encoded.length <= max ? encoded : encoded.slice(0, max).replace(/%[0-9A-F]?$/i, '');
 }
