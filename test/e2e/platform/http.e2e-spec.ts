@@ -152,7 +152,7 @@ for (const store of storeTargets()) {
         expectProblem(res, res.status);
       });
 
-      it('answers 413 on every operation of openapi.json that takes a body, 431 on every one', async () => {
+      it('answers 413 on every operation of openapi.json that takes a body, 414, 415 and 431 on every one', async () => {
         const { paths } = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as {
           paths: Record<string, Record<string, unknown>>;
         };
@@ -175,6 +175,16 @@ for (const store of storeTargets()) {
               `${method.toUpperCase()} ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
             );
             expect([method, template, huge.status]).toEqual([method, template, 431]);
+            const long = await checkedRawRequest(
+              app,
+              `${method.toUpperCase()} ${path}?q=${'a'.repeat(4096)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+            );
+            expect([method, template, long.status]).toEqual([method, template, 414]);
+            const badType = await checkedRawRequest(
+              app,
+              `${method.toUpperCase()} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${account.accessToken}\r\nContent-Type: application/json;;;\r\nContent-Length: 2\r\n\r\n{}`,
+            );
+            expect([method, template, badType.status]).toEqual([method, template, 415]);
           }
         }
       });
