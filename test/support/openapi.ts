@@ -18,11 +18,19 @@ export interface Schema {
   properties?: Record<string, Schema>;
   required?: string[];
   example?: unknown;
+  description?: string;
 }
 
 interface Operation {
+  operationId?: string;
   security?: Array<Record<string, string[]>>;
-  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
+  parameters?: Array<{
+    name: string;
+    in: string;
+    required?: boolean;
+    description?: string;
+    schema?: Schema;
+  }>;
   requestBody?: { content: { 'application/json': { schema: Schema } } };
   responses?: Record<string, unknown>;
 }

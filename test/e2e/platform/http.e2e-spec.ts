@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
@@ -16,7 +14,7 @@ import {
   UUID_PATTERN,
 } from '../../support/api';
 import { checkedRawRequest } from '../../support/conformance';
-import { ROOT } from '../../support/paths';
+import { routes } from '../../support/openapi';
 import { storeTargets } from '../../support/services';
 
 /** Every route of API.md, as OpenAPI writes it. */
@@ -153,39 +151,35 @@ for (const store of storeTargets()) {
       });
 
       it('answers 413 on every operation of openapi.json that takes a body, 414, 415 and 431 on every one', async () => {
-        const { paths } = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as {
-          paths: Record<string, Record<string, unknown>>;
-        };
         const big = JSON.stringify({ padding: 'x'.repeat(ONE_MIB) });
-        for (const [template, item] of Object.entries(paths)) {
+        for (const route of routes()) {
+          const template = route.path;
           const path = template.replace('{id}', randomUUID());
-          for (const method of ['get', 'post', 'patch', 'delete'] as const) {
-            if (!item[method]) continue;
-            if (method !== 'get') {
-              const client = http();
-              const res = await client[method](path)
-                .set(...bearer(account))
-                .set('content-type', 'application/json')
-                .send(big);
-              expect([method, template, res.status]).toEqual([method, template, 413]);
-              expectProblem(res, 413);
-            }
-            const huge = await checkedRawRequest(
-              app,
-              `${method.toUpperCase()} ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
-            );
-            expect([method, template, huge.status]).toEqual([method, template, 431]);
-            const long = await checkedRawRequest(
-              app,
-              `${method.toUpperCase()} ${path}?q=${'a'.repeat(4096)} HTTP/1.1\r\nHost: x\r\n\r\n`,
-            );
-            expect([method, template, long.status]).toEqual([method, template, 414]);
-            const badType = await checkedRawRequest(
-              app,
-              `${method.toUpperCase()} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${account.accessToken}\r\nContent-Type: application/json;;;\r\nContent-Length: 2\r\n\r\n{}`,
-            );
-            expect([method, template, badType.status]).toEqual([method, template, 415]);
+          const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+          if (method !== 'get') {
+            const client = http();
+            const res = await client[method](path)
+              .set(...bearer(account))
+              .set('content-type', 'application/json')
+              .send(big);
+            expect([method, template, res.status]).toEqual([method, template, 413]);
+            expectProblem(res, 413);
           }
+          const huge = await checkedRawRequest(
+            app,
+            `${method.toUpperCase()} ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+          );
+          expect([method, template, huge.status]).toEqual([method, template, 431]);
+          const long = await checkedRawRequest(
+            app,
+            `${method.toUpperCase()} ${path}?q=${'a'.repeat(4096)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+          );
+          expect([method, template, long.status]).toEqual([method, template, 414]);
+          const badType = await checkedRawRequest(
+            app,
+            `${method.toUpperCase()} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${account.accessToken}\r\nContent-Type: application/json;;;\r\nContent-Length: 2\r\n\r\n{}`,
+          );
+          expect([method, template, badType.status]).toEqual([method, template, 415]);
         }
       });
 

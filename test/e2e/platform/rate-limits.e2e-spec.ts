@@ -1,15 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { OpenAPIV3 } from 'openapi-types';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
 import { expectProblem, login, uniqueEmail } from '../../support/api';
-import { ROOT } from '../../support/paths';
+import { routes } from '../../support/openapi';
 import { storeTargets } from '../../support/services';
-
-const DOCUMENT = JSON.parse(readFileSync(join(ROOT, 'openapi.json'), 'utf8')) as OpenAPIV3.Document;
 
 const PER_TOKEN = 4;
 const PER_ADDRESS = 3;
@@ -135,11 +130,6 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
     });
 
     it('answers 429 on every operation of openapi.json with a token or address past its limit', async () => {
-      const operations = Object.entries(DOCUMENT.paths).flatMap(([path, item]) =>
-        (['get', 'post', 'patch', 'delete'] as const)
-          .filter((method) => item?.[method])
-          .map((method) => ({ method, path: path.replace('{id}', randomUUID()), item: item! })),
-      );
       const token = await newToken();
       const address = newAddress();
       // Spend the token's budget in each module that counts it, and the address's.
@@ -149,9 +139,11 @@ for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split'
       }
       for (let i = 0; i < PER_ADDRESS; i++) await from(address).post('/api/users').send({});
       let limited = 0;
-      for (const { method, path, item } of operations) {
-        if (path.startsWith('/api/auth/')) continue; // their own policy, left high for the suites
-        const isPublic = (item[method]?.security ?? [{}]).length === 0;
+      for (const route of routes()) {
+        if (route.path.startsWith('/api/auth/')) continue; // their own policy, left high for the suites
+        const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+        const path = route.path.replace('{id}', randomUUID());
+        const isPublic = !route.secured;
         let req = request(app.url)[method](path).set('x-forwarded-for', address);
         if (!isPublic) req = req.set('authorization', `Bearer ${token}`);
         const res = method === 'get' || method === 'delete' ? await req : await req.send({});

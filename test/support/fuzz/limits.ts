@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { OpenAPIV3 } from 'openapi-types';
+import { resolve, routes, withValueAt, type Schema } from '../openapi';
 
 /**
  * Every limit openapi.json documents for a request, as two requests: one with the value at the
@@ -14,11 +14,10 @@ import type { OpenAPIV3 } from 'openapi-types';
 export interface LimitCase {
   method: string;
   path: string;
-  operationId: string;
   /** Where the limit is: `body items[0].quantity`, `query limit`, `header Idempotency-Key`. */
   where: 'body' | 'query' | 'header';
   field: string;
-  rule: 'maxLength' | 'minLength' | 'maximum' | 'minimum' | 'maxItems' | 'minItems';
+  rule: Rule;
   limit: number;
   /** Documented as opaque (a cursor): no value made up here is a real one. */
   opaque: boolean;
@@ -32,129 +31,88 @@ export interface LimitCase {
   };
 }
 
-type Schema = OpenAPIV3.SchemaObject;
-type Doc = OpenAPIV3.Document;
-
 const RULES = ['maxLength', 'minLength', 'maximum', 'minimum', 'maxItems', 'minItems'] as const;
+type Rule = (typeof RULES)[number];
 
 let unique = 0;
 
-/** Every documented request limit of `document`. */
-export function limitCases(document: Doc): LimitCase[] {
+/** Every documented request limit of the committed document. */
+export function limitCases(): LimitCase[] {
   const cases: LimitCase[] = [];
-  for (const [path, item] of Object.entries(document.paths)) {
-    for (const method of ['post', 'put', 'patch', 'get', 'delete'] as const) {
-      const operation = item?.[method];
-      if (!operation) continue;
-      const security = operation.security ?? document.security ?? [];
-      const auth: LimitCase['auth'] =
-        security.length === 0 || security.every((s) => Object.keys(s).length === 0)
-          ? 'none'
-          : operation.responses['403']
-            ? 'admin'
-            : 'user';
-      const base = {
-        method: method.toUpperCase(),
-        path,
-        operationId: operation.operationId ?? `${method} ${path}`,
-        auth,
-      };
-      const parameters = (operation.parameters ?? []).map(
-        (p) => resolve(document, p) as OpenAPIV3.ParameterObject,
-      );
-      const baseQuery = (): Record<string, string> => ({});
-      const baseHeaders = (): Record<string, string> => ({});
-      const body = operation.requestBody
-        ? (resolve(document, operation.requestBody) as OpenAPIV3.RequestBodyObject).content[
-            'application/json'
-          ]?.schema
-        : undefined;
-      const bodySchema = body ? schemaOf(document, body) : undefined;
-      const baseBody = () => (bodySchema ? valid(document, bodySchema) : undefined);
-
-      for (const parameter of parameters) {
-        if (parameter.in !== 'query' && parameter.in !== 'header') continue;
-        const schema = schemaOf(document, parameter.schema ?? {});
-        for (const rule of RULES) {
-          const limit = schema[rule];
-          if (typeof limit !== 'number') continue;
-          cases.push({
-            ...base,
-            where: parameter.in,
-            field: parameter.name,
-            opaque: /opaque/i.test(`${parameter.description ?? ''} ${schema.description ?? ''}`),
-            rule,
-            limit,
-            build: (which) => {
-              const value = String(edge(document, schema, rule, limit, which));
-              const query = baseQuery();
-              const headers = baseHeaders();
-              if (parameter.in === 'query') query[parameter.name] = value;
-              else headers[parameter.name] = value;
-              return { body: baseBody(), query, headers };
-            },
-          });
-        }
+  for (const { method, path, operation, body, secured } of routes()) {
+    const auth: LimitCase['auth'] = !secured
+      ? 'none'
+      : operation.responses?.['403']
+        ? 'admin'
+        : 'user';
+    const base = { method, path, auth };
+    const baseBody = () => (body ? valid(body) : undefined);
+    for (const parameter of operation.parameters ?? []) {
+      if (parameter.in !== 'query' && parameter.in !== 'header') continue;
+      const where = parameter.in;
+      const schema = resolve(parameter.schema ?? {});
+      const opaque = /opaque/i.test(`${parameter.description ?? ''} ${schema.description ?? ''}`);
+      for (const [rule, limit] of rulesOf(schema)) {
+        cases.push({
+          ...base,
+          where,
+          field: parameter.name,
+          rule,
+          limit,
+          opaque,
+          build: (which) => {
+            const value = String(edge(schema, rule, limit, which));
+            return {
+              body: baseBody(),
+              query: where === 'query' ? { [parameter.name]: value } : {},
+              headers: where === 'header' ? { [parameter.name]: value } : {},
+            };
+          },
+        });
       }
-      if (bodySchema) {
-        for (const [field, schema, set] of fields(document, bodySchema, '')) {
-          for (const rule of RULES) {
-            const limit = schema[rule];
-            if (typeof limit !== 'number') continue;
-            cases.push({
-              ...base,
-              where: 'body',
-              field,
-              opaque: /opaque/i.test(schema.description ?? ''),
-              rule,
-              limit,
-              build: (which) => {
-                const value = baseBody();
-                set(value, edge(document, schema, rule, limit, which));
-                return { body: value, query: baseQuery(), headers: baseHeaders() };
-              },
-            });
-          }
-        }
+    }
+    if (!body) continue;
+    for (const [field, schema] of fields(body, '')) {
+      for (const [rule, limit] of rulesOf(schema)) {
+        cases.push({
+          ...base,
+          where: 'body',
+          field,
+          rule,
+          limit,
+          opaque: /opaque/i.test(schema.description ?? ''),
+          build: (which) => ({
+            body: withValueAt(baseBody(), field, edge(schema, rule, limit, which)),
+            query: {},
+            headers: {},
+          }),
+        });
       }
     }
   }
   return cases;
 }
 
-type Setter = (root: unknown, value: unknown) => void;
+function rulesOf(schema: Schema): Array<[Rule, number]> {
+  return RULES.flatMap((rule) => (typeof schema[rule] === 'number' ? [[rule, schema[rule]]] : []));
+}
 
-/** Every field of an object schema, depth first: its path, schema and a setter on a value. */
-function fields(document: Doc, schema: Schema, prefix: string): Array<[string, Schema, Setter]> {
-  const out: Array<[string, Schema, Setter]> = [];
-  for (const [name, raw] of Object.entries(schema.properties ?? {})) {
-    const property = schemaOf(document, raw);
+/** Every field of an object schema, depth first (`items[0].quantity`: the first of an array). */
+function fields(schema: Schema, prefix: string): Array<[string, Schema]> {
+  return Object.entries(resolve(schema).properties ?? {}).flatMap(([name, raw]) => {
+    const property = resolve(raw);
     const path = prefix ? `${prefix}.${name}` : name;
-    const at = (root: unknown) => (root as Record<string, unknown>)[name];
-    out.push([path, property, (root, value) => ((root as Record<string, unknown>)[name] = value)]);
-    if (property.type === 'object') {
-      for (const [inner, innerSchema, set] of fields(document, property, path))
-        out.push([inner, innerSchema, (root, value) => set(at(root), value)]);
-    }
-    if (property.type === 'array') {
-      const items = itemsOf(document, property);
-      if (items.type === 'object') {
-        for (const [inner, innerSchema, set] of fields(document, items, `${path}[0]`))
-          out.push([inner, innerSchema, (root, value) => set((at(root) as unknown[])[0], value)]);
-      }
-    }
-  }
-  return out;
+    const items = property.type === 'array' && property.items ? resolve(property.items) : undefined;
+    return [
+      [path, property] as [string, Schema],
+      ...(property.type === 'object' ? fields(property, path) : []),
+      ...(items?.type === 'object' ? fields(items, `${path}[0]`) : []),
+    ];
+  });
 }
 
 /** A value of `schema` at (`at`) or just past (`past`) its `rule`. */
-function edge(
-  document: Doc,
-  schema: Schema,
-  rule: (typeof RULES)[number],
-  limit: number,
-  which: 'at' | 'past',
-): unknown {
+function edge(schema: Schema, rule: Rule, limit: number, which: 'at' | 'past'): unknown {
   const step = which === 'at' ? 0 : 1;
   switch (rule) {
     case 'maxLength':
@@ -168,8 +126,7 @@ function edge(
     case 'maxItems':
     case 'minItems': {
       const count = rule === 'maxItems' ? limit + step : limit - step;
-      const items = itemsOf(document, schema);
-      return Array.from({ length: count }, () => valid(document, items));
+      return Array.from({ length: count }, () => valid(schema.items ?? {}));
     }
   }
 }
@@ -194,33 +151,33 @@ function email(length: number): string {
   return `${local}@${domain.join('')}.com`;
 }
 
-/** A valid value of `schema`: its example, else the smallest that keeps every rule. */
-function valid(document: Doc, schema: Schema): unknown {
+/**
+ * A valid value of `schema`: its example, else the smallest that keeps every rule. Unlike
+ * openapi.ts' `validExample`, an address is new each time (a sign-up at a limit must not meet
+ * an earlier one) and a string keeps its pattern.
+ */
+function valid(raw: Schema): unknown {
+  const schema = resolve(raw);
   if (schema.example !== undefined && schema.format !== 'email')
     return structuredClone(schema.example);
   if (schema.enum?.length) return schema.enum[0];
-  switch (schema.type) {
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (const [name, raw] of Object.entries(schema.properties ?? {})) {
-        if (!schema.required?.includes(name)) continue;
-        out[name] = valid(document, schemaOf(document, raw));
-      }
-      return out;
-    }
-    case 'array': {
-      const items = itemsOf(document, schema);
-      return Array.from({ length: Math.max(1, schema.minItems ?? 0) }, () =>
-        valid(document, items),
+  switch (schema.type ?? 'string') {
+    case 'object':
+      return Object.fromEntries(
+        Object.entries(schema.properties ?? {})
+          .filter(([name]) => schema.required?.includes(name))
+          .map(([name, property]) => [name, valid(property)]),
       );
-    }
+    case 'array':
+      return Array.from({ length: Math.max(1, schema.minItems ?? 0) }, () =>
+        valid(schema.items ?? {}),
+      );
     case 'integer':
     case 'number':
       return Math.max(schema.minimum ?? 1, Math.min(1, schema.maximum ?? 1));
     case 'boolean':
       return true;
-    case 'string':
-    case undefined:
+    default:
       if (schema.format === 'email') return email(30);
       if (schema.format === 'uuid') return randomUUID();
       return text(schema, Math.max(schema.minLength ?? 0, Math.min(12, schema.maxLength ?? 12)));
@@ -233,35 +190,4 @@ function sample(schema: Schema): string {
   const pattern = new RegExp(schema.pattern);
   const candidates = ['EUR', 'value', 'a', 'A', '1', 'abc-123', 'Value1!'];
   return candidates.find((c) => pattern.test(c)) ?? 'value';
-}
-
-function itemsOf(document: Doc, schema: Schema): Schema {
-  return 'items' in schema ? schemaOf(document, schema.items) : {};
-}
-
-function schemaOf(
-  document: Doc,
-  schema: OpenAPIV3.SchemaObject | OpenAPIV3.ReferenceObject,
-): Schema {
-  const resolved = resolve(document, schema) as Schema;
-  if (!resolved.allOf) return resolved;
-  // allOf: one schema with the parts' properties, requirements and rules.
-  const merged: Schema = { ...resolved, allOf: undefined };
-  for (const part of resolved.allOf.map((p) => schemaOf(document, p))) {
-    Object.assign(merged, { ...part, properties: { ...merged.properties, ...part.properties } });
-    merged.required = [...(merged.required ?? []), ...(part.required ?? [])];
-  }
-  return merged;
-}
-
-function resolve(document: Doc, value: unknown): unknown {
-  let at = value;
-  for (let hops = 0; hops < 10 && typeof at === 'object' && at !== null && '$ref' in at; hops++) {
-    const ref = (at as OpenAPIV3.ReferenceObject).$ref;
-    at = ref
-      .replace(/^#\//, '')
-      .split('/')
-      .reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], document);
-  }
-  return at;
 }
