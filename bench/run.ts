@@ -39,8 +39,9 @@
  * Env (all optional):
  *   BENCH_DURATION     seconds per scenario (default 10)
  *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `rate-limits`:
- *                      only the rate limits' cost; `memory`: only the embedded app's mixed
- *                      load and soak (printed, no results file)
+ *                      only the rate limits' cost; `writes`: only POST /api/orders (saturated
+ *                      and paced) with the outbox's figures; `memory`: only the embedded app's
+ *                      mixed load and soak (printed, no results file)
  *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
@@ -79,6 +80,7 @@ import { rateLimitCost } from './scenarios/rate-limits';
 import {
   appScenarios,
   measureOneProcess,
+  measureScenarios,
   signUp,
   startApp,
   type App,
@@ -101,6 +103,13 @@ async function main(): Promise<number> {
     await stopChild(app.process);
     const observability = await observabilityOverhead(app.env, fixture.auth);
     process.stdout.write(`${JSON.stringify(observability.cost, null, 2)}\n`);
+    return 0;
+  }
+  if (settings.only === 'writes') {
+    const writes = appScenarios(fixture).filter((s) => s.outbox);
+    const { results, outbox } = await measureScenarios(app, writes);
+    await stopChild(app.process);
+    process.stdout.write(`${JSON.stringify({ results, outbox }, null, 2)}\n`);
     return 0;
   }
   if (settings.only === 'rate-limits') {

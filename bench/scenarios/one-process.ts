@@ -142,7 +142,16 @@ export async function measureOneProcess(
   const processes = { app: pidOf(app.process) };
   const mixed = await measureMixed('one process', app.port, processes, app.readyMiB);
   assertRunning(app, mixed.name);
-  const measured: OneProcessResults = { results: [], outbox: {}, mixed };
+  return { ...(await measureScenarios(app, scenarios)), mixed };
+}
+
+/** Each scenario in turn, and after each order creation load the outbox's figures. */
+export async function measureScenarios(
+  app: App,
+  scenarios: AppScenario[],
+): Promise<Omit<OneProcessResults, 'mixed'>> {
+  const processes = { app: pidOf(app.process) };
+  const measured: Omit<OneProcessResults, 'mixed'> = { results: [], outbox: {} };
   for (const scenario of scenarios) {
     const result = await measure({ ...scenario, processes }, app.port);
     measured.results.push(result);

@@ -140,5 +140,19 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
       await users.applyOrderEvent('other-handler', eventId, user.id, 1, 0);
       expect(await users.findById(user.id)).toMatchObject({ ordersTotal: 2 });
     });
+
+    it('applies a burst of order events for several users, each event once', async () => {
+      const [a, b] = [newUser(), newUser()];
+      await users.insert(a, []);
+      await users.insert(b, []);
+      const repeated = randomUUID();
+      await Promise.all([
+        ...[1, 2, 3, 4, 5].map(() => users.applyOrderEvent('burst', randomUUID(), a.id, 1, 1)),
+        ...[1, 2, 3].map(() => users.applyOrderEvent('burst', repeated, b.id, 1, 1)),
+        users.applyOrderEvent('burst', randomUUID(), b.id, 1, 0),
+      ]);
+      expect(await users.findById(a.id)).toMatchObject({ ordersTotal: 5, ordersOpen: 5 });
+      expect(await users.findById(b.id)).toMatchObject({ ordersTotal: 2, ordersOpen: 1 });
+    });
   });
 }

@@ -220,7 +220,7 @@ export function relayOptions(config: {
     maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
     pollMs: config.OUTBOX_POLL_MS,
     batchSize: 100,
-    concurrency: 16,
+    concurrency: 100,
     backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS,
     backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
     leaseMs: config.OUTBOX_LEASE_MS,

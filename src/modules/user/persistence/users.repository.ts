@@ -9,6 +9,7 @@ import type { BusEvent } from '../../../shared/bus/bus-event';
 import { EmailTaken } from '../user.errors';
 import { isUuid } from '../../../shared/persistence/uuid';
 import { UserRow } from './user.row';
+import { Batcher } from '../../../shared/persistence/batcher';
 
 /**
  * Every change to an account makes its next version (the column `version`), and the events it
@@ -145,26 +146,53 @@ export class UsersRepository {
   /**
    * Applies one order event's deltas to the summary, at most once per (handler, event id):
    * the inbox claim and the update are one atomic statement. Counts never go below zero.
+   * Events handled at the same time share the statement (`Batcher`): a burst of order events
+   * costs a few statements rather than one each, all on the same few account rows.
    */
-  async applyOrderEvent(
+  applyOrderEvent(
     handler: string,
     eventId: string,
     userId: string,
     totalDelta: number,
     openDelta: number,
   ): Promise<void> {
-    await this.db.sql(
-      'apply-order-event',
-      `WITH claimed AS (
-         INSERT INTO inbox (handler, event_id) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING event_id
-       )
-       UPDATE users SET orders_total = GREATEST(orders_total + $4, 0),
-                        orders_open = GREATEST(orders_open + $5, 0)
-       WHERE id = $3 AND EXISTS (SELECT 1 FROM claimed)`,
-      [handler, eventId, userId, totalDelta, openDelta],
-    );
+    return this.summaryWrites.add({ handler, eventId, userId, totalDelta, openDelta });
   }
+
+  private readonly summaryWrites = new Batcher<OrderEventDelta>((deltas) =>
+    this.db
+      .sql(
+        'apply-order-events',
+        `WITH given AS (
+           SELECT DISTINCT ON (handler, "eventId") *
+           FROM jsonb_to_recordset($1::jsonb)
+             AS d(handler text, "eventId" uuid, "userId" uuid, "totalDelta" int, "openDelta" int)
+         ),
+         claimed AS (
+           INSERT INTO inbox (handler, event_id) SELECT handler, "eventId" FROM given
+           ON CONFLICT DO NOTHING RETURNING handler, event_id
+         ),
+         summed AS (
+           SELECT g."userId", sum(g."totalDelta")::int AS total, sum(g."openDelta")::int AS open
+           FROM given g JOIN claimed c ON c.handler = g.handler AND c.event_id = g."eventId"
+           GROUP BY g."userId"
+         )
+         UPDATE users SET orders_total = GREATEST(orders_total + summed.total, 0),
+                          orders_open = GREATEST(orders_open + summed.open, 0)
+         FROM summed WHERE users.id = summed."userId"`,
+        [JSON.stringify(deltas)],
+      )
+      .then(() => undefined),
+  );
+}
+
+/** One order event's effect on its buyer's summary, as one handler applies it. */
+interface OrderEventDelta {
+  handler: string;
+  eventId: string;
+  userId: string;
+  totalDelta: number;
+  openDelta: number;
 }
 
 interface RawUserRow {

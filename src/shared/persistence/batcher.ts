@@ -1,0 +1,45 @@
+/**
+ * Group commit for one kind of write: the items callers add while a write is under way (and
+ * those added in the same turn of the event loop) go to the database together in the next one,
+ * so a burst of N small writes costs a few statements, not N. Each caller's promise settles
+ * with the write that carried its item. When a grouped write fails, its items are written one
+ * by one, so one bad item fails only its own caller.
+ */
+export class Batcher<T> {
+  private queued: Array<{ item: T; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private scheduled = false;
+
+  /**
+   * @param write writes the given items in one statement (or transaction), all or nothing
+   * @param maxItems at most this many items per write
+   */
+  constructor(
+    private readonly write: (items: T[]) => Promise<void>,
+    private readonly maxItems = 500,
+  ) {}
+
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ item, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  /** Writes what is queued, a group at a time, until nothing is. */
+  private async flush(): Promise<void> {
+    while (this.queued.length > 0) {
+      const group = this.queued.splice(0, this.maxItems);
+      try {
+        await this.write(group.map((q) => q.item));
+        for (const q of group) q.resolve();
+      } catch (error) {
+        if (group.length === 1) group[0].reject(error);
+        else await Promise.all(group.map((q) => this.write([q.item]).then(q.resolve, q.reject)));
+      }
+    }
+    this.scheduled = false;
+  }
+}
