@@ -77,6 +77,7 @@ import { busLatency } from './scenarios/bus-latency';
 import { measureEmbedded } from './scenarios/embedded';
 import { observabilityOverhead } from './scenarios/observability';
 import { rateLimitCost } from './scenarios/rate-limits';
+import { relayScaling } from './scenarios/relay-scaling';
 import {
   appScenarios,
   measureOneProcess,
@@ -109,7 +110,8 @@ async function main(): Promise<number> {
     const writes = appScenarios(fixture).filter((s) => s.outbox);
     const { results, outbox } = await measureScenarios(app, writes);
     await stopChild(app.process);
-    process.stdout.write(`${JSON.stringify({ results, outbox }, null, 2)}\n`);
+    const relay = await relayScaling(databaseUrl, settings.relayEvents);
+    process.stdout.write(`${JSON.stringify({ results, outbox, relay }, null, 2)}\n`);
     return 0;
   }
   if (settings.only === 'rate-limits') {

@@ -29,6 +29,8 @@ export const settings = {
   loginConnections: envInt('BENCH_LOGIN_CONNECTIONS', 8, 1, 10_000),
   outboxRate: envInt('BENCH_OUTBOX_RATE', 200, 1, 100_000),
   busCalls: envInt('BENCH_BUS_CALLS', 10_000, 100, 1_000_000),
+  /** Events queued at once for the relay to drain, by one process and then by two. */
+  relayEvents: envInt('BENCH_RELAY_EVENTS', 20_000, 100, 1_000_000),
   /** Clients of the mixed load (sign-ups, logins, orders, lists, /me), each a user at a time. */
   mixedClients: envInt('BENCH_MIXED_CLIENTS', 16, 1, 1000),
   /** Minutes of the embedded app's soak; 0 skips it. */

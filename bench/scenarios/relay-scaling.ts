@@ -1,0 +1,156 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { withBenchClient } from '../database';
+import { freePort, startChild, stopChild } from '../processes';
+import { HOST, log } from '../settings';
+import { appEnv } from './one-process';
+
+/**
+ * Whether the outbox relay scales out: a backlog of `events` order events is queued at once
+ * in the order module's outbox (copies of a real `order.created` event, one order each, spread
+ * over the bench's accounts), and drained by one app process, then (a new backlog) by two on
+ * the same database. Each process relays with its own leases (`FOR UPDATE SKIP LOCKED`), so
+ * two should relay about twice as fast; and since each handler counts the events it handled
+ * (`bus_handler_duration_seconds_count`), the sum over the processes says whether any event
+ * was handled twice.
+ */
+export interface RelayScaling {
+  events: number;
+  /** By number of processes. */
+  drains: RelayDrain[];
+  /** Events per second with two processes over one. */
+  twoToOne: number | null;
+}
+
+export interface RelayDrain {
+  processes: number;
+  /** From the first event sent to the last. */
+  eventsPerSec: number;
+  drainedMs: number;
+  /** Handler runs for order.created over every process: `events` when none ran twice. */
+  handled: number;
+  handledTwice: number;
+}
+
+const DRAIN_WITHIN_MS = 120_000;
+
+/** Copies of the newest order.created event, each its own order, spread over the accounts. */
+const QUEUE_BACKLOG = `
+  WITH template AS (
+    SELECT type, event FROM cleave_order.outbox WHERE type = 'order.created'
+    ORDER BY seq DESC LIMIT 1
+  ),
+  buyers AS (SELECT array_agg(id) AS ids FROM (SELECT id FROM cleave_user.users LIMIT 1000) u),
+  fresh AS (
+    SELECT i, gen_random_uuid() AS id, gen_random_uuid() AS order_id
+    FROM generate_series(1, $1) AS i
+  )
+  INSERT INTO cleave_order.outbox (id, type, event)
+  SELECT f.id, t.type,
+    jsonb_set(jsonb_set(jsonb_set(jsonb_set(t.event,
+      '{id}', to_jsonb(f.id::text)),
+      '{key}', to_jsonb(f.order_id::text)),
+      '{data,orderId}', to_jsonb(f.order_id::text)),
+      '{data,userId}', to_jsonb(b.ids[1 + f.i % cardinality(b.ids)]::text))
+  FROM fresh f, template t, buyers b
+  RETURNING seq`;
+
+export async function relayScaling(databaseUrl: string, events: number): Promise<RelayScaling> {
+  const drains: RelayDrain[] = [];
+  for (const processes of [1, 2]) drains.push(await drainWith(processes, databaseUrl, events));
+  const [one, two] = drains;
+  return {
+    events,
+    drains,
+    twoToOne: one.eventsPerSec > 0 ? two.eventsPerSec / one.eventsPerSec : null,
+  };
+}
+
+async function drainWith(
+  processes: number,
+  databaseUrl: string,
+  events: number,
+): Promise<RelayDrain> {
+  const ports: number[] = [];
+  const apps = [];
+  try {
+    for (let i = 0; i < processes; i++) {
+      const port = await freePort();
+      ports.push(port);
+      apps.push(
+        await startChild({ label: `relay-${processes}-${i}`, env: appEnv(databaseUrl, port) }),
+      );
+    }
+    const before = await handledOn(ports);
+    const queued = await withBenchClient(async (c) => {
+      const { rows } = await c.query<{ seq: string }>(QUEUE_BACKLOG, [events]);
+      if (rows.length !== events) throw new Error(`queued ${rows.length} of ${events} events`);
+      const seqs = rows.map((r) => BigInt(r.seq));
+      const min = (a: bigint, b: bigint) => (a < b ? a : b);
+      const max = (a: bigint, b: bigint) => (a > b ? a : b);
+      return { from: String(seqs.reduce(min)), to: String(seqs.reduce(max)) };
+    });
+    const started = Date.now();
+    const sent = await waitSent(queued, events);
+    const drainedMs = Date.now() - started;
+    const handled = (await handledOn(ports)) - before;
+    const seconds = (sent.last - sent.first) / 1000;
+    const drain = {
+      processes,
+      eventsPerSec: seconds > 0 ? events / seconds : 0,
+      drainedMs,
+      handled,
+      handledTwice: handled - events,
+    };
+    log(
+      `relay: ${processes} process(es) drained ${events} events at ${Math.round(drain.eventsPerSec)}/s, handled ${handled}`,
+    );
+    return drain;
+  } finally {
+    for (const app of apps) await stopChild(app);
+  }
+}
+
+/** When the backlog (outbox entries `from`..`to`) was all sent: the first and last `sent_at`. */
+async function waitSent(
+  queued: { from: string; to: string },
+  events: number,
+): Promise<{ first: number; last: number }> {
+  const deadline = Date.now() + DRAIN_WITHIN_MS;
+  for (;;) {
+    const { rows } = await withBenchClient((c) =>
+      c.query<{ sent: number; first: Date | null; last: Date | null }>(
+        `SELECT count(*)::int AS sent, min(sent_at) AS first, max(sent_at) AS last
+         FROM cleave_order.outbox WHERE seq BETWEEN $1 AND $2 AND status = 'sent'`,
+        [queued.from, queued.to],
+      ),
+    );
+    const { sent, first, last } = rows[0];
+    if (sent === events && first && last) return { first: first.getTime(), last: last.getTime() };
+    if (Date.now() > deadline) {
+      throw new Error(`the relay sent ${sent} of ${events} events within ${DRAIN_WITHIN_MS} ms`);
+    }
+    await delay(100);
+  }
+}
+
+/** How many order.created events the handlers of these processes ran, in all. */
+async function handledOn(ports: number[]): Promise<number> {
+  let total = 0;
+  for (const port of ports) {
+    const res = await fetch(`http://${HOST}:${port}/metrics`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await res.text();
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('bus_handler_duration_seconds_count{') &&
+          l.includes('kind="event"') &&
+          l.includes('pattern="order.created"') &&
+          l.includes('outcome="ok"'),
+      );
+    total += line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  }
+  return total;
+}
