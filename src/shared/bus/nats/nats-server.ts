@@ -8,7 +8,11 @@ import { answerToUnreadable, isParked } from '../parking';
 import { BusServer } from '../bus-server';
 import { type RetryBackoff, retryDelayMs } from '../retry';
 import type { ConsumerLag } from '../transport-types';
+import { KeyedLanes } from '../keyed-lanes';
 import type { NatsLink } from './nats-link';
+
+/** Events a durable consumer holds at once: fetched ahead, and handled in parallel by key. */
+const IN_HAND = 64;
 
 export interface NatsServerOptions {
   /** Deliveries of one event to one consumer before it goes to the dead-letter subject. */
@@ -143,10 +147,16 @@ export class NatsServer extends BusServer {
       const messages = await (
         await js.consumers.get(this.link.names.eventStream, config.durable_name)
       ).consume({
-        max_messages: 64,
+        max_messages: IN_HAND,
       });
+      // Several events in hand at once, so that handlers can group their writes (`Batcher`);
+      // those about one aggregate still one after another, in the stream's order.
+      const lanes = new KeyedLanes(IN_HAND);
       const done = (async () => {
-        for await (const msg of messages) await this.deliver(consumer, msg);
+        for await (const msg of messages) {
+          await lanes.add(keyOf(msg), () => this.deliver(consumer, msg));
+        }
+        await lanes.idle();
       })();
       this.loops.push({ stop: () => void messages.stop(), done });
     }
@@ -314,5 +324,15 @@ export class NatsServer extends BusServer {
 
   unwrap<T>(): T {
     return this.link as T;
+  }
+}
+
+/** The aggregate an event message is about (its envelope's `key`), when it says. */
+function keyOf(msg: JsMsg): string | undefined {
+  try {
+    const key = (JSON.parse(msg.string()) as { data?: { key?: unknown } } | null)?.data?.key;
+    return typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
   }
 }
