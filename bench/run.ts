@@ -40,7 +40,8 @@
  *   BENCH_DURATION     seconds per scenario (default 10)
  *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `rate-limits`:
  *                      only the rate limits' cost; `writes`: only POST /api/orders (saturated
- *                      and paced) with the outbox's figures; `memory`: only the embedded app's
+ *                      and paced) with the outbox's figures, and the relay's scale-out;
+ *                      `bus`: only the cross-module request's latency; `memory`: only the embedded app's
  *                      mixed load and soak (printed, no results file)
  *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
@@ -100,6 +101,12 @@ async function main(): Promise<number> {
   if (settings.only === 'memory') return memoryOnly(chartLimit);
   const app = await startApp(databaseUrl);
   const fixture = await signUp(app.port);
+  if (settings.only === 'bus') {
+    await stopChild(app.process);
+    const bus = await measureBus(databaseUrl, fixture, newNamespace());
+    process.stdout.write(`${JSON.stringify(bus, null, 2)}\n`);
+    return 0;
+  }
   if (settings.only === 'observability') {
     await stopChild(app.process);
     const observability = await observabilityOverhead(app.env, fixture.auth);
@@ -181,14 +188,7 @@ async function measureAll(
   const observability = await observabilityOverhead(app.env, fixture.auth);
   const rateLimits = await rateLimitCost(app.env, fixture.auth);
   const namespace = newNamespace();
-  const bus = await busLatency({
-    env: { USER_DATABASE_URL: databaseUrl, ORDER_DATABASE_URL: databaseUrl, DATA_DIR: dataDir() },
-    userId: userId(fixture),
-    calls: settings.busCalls,
-    natsUrl: settings.natsUrl,
-    redisUrl: settings.redisUrl,
-    namespace,
-  });
+  const bus = await measureBus(databaseUrl, fixture, namespace);
   const { results: split, mixed: splitMixed } = await measureSplit(
     {
       ...app.env,
@@ -227,6 +227,18 @@ function warnAboutLoad(): number[] {
     );
   }
   return load;
+}
+
+/** One cross-module request, timed directly, on the local transport and on NATS. */
+function measureBus(databaseUrl: string, fixture: Fixture, namespace: string) {
+  return busLatency({
+    env: { USER_DATABASE_URL: databaseUrl, ORDER_DATABASE_URL: databaseUrl, DATA_DIR: dataDir() },
+    userId: userId(fixture),
+    calls: settings.busCalls,
+    natsUrl: settings.natsUrl,
+    redisUrl: settings.redisUrl,
+    namespace,
+  });
 }
 
 function userId({ me }: Fixture): string {
