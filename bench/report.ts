@@ -103,17 +103,29 @@ function printShapes(shapes: Shape[], baseline: ScenarioResult): void {
  */
 export function printBaselines({ ratios, pgbench }: Baselines): void {
   printTable(
-    ['scenario', 'req/s', 'p99 ms', 'baseline', 'baseline/s', 'ratio', 'target'],
+    [
+      'scenario',
+      'req/s',
+      'p99 ms',
+      'µs/req',
+      'baseline',
+      'baseline/s',
+      'µs/req',
+      'ratio',
+      'target',
+    ],
     ratios.map((r) => [
       r.name,
       fmt(r.requestsPerSec, 0),
       fmt(r.p99Ms, 1),
+      fmt(r.cpuMicrosPerRequest, 0),
       r.baseline,
       fmt(r.baselinePerSec, 0),
+      fmt(r.baselineCpuMicrosPerRequest, 0),
       fmt(r.ratio, 3),
       `>= ${r.target}`,
     ]),
-    'Database baselines (same run, same connections)',
+    'Database baselines (same run, same connections; µs/req: CPU of the serving process)',
   );
   if (pgbench) {
     write(

@@ -76,8 +76,11 @@ export interface BaselineRatio {
   name: string;
   requestsPerSec: number;
   p99Ms: number;
+  /** CPU time of the serving process per request (µs): the app's, the baseline server's. */
+  cpuMicrosPerRequest: number | null;
   baseline: string;
   baselinePerSec: number | null;
+  baselineCpuMicrosPerRequest: number | null;
   ratio: number | null;
   target: number;
 }
@@ -88,12 +91,20 @@ export function relateBaselines(
   pgFastify: ScenarioResult[],
   pgbench: PgbenchResult | null,
 ): Baselines {
-  const ratio = (app: ScenarioResult, baseline: string, perSec: number | null, target: number) => ({
+  const ratio = (
+    app: ScenarioResult,
+    baseline: string,
+    perSec: number | null,
+    target: number,
+    baselineCpu?: number,
+  ) => ({
     name: app.name,
     requestsPerSec: app.requestsPerSec,
     p99Ms: app.latencyMs.p99,
+    cpuMicrosPerRequest: app.cpuMicrosPerRequest ?? null,
     baseline,
     baselinePerSec: perSec,
+    baselineCpuMicrosPerRequest: baselineCpu ?? null,
     ratio: perSec ? app.requestsPerSec / perSec : null,
     target,
   });
@@ -101,7 +112,15 @@ export function relateBaselines(
   for (const baseline of pgFastify) {
     const app = results.find((r) => `Fastify+pg ${r.name}` === baseline.name);
     if (app)
-      ratios.push(ratio(app, baseline.name, baseline.requestsPerSec, TARGET.readsToPgFastify));
+      ratios.push(
+        ratio(
+          app,
+          baseline.name,
+          baseline.requestsPerSec,
+          TARGET.readsToPgFastify,
+          baseline.cpuMicrosPerRequest,
+        ),
+      );
   }
   const orders = results.find((r) => r.name === 'POST /api/orders');
   if (orders) {

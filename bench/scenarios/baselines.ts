@@ -44,7 +44,7 @@ export async function appAgainstBaselines(
   const chosen = scenarios.filter((s) => s.read || (s.outbox === 'saturated' && !s.rate));
   const results: ScenarioResult[] = [];
   for (const scenario of chosen) {
-    results.push(await measure({ ...scenario, processes }, app.port));
+    results.push(await measure({ ...scenario, processes, pid: processes.app }, app.port));
     assertRunning(app, scenario.name);
   }
   const answers = await readAnswers(app, scenarios);

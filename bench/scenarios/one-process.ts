@@ -200,7 +200,7 @@ export async function measureOneProcess(
   assertRunning(app, mixed.name);
   const measured: OneProcessResults = { results: [], outbox: {}, mixed };
   for (const scenario of scenarios) {
-    const result = await measure({ ...scenario, processes }, app.port);
+    const result = await measure({ ...scenario, processes, pid: processes.app }, app.port);
     measured.results.push(result);
     assertRunning(app, scenario.name);
     if (scenario.outbox) measured.outbox[scenario.outbox] = await outboxFigures(result.window);

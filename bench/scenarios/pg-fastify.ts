@@ -59,6 +59,7 @@ export async function measurePgFastify(
             name: `Fastify+pg ${scenario.name}`,
             target: 'pg-fastify',
             processes: { 'pg-fastify': pidOf(child) },
+            pid: pidOf(child),
           },
           port,
         ),
