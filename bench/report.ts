@@ -131,7 +131,12 @@ export function printBaselines({ ratios, pgbench }: Baselines): void {
     write(
       `pgbench: ${fmt(pgbench.tps, 0)} tps at ${pgbench.connections} clients, ${pgbench.threads} threads, ` +
         `latency average ${fmt(pgbench.latencyAverageMs, 2)} ms, ${pgbench.transactions ?? 'n/a'} transactions` +
-        `${pgbench.failed ? `, ${pgbench.failed} failed` : ''}\n`,
+        `${pgbench.failed ? `, ${pgbench.failed} failed` : ''}` +
+        (pgbench.withAccountCheck
+          ? `; with the account check's SELECT after it (all of an order's database work, not a target): ` +
+            `${fmt(pgbench.withAccountCheck.tps, 0)} tps, latency average ${fmt(pgbench.withAccountCheck.latencyAverageMs, 2)} ms`
+          : '') +
+        '\n',
     );
   }
 }
