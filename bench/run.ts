@@ -87,7 +87,7 @@ import {
 } from './report';
 import { printMemory } from './report-memory';
 import { argon2Baseline } from './scenarios/argon2';
-import { appAgainstBaselines, measureBaselines } from './scenarios/baselines';
+import { appAgainstBaselines, measureBaselines, userIdOf } from './scenarios/baselines';
 import { measureBareFastify } from './scenarios/bare-fastify';
 import { busLatency } from './scenarios/bus-latency';
 import { measureEmbedded } from './scenarios/embedded';
@@ -215,7 +215,7 @@ async function measureAll(
   const namespace = newNamespace();
   const bus = await busLatency({
     env: { USER_DATABASE_URL: databaseUrl, ORDER_DATABASE_URL: databaseUrl, DATA_DIR: dataDir() },
-    userId: userId(fixture),
+    userId: userIdOf(fixture),
     calls: settings.busCalls,
     natsUrl: settings.natsUrl,
     redisUrl: settings.redisUrl,
@@ -260,10 +260,6 @@ function warnAboutLoad(): number[] {
     );
   }
   return load;
-}
-
-function userId({ me }: Fixture): string {
-  return (JSON.parse(me) as { id: string }).id;
 }
 
 runBench(main);
