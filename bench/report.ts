@@ -110,6 +110,7 @@ export function printBaselines({ ratios, pgbench }: Baselines): void {
       'µs/req',
       'baseline',
       'baseline/s',
+      'p99 ms*',
       'µs/req',
       'ratio',
       'target',
@@ -121,11 +122,13 @@ export function printBaselines({ ratios, pgbench }: Baselines): void {
       fmt(r.cpuMicrosPerRequest, 0),
       r.baseline,
       fmt(r.baselinePerSec, 0),
+      fmt(r.baselineLatencyMs, 1),
       fmt(r.baselineCpuMicrosPerRequest, 0),
       fmt(r.ratio, 3),
       `>= ${r.target}`,
     ]),
-    'Database baselines (same run, same connections; µs/req: CPU of the serving process)',
+    'Database baselines (same run, same connections; µs/req: CPU of the serving process; ' +
+      "*pgbench's is its mean latency, it reports no percentile)",
   );
   if (pgbench) {
     write(

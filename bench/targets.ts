@@ -80,6 +80,8 @@ export interface BaselineRatio {
   cpuMicrosPerRequest: number | null;
   baseline: string;
   baselinePerSec: number | null;
+  /** The baseline's p99 (Fastify+pg), or its mean latency (pgbench reports no percentile). */
+  baselineLatencyMs: number | null;
   baselineCpuMicrosPerRequest: number | null;
   ratio: number | null;
   target: number;
@@ -96,6 +98,7 @@ export function relateBaselines(
     baseline: string,
     perSec: number | null,
     target: number,
+    baselineLatencyMs: number | null,
     baselineCpu?: number,
   ) => ({
     name: app.name,
@@ -104,6 +107,7 @@ export function relateBaselines(
     cpuMicrosPerRequest: app.cpuMicrosPerRequest ?? null,
     baseline,
     baselinePerSec: perSec,
+    baselineLatencyMs,
     baselineCpuMicrosPerRequest: baselineCpu ?? null,
     ratio: perSec ? app.requestsPerSec / perSec : null,
     target,
@@ -118,6 +122,7 @@ export function relateBaselines(
           baseline.name,
           baseline.requestsPerSec,
           TARGET.readsToPgFastify,
+          baseline.latencyMs.p99,
           baseline.cpuMicrosPerRequest,
         ),
       );
@@ -130,6 +135,7 @@ export function relateBaselines(
         pgbench ? `${pgbench.name} (tps)` : 'pgbench (missing)',
         pgbench?.tps ?? null,
         TARGET.writesToPgbench,
+        pgbench?.latencyAverageMs ?? null,
       ),
     );
   }
