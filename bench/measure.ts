@@ -7,8 +7,11 @@ import { HOST, log, settings } from './settings';
 /** One HTTP load: a request repeated by many connections. */
 export interface Scenario {
   name: string;
-  /** What serves it: `app` (one process), `split` (the gateway), `bare-fastify`. */
-  target: 'app' | 'split' | 'bare-fastify';
+  /**
+   * What serves it: `app` (one process), `split` (the gateway), `bare-fastify`, `pg-fastify`
+   * (Fastify and node-postgres running the app's SQL).
+   */
+  target: 'app' | 'split' | 'bare-fastify' | 'pg-fastify';
   method: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;

@@ -8,7 +8,7 @@ import type { Argon2Figures } from './scenarios/argon2';
 import type { OneProcessResults } from './scenarios/one-process';
 import { settings } from './settings';
 import { printTable, write } from './table';
-import { fmt, peakOf, type Check, type Measured, type Shape } from './targets';
+import { fmt, peakOf, type Baselines, type Check, type Measured, type Shape } from './targets';
 
 /** Everything a run measured, and the targets it was held to. */
 export interface Run extends Measured {
@@ -45,6 +45,7 @@ export function printReport(run: Run): void {
   printRateLimits(run);
   printOutbox(run.outbox);
   printShapes(run.shapes, run.baseline);
+  if (run.baselines) printBaselines(run.baselines);
   printBus(run);
   printMemory(run);
   printTargets(run);
@@ -94,6 +95,53 @@ function printShapes(shapes: Shape[], baseline: ScenarioResult): void {
     ]),
     `Both shapes (bare Fastify: ${fmt(baseline.requestsPerSec, 0)} req/s)`,
   );
+}
+
+/**
+ * Each app scenario against its database baseline: Fastify+pg for the reads (no token check:
+ * the database-plus-HTTP limit), pgbench for the order statement.
+ */
+export function printBaselines({ ratios, pgbench }: Baselines): void {
+  printTable(
+    [
+      'scenario',
+      'req/s',
+      'p99 ms',
+      'µs/req',
+      'baseline',
+      'baseline/s',
+      'p99 ms*',
+      'µs/req',
+      'ratio',
+      'target',
+    ],
+    ratios.map((r) => [
+      r.name,
+      fmt(r.requestsPerSec, 0),
+      fmt(r.p99Ms, 1),
+      fmt(r.cpuMicrosPerRequest, 0),
+      r.baseline,
+      fmt(r.baselinePerSec, 0),
+      fmt(r.baselineLatencyMs, 1),
+      fmt(r.baselineCpuMicrosPerRequest, 0),
+      fmt(r.ratio, 3),
+      `>= ${r.target}`,
+    ]),
+    'Database baselines (same run, same connections; µs/req: CPU of the serving process; ' +
+      "*pgbench's is its mean latency, it reports no percentile)",
+  );
+  if (pgbench) {
+    write(
+      `pgbench: ${fmt(pgbench.tps, 0)} tps at ${pgbench.connections} clients, ${pgbench.threads} threads, ` +
+        `latency average ${fmt(pgbench.latencyAverageMs, 2)} ms, ${pgbench.transactions ?? 'n/a'} transactions` +
+        `${pgbench.failed ? `, ${pgbench.failed} failed` : ''}` +
+        (pgbench.withAccountCheck
+          ? `; with the account check's SELECT after it (all of an order's database work, not a target): ` +
+            `${fmt(pgbench.withAccountCheck.tps, 0)} tps, latency average ${fmt(pgbench.withAccountCheck.latencyAverageMs, 2)} ms`
+          : '') +
+        '\n',
+    );
+  }
 }
 
 function printBus({ bus }: Run): void {
@@ -173,6 +221,7 @@ function resultsFile(run: Run) {
     split: run.split,
     shapes: run.shapes.map((x) => ({ name: x.name, splitToOne: x.splitToOne })),
     busLatencyUs: run.bus,
+    baselines: run.baselines,
     argon2: run.argon2,
     outbox: run.outbox,
     mixed: run.mixed,

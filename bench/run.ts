@@ -7,9 +7,16 @@
  *   - authenticated GET /api/users/me
  *   - authenticated POST /api/orders
  *   - authenticated GET /api/orders?limit=20
+ *   - the admin's GET /api/users?limit=10 (ADMIN_EMAIL/ADMIN_PASSWORD make the admin at start)
  *   - POST /api/auth/login (BENCH_LOGIN_CONNECTIONS connections; argon2id verification
  *     dominates, so the same run also times argon2.verify alone with the app's parameters)
  *   - bare Fastify GET /api/users/me (baseline; the app is stopped first)
+ *   - the database baselines (scenarios/baselines.ts), right after the app is stopped: Fastify
+ *     and node-postgres running the app's SQL for /me, /orders?limit=20 and /users?limit=10 and
+ *     answering the same bytes, without any token check (bench/pg-fastify.ts: the limit of the
+ *     database plus HTTP); and pgbench running the one statement POST /api/orders commits (the
+ *     order row and its outbox row) at the same connections (scenarios/pgbench.ts). Each read's
+ *     req/s over its Fastify+pg twin, and POST /api/orders' over pgbench's tps, are targets.
  *   - GET /api/users/me with logs and traces off, logs only, logs and traces (no-op exporter),
  *     logs and traces exported over OTLP: the cost of observability (scenarios/observability.ts)
  *   - GET /api/users/me with the rate limits on and off: their cost, as a ratio of req/s
@@ -41,8 +48,11 @@
  *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `rate-limits`:
  *                      only the rate limits' cost; `writes`: only POST /api/orders (saturated
  *                      and paced) with the outbox's figures, and the relay's scale-out;
- *                      `bus`: only the cross-module request's latency; `memory`: only the embedded app's
- *                      mixed load and soak (printed, no results file)
+ *                      `bus`: only the cross-module request's latency; `memory`: only the
+ *                      embedded app's mixed load and soak; `baselines`: only the app's /me,
+ *                      POST /api/orders, /orders?limit=20 and /users?limit=10, then the
+ *                      Fastify+pg and pgbench baselines and their ratios (each printed, no
+ *                      results file)
  *   BENCH_WARMUP       seconds of warm-up per scenario (default 3; 0 disables)
  *   BENCH_CONNECTIONS  concurrent connections (default 50)
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
@@ -70,9 +80,17 @@ import { chartMemoryLimit, type ChartLimit } from './chart';
 import { createBenchDatabase } from './database';
 import { runBench } from './lifecycle';
 import { stopChild } from './processes';
-import { isInvalid, printReport, printTargets, writeResults, type Run } from './report';
+import {
+  isInvalid,
+  printBaselines,
+  printReport,
+  printTargets,
+  writeResults,
+  type Run,
+} from './report';
 import { printMemory } from './report-memory';
 import { argon2Baseline } from './scenarios/argon2';
+import { appAgainstBaselines, measureBaselines, userIdOf } from './scenarios/baselines';
 import { measureBareFastify } from './scenarios/bare-fastify';
 import { busLatency } from './scenarios/bus-latency';
 import { measureEmbedded } from './scenarios/embedded';
@@ -83,6 +101,7 @@ import {
   appScenarios,
   measureOneProcess,
   measureScenarios,
+  readAnswers,
   signUp,
   startApp,
   type App,
@@ -92,7 +111,7 @@ import { soak } from './scenarios/soak';
 import { measureSplit } from './scenarios/split';
 import { newNamespace } from './servers';
 import { assertLoopbackServers, log, settings } from './settings';
-import { checkTargets, memoryTargets, relate } from './targets';
+import { baselineTargets, checkTargets, memoryTargets, p99Under, relate } from './targets';
 import { createWorkspace, dataDir } from './workspace';
 
 async function main(): Promise<number> {
@@ -121,6 +140,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${JSON.stringify({ results, outbox, relay }, null, 2)}\n`);
     return 0;
   }
+  if (settings.only === 'baselines') return baselinesOnly(app, fixture, databaseUrl);
   if (settings.only === 'rate-limits') {
     await stopChild(app.process);
     const rateLimits = await rateLimitCost(app.env, fixture.auth);
@@ -144,6 +164,27 @@ async function memoryOnly(chartLimit: ChartLimit): Promise<number> {
   const measured = { mixed: [embedded], soak: await soak(chartLimit), chartLimit };
   const run = { ...measured, checks: memoryTargets(measured) };
   printMemory(run);
+  printTargets(run);
+  if (isInvalid(run)) return 1;
+  return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
+}
+
+/** BENCH_ONLY=baselines: the app's reads and writes against the database baselines, printed. */
+async function baselinesOnly(app: App, fixture: Fixture, databaseUrl: string): Promise<number> {
+  const { results, baselines } = await appAgainstBaselines(
+    app,
+    fixture,
+    appScenarios(fixture),
+    databaseUrl,
+  );
+  const orders = results.filter((r) => r.name === 'POST /api/orders');
+  const run = {
+    results: [...results, ...baselines.pgFastify],
+    checks: [...baselineTargets(baselines), ...orders.map(p99Under)],
+    mixed: [],
+    soak: null,
+  };
+  printBaselines(baselines);
   printTargets(run);
   if (isInvalid(run)) return 1;
   return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
@@ -183,8 +224,11 @@ async function measureAll(
 ): Promise<Omit<Run, 'startedAt' | 'loadAverageAtStart'>> {
   const scenarios = appScenarios(fixture);
   const { results, outbox, mixed: oneProcessMixed } = await measureOneProcess(app, scenarios);
+  const answers = await readAnswers(app, scenarios);
   await stopChild(app.process);
   log('app stopped');
+  // First, while the database is as the app left it: the bodies compare.
+  const baselines = await measureBaselines(databaseUrl, fixture, answers, results);
   const observability = await observabilityOverhead(app.env, fixture.auth);
   const rateLimits = await rateLimitCost(app.env, fixture.auth);
   const namespace = newNamespace();
@@ -210,6 +254,7 @@ async function measureAll(
     observability,
     rateLimits,
     bus,
+    baselines,
     mixed: [embedded, oneProcessMixed, splitMixed],
     soak: soaked,
     chartLimit,
@@ -233,16 +278,12 @@ function warnAboutLoad(): number[] {
 function measureBus(databaseUrl: string, fixture: Fixture, namespace: string) {
   return busLatency({
     env: { USER_DATABASE_URL: databaseUrl, ORDER_DATABASE_URL: databaseUrl, DATA_DIR: dataDir() },
-    userId: userId(fixture),
+    userId: userIdOf(fixture),
     calls: settings.busCalls,
     natsUrl: settings.natsUrl,
     redisUrl: settings.redisUrl,
     namespace,
   });
-}
-
-function userId({ me }: Fixture): string {
-  return (JSON.parse(me) as { id: string }).id;
 }
 
 runBench(main);

@@ -3,6 +3,7 @@ import type { ScenarioResult } from './measure';
 import type { ProcessMemory } from './memory';
 import type { BusLatency } from './scenarios/bus-latency';
 import type { MixedResult } from './scenarios/mixed';
+import type { PgbenchResult } from './scenarios/pgbench';
 import type { Observability } from './scenarios/observability';
 import type { RateLimitCost } from './scenarios/rate-limits';
 import type { SoakResult } from './scenarios/soak';
@@ -20,6 +21,10 @@ const TARGET = {
   localAddsUs: 50,
   /** A soak's RSS from the end of its first minute to the end of its last: no leak. */
   soakGrowth: 0.1,
+  /** The app's reads against Fastify+pg running the same SQL and answering the same JSON. */
+  readsToPgFastify: 0.8,
+  /** POST /api/orders against pgbench running its statement at the same connections. */
+  writesToPgbench: 0.4,
 };
 
 export interface Check {
@@ -52,6 +57,104 @@ export interface Measured extends MemoryMeasured {
   observability: Observability;
   rateLimits: RateLimitCost;
   bus: BusLatency;
+  baselines?: Baselines;
+}
+
+/**
+ * The database baselines: Fastify+pg for the reads (bench/pg-fastify.ts), pgbench for the
+ * writes (scenarios/pgbench.ts), each one-process scenario's req/s over its own.
+ */
+export interface Baselines {
+  pgFastify: ScenarioResult[];
+  /** Null when pgbench is missing. */
+  pgbench: PgbenchResult | null;
+  ratios: BaselineRatio[];
+}
+
+export interface BaselineRatio {
+  /** The app's scenario. */
+  name: string;
+  requestsPerSec: number;
+  p99Ms: number;
+  /** CPU time of the serving process per request (µs): the app's, the baseline server's. */
+  cpuMicrosPerRequest: number | null;
+  baseline: string;
+  baselinePerSec: number | null;
+  /** The baseline's p99 (Fastify+pg), or its mean latency (pgbench reports no percentile). */
+  baselineLatencyMs: number | null;
+  baselineCpuMicrosPerRequest: number | null;
+  ratio: number | null;
+  target: number;
+}
+
+/** Each read against its Fastify+pg twin, POST /api/orders against pgbench. */
+export function relateBaselines(
+  results: ScenarioResult[],
+  pgFastify: ScenarioResult[],
+  pgbench: PgbenchResult | null,
+): Baselines {
+  const ratio = (
+    app: ScenarioResult,
+    baseline: string,
+    perSec: number | null,
+    target: number,
+    baselineLatencyMs: number | null,
+    baselineCpu?: number,
+  ) => ({
+    name: app.name,
+    requestsPerSec: app.requestsPerSec,
+    p99Ms: app.latencyMs.p99,
+    cpuMicrosPerRequest: app.cpuMicrosPerRequest ?? null,
+    baseline,
+    baselinePerSec: perSec,
+    baselineLatencyMs,
+    baselineCpuMicrosPerRequest: baselineCpu ?? null,
+    ratio: perSec ? app.requestsPerSec / perSec : null,
+    target,
+  });
+  const ratios: BaselineRatio[] = [];
+  for (const baseline of pgFastify) {
+    const app = results.find((r) => `Fastify+pg ${r.name}` === baseline.name);
+    if (app)
+      ratios.push(
+        ratio(
+          app,
+          baseline.name,
+          baseline.requestsPerSec,
+          TARGET.readsToPgFastify,
+          baseline.latencyMs.p99,
+          baseline.cpuMicrosPerRequest,
+        ),
+      );
+  }
+  const orders = results.find((r) => r.name === 'POST /api/orders');
+  if (orders) {
+    ratios.push(
+      ratio(
+        orders,
+        pgbench ? `${pgbench.name} (tps)` : 'pgbench (missing)',
+        pgbench?.tps ?? null,
+        TARGET.writesToPgbench,
+        pgbench?.latencyAverageMs ?? null,
+      ),
+    );
+  }
+  return { pgFastify, pgbench, ratios };
+}
+
+/** Every baseline ratio at or above its target; POST /api/orders' p99 under the bound. */
+export function baselineTargets(baselines: Baselines | undefined): Check[] {
+  if (!baselines) return [];
+  return baselines.ratios.map((r) => ({
+    name: `${r.name} req/s >= ${r.target} x ${r.baseline}`,
+    actual: r.ratio,
+    threshold: r.target,
+    pass: r.ratio !== null && r.ratio >= r.target,
+    detail:
+      r.ratio === null
+        ? 'no baseline measured'
+        : `${fmt(r.requestsPerSec, 0)} vs ${fmt(r.baselinePerSec, 0)}: ratio ${fmt(r.ratio, 3)}`,
+  }));
 }
 
 /**
@@ -91,7 +194,9 @@ export function checkTargets(measured: Measured): Check[] {
     meRatio(measured.results[0]),
     ...measured.results.filter((r) => !/login|@/.test(r.name)).map(p99Under),
     observabilityCost(measured.observability),
-    splitToOne(measured.shapes.find((x) => x.name === 'GET /api/users/me')),
+    splitToOne(measured.shapes, 'GET /api/users/me'),
+    splitToOne(measured.shapes, 'POST /api/orders'),
+    ...baselineTargets(measured.baselines),
     ...busTargets(measured.bus),
     ...memoryTargets(measured),
   ];
@@ -151,7 +256,7 @@ function meRatio(me: ScenarioResult): Check {
   };
 }
 
-function p99Under(r: ScenarioResult): Check {
+export function p99Under(r: ScenarioResult): Check {
   return {
     name: `p99 < ${TARGET.p99Ms} ms: ${r.name}`,
     actual: r.latencyMs.p99,
@@ -176,13 +281,14 @@ function observabilityCost(o: Observability): Check {
   };
 }
 
-function splitToOne(me: Shape | undefined): Check {
+function splitToOne(shapes: Shape[], name: string): Check {
+  const shape = shapes.find((x) => x.name === name);
   return {
-    name: `split shape GET /api/users/me req/s >= ${TARGET.splitToOne} x one process`,
-    actual: me?.splitToOne ?? null,
+    name: `split shape ${name} req/s >= ${TARGET.splitToOne} x one process`,
+    actual: shape?.splitToOne ?? null,
     threshold: TARGET.splitToOne,
-    pass: (me?.splitToOne ?? 0) >= TARGET.splitToOne,
-    detail: `ratio ${fmt(me?.splitToOne, 3)}`,
+    pass: (shape?.splitToOne ?? 0) >= TARGET.splitToOne,
+    detail: `ratio ${fmt(shape?.splitToOne, 3)}`,
   };
 }
 

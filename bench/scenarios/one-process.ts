@@ -7,14 +7,21 @@ import { freePort, inheritedEnv, pidOf, startChild } from '../processes';
 import { HOST, log, settings } from '../settings';
 import { dataDir, logFile } from '../workspace';
 import { measureMixed, readyMemory, type MixedResult } from './mixed';
-import { outboxFigures, type OutboxFigures } from './outbox';
+import { drainOutbox, outboxFigures, type OutboxFigures } from './outbox';
+import type { AppAnswer } from './pg-fastify';
 
 /**
  * The app in one process (every module, TRANSPORT=local) on the bench database: the mixed load
  * first (so that its idle and peak are those of a fresh process, as on the other shapes), then
- * /me, order creation (at full load and paced, with the outbox's figures), order listing and
- * login; the app's memory through each.
+ * /me, order creation (at full load and paced, with the outbox's figures), order listing, the
+ * admin's user listing and login; the app's memory through each.
  */
+
+/** The admin the app makes at start (ADMIN_EMAIL, ADMIN_PASSWORD: AdminBootstrap). */
+const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password-1234' };
+
+/** Accounts the admin's listing finds at least: a full page of 10 and one more (a next cursor). */
+const LISTED_USERS = 11;
 
 /** The user the scenarios act as, signed up on the one-process app. */
 export interface Fixture {
@@ -24,10 +31,19 @@ export interface Fixture {
   auth: Record<string, string>;
   /** Its GET /api/users/me body, as the app answers it. */
   me: string;
+  /** The Authorization header of the admin's access token (ADMIN). */
+  adminAuth: Record<string, string>;
 }
 
-/** A scenario of the app, and which outbox figures it yields. */
-export type AppScenario = Scenario & { outbox?: 'saturated' | 'paced' };
+/**
+ * A scenario of the app, and which outbox figures it yields; `asAdmin`: made as the admin (the
+ * split shape signs the admin in again); `read`: one of the reads the Fastify+pg baseline serves.
+ */
+export type AppScenario = Scenario & {
+  outbox?: 'saturated' | 'paced';
+  asAdmin?: boolean;
+  read?: boolean;
+};
 
 export interface OneProcessResults {
   results: ScenarioResult[];
@@ -48,6 +64,8 @@ export function appEnv(databaseUrl: string, port: number): Record<string, string
     AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
     RATE_LIMIT_PER_TOKEN_PER_MINUTE: '1000000',
     RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000',
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
   };
 }
 
@@ -68,25 +86,52 @@ export async function startApp(databaseUrl: string): Promise<App> {
   return { process, port: Number(env.PORT), env, readyMiB };
 }
 
-/** Signs a user up and in, and checks that every scenario answers 2xx before it is measured. */
+/**
+ * Signs a user up and in (and enough others for the admin's listing to fill a page), signs the
+ * admin in, and checks that every scenario answers 2xx before it is measured.
+ */
 export async function signUp(port: number): Promise<Fixture> {
-  const email = `bench-${randomBytes(4).toString('hex')}@example.com`;
   const password = 'bench-password-1234';
-  await expectRequest(port, 'POST', '/api/users', 201, {
-    body: JSON.stringify({ email, password, name: 'Bench User' }),
-  });
-  const login = await expectRequest(port, 'POST', '/api/auth/login', 200, {
-    body: JSON.stringify({ email, password }),
-  });
-  const { accessToken } = JSON.parse(login) as { accessToken: string };
-  const auth = { authorization: `Bearer ${accessToken}` };
+  let email = '';
+  for (let i = 0; i < LISTED_USERS - 1; i++) {
+    // The last one is the bench user, the newest account.
+    email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+    await expectRequest(port, 'POST', '/api/users', 201, {
+      body: JSON.stringify({ email, password, name: 'Bench User' }),
+    });
+  }
+  const auth = await logIn(port, email, password);
   const me = await expectRequest(port, 'GET', '/api/users/me', 200, { headers: auth });
   await expectRequest(port, 'POST', '/api/orders', 201, { headers: auth, body: ORDER_BODY });
   await expectRequest(port, 'GET', '/api/orders?limit=20', 200, { headers: auth });
-  return { email, password, auth, me };
+  const adminAuth = await logIn(port, ADMIN.email, ADMIN.password);
+  await expectRequest(port, 'GET', USERS_PAGE, 200, { headers: adminAuth });
+  return { email, password, auth, me, adminAuth };
 }
 
-export function appScenarios({ auth, email, password }: Fixture): AppScenario[] {
+const USERS_PAGE = '/api/users?limit=10';
+
+/** The Authorization header of a fresh access token of the account. */
+export async function logIn(
+  port: number,
+  email: string,
+  password: string,
+  what?: string,
+): Promise<Record<string, string>> {
+  const login = await expectRequest(port, 'POST', '/api/auth/login', 200, {
+    body: JSON.stringify({ email, password }),
+    what,
+  });
+  const { accessToken } = JSON.parse(login) as { accessToken: string };
+  return { authorization: `Bearer ${accessToken}` };
+}
+
+/** The admin's credentials, for a shape that signs in again. */
+export function adminCredentials(): { email: string; password: string } {
+  return { ...ADMIN };
+}
+
+export function appScenarios({ auth, adminAuth, email, password }: Fixture): AppScenario[] {
   const json = { 'content-type': 'application/json' };
   const createOrder = {
     target: 'app',
@@ -102,6 +147,7 @@ export function appScenarios({ auth, email, password }: Fixture): AppScenario[] 
       method: 'GET',
       path: '/api/users/me',
       headers: auth,
+      read: true,
     },
     { name: 'POST /api/orders', ...createOrder, outbox: 'saturated' },
     {
@@ -110,6 +156,16 @@ export function appScenarios({ auth, email, password }: Fixture): AppScenario[] 
       method: 'GET',
       path: '/api/orders?limit=20',
       headers: auth,
+      read: true,
+    },
+    {
+      name: `GET ${USERS_PAGE} (admin)`,
+      target: 'app',
+      method: 'GET',
+      path: USERS_PAGE,
+      headers: adminAuth,
+      asAdmin: true,
+      read: true,
     },
     {
       name: `POST /api/orders @ ${settings.outboxRate}/s`,
@@ -153,7 +209,7 @@ export async function measureScenarios(
   const processes = { app: pidOf(app.process) };
   const measured: Omit<OneProcessResults, 'mixed'> = { results: [], outbox: {} };
   for (const scenario of scenarios) {
-    const result = await measure({ ...scenario, processes }, app.port);
+    const result = await measure({ ...scenario, processes, pid: processes.app }, app.port);
     measured.results.push(result);
     assertRunning(app, scenario.name);
     if (scenario.outbox) measured.outbox[scenario.outbox] = await outboxFigures(result.window);
@@ -161,10 +217,28 @@ export async function measureScenarios(
   return measured;
 }
 
-function assertRunning(app: App, during: string): void {
+export function assertRunning(app: App, during: string): void {
   if (!app.process.running) {
     throw new Error(
       `app exited during ${during} (exit code ${app.process.exitCode}); log: ${logFile('app')}`,
     );
   }
+}
+
+/**
+ * What the app answers to each read scenario now, once its outbox has drained (the relay's
+ * order events change the user's order summary): the bodies the Fastify+pg baseline must
+ * answer too. Taken just before the app stops, so that the database does not change between.
+ */
+export async function readAnswers(app: App, scenarios: AppScenario[]): Promise<AppAnswer[]> {
+  const pending = await drainOutbox();
+  if (pending !== 0) log(`WARNING: ${pending} order events still pending; /me may not compare`);
+  const answers: AppAnswer[] = [];
+  for (const scenario of scenarios.filter((s) => s.read)) {
+    const body = await expectRequest(app.port, 'GET', scenario.path, 200, {
+      headers: scenario.headers,
+    });
+    answers.push({ scenario, body });
+  }
+  return answers;
 }

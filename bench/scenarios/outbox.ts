@@ -59,6 +59,11 @@ export async function outboxFigures(window: {
   };
 }
 
+/** Waits (bounded) until no order event is pending; how many still are. */
+export function drainOutbox(): Promise<number | null> {
+  return drain(Date.now());
+}
+
 /** Until no event is pending or the deadline passed; the last count of pending events. */
 async function drain(since: number): Promise<number | null> {
   let pending: number | null = null;

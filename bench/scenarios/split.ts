@@ -6,7 +6,7 @@ import type { Pids } from '../memory';
 import { pidOf, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 import { measureMixed, readyMemory, type MixedResult } from './mixed';
-import type { AppScenario, Fixture } from './one-process';
+import { adminCredentials, logIn, type AppScenario, type Fixture } from './one-process';
 
 export interface SplitResults {
   results: ScenarioResult[];
@@ -37,11 +37,13 @@ export async function measureSplit(
     for (const module of BUSINESS_MODULES) processes[module] = pidOf(shape.modules[module].process);
     const readyMiB = await readyMemory(processes);
     const auth = await signIn(port, fixture);
+    const admin = adminCredentials();
+    const adminAuth = await logIn(port, admin.email, admin.password, 'admin login (split)');
     const mixed = await measureMixed('split', port, processes, readyMiB);
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios.filter((s) => !s.rate)) {
       const headers = scenario.headers.authorization
-        ? { ...scenario.headers, ...auth }
+        ? { ...scenario.headers, ...(scenario.asAdmin ? adminAuth : auth) }
         : scenario.headers;
       results.push(await measure({ ...scenario, headers, target: 'split', processes }, port));
     }

@@ -1,0 +1,212 @@
+/**
+ * The database-plus-HTTP baseline for `npm run bench`: Fastify (no logger, no plugins) and
+ * node-postgres running the SQL the app runs for three reads, and answering the JSON the app
+ * answers, byte for byte:
+ *   - GET /api/users/me          the user module's `user-by-id` prepared statement
+ *   - GET /api/orders?limit=N    the order module's `orders-by-user` prepared statement (N + 1 rows)
+ *   - GET /api/users?limit=N     the statement TypeORM's query builder makes for the admin's list
+ *                                (unnamed, LIMIT inlined, as the app sends it)
+ * One pool per module of the app's size (`max: 10`, src/shared/persistence/module-database.ts),
+ * each on its module's schema. It verifies no token and checks no role: the user is a fixed id
+ * (BENCH_USER_ID), so what it measures is the limit of the database and HTTP alone, the ceiling
+ * the app's reads are held to (bench/targets.ts).
+ *
+ * Env: PORT (required), HOST (default 127.0.0.1, loopback only), BENCH_DATABASE_URL (required,
+ * loopback), BENCH_USER_ID (required).
+ */
+import fastify from 'fastify';
+import { Pool, type QueryConfig } from 'pg';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** The app's pool size per module. */
+const POOL_MAX = 10;
+
+const USER_COLUMNS = `id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
+              created_at, updated_at`;
+
+/** src/modules/user/persistence/users.repository.ts, findById. */
+const USER_BY_ID = `SELECT ${USER_COLUMNS}
+       FROM users WHERE id = $1`;
+
+/** src/modules/order/persistence/typeorm-order-repository.ts, listByUser without filters. */
+const ORDERS_BY_USER =
+  'SELECT id, user_id, items, total_cents, currency, status, created_at, updated_at FROM orders' +
+  ' WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2';
+
+/** What TypeORM sends for UsersRepository.list without a cursor (LIMIT inlined by TypeORM). */
+function usersPage(limit: number): string {
+  const columns = [
+    'id',
+    'email',
+    'email_normalized',
+    'name',
+    'password_hash',
+    'roles',
+    'orders_total',
+    'orders_open',
+    'created_at',
+    'updated_at',
+  ]
+    .map((c) => `"u"."${c}" AS "u_${c}"`)
+    .join(', ');
+  return (
+    `SELECT ${columns} FROM "users" "u" ` +
+    `ORDER BY "u"."created_at" DESC, "u"."id" DESC LIMIT ${limit}`
+  );
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  roles: string[];
+  orders_total: number;
+  orders_open: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  items: Array<{ sku: string; name: string; quantity: number; unitPriceCents: number }>;
+  total_cents: string;
+  currency: string;
+  status: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** toUserDto's field list. */
+function userJson(row: UserRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    roles: row.roles,
+    orderSummary: { total: row.orders_total, open: row.orders_open },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** toOrderDto's field list. */
+function orderJson(row: OrderRow) {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    items: row.items.map(({ sku, name, quantity, unitPriceCents }) => ({
+      sku,
+      name,
+      quantity,
+      unitPriceCents,
+    })),
+    totalCents: Number(row.total_cents),
+    currency: row.currency,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** src/shared/http/pagination.ts: toPage and encodeCursor. */
+function page<Row extends { id: string; created_at: Date }, T>(
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => T,
+) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(map),
+    nextCursor:
+      rows.length > limit && last
+        ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url')
+        : null,
+  };
+}
+
+function limitOf(query: unknown): number {
+  const raw = (query as { limit?: string }).limit;
+  const limit = raw === undefined ? 20 : Number(raw);
+  return Number.isInteger(limit) && limit >= 1 && limit <= 100 ? limit : 20;
+}
+
+function poolOn(url: string, schema: string): Pool {
+  return new Pool({
+    connectionString: url,
+    max: POOL_MAX,
+    options: `-c search_path="${schema}"`,
+  });
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT);
+  const host = process.env.HOST || '127.0.0.1';
+  const url = process.env.BENCH_DATABASE_URL ?? '';
+  const userId = process.env.BENCH_USER_ID ?? '';
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error('PORT must be set');
+  if (!LOOPBACK.has(host)) throw new Error(`HOST must be a loopback address, got ${host}`);
+  if (!url || !LOOPBACK.has(new URL(url).hostname))
+    throw new Error('BENCH_DATABASE_URL must be set, on a loopback address');
+  if (!userId) throw new Error('BENCH_USER_ID must be set');
+  const users = poolOn(url, 'cleave_user');
+  const orders = poolOn(url, 'cleave_order');
+  const rows = async <Row>(pool: Pool, query: QueryConfig): Promise<Row[]> =>
+    (await pool.query(query)).rows as Row[];
+
+  const app = fastify({ logger: false });
+  app.get('/api/users/me', async (_request, reply) => {
+    const [row] = await rows<UserRow>(users, {
+      name: 'user.user-by-id',
+      text: USER_BY_ID,
+      values: [userId],
+    });
+    if (!row) return reply.status(401).send();
+    return userJson(row);
+  });
+  app.get('/api/orders', async (request) => {
+    const limit = limitOf(request.query);
+    const found = await rows<OrderRow>(orders, {
+      name: 'order.orders-by-user',
+      text: ORDERS_BY_USER,
+      values: [userId, limit + 1],
+    });
+    return page(found, limit, orderJson);
+  });
+  app.get('/api/users', async (request) => {
+    const limit = limitOf(request.query);
+    // TypeORM's aliases (u_id, …): mapped back to the column names.
+    const found = await rows<Record<string, unknown>>(users, { text: usersPage(limit + 1) });
+    const unaliased = found.map(
+      (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.slice(2), v])) as unknown,
+    ) as UserRow[];
+    return page(unaliased, limit, userJson);
+  });
+  app.get('/ready', async () => {
+    await users.query('SELECT 1');
+    return { status: 'ok' };
+  });
+
+  const close = () => {
+    app
+      .close()
+      .then(() => Promise.all([users.end(), orders.end()]))
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGTERM', close);
+  process.once('SIGINT', close);
+
+  await app.listen({ port, host });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `pg-fastify failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
