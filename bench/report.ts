@@ -5,7 +5,6 @@ import { ROOT } from './built';
 import { isValid, type ScenarioResult } from './measure';
 import { failedLoads, printMemory, shapeMemory } from './report-memory';
 import type { Argon2Figures } from './scenarios/argon2';
-import type { OneProcessResults } from './scenarios/one-process';
 import { settings } from './settings';
 import { printTable, write } from './table';
 import { fmt, peakOf, type Baselines, type Check, type Measured, type Shape } from './targets';
@@ -16,7 +15,6 @@ export interface Run extends Measured {
   loadAverageAtStart: number[];
   baseline: ScenarioResult;
   split: ScenarioResult[];
-  outbox: OneProcessResults['outbox'];
   argon2: Argon2Figures;
   checks: Check[];
 }
@@ -44,6 +42,7 @@ export function printReport(run: Run): void {
   printLogin(run);
   printRateLimits(run);
   printOutbox(run.outbox);
+  printRelay(run);
   printShapes(run.shapes, run.baseline);
   if (run.baselines) printBaselines(run.baselines);
   printBus(run);
@@ -79,6 +78,17 @@ function printOutbox(outbox: Run['outbox']): void {
         `backlog drained ${fmt(o.drainAfterLoadMs, 0)} ms after the load (${o.pendingAfterDrain} left)\n`,
     );
   }
+}
+
+function printRelay({ relay }: Run): void {
+  const drains = relay.drains
+    .map(
+      (d) => `${d.processes} process(es) ${fmt(d.eventsPerSec, 0)}/s (${d.handled} handler runs)`,
+    )
+    .join(', ');
+  write(
+    `Outbox relay, ${relay.events} events queued at once: ${drains}; two over one ${fmt(relay.twoToOne, 2)}\n`,
+  );
 }
 
 function printShapes(shapes: Shape[], baseline: ScenarioResult): void {
@@ -224,6 +234,7 @@ function resultsFile(run: Run) {
     baselines: run.baselines,
     argon2: run.argon2,
     outbox: run.outbox,
+    relay: run.relay,
     mixed: run.mixed,
     memoryMiB: shapeMemory(run),
     chartMemoryLimit: run.chartLimit,

@@ -111,7 +111,14 @@ import { soak } from './scenarios/soak';
 import { measureSplit } from './scenarios/split';
 import { newNamespace } from './servers';
 import { assertLoopbackServers, log, settings } from './settings';
-import { baselineTargets, checkTargets, memoryTargets, p99Under, relate } from './targets';
+import {
+  baselineTargets,
+  checkTargets,
+  memoryTargets,
+  outboxTargets,
+  p99Under,
+  relate,
+} from './targets';
 import { createWorkspace, dataDir } from './workspace';
 
 async function main(): Promise<number> {
@@ -138,6 +145,11 @@ async function main(): Promise<number> {
     await stopChild(app.process);
     const relay = await relayScaling(databaseUrl, settings.relayEvents);
     process.stdout.write(`${JSON.stringify({ results, outbox, relay }, null, 2)}\n`);
+    printTargets({
+      checks: [...results.map(p99Under), ...outboxTargets(outbox.saturated, relay)],
+      mixed: [],
+      soak: null,
+    });
     return 0;
   }
   if (settings.only === 'baselines') return baselinesOnly(app, fixture, databaseUrl);
@@ -229,6 +241,7 @@ async function measureAll(
   log('app stopped');
   // First, while the database is as the app left it: the bodies compare.
   const baselines = await measureBaselines(databaseUrl, fixture, answers, results);
+  const relay = await relayScaling(databaseUrl, settings.relayEvents);
   const observability = await observabilityOverhead(app.env, fixture.auth);
   const rateLimits = await rateLimitCost(app.env, fixture.auth);
   const namespace = newNamespace();
@@ -255,11 +268,13 @@ async function measureAll(
     rateLimits,
     bus,
     baselines,
+    outbox,
+    relay,
     mixed: [embedded, oneProcessMixed, splitMixed],
     soak: soaked,
     chartLimit,
   };
-  return { ...measured, baseline, split, outbox, argon2, checks: checkTargets(measured) };
+  return { ...measured, baseline, split, argon2, checks: checkTargets(measured) };
 }
 
 /** The load average before the run; a warning when other work will skew the numbers. */

@@ -3,7 +3,9 @@ import type { ScenarioResult } from './measure';
 import type { ProcessMemory } from './memory';
 import type { BusLatency } from './scenarios/bus-latency';
 import type { MixedResult } from './scenarios/mixed';
+import type { OutboxFigures } from './scenarios/outbox';
 import type { PgbenchResult } from './scenarios/pgbench';
+import type { RelayScaling } from './scenarios/relay-scaling';
 import type { Observability } from './scenarios/observability';
 import type { RateLimitCost } from './scenarios/rate-limits';
 import type { SoakResult } from './scenarios/soak';
@@ -25,6 +27,15 @@ const TARGET = {
   readsToPgFastify: 0.8,
   /** POST /api/orders against pgbench running its statement at the same connections. */
   writesToPgbench: 0.4,
+  /**
+   * Events relayed over events committed in a saturated run's window: the relay keeps up. 1 %
+   * is left for the window's edges (an event committed just before it and relayed in it, or
+   * committed at its end and relayed just after).
+   */
+  relayedToCommitted: 0.99,
+  commitToDeliveredP99Ms: 250,
+  /** The relay's rate with two processes over one: replicas share the work. */
+  relayTwoToOne: 1.8,
 };
 
 export interface Check {
@@ -58,6 +69,9 @@ export interface Measured extends MemoryMeasured {
   rateLimits: RateLimitCost;
   bus: BusLatency;
   baselines?: Baselines;
+  /** The order outbox under POST /api/orders load, at full load and paced. */
+  outbox: Partial<Record<'saturated' | 'paced', OutboxFigures>>;
+  relay: RelayScaling;
 }
 
 /**
@@ -198,8 +212,56 @@ export function checkTargets(measured: Measured): Check[] {
     splitToOne(measured.shapes, 'POST /api/orders'),
     ...baselineTargets(measured.baselines),
     ...busTargets(measured.bus),
+    ...outboxTargets(measured.outbox.saturated, measured.relay),
     ...memoryTargets(measured),
   ];
+}
+
+/** The relay keeps up at saturation, soon, scales out, and hands no event over twice. */
+export function outboxTargets(saturated: OutboxFigures | undefined, relay: RelayScaling): Check[] {
+  const checks: Check[] = [];
+  if (saturated) {
+    const ratio =
+      saturated.eventsCommittedPerSec > 0
+        ? saturated.eventsRelayedPerSec / saturated.eventsCommittedPerSec
+        : null;
+    const p99 = saturated.commitToDeliveredMs.p99;
+    checks.push(
+      {
+        name: `outbox at saturation: events relayed / committed >= ${TARGET.relayedToCommitted}`,
+        actual: ratio,
+        threshold: TARGET.relayedToCommitted,
+        pass: ratio !== null && ratio >= TARGET.relayedToCommitted,
+        detail: `${fmt(saturated.eventsRelayedPerSec, 0)} / ${fmt(saturated.eventsCommittedPerSec, 0)} per s (${fmt(ratio, 3)})`,
+      },
+      {
+        name: `outbox at saturation: commit -> delivered p99 < ${TARGET.commitToDeliveredP99Ms} ms`,
+        actual: p99,
+        threshold: TARGET.commitToDeliveredP99Ms,
+        pass: p99 !== null && p99 < TARGET.commitToDeliveredP99Ms,
+        detail: `p50 ${fmt(saturated.commitToDeliveredMs.p50, 1)} ms, p99 ${fmt(p99, 1)} ms`,
+      },
+    );
+  }
+  const twice = relay.drains.reduce((sum, d) => sum + Math.max(0, d.handledTwice), 0);
+  const rates = relay.drains.map((d) => `${d.processes}: ${fmt(d.eventsPerSec, 0)}/s`).join(', ');
+  checks.push(
+    {
+      name: `outbox relay: two processes relay >= ${TARGET.relayTwoToOne} x one`,
+      actual: relay.twoToOne,
+      threshold: TARGET.relayTwoToOne,
+      pass: relay.twoToOne !== null && relay.twoToOne >= TARGET.relayTwoToOne,
+      detail: `${relay.events} events queued at once; ${rates} (${fmt(relay.twoToOne, 2)}x)`,
+    },
+    {
+      name: 'outbox relay: no event handled twice',
+      actual: twice,
+      threshold: 0,
+      pass: twice === 0,
+      detail: relay.drains.map((d) => `${d.processes}: ${d.handled} runs`).join(', '),
+    },
+  );
+  return checks;
 }
 
 /** The embedded one process's peak under the chart's default limit; the soak's growth. */
