@@ -7,9 +7,12 @@ import { HOST, log, settings } from './settings';
 /** One HTTP load: a request repeated by many connections. */
 export interface Scenario {
   name: string;
-  /** What serves it: `app` (one process), `split` (the gateway), `bare-fastify`. */
-  target: 'app' | 'split' | 'bare-fastify';
-  method: 'GET' | 'POST';
+  /**
+   * What serves it: `app` (one process), `split` (the gateway), `bare-fastify`, `brocoders`
+   * (brocoders/nestjs-boilerplate, bench/compare/).
+   */
+  target: 'app' | 'split' | 'bare-fastify' | 'brocoders';
+  method: 'GET' | 'POST' | 'PATCH';
   path: string;
   headers: Record<string, string>;
   body?: string;
