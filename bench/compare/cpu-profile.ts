@@ -81,9 +81,9 @@ export function summariseProfile(
     const { functionName, url, lineNumber } = (byId.get(id) as ProfileNode).callFrame;
     total += micros;
     if (functionName === '(idle)') idle += micros;
-    const fn = url
-      ? `${functionName || '(anonymous)'} ${scriptPath(url)}:${lineNumber + 1}`
-      : functionName;
+    // A RegExp's frame is named by its whole source: cut to a readable length.
+    const name = (functionName || '(anonymous)').slice(0, 80);
+    const fn = url ? `${name} ${scriptPath(url)}:${lineNumber + 1}` : name;
     fns.set(fn, (fns.get(fn) ?? 0) + micros);
     const where = url ? packageOf(url) : functionName;
     paths.set(where, (paths.get(where) ?? 0) + micros);
