@@ -9,10 +9,11 @@ export interface Scenario {
   name: string;
   /**
    * What serves it: `app` (one process), `split` (the gateway), `bare-fastify`, `pg-fastify`
-   * (Fastify and node-postgres running the app's SQL).
+   * (Fastify and node-postgres running the app's SQL), `brocoders` (brocoders/nestjs-boilerplate,
+   * bench/compare/).
    */
-  target: 'app' | 'split' | 'bare-fastify' | 'pg-fastify';
-  method: 'GET' | 'POST';
+  target: 'app' | 'split' | 'bare-fastify' | 'pg-fastify' | 'brocoders';
+  method: 'GET' | 'POST' | 'PATCH';
   path: string;
   headers: Record<string, string>;
   body?: string;

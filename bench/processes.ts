@@ -23,6 +23,8 @@ export interface ChildOptions {
   nodeArgs?: readonly string[];
   /** Ready when this path answers 200 on env.PORT. */
   readyPath?: string;
+  /** Its working directory; this process's by default. */
+  cwd?: string;
 }
 
 /** The variables of this process that a child inherits; everything else is set explicitly. */
@@ -46,6 +48,7 @@ export async function startChild(options: ChildOptions): Promise<ManagedProcess>
     entry: options.entry ?? APP_MAIN,
     nodeArgs: options.nodeArgs ?? (options.entry ? [] : NODE_ARGS),
     output: { file: logFile(options.label) },
+    cwd: options.cwd,
   });
   children.add(child);
   void child.exited.then(() => children.delete(child));

@@ -72,6 +72,11 @@
  *
  * Results: printed as a table, and written to bench/results/<timestamp>.json and
  * bench/results/latest.json.
+ *
+ * Beside another system: `npm run bench:compare` (bench/compare/brocoders.ts) measures cleave
+ * and brocoders/nestjs-boilerplate on the same machine and Postgres, each alone, scenario by
+ * scenario (/me, login, the admin's user list, PATCH /me), with these helpers; its header says
+ * what it needs (BROCODERS_DIR) and how to run it.
  */
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
