@@ -4,8 +4,7 @@
  * answers, byte for byte:
  *   - GET /api/users/me          the user module's `user-by-id` prepared statement
  *   - GET /api/orders?limit=N    the order module's `orders-by-user` prepared statement (N + 1 rows)
- *   - GET /api/users?limit=N     the statement TypeORM's query builder makes for the admin's list
- *                                (unnamed, LIMIT inlined, as the app sends it)
+ *   - GET /api/users?limit=N     the user module's `users-page` prepared statement
  * One pool per module of the app's size (`max: 10`, src/shared/persistence/module-database.ts),
  * each on its module's schema. It verifies no token and checks no role: the user is a fixed id
  * (BENCH_USER_ID), so what it measures is the limit of the database and HTTP alone, the ceiling
@@ -34,27 +33,8 @@ const ORDERS_BY_USER =
   'SELECT id, user_id, items, total_cents, currency, status, created_at, updated_at FROM orders' +
   ' WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2';
 
-/** What TypeORM sends for UsersRepository.list without a cursor (LIMIT inlined by TypeORM). */
-function usersPage(limit: number): string {
-  const columns = [
-    'id',
-    'email',
-    'email_normalized',
-    'name',
-    'password_hash',
-    'roles',
-    'orders_total',
-    'orders_open',
-    'created_at',
-    'updated_at',
-  ]
-    .map((c) => `"u"."${c}" AS "u_${c}"`)
-    .join(', ');
-  return (
-    `SELECT ${columns} FROM "users" "u" ` +
-    `ORDER BY "u"."created_at" DESC, "u"."id" DESC LIMIT ${limit}`
-  );
-}
+/** src/modules/user/persistence/users.repository.ts, list without a cursor. */
+const USERS_PAGE = `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`;
 
 interface UserRow {
   id: string;
@@ -177,12 +157,12 @@ async function main(): Promise<void> {
   });
   app.get('/api/users', async (request) => {
     const limit = limitOf(request.query);
-    // TypeORM's aliases (u_id, …): mapped back to the column names.
-    const found = await rows<Record<string, unknown>>(users, { text: usersPage(limit + 1) });
-    const unaliased = found.map(
-      (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.slice(2), v])) as unknown,
-    ) as UserRow[];
-    return page(unaliased, limit, userJson);
+    const found = await rows<UserRow>(users, {
+      name: 'user.users-page',
+      text: USERS_PAGE,
+      values: [limit + 1],
+    });
+    return page(found, limit, userJson);
   });
   app.get('/ready', async () => {
     await users.query('SELECT 1');

@@ -38,12 +38,36 @@ export async function indexSentOutboxEntries(db: QueryRunner): Promise<void> {
  * outbox in the same atomic statement, but only when the change touched a row. `$eventsParam`
  * is the placeholder number the caller reserves for the events' JSON. With `stampVersionAs`,
  * the change returns a `version` column, and each event's `data` gets it under that name: the
- * version the change gave the row, known only once it is made.
+ * version the change gave the row, known only once it is made. The statement answers one row,
+ * `changed`: how many rows the change touched.
  */
 export function withEvents(
   changeSql: string,
   eventsParam: number,
   stampVersionAs?: string,
+): string {
+  return queueing(
+    changeSql,
+    eventsParam,
+    stampVersionAs,
+    'SELECT (SELECT count(*) FROM change)::int AS changed',
+  );
+}
+
+/** `withEvents`, answering the rows the change returned (none when it touched none). */
+export function withEventsReturning(
+  changeSql: string,
+  eventsParam: number,
+  stampVersionAs?: string,
+): string {
+  return queueing(changeSql, eventsParam, stampVersionAs, 'SELECT * FROM change');
+}
+
+function queueing(
+  changeSql: string,
+  eventsParam: number,
+  stampVersionAs: string | undefined,
+  answer: string,
 ): string {
   const event = stampVersionAs
     ? `jsonb_set(e, '{data,${stampVersionAs}}', to_jsonb((SELECT version FROM change LIMIT 1)))`
@@ -57,7 +81,7 @@ export function withEvents(
       WHERE EXISTS (SELECT 1 FROM change)
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM change)::int AS changed`;
+    ${answer}`;
 }
 
 /** Queues the events of `$1` (a JSON array) inside a transaction the caller runs. */

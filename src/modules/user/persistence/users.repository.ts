@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Repository } from 'typeorm';
 import type { Cursor } from '../../../shared/http/pagination';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
-import { eventsParam, withEvents } from '../../../shared/outbox/outbox';
+import { eventsParam, withEvents, withEventsReturning } from '../../../shared/outbox/outbox';
 import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
 import type { BusEvent } from '../../../shared/bus/bus-event';
 import { EmailTaken } from '../user.errors';
@@ -17,6 +16,10 @@ import { Batcher } from '../../../shared/persistence/batcher';
  */
 const ACCOUNT_VERSION = 'accountVersion';
 
+/** What a read of an account returns (`RawUserRow`). */
+const USER_COLUMNS = `id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
+  created_at, updated_at`;
+
 export const USER_DATABASE = Symbol('USER_DATABASE');
 export const USER_OUTBOX = Symbol('USER_OUTBOX');
 
@@ -27,10 +30,6 @@ export class UsersRepository {
     @Inject(USER_DATABASE) private readonly db: ModuleDatabase,
     @Inject(USER_OUTBOX) private readonly outbox: ModuleOutbox,
   ) {}
-
-  private get rows(): Repository<UserRow> {
-    return this.db.dataSource.getRepository(UserRow);
-  }
 
   /** Inserts the user and queues `events` in one atomic statement. */
   async insert(row: UserRow, events: readonly BusEvent[]): Promise<void> {
@@ -75,30 +74,37 @@ export class UsersRepository {
     if (!isUuid(id)) return null;
     const rows = await this.db.sql<RawUserRow>(
       'user-by-id',
-      `SELECT id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
-              created_at, updated_at
-       FROM users WHERE id = $1`,
+      `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`,
       [id],
     );
     return rows[0] ? fromRaw(rows[0]) : null;
   }
 
-  findByEmail(email: string): Promise<UserRow | null> {
-    return this.rows.findOneBy({ emailNormalized: normalizeEmail(email) });
+  /** On every login: one prepared statement. */
+  async findByEmail(email: string): Promise<UserRow | null> {
+    const rows = await this.db.sql<RawUserRow>(
+      'user-by-email',
+      `SELECT ${USER_COLUMNS} FROM users WHERE email_normalized = $1`,
+      [normalizeEmail(email)],
+    );
+    return rows[0] ? fromRaw(rows[0]) : null;
   }
 
-  /** Updates the user and queues `events` atomically; null when the user no longer exists. */
+  /**
+   * Updates the user and queues `events` atomically, and answers the row as it now is (one
+   * statement); null when the user no longer exists.
+   */
   async update(
     id: string,
     changes: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'roles'>>,
     events: readonly BusEvent[] = [],
   ): Promise<UserRow | null> {
-    const [result] = await this.db.sql<{ changed: number }>(
+    const [row] = await this.db.sql<RawUserRow>(
       'update-user',
-      withEvents(
+      withEventsReturning(
         `UPDATE users SET name = COALESCE($2, name), password_hash = COALESCE($3, password_hash),
                           roles = COALESCE($4, roles), updated_at = $5, version = version + 1
-         WHERE id = $1 RETURNING id, version`,
+         WHERE id = $1 RETURNING ${USER_COLUMNS}, version`,
         6,
         ACCOUNT_VERSION,
       ),
@@ -112,7 +118,7 @@ export class UsersRepository {
       ],
     );
     if (events.length > 0) this.outbox.committed();
-    return result?.changed ? this.findById(id) : null;
+    return row ? fromRaw(row) : null;
   }
 
   /** Deletes the user and queues `events` atomically; false when there was no such user. */
@@ -130,17 +136,21 @@ export class UsersRepository {
     return (result?.changed ?? 0) > 0;
   }
 
-  /** Newest first, keyset pagination on (created_at, id). */
-  list(limit: number, after?: Cursor): Promise<UserRow[]> {
-    const query = this.rows
-      .createQueryBuilder('u')
-      .orderBy('u.created_at', 'DESC')
-      .addOrderBy('u.id', 'DESC')
-      .limit(limit);
-    if (after) {
-      query.where('(u.created_at, u.id) < (:createdAt, :id)', after);
-    }
-    return query.getMany();
+  /** Newest first, keyset pagination on (created_at, id); one prepared statement per form. */
+  async list(limit: number, after?: Cursor): Promise<UserRow[]> {
+    const rows = after
+      ? await this.db.sql<RawUserRow>(
+          'users-page-after',
+          `SELECT ${USER_COLUMNS} FROM users WHERE (created_at, id) < ($2, $3)
+           ORDER BY created_at DESC, id DESC LIMIT $1`,
+          [limit, after.createdAt, after.id],
+        )
+      : await this.db.sql<RawUserRow>(
+          'users-page',
+          `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`,
+          [limit],
+        );
+    return rows.map(fromRaw);
   }
 
   /**
