@@ -1,6 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { LoggerModule, type Params as LoggerParams } from 'nestjs-pino';
+import { Logger } from 'nestjs-pino';
 import { BusModule } from './shared/bus/bus.module';
 import type { BusTransport } from './shared/bus/transport';
 import { APP_CONFIG, AppConfig } from './shared/config/config';
@@ -28,17 +28,18 @@ export const EVERY_PROCESS: readonly Type[] = [SecurityModule, HealthModule];
 
 @Module({})
 class ConfigModule {
-  static forRoot(config: AppConfig, metrics: Metrics): DynamicModule {
+  static forRoot(config: AppConfig, metrics: Metrics, logger: Logger): DynamicModule {
     return {
       module: ConfigModule,
       global: true,
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: Metrics, useValue: metrics },
+        { provide: Logger, useValue: logger },
         OutboxMetrics,
         Breakers,
       ],
-      exports: [APP_CONFIG, Metrics, OutboxMetrics, Breakers],
+      exports: [APP_CONFIG, Metrics, Logger, OutboxMetrics, Breakers],
     };
   }
 }
@@ -49,19 +50,19 @@ export class AppModule {
   static forRoot(parts: {
     config: AppConfig;
     transport: BusTransport;
-    logs: LoggerParams;
+    /** nestjs-pino's logger, which `app.get(Logger)` answers (see `logRequests` for requests). */
+    logger: Logger;
     /** The application's metrics, which the transport's server reports to already. */
     metrics: Metrics;
   }): DynamicModule {
-    const { config, transport, logs, metrics } = parts;
+    const { config, transport, logger, metrics } = parts;
     const modules = config.MODULES.flatMap((name) =>
       name === 'gateway' ? [] : [NEST_MODULES[name]],
     );
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config, metrics),
-        LoggerModule.forRoot(logs),
+        ConfigModule.forRoot(config, metrics, logger),
         BusModule.forRoot(transport),
         ...EVERY_PROCESS,
         ...modules,

@@ -32,7 +32,7 @@ import {
   applicationLogger,
   createRootLogger,
   loggerParams,
-  noteRoute,
+  logRequests,
 } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
 import { PROBE_PATHS } from './shared/observability/probes';
@@ -48,8 +48,10 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-    // Logs are nestjs-pino's (one line per request, request id in every line it causes).
+    // Logs are nestjs-pino's, one line per request from `logRequests` (request id in every
+    // line it causes). No middleware either: `@fastify/middie` would only cost.
     logger: false,
+    skipMiddie: true,
     genReqId: requestIdFor,
     // Answered as problem+json by `refuseWhileClosing`, with Retry-After and the request id.
     return503OnClosing: false,
@@ -79,18 +81,21 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     `starting: modules ${config.MODULES.join(',')}, transport ${config.TRANSPORT}`,
   );
   const logs = loggerParams(rootLogger);
+  const pinoLogger = new PinoLogger(logs);
+  const logger = new Logger(pinoLogger, logs);
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, transport, logs, metrics }),
+    AppModule.forRoot({ config, transport, logger, metrics }),
     adapter,
     // From the first line on (start-up failures included), Nest logs through the same JSON logger.
-    { logger: applicationLogger(new Logger(new PinoLogger(logs), logs)), bodyParser: false },
+    { logger: applicationLogger(logger), bodyParser: false },
   );
   try {
     const fastify = app.getHttpAdapter().getInstance();
+    // First: whatever the hooks after it log carries the request id.
+    logRequests(fastify, pinoLogger);
     fastify.addHook('onRequest', (request, reply, done) => {
       void reply.header('x-request-id', request.id);
       const route = request.routeOptions.url;
-      noteRoute(request.raw, route);
       if (route) nameServerSpan(request.method, route);
       done();
     });

@@ -10,17 +10,31 @@ import { HOST, log } from '../settings';
  * What structured logs and traces cost on GET /api/users/me, one app process at a time:
  *   off   LOG_LEVEL=silent, no tracing (the baseline)
  *   logs  LOG_LEVEL=info, no tracing
- *   on    LOG_LEVEL=info and tracing on, every span made and dropped by a no-op exporter
- *         (bench/noop-tracing.ts): the issue's measure
- *   otlp  LOG_LEVEL=info and tracing on, every span exported over OTLP/HTTP to a sink in this
- *         process: what a deployment with a collector pays
- * in the order on off logs otlp otlp logs off on, so that drift in the machine's load hits
- * all alike. Besides req/s, the app's CPU time per request (from /proc), which other load on
+ *   on       LOG_LEVEL=info and tracing on with the default sampling (or OTEL_TRACES_SAMPLER and
+ *            OTEL_TRACES_SAMPLER_ARG of the bench's environment), the spans sampled dropped by
+ *            a no-op exporter (bench/noop-tracing.ts): the issue's measure
+ *   sampled  the same with every request sampled (parentbased_always_on)
+ *   otlp     LOG_LEVEL=info and tracing on with the default sampling, the spans sampled
+ *            exported over OTLP/HTTP to a sink in this process: what a deployment with a
+ *            collector pays
+ * in the order on off logs sampled otlp otlp sampled logs off on, so that drift in the
+ * machine's load hits all alike. Besides req/s, the app's CPU time per request (from /proc), which other load on
  * the machine disturbs less.
  */
 
-type Mode = 'off' | 'logs' | 'on' | 'otlp';
-const ORDER: Mode[] = ['on', 'off', 'logs', 'otlp', 'otlp', 'logs', 'off', 'on'];
+type Mode = 'off' | 'logs' | 'on' | 'sampled' | 'otlp';
+const ORDER: Mode[] = [
+  'on',
+  'off',
+  'logs',
+  'sampled',
+  'otlp',
+  'otlp',
+  'sampled',
+  'logs',
+  'off',
+  'on',
+];
 
 interface ModeSummary {
   requestsPerSec: number;
@@ -37,7 +51,7 @@ interface Cost {
 
 export type Observability = Record<Mode, ModeSummary> & {
   cost: Record<Exclude<Mode, 'off'>, Cost>;
-  /** The throughput cost of `on`: what the target holds. */
+  /** The throughput cost of `on` (logs and traces, default sampling). */
   overhead: number;
   /** Export requests the OTLP sink received. */
   otlpExports: number;
@@ -76,6 +90,14 @@ function modeSettings(
       },
       args: ['-r', join(__dirname, '..', 'noop-tracing.js')],
     },
+    sampled: {
+      env: {
+        LOG_LEVEL: 'info',
+        BENCH_TRACING_DISABLED: process.env.BENCH_TRACING_DISABLED || '',
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+      },
+      args: ['-r', join(__dirname, '..', 'noop-tracing.js')],
+    },
     otlp: { env: { LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl }, args: [] },
   };
 }
@@ -104,7 +126,7 @@ export async function observabilityOverhead(
 ): Promise<Observability> {
   const sink = await startSink();
   const modes = modeSettings(sink.url);
-  const runs: Record<Mode, ScenarioResult[]> = { off: [], logs: [], on: [], otlp: [] };
+  const runs: Record<Mode, ScenarioResult[]> = { off: [], logs: [], on: [], sampled: [], otlp: [] };
   try {
     for (const mode of ORDER) runs[mode].push(await measureMode(mode, modes[mode], appEnv, auth));
   } finally {
@@ -136,14 +158,20 @@ function summarise(runs: Record<Mode, ScenarioResult[]>, otlpExports: number): O
     off: summary(runs.off),
     logs: summary(runs.logs),
     on: summary(runs.on),
+    sampled: summary(runs.sampled),
     otlp: summary(runs.otlp),
   };
   const cost = (mode: Exclude<Mode, 'off'>): Cost => ({
     throughput: 1 - modes[mode].requestsPerSec / modes.off.requestsPerSec,
     cpu: modes[mode].cpuMicrosPerRequest / modes.off.cpuMicrosPerRequest - 1,
   });
-  const costs = { logs: cost('logs'), on: cost('on'), otlp: cost('otlp') };
-  for (const mode of ['logs', 'on', 'otlp'] as const) {
+  const costs = {
+    logs: cost('logs'),
+    on: cost('on'),
+    sampled: cost('sampled'),
+    otlp: cost('otlp'),
+  };
+  for (const mode of ['logs', 'on', 'sampled', 'otlp'] as const) {
     const m = modes[mode];
     log(
       `observability ${mode}: ${m.requestsPerSec.toFixed(0)} req/s vs off ` +

@@ -1,4 +1,4 @@
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
+import { AlwaysOnSampler, InMemorySpanExporter } from '@opentelemetry/sdk-trace-node';
 import { startTracing } from '../../src/shared/observability/tracing';
 
 /**
@@ -6,4 +6,10 @@ import { startTracing } from '../../src/shared/observability/tracing';
  * before anything loads the HTTP, Postgres, Redis or MongoDB clients, as `main.ts` does.
  */
 export const spanExporter = new InMemorySpanExporter();
-startTracing({ serviceName: 'cleave-test', exporter: spanExporter, immediate: true });
+// Every trace, whatever the default sampling: the tests look for the spans of their requests.
+startTracing({
+  serviceName: 'cleave-test',
+  exporter: spanExporter,
+  immediate: true,
+  sampler: new AlwaysOnSampler(),
+});

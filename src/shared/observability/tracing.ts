@@ -8,7 +8,10 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   NodeTracerProvider,
+  ParentBasedSampler,
   SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -21,6 +24,24 @@ export interface TracingOptions {
   exporter?: SpanExporter;
   /** Export each span at once (tests) rather than in batches. */
   immediate?: boolean;
+  /** Which traces are recorded; `samplerFromEnv()` unless given. */
+  sampler?: Sampler;
+}
+
+/**
+ * The share of traces started here that are recorded when `OTEL_TRACES_SAMPLER` says nothing:
+ * one in ten. A trace a caller started keeps the caller's decision.
+ */
+export const DEFAULT_TRACE_RATIO = 0.1;
+
+/**
+ * The sampler `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` name (the SDK reads them), or,
+ * without them, `parentbased_traceidratio` at `DEFAULT_TRACE_RATIO`. Every trace:
+ * `OTEL_TRACES_SAMPLER=parentbased_always_on`.
+ */
+export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler | undefined {
+  if (env.OTEL_TRACES_SAMPLER) return undefined;
+  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(DEFAULT_TRACE_RATIO) });
 }
 
 export interface Tracing {
@@ -46,8 +67,11 @@ export function isTracing(): boolean {
  */
 export function startTracing(options: TracingOptions): Tracing | undefined {
   if (active || !options.exporter) return active;
+  // Without a sampler given, the SDK builds one from OTEL_TRACES_SAMPLER(_ARG).
+  const sampler = options.sampler ?? samplerFromEnv();
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    ...(sampler && { sampler }),
     spanProcessors: [
       options.immediate
         ? new SimpleSpanProcessor(options.exporter)
@@ -88,7 +112,8 @@ function clientInstrumentations(disabled: string[]): Instrumentation[] {
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) names a collector, spans exported there over OTLP/HTTP;
  * `OTEL_SERVICE_NAME` names the process, `cleave-<modules>` by default;
  * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (`pg,ioredis,mongodb,undici`) leaves client spans off;
- * `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` choose the sampler (default: every trace).
+ * `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` choose the sampler (default: one trace in ten,
+ * see `samplerFromEnv`).
  */
 export function startTracingFromEnv(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;

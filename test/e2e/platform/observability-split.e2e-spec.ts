@@ -47,6 +47,8 @@ describeOrSkip(
           LOG_LEVEL: 'info',
           OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
           OTEL_BSP_SCHEDULE_DELAY: '100',
+          // Every trace: the tests look for the spans of their requests.
+          OTEL_TRACES_SAMPLER: 'parentbased_always_on',
         },
         { captureLogs: true },
       );
@@ -218,6 +220,8 @@ describe('observability of the one-process shape as a real process', () => {
         LOG_LEVEL: 'info',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BSP_SCHEDULE_DELAY: '100',
+        // Every trace: the tests look for the spans of their requests.
+        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
       },
       { captureLogs: true },
     );

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { PinoLogger } from 'nestjs-pino';
+import { createRootLogger, loggerParams, logRequests } from './logger';
+
+describe('the request log (logRequests)', () => {
+  const lines: Array<Record<string, unknown>> = [];
+  let fastify: FastifyInstance;
+
+  beforeAll(async () => {
+    const root = createRootLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, 'cleave-test', {
+      write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+    });
+    const logs = new PinoLogger(loggerParams(root));
+    fastify = Fastify({ genReqId: () => 'req-1' });
+    logRequests(fastify, logs);
+    // A hook after it, as the rate limits are: what it logs carries the request id too.
+    fastify.addHook('onRequest', (request, reply, done) => {
+      logs.info({ hook: true }, 'in a hook');
+      if (request.url === '/api/refused') return void reply.code(429).send();
+      done();
+    });
+    fastify.get('/api/users/:id', () => {
+      logs.info('in the handler');
+      return { ok: true };
+    });
+    fastify.get('/api/orders', () => {
+      throw new Error('boom');
+    });
+    fastify.get('/health', () => ({ status: 'ok' }));
+    await fastify.ready();
+  });
+  afterAll(() => fastify.close());
+
+  const linesOf = (msg: string) => lines.filter((line) => line.msg === msg);
+
+  it('writes one line per request with request id, method, route template, module, status and duration; every line written meanwhile carries the request id', async () => {
+    lines.length = 0;
+    await fastify.inject({ method: 'GET', url: '/api/users/42?x=1' });
+    expect(linesOf('request')).toEqual([
+      expect.objectContaining({
+        level: 30,
+        requestId: 'req-1',
+        method: 'GET',
+        route: '/api/users/:id',
+        module: 'user',
+        status: 200,
+        ms: expect.any(Number),
+      }),
+    ]);
+    expect(linesOf('in a hook')[0]).toMatchObject({ requestId: 'req-1' });
+    expect(linesOf('in the handler')[0]).toMatchObject({ requestId: 'req-1' });
+    expect(JSON.stringify(lines)).not.toContain('42');
+  });
+
+  it('logs 4xx at warn and 5xx at error, refusals of earlier hooks and unmatched routes included', async () => {
+    lines.length = 0;
+    await fastify.inject({ method: 'GET', url: '/api/refused' });
+    await fastify.inject({ method: 'GET', url: '/api/nothing-here' });
+    await fastify.inject({ method: 'GET', url: '/api/orders' });
+    expect(linesOf('request')).toEqual([
+      expect.objectContaining({ level: 40, status: 429, requestId: 'req-1' }),
+      expect.objectContaining({ level: 40, status: 404, route: 'unmatched', module: 'edge' }),
+    ]);
+    expect(linesOf('request failed')).toEqual([
+      expect.objectContaining({
+        level: 50,
+        status: 500,
+        route: '/api/orders',
+        module: 'order',
+        error: 'failed with status code 500',
+      }),
+    ]);
+  });
+
+  it('does not log probes', async () => {
+    lines.length = 0;
+    await fastify.inject({ method: 'GET', url: '/health' });
+    expect(linesOf('request')).toEqual([]);
+  });
+});
