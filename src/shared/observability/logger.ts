@@ -149,6 +149,16 @@ export function logRequests(fastify: FastifyInstance, logs: PinoLogger): void {
     }
     done();
   });
+  // A client that hangs up before its answer gets no onResponse: its line says so instead.
+  fastify.addHook('onRequestAbort', (request, done) => {
+    const { [REQUEST_LOG]: log, [REQUEST_CONTEXT]: active } = request as LoggedRequest;
+    if (log?.isLevelEnabled('info') && !isProbe(request.url)) {
+      const route = request.routeOptions.url ?? 'unmatched';
+      const line = { method: request.method, route, module: moduleOfRoute(route), aborted: true };
+      context.with(active ?? context.active(), () => log.info(line, 'request aborted'));
+    }
+    done();
+  });
 }
 
 /** Nest's start-up chatter (modules loaded, routes mapped): logged at debug, not info. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { connect, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { createRootLogger, loggerParams, logRequests } from './logger';
@@ -6,6 +7,7 @@ import { createRootLogger, loggerParams, logRequests } from './logger';
 describe('the request log (logRequests)', () => {
   const lines: Array<Record<string, unknown>> = [];
   let fastify: FastifyInstance;
+  let answerSlow: ((value: unknown) => void) | undefined;
 
   beforeAll(async () => {
     const root = createRootLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, 'cleave-test', {
@@ -28,7 +30,8 @@ describe('the request log (logRequests)', () => {
       throw new Error('boom');
     });
     fastify.get('/health', () => ({ status: 'ok' }));
-    await fastify.ready();
+    fastify.get('/api/orders/slow', () => new Promise((resolve) => (answerSlow = resolve)));
+    await fastify.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(() => fastify.close());
 
@@ -78,4 +81,35 @@ describe('the request log (logRequests)', () => {
     await fastify.inject({ method: 'GET', url: '/health' });
     expect(linesOf('request')).toEqual([]);
   });
+
+  it('logs a request whose client hung up before the answer', async () => {
+    lines.length = 0;
+    const { port } = fastify.server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET /api/orders/slow HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until(() => answerSlow !== undefined);
+    socket.destroy();
+    await until(() => linesOf('request aborted').length > 0);
+    expect(linesOf('request aborted')).toEqual([
+      expect.objectContaining({
+        level: 30,
+        requestId: 'req-1',
+        method: 'GET',
+        route: '/api/orders/slow',
+        module: 'order',
+        aborted: true,
+      }),
+    ]);
+    answerSlow?.({ late: true });
+  });
 });
+
+/** Waits for `condition`, up to 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
