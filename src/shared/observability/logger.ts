@@ -68,24 +68,12 @@ export function createRootLogger(
   };
   if (config.LOG_FORMAT === 'pretty') return pino(options);
   if (destination) return pino(options, destination);
-  // Asynchronous logging as pino's authors recommend it (docs/asynchronous.md): lines are
-  // buffered and written 4 KiB at a time rather than one write(2) each, which measured at 5 %
-  // of the CPU of GET /api/users/me; flushed every second so that a quiet process' lines do not
-  // wait, and at exit by pino.
-  return pino(
-    options,
-    pino.destination({
-      dest: 1,
-      sync: false,
-      minLength: LOG_BUFFER_BYTES,
-      periodicFlush: LOG_FLUSH_MS,
-    }),
-  );
+  // Asynchronous writes: lines written while one write is in flight go out together, rather
+  // than one blocking write(2) per line (pino flushes what is pending when the process exits).
+  // Not held back for a fuller buffer (`minLength`): a line is out as soon as the stream takes
+  // it, so what a process said before it was killed, or before it answered ready, is there.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
-
-/** How much of the log is buffered before it is written, at most `LOG_FLUSH_MS` long. */
-const LOG_BUFFER_BYTES = 4096;
-const LOG_FLUSH_MS = 1000;
 
 /**
  * nestjs-pino's parameters: its `PinoLogger`/`Logger` (what every Nest `Logger` call writes
