@@ -15,8 +15,7 @@
  */
 import fastify from 'fastify';
 import { Pool, type QueryConfig } from 'pg';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+import { isLoopback, serveBaseline, type BaselineServer } from './baseline-server';
 
 /** The app's pool size per module. */
 const POOL_MAX = 10;
@@ -121,14 +120,10 @@ function poolOn(url: string, schema: string): Pool {
   });
 }
 
-async function main(): Promise<void> {
-  const port = Number(process.env.PORT);
-  const host = process.env.HOST || '127.0.0.1';
+function main(): Promise<BaselineServer> {
   const url = process.env.BENCH_DATABASE_URL ?? '';
   const userId = process.env.BENCH_USER_ID ?? '';
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error('PORT must be set');
-  if (!LOOPBACK.has(host)) throw new Error(`HOST must be a loopback address, got ${host}`);
-  if (!url || !LOOPBACK.has(new URL(url).hostname))
+  if (!url || !isLoopback(new URL(url).hostname))
     throw new Error('BENCH_DATABASE_URL must be set, on a loopback address');
   if (!userId) throw new Error('BENCH_USER_ID must be set');
   const users = poolOn(url, 'cleave_user');
@@ -169,24 +164,7 @@ async function main(): Promise<void> {
     return { status: 'ok' };
   });
 
-  const close = () => {
-    app
-      .close()
-      .then(() => Promise.all([users.end(), orders.end()]))
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-  };
-  process.once('SIGTERM', close);
-  process.once('SIGINT', close);
-
-  await app.listen({ port, host });
+  return Promise.resolve({ app, release: () => Promise.all([users.end(), orders.end()]) });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `pg-fastify failed: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  process.exit(1);
-});
+serveBaseline('pg-fastify', main);
