@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
+import { cpuSeconds } from '../measure';
 import { freePort, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 import { appEnv } from './one-process';
@@ -29,6 +30,14 @@ export interface RelayDrain {
   /** Handler runs for order.created over every process: `events` when none ran twice. */
   handled: number;
   handledTwice: number;
+  /** Handler runs in each process: how the work was shared. */
+  handledPerProcess: number[];
+  /**
+   * CPU (user + system) the app processes spent per event, in µs, all together: the same with
+   * one process and two when the work is shared rather than repeated; where two do not relay
+   * twice as fast, the machine's cores (shared with Postgres) are what ran out.
+   */
+  cpuMicrosPerEvent: number | null;
 }
 
 const DRAIN_WITHIN_MS = 120_000;
@@ -81,6 +90,8 @@ async function drainWith(
       );
     }
     const before = await handledOn(ports);
+    const pids = apps.map((app) => app.pid);
+    const cpuBefore = totalCpu(pids);
     const queued = await withBenchClient(async (c) => {
       const { rows } = await c.query<{ seq: string }>(QUEUE_BACKLOG, [events]);
       if (rows.length !== events) throw new Error(`queued ${rows.length} of ${events} events`);
@@ -92,7 +103,10 @@ async function drainWith(
     const started = Date.now();
     const sent = await waitSent(queued, events);
     const drainedMs = Date.now() - started;
-    const handled = (await handledOn(ports)) - before;
+    const cpuAfter = totalCpu(pids);
+    const after = await handledOn(ports);
+    const handledPerProcess = after.map((n, i) => n - before[i]);
+    const handled = handledPerProcess.reduce((a, b) => a + b, 0);
     const seconds = (sent.last - sent.first) / 1000;
     const drain = {
       processes,
@@ -100,9 +114,13 @@ async function drainWith(
       drainedMs,
       handled,
       handledTwice: handled - events,
+      handledPerProcess,
+      cpuMicrosPerEvent:
+        cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1e6) / events : null,
     };
     log(
-      `relay: ${processes} process(es) drained ${events} events at ${Math.round(drain.eventsPerSec)}/s, handled ${handled}`,
+      `relay: ${processes} process(es) drained ${events} events at ${Math.round(drain.eventsPerSec)}/s, ` +
+        `handled ${handledPerProcess.join(' + ')}, ${Math.round(drain.cpuMicrosPerEvent ?? NaN)} µs CPU per event`,
     );
     return drain;
   } finally {
@@ -133,9 +151,9 @@ async function waitSent(
   }
 }
 
-/** How many order.created events the handlers of these processes ran, in all. */
-async function handledOn(ports: number[]): Promise<number> {
-  let total = 0;
+/** How many order.created events the handlers of each of these processes ran. */
+async function handledOn(ports: number[]): Promise<number[]> {
+  const counts: number[] = [];
   for (const port of ports) {
     const res = await fetch(`http://${HOST}:${port}/metrics`, {
       signal: AbortSignal.timeout(5000),
@@ -150,7 +168,18 @@ async function handledOn(ports: number[]): Promise<number> {
           l.includes('pattern="order.created"') &&
           l.includes('outcome="ok"'),
       );
-    total += line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    counts.push(line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0);
+  }
+  return counts;
+}
+
+/** CPU seconds the processes used so far, together; null when one cannot be read. */
+function totalCpu(pids: Array<number | undefined>): number | null {
+  let total = 0;
+  for (const pid of pids) {
+    const seconds = cpuSeconds(pid);
+    if (seconds === null) return null;
+    total += seconds;
   }
   return total;
 }
