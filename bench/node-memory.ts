@@ -24,20 +24,40 @@ const GAUGES: Record<keyof NodeMemory, string> = {
 
 /** Reads them from the process on `port`; null when it does not answer in time. */
 export async function readNodeMemory(port: number): Promise<NodeMemory | null> {
+  const metrics = await readMetrics(port);
+  if (!metrics) return null;
+  const mib = (name: string) => (metrics.value(name) ?? NaN) / 2 ** 20;
+  return {
+    heapTotalMiB: mib(GAUGES.heapTotalMiB),
+    heapUsedMiB: mib(GAUGES.heapUsedMiB),
+    externalMiB: mib(GAUGES.externalMiB),
+  };
+}
+
+/** A process' /metrics (Prometheus text), read once. */
+export interface MetricsText {
+  /** The first sample of `name` whose labels include every one of `labels`; null if none. */
+  value(name: string, labels?: Record<string, string>): number | null;
+}
+
+/** The /metrics of the process on `port`; null when it does not answer in time. */
+export async function readMetrics(port: number): Promise<MetricsText | null> {
   try {
     const res = await fetch(`http://${HOST}:${port}/metrics`, {
       signal: AbortSignal.timeout(5000),
     });
     if (!res.ok) return null;
-    const text = await res.text();
-    const read = (name: string) => {
-      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text);
-      return match ? Number(match[1]) / 2 ** 20 : NaN;
-    };
+    const lines = (await res.text()).split('\n');
     return {
-      heapTotalMiB: read(GAUGES.heapTotalMiB),
-      heapUsedMiB: read(GAUGES.heapUsedMiB),
-      externalMiB: read(GAUGES.externalMiB),
+      value(name, labels = {}) {
+        const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+        const line = lines.find(
+          (l) =>
+            (l.startsWith(`${name} `) || l.startsWith(`${name}{`)) &&
+            wanted.every((label) => l.includes(label)),
+        );
+        return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : null;
+      },
     };
   } catch {
     return null;

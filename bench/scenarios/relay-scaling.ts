@@ -1,8 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
 import { cpuSeconds } from '../measure';
+import { readMetrics } from '../node-memory';
 import { freePort, startChild, stopChild } from '../processes';
-import { HOST, log } from '../settings';
+import { log } from '../settings';
 import { appEnv } from './one-process';
 
 /**
@@ -155,20 +156,14 @@ async function waitSent(
 async function handledOn(ports: number[]): Promise<number[]> {
   const counts: number[] = [];
   for (const port of ports) {
-    const res = await fetch(`http://${HOST}:${port}/metrics`, {
-      signal: AbortSignal.timeout(5000),
+    const metrics = await readMetrics(port);
+    if (!metrics) throw new Error(`the process on port ${port} did not answer /metrics`);
+    const handled = metrics.value('bus_handler_duration_seconds_count', {
+      kind: 'event',
+      pattern: 'order.created',
+      outcome: 'ok',
     });
-    const text = await res.text();
-    const line = text
-      .split('\n')
-      .find(
-        (l) =>
-          l.startsWith('bus_handler_duration_seconds_count{') &&
-          l.includes('kind="event"') &&
-          l.includes('pattern="order.created"') &&
-          l.includes('outcome="ok"'),
-      );
-    counts.push(line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0);
+    counts.push(handled ?? 0);
   }
   return counts;
 }

@@ -7,6 +7,16 @@ import { prepareStores } from './stores';
 import { freePort, ManagedProcess } from '../../src/launcher/managed-process';
 import { MAIN } from './paths';
 
+/** How `AppProcess.start` runs a process. */
+interface StartOptions {
+  captureLogs?: boolean;
+  readyWithinMs?: number;
+  /** Nothing but `env` (and PATH), e.g. what a Helm chart renders for a container. */
+  exactEnv?: boolean;
+  /** Another release's main.js instead of this checkout's. */
+  entry?: string;
+}
+
 /**
  * A real cleave process on loopback, for crash and restart tests; always killed by PID. A
  * ManagedProcess (the launchers' own) with the tests' defaults.
@@ -58,15 +68,7 @@ export class AppProcess {
    * Starts a process on `env.PORT` (a free port when unset) and waits until it is ready. It runs
    * this checkout's compiled `main.js`, or `entry` (another release's).
    */
-  static async start(
-    env: Record<string, string>,
-    options: {
-      captureLogs?: boolean;
-      readyWithinMs?: number;
-      exactEnv?: boolean;
-      entry?: string;
-    } = {},
-  ): Promise<AppProcess> {
+  static async start(env: Record<string, string>, options: StartOptions = {}): Promise<AppProcess> {
     // A port chosen free may be taken by another test's process before this one listens: then
     // that process answers /ready and this one exits. Seen as an answer from a process older
     // than the spawn; a chosen port is then chosen again.
@@ -79,12 +81,7 @@ export class AppProcess {
 
   private static async startOnce(
     env: Record<string, string>,
-    options: {
-      captureLogs?: boolean;
-      readyWithinMs?: number;
-      exactEnv?: boolean;
-      entry?: string;
-    },
+    options: StartOptions,
   ): Promise<AppProcess> {
     const port = env.PORT ? Number(env.PORT) : await freePort();
     // exactEnv: nothing but `env` (and PATH), e.g. what a Helm chart renders for a container.
