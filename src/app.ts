@@ -118,7 +118,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       exclude: PROBE_PATHS.map((path) => ({ path, method: RequestMethod.GET })),
     });
     app.useGlobalPipes(createValidationPipe());
-    app.useGlobalInterceptors(new RefuseUnknownQuery());
+    // After the AuthGuard (APP_GUARD, registered when the modules were made).
+    app.useGlobalGuards(new RefuseUnknownQuery());
     app.useGlobalFilters(new ProblemFilter());
     if (gateway) await mountGateway(app, config);
     else app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../http/domain-error';
 import { currentHeaders, sendTraced } from '../observability/bus-context';
@@ -76,15 +75,9 @@ export class Bus {
     const service = `The ${contract.owner} service`;
     let reply: WireReply;
     try {
-      reply = await firstValueFrom(
-        this.client
-          .send<WireReply, WireMessage>(contract.name, { data: payload, headers })
-          .pipe(timeout(this.config.BUS_TIMEOUT_MS)),
-      );
+      reply = await this.client.request(contract.name, { data: payload, headers });
     } catch (error) {
-      if (!(error instanceof TimeoutError)) {
-        this.logger.warn(`bus request ${contract.name} failed: ${describe(error)}`);
-      }
+      this.logger.warn(`bus request ${contract.name} failed: ${describe(error)}`);
       throw new ServiceUnavailable(service);
     }
     if (reply.err !== undefined && reply.err !== null) {
@@ -115,13 +108,7 @@ export class Bus {
       const receipt = await sendTraced(
         event.type,
         'event',
-        (headers) =>
-          firstValueFrom(
-            this.client.emit<unknown, WireMessage>(event.type, { data: event, headers }),
-            {
-              defaultValue: undefined,
-            },
-          ),
+        (headers) => this.client.event(event.type, { data: event, headers }),
         event.context ?? {},
       );
       outcome = 'ok';

@@ -41,7 +41,7 @@ export interface BusTransport {
 export function createBusTransport(config: AppConfig, observer: HandlerObserver): BusTransport {
   switch (config.TRANSPORT) {
     case 'local':
-      return localTransport(observer);
+      return localTransport(config, observer);
     case 'nats':
       return natsTransport(config, observer);
   }
@@ -51,11 +51,11 @@ export function createBusTransport(config: AppConfig, observer: HandlerObserver)
  * In-process: publishing an event runs its handlers and resolves when they are done, so an
  * event is handled once published, and nothing lags.
  */
-function localTransport(observer: HandlerObserver): BusTransport {
+function localTransport(config: AppConfig, observer: HandlerObserver): BusTransport {
   const broker = new LocalBroker();
   return {
     server: new LocalServer(broker, observer),
-    client: new LocalClient(broker),
+    client: new LocalClient(broker, config.BUS_TIMEOUT_MS),
     awaitHandled: () => Promise.resolve(true),
     lag: () => Promise.resolve([]),
     broadcastsReplayed: () => Promise.resolve(false),

@@ -1,13 +1,7 @@
-import {
-  Injectable,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import { ValidationFailed } from './validation';
 
 /**
@@ -16,16 +10,20 @@ import { ValidationFailed } from './validation';
  * DTO's whitelist; this covers every other `/api` route, which takes none, so that
  * `GET /api/users/me?limit=5` is not answered as if the client had not asked. (The probes,
  * metrics and docs ignore a query string, as scrapers and browsers expect.)
+ *
+ * A guard, registered after the AuthGuard (a request without a valid token is 401 first), not
+ * an interceptor: with no interceptor at all, Nest calls a handler directly instead of through
+ * an RxJS pipeline on every request (about a tenth of the CPU of `GET /api/users/me`).
  */
 @Injectable()
-export class RefuseUnknownQuery implements NestInterceptor {
+export class RefuseUnknownQuery implements CanActivate {
   /** Whether a handler declares a query, read once from Nest's route metadata. */
   private readonly takesQuery = new WeakMap<object, boolean>();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (!request.url.startsWith('/api/') || !request.url.includes('?')) return next.handle();
+    if (!request.url.startsWith('/api/') || !request.url.includes('?')) return true;
     const handler = context.getHandler();
     let takes = this.takesQuery.get(handler);
     if (takes === undefined) {
@@ -34,12 +32,12 @@ export class RefuseUnknownQuery implements NestInterceptor {
       takes = Object.keys(args).some((key) => key.split(':')[0] === String(RouteParamtypes.QUERY));
       this.takesQuery.set(handler, takes);
     }
-    const names = Object.keys((request.query ?? {}));
+    const names = Object.keys(request.query ?? {});
     if (!takes && names.length > 0) {
       throw new ValidationFailed(
         names.map((field) => ({ field, message: 'is not an allowed field' })),
       );
     }
-    return next.handle();
+    return true;
   }
 }

@@ -1,60 +1,42 @@
-import { Logger } from '@nestjs/common';
-import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { WireMessage } from '../bus-handler';
+import type { WireReply } from '../reading';
 import type { LocalBroker } from './local-broker';
-import type { Broadcasting } from '../transport-types';
+import type { BusClient } from '../transport-types';
+
+/** The bus timeout passed: the handler did not answer in time. */
+export class LocalRequestTimeout extends Error {
+  override readonly name = 'LocalRequestTimeout';
+}
 
 /**
  * The client half of the in-process transport; messages (a `WireMessage`: data and headers, as
- * `Bus` builds them) cross as JSON text.
+ * `Bus` builds them) cross as JSON text, as they would on a network.
  */
-export class LocalClient extends ClientProxy implements Broadcasting {
-  private readonly log = new Logger('LocalBus');
+export class LocalClient implements BusClient {
+  constructor(
+    private readonly broker: LocalBroker,
+    private readonly timeoutMs: number,
+  ) {}
 
-  constructor(private readonly broker: LocalBroker) {
-    super();
+  request(pattern: string, message: WireMessage): Promise<WireReply> {
+    const reply = this.broker.request(pattern, JSON.stringify(message));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new LocalRequestTimeout(`no reply to ${pattern} within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+    });
+    return Promise.race([reply, late]).finally(() => clearTimeout(timer));
   }
 
-  connect(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  close(): void {}
-
-  unwrap<T>(): T {
-    return this.broker as T;
-  }
-
-  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    const pattern = this.normalizePattern(packet.pattern as string);
-    let cancelled = false;
-    // The reply whole (answer or error, and its envelope): `Bus` reads it.
-    this.broker
-      .request(pattern, JSON.stringify(packet.data as WireMessage))
-      .then((reply) => {
-        if (!cancelled) callback({ response: reply, isDisposed: true });
-      })
-      .catch((err: unknown) => {
-        if (!cancelled) callback({ err, isDisposed: true });
-      });
-    return () => {
-      cancelled = true;
-    };
+  /** Resolves once every handler of the event is done; rejects if any failed. */
+  event(pattern: string, message: WireMessage): Promise<void> {
+    return this.broker.event(pattern, JSON.stringify(message));
   }
 
   /** One process: a broadcast reaches its handlers here, as an event does. */
   broadcast(pattern: string, message: WireMessage): Promise<void> {
     return this.broker.event(pattern, JSON.stringify(message));
-  }
-
-  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const pattern = this.normalizePattern(packet.pattern as string);
-    await this.broker
-      .event(pattern, JSON.stringify(packet.data as WireMessage))
-      .catch((err: unknown) => {
-        this.log.error(`event ${pattern} was not delivered: ${String(err)}`);
-        throw err;
-      });
-    return undefined as T;
   }
 }

@@ -1,53 +1,26 @@
-import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import type { BusEvent } from '../bus-event';
 import type { WireMessage } from '../bus-handler';
 import { ATTRIBUTE_HEADERS, type WireReply } from '../reading';
 import type { NatsLink } from './nats-link';
-import type { Broadcasting } from '../transport-types';
+import type { BusClient } from '../transport-types';
 
 /**
  * The client half of the NATS transport. Requests are NATS request/reply to a queue group
  * (replicas share them; no responder fails at once); events are published to JetStream with
  * the event id as `Nats-Msg-Id`, and resolve once the stream stored them.
  */
-export class NatsClient extends ClientProxy implements Broadcasting {
+export class NatsClient implements BusClient {
   constructor(
     private readonly link: NatsLink,
     private readonly timeoutMs: number,
-  ) {
-    super();
-  }
+  ) {}
 
-  async connect(): Promise<void> {
-    await this.link.connection();
-  }
-
-  close(): void {}
-
-  unwrap<T>(): T {
-    return this.link as T;
-  }
-
-  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    const pattern = this.normalizePattern(packet.pattern as string);
-    let cancelled = false;
-    void (async () => {
-      try {
-        const nc = await this.link.connection();
-        const reply = await nc.request(
-          this.link.names.rpc(pattern),
-          JSON.stringify(packet.data as WireMessage),
-          { timeout: this.timeoutMs },
-        );
-        // The reply whole (answer or error, and its envelope): `Bus` reads it.
-        if (!cancelled) callback({ response: reply.json<WireReply>(), isDisposed: true });
-      } catch (err) {
-        if (!cancelled) callback({ err, isDisposed: true });
-      }
-    })();
-    return () => {
-      cancelled = true;
-    };
+  async request(pattern: string, message: WireMessage): Promise<WireReply> {
+    const nc = await this.link.connection();
+    const reply = await nc.request(this.link.names.rpc(pattern), JSON.stringify(message), {
+      timeout: this.timeoutMs,
+    });
+    return reply.json<WireReply>();
   }
 
   /**
@@ -68,14 +41,12 @@ export class NatsClient extends ClientProxy implements Broadcasting {
     ]);
   }
 
-  protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const wire = packet.data as WireMessage;
+  /** Stored in the event stream, de-duplicated by the event id; resolves with JetStream's ack. */
+  async event(pattern: string, message: WireMessage): Promise<unknown> {
     const { js } = await this.link.jetstream();
-    return (await js.publish(
-      this.link.names.event(this.normalizePattern(packet.pattern as string)),
-      JSON.stringify(wire),
-      { msgID: (wire.data as BusEvent).id },
-    )) as T;
+    return js.publish(this.link.names.event(pattern), JSON.stringify(message), {
+      msgID: (message.data as BusEvent).id,
+    });
   }
 
   /**
