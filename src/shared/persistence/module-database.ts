@@ -2,6 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../http/domain-error';
+import { untracedUnlessSampled } from '../observability/client-spans';
 import { importLegacyData } from './embedded-legacy';
 import { EmbeddedPostgres } from './embedded-postgres';
 
@@ -113,7 +114,12 @@ export class ModuleDatabase implements OnApplicationShutdown {
    * TypeORM manages: no query building, no entity hydration, and Postgres parses it once per
    * connection. Migrations, transactions and everything else go through TypeORM.
    */
-  async sql<Row extends QueryResultRow>(
+  sql<Row extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    // The hot paths' statements: spans only for traces that are recorded.
+    return untracedUnlessSampled(() => this.prepared<Row>(name, text, values));
+  }
+
+  private async prepared<Row extends QueryResultRow>(
     name: string,
     text: string,
     values: unknown[],
