@@ -4,6 +4,8 @@
 // The project's TypeScript is compiled by SWC (legacy decorators with their metadata, as tsc
 // emits them); node_modules load as they ship, untransformed.
 
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -35,8 +37,11 @@ module.exports = {
   // compiles src for the processes the tests start; the teardown stops what it started.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  // Two test files at a time, as the machines have two cores.
-  maxWorkers: 2,
+  // As many test files at a time as the machine has cores, from two (most suites wait on servers
+  // and processes more than they compute) to four: every app process a suite starts holds up to
+  // ten Postgres connections per module, and Postgres allows a hundred by default.
+  // `npm test -- --maxWorkers=N` overrides it.
+  maxWorkers: Math.min(4, Math.max(2, availableParallelism())),
   testSequencer: '<rootDir>/test/support/jest/sequencer.js',
   // A test (or hook) that has not finished by then has hung (node:test had no limit; the
   // slowest tests take about 2 minutes on a busy machine); files that need longer say so.

@@ -70,7 +70,7 @@ export async function engineRun(
 /**
  * Builds the image from the repository once per test run (the engine's layer cache makes a
  * rebuild of unchanged sources take seconds). Podman resolves the base image locally when it is
- * there (`../shared/tools/container-base` makes it on machines without a registry).
+ * there (on a machine without a registry, CI makes it: see `.ci/run`).
  */
 export async function buildImage(): Promise<{ ms: number }> {
   const engine = containerEngine();
