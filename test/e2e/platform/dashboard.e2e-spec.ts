@@ -11,6 +11,7 @@ import { sample } from '../../support/metrics';
 import { storeTargets } from '../../support/services';
 import { startSplitApp, type SplitApp } from '../../support/split';
 import { ROOT } from '../../support/paths';
+import { parser } from '@prometheus-io/lezer-promql';
 
 const DASHBOARD_PATH = join(ROOT, 'deploy', 'helm', 'cleave', 'dashboards', 'cleave.json');
 
@@ -37,101 +38,6 @@ const NATS_ONLY = new Set([
   'jetstream_consumer_ack_pending_messages',
 ]);
 
-/** PromQL aggregation operators (they may take `by (...)` before or after their argument). */
-const AGGREGATIONS = new Set([
-  'sum',
-  'min',
-  'max',
-  'avg',
-  'group',
-  'stddev',
-  'stdvar',
-  'count',
-  'count_values',
-  'bottomk',
-  'topk',
-  'quantile',
-  'limitk',
-  'limit_ratio',
-]);
-
-/** PromQL functions; an identifier called like a function that is not here fails the parse. */
-const FUNCTIONS = new Set([
-  'abs',
-  'absent',
-  'absent_over_time',
-  'avg_over_time',
-  'ceil',
-  'changes',
-  'clamp',
-  'clamp_max',
-  'clamp_min',
-  'count_over_time',
-  'delta',
-  'deriv',
-  'exp',
-  'floor',
-  'histogram_avg',
-  'histogram_count',
-  'histogram_fraction',
-  'histogram_quantile',
-  'histogram_sum',
-  'idelta',
-  'increase',
-  'irate',
-  'label_join',
-  'label_replace',
-  'last_over_time',
-  'ln',
-  'log2',
-  'log10',
-  'max_over_time',
-  'min_over_time',
-  'predict_linear',
-  'present_over_time',
-  'quantile_over_time',
-  'rate',
-  'resets',
-  'round',
-  'scalar',
-  'sgn',
-  'sort',
-  'sort_desc',
-  'sqrt',
-  'stddev_over_time',
-  'sum_over_time',
-  'time',
-  'timestamp',
-  'vector',
-]);
-
-/** Keywords that take a parenthesised label list. */
-const GROUPING = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
-/** Other keywords and binary operators spelled as words. */
-const KEYWORDS = new Set(['bool', 'and', 'or', 'unless', 'atan2', 'offset', 'inf', 'nan']);
-
-type Token = { kind: 'ident' | 'string' | 'number' | 'range' | 'var' | 'punct'; text: string };
-
-const TOKEN =
-  /\s+|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(\[[^\]]*\])|(\$\{[^}]*\}|\$\w+)|((?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?(?:ms|[smhdwy])?)|([a-zA-Z_:][\w:]*)|(==|!=|=~|!~|>=|<=|[(){},\-+*/%^<>=])/y;
-
-function tokenize(expr: string): Token[] {
-  const tokens: Token[] = [];
-  TOKEN.lastIndex = 0;
-  while (TOKEN.lastIndex < expr.length) {
-    const at = TOKEN.lastIndex;
-    const m = TOKEN.exec(expr);
-    if (!m) throw new Error(`cannot tokenize ${JSON.stringify(expr)} at ${at}`);
-    if (m[1] !== undefined) tokens.push({ kind: 'string', text: m[1] });
-    else if (m[2] !== undefined) tokens.push({ kind: 'range', text: m[2] });
-    else if (m[3] !== undefined) tokens.push({ kind: 'var', text: m[3] });
-    else if (m[4] !== undefined) tokens.push({ kind: 'number', text: m[4] });
-    else if (m[5] !== undefined) tokens.push({ kind: 'ident', text: m[5] });
-    else if (m[6] !== undefined) tokens.push({ kind: 'punct', text: m[6] });
-  }
-  return tokens;
-}
-
 /** What one PromQL expression reads: its selectors (series and matcher labels) and grouping. */
 interface ParsedQuery {
   selectors: Array<{ series: string; labels: string[] }>;
@@ -140,55 +46,47 @@ interface ParsedQuery {
   aggregates: boolean;
 }
 
-/** A small PromQL reader: enough to tell metric names from functions, keywords and labels. */
+/**
+ * Grafana's variables (`$__rate_interval`, `${job}`) outside string literals become a duration,
+ * so that Prometheus' own grammar reads the rest; inside a matcher's string they stay as they are.
+ */
+function withoutVariables(expr: string): string {
+  return expr.replace(
+    /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|\$\{[^}]*\}|\$\w+/g,
+    (_match, literal: string | undefined) => literal ?? '5m',
+  );
+}
+
+/**
+ * Reads a query with the Prometheus project's PromQL grammar (`@prometheus-io/lezer-promql`, the
+ * parser of Prometheus' own query editor): anything it cannot parse, an unknown function
+ * included, fails; so does a selector without a metric name, which this dashboard never needs.
+ */
 function parsePromQL(expr: string): ParsedQuery {
-  const tokens = tokenize(expr);
+  const text = withoutVariables(expr);
   const parsed: ParsedQuery = { selectors: [], grouping: [], aggregates: false };
-  const fail = (i: number, why: string): never => {
-    throw new Error(`${why} at token ${i} (${tokens[i]?.text ?? 'end'}) of ${expr}`);
-  };
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
-    if (token.kind === 'punct' && token.text === '{') fail(i, 'a selector without a metric name');
-    if (token.kind !== 'ident') continue;
-    const next = tokens[i + 1];
-    if (GROUPING.has(token.text)) {
-      if (next?.text !== '(') {
-        if (token.text.startsWith('group_')) continue;
-        fail(i + 1, `expected ( after ${token.text}`);
+  const textOf = (node: { from: number; to: number }) => text.slice(node.from, node.to);
+  parser.parse(text).iterate({
+    enter(ref) {
+      if (ref.type.isError) {
+        const around = text.slice(Math.max(0, ref.from - 10), ref.from + 10);
+        throw new Error(`not valid PromQL at ${ref.from} (near "${around}") of ${expr}`);
       }
-      let j = i + 2;
-      while (tokens[j]?.text !== ')') {
-        if (tokens[j]?.kind !== 'ident') fail(j, 'expected a label name');
-        parsed.grouping.push(tokens[j].text);
-        j++;
-        if (tokens[j]?.text === ',') j++;
+      const node = ref.node;
+      if (ref.name === 'AggregateExpr') parsed.aggregates = true;
+      else if (ref.name === 'GroupingLabels') {
+        parsed.grouping.push(...node.getChildren('LabelName').map(textOf));
+      } else if (ref.name === 'VectorSelector') {
+        const name = node.getChild('Identifier');
+        if (!name) throw new Error(`a selector without a metric name in ${expr}`);
+        const matchers = node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? [];
+        parsed.selectors.push({
+          series: textOf(name),
+          labels: matchers.map((matcher) => textOf(matcher.getChild('LabelName')!)),
+        });
       }
-      i = j;
-    } else if (KEYWORDS.has(token.text)) {
-      if (token.text === 'offset') i++;
-    } else if (AGGREGATIONS.has(token.text)) {
-      parsed.aggregates = true;
-    } else if (next?.text === '(') {
-      if (!FUNCTIONS.has(token.text)) fail(i, `unknown PromQL function ${token.text}`);
-    } else {
-      const selector = { series: token.text, labels: [] as string[] };
-      parsed.selectors.push(selector);
-      if (next?.text === '{') {
-        let j = i + 2;
-        while (tokens[j]?.text !== '}') {
-          if (tokens[j]?.kind !== 'ident') fail(j, 'expected a label name');
-          selector.labels.push(tokens[j].text);
-          if (!['=', '!=', '=~', '!~'].includes(tokens[j + 1]?.text)) fail(j + 1, 'expected =');
-          if (tokens[j + 2]?.kind !== 'string') fail(j + 2, 'expected a string');
-          j += 3;
-          if (tokens[j]?.text === ',') j++;
-          if (j >= tokens.length) fail(j, 'unclosed {');
-        }
-        i = j;
-      }
-    }
-  }
+    },
+  });
   return parsed;
 }
 
@@ -425,7 +323,7 @@ describe('the Grafana dashboard (deploy/helm/cleave/dashboards/cleave.json)', ()
         });
       }
     }
-    // The reader itself: functions, keywords, variables and ranges are not metric names.
+    // The reader: functions, keywords, variables and ranges are not metric names.
     const parsed = parsePromQL(
       'histogram_quantile(0.95, sum by (le, job) (rate(a_bucket{x=~"$v", y!="1"}[$__rate_interval]))) / on (job) group_left max(b == bool 2) or vector(0)',
     );
@@ -434,7 +332,8 @@ describe('the Grafana dashboard (deploy/helm/cleave/dashboards/cleave.json)', ()
       { series: 'b', labels: [] },
     ]);
     expect(parsed.grouping).toEqual(['le', 'job', 'job']);
-    expect(() => parsePromQL('sum(rte(a[5m]))')).toThrow(/unknown PromQL function rte/);
+    expect(() => parsePromQL('sum(rte(a[5m]))')).toThrow(/not valid PromQL .*rte\(/);
+    expect(() => parsePromQL('rate(a[5m]')).toThrow(/not valid PromQL/);
     expect(() => parsePromQL('{__name__="a"}')).toThrow(/without a metric name/);
     // Histogram series map back to their metric's name; a counter's _count does not.
     const exposition = parseExposition(
