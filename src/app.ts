@@ -11,7 +11,6 @@ import { ACCESS_TOKEN_TTL_SECONDS, type AppConfig } from './shared/config/config
 import { completeOpenApi } from './shared/http/openapi-document';
 import { PUBLIC_EXTENSION } from './shared/security/auth.guard';
 import { replyProblem } from './shared/http/problem';
-import { ProblemFilter } from './shared/http/problem.filter';
 import { requestIdFor } from './shared/http/request-id';
 import {
   answerClientError,
@@ -120,7 +119,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     app.useGlobalPipes(createValidationPipe());
     // After the AuthGuard (APP_GUARD, registered when the modules were made).
     app.useGlobalGuards(new RefuseUnknownQuery());
-    app.useGlobalFilters(new ProblemFilter());
     if (gateway) await mountGateway(app, config);
     else app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });
     SwaggerModule.setup('docs', app, () => (gateway ? committedOpenApi() : buildOpenApi(app)), {
