@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { expectRequest } from '../http';
 import type { ScenarioResult } from '../measure';
 import { NODE_ARGS } from '../../src/launcher/managed-process';
-import { measureMeOnFreshApp } from '../processes';
+import { freePort, inheritedEnv, measureMeOnFreshApp, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 
 /**
@@ -15,8 +14,8 @@ import { HOST, log } from '../settings';
  *            a no-op exporter (bench/noop-tracing.ts): the issue's measure
  *   sampled  the same with every request sampled (parentbased_always_on)
  *   otlp     LOG_LEVEL=info and tracing on with the default sampling, the spans sampled
- *            exported over OTLP/HTTP to a sink in this process: what a deployment with a
- *            collector pays
+ *            exported over OTLP/HTTP to a sink in a process of its own (bench/otlp-sink.ts):
+ *            what a deployment with a collector pays
  * in the order on off logs sampled otlp otlp sampled logs off on, so that drift in the
  * machine's load hits all alike. Besides req/s, the app's CPU time per request (from /proc), which other load on
  * the machine disturbs less.
@@ -57,19 +56,25 @@ export type Observability = Record<Mode, ModeSummary> & {
   otlpExports: number;
 };
 
-/** An OTLP/HTTP endpoint in this process that accepts and counts exports. */
-async function startSink(): Promise<{ server: Server; url: string; exports: () => number }> {
-  let exports = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      exports += 1;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
+/**
+ * The OTLP/HTTP endpoint the `otlp` mode exports to: bench/otlp-sink.ts in a process of its own,
+ * as a collector is (in the bench's process it would answer only when the load generator let it).
+ */
+async function startSink() {
+  const port = await freePort();
+  const child = await startChild({
+    label: 'otlp-sink',
+    entry: join(__dirname, '..', 'otlp-sink.js'),
+    readyPath: '/ready',
+    env: { ...inheritedEnv(), PORT: String(port), HOST },
   });
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as AddressInfo;
-  return { server, url: `http://${HOST}:${port}`, exports: () => exports };
+  return {
+    url: `http://${HOST}:${port}`,
+    exports: async () =>
+      (JSON.parse(await expectRequest(port, 'GET', '/exports', 200)) as { exports: number })
+        .exports,
+    stop: () => stopChild(child),
+  };
 }
 
 function modeSettings(
@@ -127,15 +132,17 @@ export async function observabilityOverhead(
   const sink = await startSink();
   const modes = modeSettings(sink.url);
   const runs: Record<Mode, ScenarioResult[]> = { off: [], logs: [], on: [], sampled: [], otlp: [] };
+  let exports: number;
   try {
     for (const mode of ORDER) runs[mode].push(await measureMode(mode, modes[mode], appEnv, auth));
+    exports = await sink.exports();
   } finally {
-    sink.server.close();
+    await sink.stop();
   }
-  if (sink.exports() === 0) {
+  if (exports === 0) {
     throw new Error('tracing exported over OTLP, but no spans reached the sink');
   }
-  return summarise(runs, sink.exports());
+  return summarise(runs, exports);
 }
 
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
