@@ -8,7 +8,7 @@ import type { BusinessModule } from './shared/modules/registry';
 import { HealthModule } from './shared/health/health.module';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { Metrics } from './shared/observability/metrics';
-import { MetricsController } from './shared/observability/metrics.controller';
+import { MetricsController } from './shared/health/metrics.controller';
 import { OutboxMetrics } from './shared/outbox/outbox-metrics';
 import { Breakers } from './shared/resilience/breakers';
 import { SecurityModule } from './shared/security/security.module';

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from './shared/config/config';
-import { Readiness } from './shared/health/readiness';
+import { Readiness } from './shared/observability/readiness';
 
 /**
  * Graceful stop on SIGTERM or SIGINT, in the order a rolling update needs:

@@ -6,7 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { AppConfig } from '../shared/config/config';
-import { ServiceUnavailable } from '../shared/http/domain-error';
+import { ServiceUnavailable } from '../shared/kernel/domain-error';
 import { sendProblem } from '../shared/http/problem.filter';
 import { BUSINESS_MODULES, MODULE_REGISTRY } from '../shared/modules/registry';
 import { Breakers } from '../shared/resilience/breakers';

@@ -15,7 +15,7 @@ function cruise(cwd: string): { status: number | null; output: string } {
 }
 
 describe('module boundaries', () => {
-  it('hold in src: modules import only contracts, shared imports no module, no cycles', () => {
+  it('hold in src: modules import only contracts, shared imports no module and only its lower layers, no cycles', () => {
     const { status, output } = cruise(root);
     expect(output).toContain('no dependency violations found');
     expect(status).toBe(0);
@@ -28,5 +28,12 @@ describe('module boundaries', () => {
     expect(output).not.toMatch(/module-internals[^\n]*beta\.contract/);
     expect(output).toMatch(/shared-imports-no-module.*shared\/helper\.ts/s);
     expect(output).toMatch(/no-cycles.*cycle-a\.ts/s);
+    // shared/ in layers: the platform does not import the edge, the kernel imports nothing.
+    expect(output).toMatch(
+      /shared-layers: src\/shared\/bus\/upward\.ts → src\/shared\/http\/edge\.ts/,
+    );
+    expect(output).toMatch(
+      /shared-kernel-imports-nothing: src\/shared\/kernel\/not-bottom\.ts → src\/shared\/bus\/upward\.ts/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { DomainError } from '../../shared/http/domain-error';
+import { DomainError } from '../../shared/kernel/domain-error';
 
 /** Too many failed logins for one email; holds even for the right password. */
 export class LoginLocked extends DomainError {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Module, OnModuleInit } from '@nestjs/common';
-import { Readiness } from '../../shared/health/readiness';
+import { Readiness } from '../../shared/observability/readiness';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { AuthMessagesController } from './auth-messages.controller';
 import { AuthController } from './http/auth.controller';

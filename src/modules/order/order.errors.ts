@@ -1,4 +1,4 @@
-import { DomainError } from '../../shared/http/domain-error';
+import { DomainError } from '../../shared/kernel/domain-error';
 import type { OrderStatus } from './order.contract';
 
 /** Also for orders the caller may not see: existence is not revealed. */

@@ -1,6 +1,6 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
-import { Readiness } from '../../shared/health/readiness';
+import { Readiness } from '../../shared/observability/readiness';
 import { outboxProvider } from '../../shared/outbox/module-outbox';
 import { OrdersController } from './http/orders.controller';
 import { CancelOpenOrders } from './cancel-on-user-deleted/cancel-open-orders';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../shared/http/domain-error';
+import { DomainError } from '../../shared/kernel/domain-error';
 
 export class EmailTaken extends DomainError {
   constructor() {

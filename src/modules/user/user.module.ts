@@ -1,6 +1,6 @@
 import { Inject, Module, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
-import { Readiness } from '../../shared/health/readiness';
+import { Readiness } from '../../shared/observability/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
 import { outboxProvider } from '../../shared/outbox/module-outbox';
 import { SqlOutboxStore } from '../../shared/outbox/sql-outbox-store';

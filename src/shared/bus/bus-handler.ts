@@ -6,6 +6,7 @@ import {
 } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { receiveTraced, type BusHeaders } from '../observability/bus-context';
+import type { HandlerKind, HandlerObserver } from '../observability/metrics';
 import type {
   BroadcastContract,
   EventContract,
@@ -49,16 +50,6 @@ export class BusContext extends BaseRpcContext<[string, BusHeaders]> {
   getHeaders(): BusHeaders {
     return this.args[1];
   }
-}
-
-export type HandlerKind = 'request' | 'event';
-export type HandlerOutcome = 'ok' | 'error';
-
-/** Sees every message received: the metrics of the application the server belongs to. */
-export interface HandlerObserver {
-  handled(kind: HandlerKind, pattern: string, outcome: HandlerOutcome, seconds: number): void;
-  /** A message set aside unread (`ParkedMessage`). */
-  parked(pattern: string, reason: ParkReason): void;
 }
 
 /** What a transport's server tells `runHandler` about one message. */

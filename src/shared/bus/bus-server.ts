@@ -1,5 +1,5 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import type { HandlerObserver } from './bus-handler';
+import type { HandlerObserver } from '../observability/metrics';
 
 /**
  * What both transports' servers share: `@MessagePattern` handlers are Nest's own; each

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { Readiness } from '../health/readiness';
+import { Readiness } from '../observability/readiness';
 import { Metrics } from '../observability/metrics';
 import { Bus, BUS_TRANSPORT } from './bus';
 import { NatsLink } from './nats/nats-link';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../http/domain-error';
+import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../kernel/domain-error';
 import { currentHeaders, sendTraced } from '../observability/bus-context';
 import { Metrics } from '../observability/metrics';
 import { Breakers } from '../resilience/breakers';

@@ -2,7 +2,7 @@ import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { AppConfig } from '../config/config';
 import type { BusClient, ConsumerLag } from './transport-types';
 import type { BusEvent } from './bus-event';
-import type { HandlerObserver } from './bus-handler';
+import type { HandlerObserver } from '../observability/metrics';
 import { LocalBroker } from './local/local-broker';
 import { LocalClient } from './local/local-client';
 import { LocalServer } from './local/local-server';

@@ -4,8 +4,8 @@ import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../security/auth.guard';
 import { PROBLEM_CONTENT_TYPE, problem, problemHeaders } from '../http/problem';
-import { EventLoopMonitor, STALL_WINDOW_MS } from './event-loop';
-import { Readiness } from './readiness';
+import { EventLoopMonitor, STALL_WINDOW_MS } from '../observability/event-loop';
+import { Readiness } from '../observability/readiness';
 
 const CHECK_TIMEOUT_MS = 2000;
 

@@ -1,8 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { EventLoopMonitor } from './event-loop';
+import { EventLoopMonitor } from '../observability/event-loop';
 import { HealthController } from './health.controller';
-import { Readiness } from './readiness';
+import { Readiness } from '../observability/readiness';
 
 @Global()
 @Module({

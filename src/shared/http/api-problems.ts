@@ -1,5 +1,5 @@
 import { ApiResponse } from '@nestjs/swagger';
-import { DomainError } from './domain-error';
+import { DomainError } from '../kernel/domain-error';
 import { FieldError, Problem, PROBLEM_CONTENT_TYPE, problem } from './problem';
 import { STATUS } from './problem.filter';
 

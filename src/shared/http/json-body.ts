@@ -1,4 +1,4 @@
-import { DomainError } from './domain-error';
+import { DomainError } from '../kernel/domain-error';
 import type { FieldError } from './problem';
 import { ValidationFailed } from './validation';
 

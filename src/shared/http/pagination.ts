@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { type IntegerRule, integerSchema, type TextRule, TextField } from './api-fields';
+import type { Cursor, Page } from '../kernel/page';
 import { ValidationFailed } from './validation';
 
 /** How many items a page holds: `?limit=`. */
@@ -35,12 +36,6 @@ export class PageQuery {
   cursor?: string;
 }
 
-/** A position in a newest-first listing: (createdAt, id) of the last item seen. */
-export interface Cursor {
-  createdAt: Date;
-  id: string;
-}
-
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.id}`).toString('base64url');
 }
@@ -53,11 +48,6 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
     throw new ValidationFailed([{ field: 'cursor', message: 'cursor is not valid' }]);
   }
   return { createdAt, id };
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
 }
 
 /** Builds a page from `limit + 1` rows fetched newest first. */

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { Observable, throwError } from 'rxjs';
 import type { BusErrorPayload } from '../bus/bus-event';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, ErrorKind } from './domain-error';
+import { DomainError, ErrorKind } from '../kernel/domain-error';
 import { edgeProblem } from './edge-errors';
 import { Problem, problem, replyProblem } from './problem';
 import { ValidationFailed } from './validation';

@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { DomainError } from './domain-error';
+import { DomainError } from '../kernel/domain-error';
 import { boundedFieldErrors, type FieldError } from './problem';
 
 /**

@@ -1,7 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { HandlerObserver } from '../bus/bus-handler';
+
+export type HandlerKind = 'request' | 'event';
+export type HandlerOutcome = 'ok' | 'error';
+
+/**
+ * What a bus server tells about every message it receives (the application's metrics see them
+ * through `Metrics.busHandlers`); `reason` is why an unreadable message was set aside
+ * (`ParkedMessage`'s reason).
+ */
+export interface HandlerObserver {
+  handled(kind: HandlerKind, pattern: string, outcome: HandlerOutcome, seconds: number): void;
+  parked(pattern: string, reason: string): void;
+}
 
 const BUS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 

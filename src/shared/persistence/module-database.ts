@@ -1,7 +1,7 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
-import { ServiceUnavailable } from '../http/domain-error';
+import { ServiceUnavailable } from '../kernel/domain-error';
 import { untracedUnlessSampled } from '../observability/client-spans';
 import { importLegacyData } from './embedded-legacy';
 import { EmbeddedPostgres } from './embedded-postgres';

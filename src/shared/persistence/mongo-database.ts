@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import mongoose, { type Connection } from 'mongoose';
-import { ServiceUnavailable } from '../http/domain-error';
+import { ServiceUnavailable } from '../kernel/domain-error';
 
 export interface MongoDatabaseOptions {
   /** The module that owns this database, e.g. `order`. */

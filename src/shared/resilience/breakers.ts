@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { ServiceUnavailable } from '../http/domain-error';
+import { ServiceUnavailable } from '../kernel/domain-error';
 import { Metrics } from '../observability/metrics';
 
 type Work = () => Promise<unknown>;

@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Forbidden, Unauthenticated } from '../http/domain-error';
+import { Forbidden, Unauthenticated } from '../kernel/domain-error';
 import { Principal, Role } from './security.contract';
 import { TokenVerifier } from './token-verifier';
 

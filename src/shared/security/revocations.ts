@@ -8,8 +8,8 @@ import {
 } from '@nestjs/common';
 import { Bus } from '../bus/bus';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { ServiceUnavailable } from '../http/domain-error';
-import { Readiness } from '../health/readiness';
+import { ServiceUnavailable } from '../kernel/domain-error';
+import { Readiness } from '../observability/readiness';
 import {
   Revocations as RevocationsSince,
   type SessionRevocation,

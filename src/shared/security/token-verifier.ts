@@ -15,8 +15,8 @@ import {
 } from 'jose';
 import { Bus } from '../bus/bus';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { ServiceUnavailable, Unauthenticated } from '../http/domain-error';
-import { Readiness } from '../health/readiness';
+import { ServiceUnavailable, Unauthenticated } from '../kernel/domain-error';
+import { Readiness } from '../observability/readiness';
 import { Revocations } from './revocations';
 import {
   ACCESS_TOKEN_ALGORITHM,

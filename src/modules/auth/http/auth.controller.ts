@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblem } from '../../../shared/http/api-problems';
-import { Unauthenticated } from '../../../shared/http/domain-error';
+import { Unauthenticated } from '../../../shared/kernel/domain-error';
 import { InvalidCredentials, InvalidRefreshToken, LoginLocked } from '../auth.errors';
 import { CurrentPrincipal, Public } from '../../../shared/security/auth.guard';
 import type { JwksDto, Principal } from '../../../shared/security/security.contract';

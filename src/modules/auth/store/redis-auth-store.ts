@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { ServiceUnavailable } from '../../../shared/http/domain-error';
+import { ServiceUnavailable } from '../../../shared/kernel/domain-error';
 import type { Role } from '../../../shared/security/security.contract';
 import { AuthStore, FailureCount, Revocation, Session, SwapResult } from './auth-store';
 

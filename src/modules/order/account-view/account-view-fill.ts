@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Bus } from '../../../shared/bus/bus';
-import { ServiceUnavailable } from '../../../shared/http/domain-error';
+import { ServiceUnavailable } from '../../../shared/kernel/domain-error';
 import { ACCOUNT_VIEW_CONSUMERS } from './account-events.handler';
 
 const CONSUMERS = new Set<string>(Object.values(ACCOUNT_VIEW_CONSUMERS));

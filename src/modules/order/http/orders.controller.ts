@@ -25,7 +25,7 @@ import {
   type TextRule,
 } from '../../../shared/http/api-fields';
 import { ApiProblem } from '../../../shared/http/api-problems';
-import { Forbidden } from '../../../shared/http/domain-error';
+import { Forbidden } from '../../../shared/kernel/domain-error';
 import {
   IdempotencyKeyReused,
   InvalidStatusTransition,
@@ -33,7 +33,8 @@ import {
   OrderNotFound,
 } from '../order.errors';
 import type { FastifyReply } from 'fastify';
-import { decodeCursor, type Page, toPage } from '../../../shared/http/pagination';
+import type { Page } from '../../../shared/kernel/page';
+import { decodeCursor, toPage } from '../../../shared/http/pagination';
 import { ValidationFailed } from '../../../shared/http/validation';
 import { CurrentPrincipal, RequireRoles } from '../../../shared/security/auth.guard';
 import type { Principal } from '../../../shared/security/security.contract';

@@ -1,6 +1,6 @@
 import { Schema, type Model } from 'mongoose';
 import type { BusEvent } from '../../../shared/bus/bus-event';
-import type { Cursor } from '../../../shared/http/pagination';
+import type { Cursor } from '../../../shared/kernel/page';
 import {
   addOutbox,
   DocumentOutboxStore,

@@ -1,5 +1,5 @@
 import type { BusEvent } from '../../../shared/bus/bus-event';
-import type { Cursor } from '../../../shared/http/pagination';
+import type { Cursor } from '../../../shared/kernel/page';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 

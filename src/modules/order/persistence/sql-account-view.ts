@@ -1,5 +1,5 @@
 import type { ModuleDatabase } from '../../../shared/persistence/module-database';
-import { isUuid } from '../../../shared/persistence/uuid';
+import { isUuid } from '../../../shared/kernel/uuid';
 import { AccountView, type AccountState } from './account-view';
 
 /** The account view in the order module's schema: the table `account_view`. */

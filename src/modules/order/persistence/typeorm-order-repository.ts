@@ -1,7 +1,7 @@
-import type { Cursor } from '../../../shared/http/pagination';
+import type { Cursor } from '../../../shared/kernel/page';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
-import { isUuid } from '../../../shared/persistence/uuid';
+import { isUuid } from '../../../shared/kernel/uuid';
 import type { BusEvent } from '../../../shared/bus/bus-event';
 import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/outbox';
 import type { CommitSignal } from '../../../shared/outbox/module-outbox';

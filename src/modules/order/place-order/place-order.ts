@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Unauthenticated } from '../../../shared/http/domain-error';
+import { Unauthenticated } from '../../../shared/kernel/domain-error';
 import { failpoint } from '../../../shared/resilience/failpoints';
 import type { Principal } from '../../../shared/security/security.contract';
 import { CancelOpenOrders } from '../cancel-on-user-deleted/cancel-open-orders';

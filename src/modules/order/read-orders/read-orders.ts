@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Cursor } from '../../../shared/http/pagination';
+import type { Cursor } from '../../../shared/kernel/page';
 import { isAdmin } from '../../../shared/security/auth.guard';
 import type { Principal } from '../../../shared/security/security.contract';
 import type { Order } from '../order';

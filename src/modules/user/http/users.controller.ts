@@ -20,10 +20,11 @@ import {
 } from '@nestjs/swagger';
 import { ApiIdParam, LOCATION_HEADER } from '../../../shared/http/api-fields';
 import { ApiProblem } from '../../../shared/http/api-problems';
-import { Forbidden, Unauthenticated } from '../../../shared/http/domain-error';
+import { Forbidden, Unauthenticated } from '../../../shared/kernel/domain-error';
 import { EmailTaken, UserNotFound, WrongPassword } from '../user.errors';
 import type { FastifyReply } from 'fastify';
-import { decodeCursor, PageQuery, type Page, toPage } from '../../../shared/http/pagination';
+import type { Page } from '../../../shared/kernel/page';
+import { decodeCursor, PageQuery, toPage } from '../../../shared/http/pagination';
 import { CurrentPrincipal, Public, RequireRoles } from '../../../shared/security/auth.guard';
 import type { Principal } from '../../../shared/security/security.contract';
 import { ChangePassword } from '../manage-account/change-password';

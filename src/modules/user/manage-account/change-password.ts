@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createEvent } from '../../../shared/bus/bus-event';
-import { Unauthenticated } from '../../../shared/http/domain-error';
+import { Unauthenticated } from '../../../shared/kernel/domain-error';
 import type { Principal } from '../../../shared/security/security.contract';
 import { PasswordHasher } from '../password-hasher';
 import { UsersRepository } from '../persistence/users.repository';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Unauthenticated } from '../../../shared/http/domain-error';
+import { Unauthenticated } from '../../../shared/kernel/domain-error';
 import type { Principal } from '../../../shared/security/security.contract';
 import type { UserRow } from '../persistence/user.row';
 import { UsersRepository } from '../persistence/users.repository';

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Cursor } from '../../../shared/http/pagination';
+import type { Cursor } from '../../../shared/kernel/page';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import { eventsParam, withEvents, withEventsReturning } from '../../../shared/outbox/outbox';
 import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
 import type { BusEvent } from '../../../shared/bus/bus-event';
 import { EmailTaken } from '../user.errors';
-import { isUuid } from '../../../shared/persistence/uuid';
+import { isUuid } from '../../../shared/kernel/uuid';
 import { UserRow } from './user.row';
 import { Batcher } from '../../../shared/persistence/batcher';
 

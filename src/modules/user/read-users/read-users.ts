@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Unauthenticated } from '../../../shared/http/domain-error';
-import type { Cursor } from '../../../shared/http/pagination';
+import { Unauthenticated } from '../../../shared/kernel/domain-error';
+import type { Cursor } from '../../../shared/kernel/page';
 import { failpoint } from '../../../shared/resilience/failpoints';
 import { isAdmin } from '../../../shared/security/auth.guard';
 import type { Principal } from '../../../shared/security/security.contract';

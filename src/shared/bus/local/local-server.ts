@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { MessageHandler } from '@nestjs/microservices';
 import type { WireReply } from '../reading';
-import { contractOf, reasonOf, runHandler, type HandlerObserver } from '../bus-handler';
+import type { HandlerObserver } from '../../observability/metrics';
+import { contractOf, reasonOf, runHandler } from '../bus-handler';
 import { answerToUnreadable, isParked } from '../parking';
 import { attributesOf } from '../reading';
 import { BusServer } from '../bus-server';

@@ -8,7 +8,7 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ServiceUnavailable } from '../../http/domain-error';
+import { ServiceUnavailable } from '../../kernel/domain-error';
 
 export interface NatsLinkOptions {
   url: string;

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../security/auth.guard';
-import { Metrics } from './metrics';
+import { Metrics } from '../observability/metrics';
 
 /** `/metrics`, in Prometheus' text format. */
 @ApiExcludeController()
