@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   freePort as freeLoopbackPort,
   ManagedProcess,
@@ -61,6 +62,27 @@ export async function startChild(options: ChildOptions): Promise<ManagedProcess>
     throw error;
   }
   return child;
+}
+
+/**
+ * One of the bench's own servers (`bench/<script>.js`: a baseline, the OTLP sink) on a free
+ * loopback port, in production mode, with `env` besides PORT and HOST; ready when `readyPath`
+ * answers 200.
+ */
+export async function startBenchServer(
+  label: string,
+  readyPath: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ManagedProcess; port: number }> {
+  const port = await freePort();
+  const child = await startChild({
+    label,
+    entry: join(__dirname, `${label}.js`),
+    readyPath,
+    env: { ...inheritedEnv(), NODE_ENV: 'production', PORT: String(port), HOST, ...env },
+  });
+  log(`${label} ready on ${HOST}:${port}`);
+  return { child, port };
 }
 
 /** Its PID, which a started child always has. */

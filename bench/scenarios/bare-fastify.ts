@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { measure, type ScenarioResult } from '../measure';
-import { freePort, inheritedEnv, pidOf, startChild, stopChild } from '../processes';
-import { HOST, log } from '../settings';
+import { pidOf, startBenchServer, stopChild } from '../processes';
 import type { Fixture } from './one-process';
 
 /**
@@ -9,20 +7,9 @@ import type { Fixture } from './one-process';
  * with the app's own user JSON (same shape, same bytes), measured alone on the machine.
  */
 export async function measureBareFastify(fixture: Fixture): Promise<ScenarioResult> {
-  const port = await freePort();
-  const child = await startChild({
-    label: 'bare-fastify',
-    entry: join(__dirname, '..', 'bare-fastify.js'),
-    readyPath: '/api/users/me',
-    env: {
-      ...inheritedEnv(),
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST,
-      BENCH_USER_JSON: fixture.me,
-    },
+  const { child, port } = await startBenchServer('bare-fastify', '/api/users/me', {
+    BENCH_USER_JSON: fixture.me,
   });
-  log(`bare-fastify ready on ${HOST}:${port}`);
   try {
     return await measure(
       {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { expectRequest } from '../http';
 import type { ScenarioResult } from '../measure';
 import { NODE_ARGS } from '../../src/launcher/managed-process';
-import { freePort, inheritedEnv, measureMeOnFreshApp, startChild, stopChild } from '../processes';
+import { measureMeOnFreshApp, startBenchServer, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 
 /**
@@ -61,13 +61,7 @@ export type Observability = Record<Mode, ModeSummary> & {
  * as a collector is (in the bench's process it would answer only when the load generator let it).
  */
 async function startSink() {
-  const port = await freePort();
-  const child = await startChild({
-    label: 'otlp-sink',
-    entry: join(__dirname, '..', 'otlp-sink.js'),
-    readyPath: '/ready',
-    env: { ...inheritedEnv(), PORT: String(port), HOST },
-  });
+  const { child, port } = await startBenchServer('otlp-sink', '/ready');
   return {
     url: `http://${HOST}:${port}`,
     exports: async () =>

@@ -1,8 +1,6 @@
-import { join } from 'node:path';
 import { expectRequest } from '../http';
 import { measure, type ScenarioResult } from '../measure';
-import { freePort, inheritedEnv, pidOf, startChild, stopChild } from '../processes';
-import { HOST, log } from '../settings';
+import { pidOf, startBenchServer, stopChild } from '../processes';
 import type { AppScenario } from './one-process';
 
 /** What the app answered to a read scenario, just before it was stopped. */
@@ -22,21 +20,10 @@ export async function measurePgFastify(
   userId: string,
   answers: AppAnswer[],
 ): Promise<ScenarioResult[]> {
-  const port = await freePort();
-  const child = await startChild({
-    label: 'pg-fastify',
-    entry: join(__dirname, '..', 'pg-fastify.js'),
-    readyPath: '/ready',
-    env: {
-      ...inheritedEnv(),
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST,
-      BENCH_DATABASE_URL: databaseUrl,
-      BENCH_USER_ID: userId,
-    },
+  const { child, port } = await startBenchServer('pg-fastify', '/ready', {
+    BENCH_DATABASE_URL: databaseUrl,
+    BENCH_USER_ID: userId,
   });
-  log(`pg-fastify ready on ${HOST}:${port}`);
   try {
     for (const { scenario, body } of answers) {
       const got = await expectRequest(port, 'GET', scenario.path, 200, {
