@@ -23,14 +23,17 @@ export const BUS_TRANSPORT = Symbol('BUS_TRANSPORT');
 export class Bus {
   private readonly logger = new Logger(Bus.name);
   private readonly client: BusClient;
+  /** Who asks, in every request's `ce-source`: the modules this process runs. */
+  private readonly from: string;
 
   constructor(
     @Inject(BUS_TRANSPORT) private readonly transport: BusTransport,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly breakers: Breakers,
     private readonly metrics: Metrics,
   ) {
     this.client = transport.client;
+    this.from = config.MODULES.join('+');
   }
 
   /**
@@ -52,7 +55,7 @@ export class Bus {
           sendTraced(pattern, 'request', (headers) =>
             this.send(contract, payload, {
               ...headers,
-              ...attributesOf(contract, { from: this.config.MODULES.join('+') }),
+              ...attributesOf(contract, { from: this.from }),
             }),
           ),
         isTransportFailure,

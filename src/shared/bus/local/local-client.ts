@@ -37,6 +37,6 @@ export class LocalClient implements BusClient {
 
   /** One process: a broadcast reaches its handlers here, as an event does. */
   broadcast(pattern: string, message: WireMessage): Promise<void> {
-    return this.broker.event(pattern, JSON.stringify(message));
+    return this.event(pattern, message);
   }
 }
