@@ -4,7 +4,7 @@
  * - `shared/` imports no module, and nothing of the application above it;
  * - `shared/` is in layers, each folder importing only folders below it (`SHARED_LAYERS`, bottom
  *   first): the kernel (errors, ids, pagination types) imports nothing; then the platform the
- *   modules stand on; then the edge (HTTP, the probe and metrics endpoints). So no folder of
+ *   modules stand on; then the edge (HTTP, the probe and metrics endpoints, the gateway). So no folder of
  *   `shared/` imports another that imports it back;
  * - no import cycles.
  * `app.module.ts` composes the modules and is the one place allowed to import their Nest modules.
@@ -24,6 +24,7 @@ const SHARED_LAYERS = [
   // edge
   'http',
   'health',
+  'gateway', // the split shape's entry point: proxies each route prefix to its module
 ];
 
 const sharedLayerRules = SHARED_LAYERS.slice(0, -1).map((layer, index) => ({

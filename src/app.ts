@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { committedOpenApi, mountGateway, packageVersion } from './gateway/gateway';
+import { committedOpenApi, mountGateway, packageVersion } from './shared/gateway/gateway';
 import { createBusTransport } from './shared/bus/transport';
 import { ACCESS_TOKEN_TTL_SECONDS, type AppConfig } from './shared/config/config';
 import { completeOpenApi } from './shared/http/openapi-document';

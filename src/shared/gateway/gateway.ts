@@ -5,11 +5,11 @@ import httpProxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { AppConfig } from '../shared/config/config';
-import { ServiceUnavailable } from '../shared/kernel/domain-error';
-import { sendProblem } from '../shared/http/problem.filter';
-import { BUSINESS_MODULES, MODULE_REGISTRY } from '../shared/modules/registry';
-import { Breakers } from '../shared/resilience/breakers';
+import type { AppConfig } from '../config/config';
+import { ServiceUnavailable } from '../kernel/domain-error';
+import { sendProblem } from '../http/problem.filter';
+import { BUSINESS_MODULES, MODULE_REGISTRY } from '../modules/registry';
+import { Breakers } from '../resilience/breakers';
 
 /**
  * The single entry point of the split shape (MODULES=gateway): `/api/<module>/…` goes to the
