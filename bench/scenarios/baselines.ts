@@ -6,10 +6,10 @@ import {
   assertRunning,
   readAnswers,
   type App,
+  type AppAnswer,
   type AppScenario,
   type Fixture,
 } from './one-process';
-import type { AppAnswer } from './pg-fastify';
 import { measurePgFastify } from './pg-fastify';
 import { pgbenchBaseline } from './pgbench';
 

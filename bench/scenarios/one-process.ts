@@ -8,7 +8,6 @@ import { HOST, log, settings } from '../settings';
 import { dataDir, logFile } from '../workspace';
 import { measureMixed, readyMemory, type MixedResult } from './mixed';
 import { drainOutbox, outboxFigures, type OutboxFigures } from './outbox';
-import type { AppAnswer } from './pg-fastify';
 
 /**
  * The app in one process (every module, TRANSPORT=local) on the bench database: the mixed load
@@ -223,6 +222,12 @@ export function assertRunning(app: App, during: string): void {
       `app exited during ${during} (exit code ${app.process.exitCode}); log: ${logFile('app')}`,
     );
   }
+}
+
+/** What the app answered to a read scenario, just before it was stopped. */
+export interface AppAnswer {
+  scenario: AppScenario;
+  body: string;
 }
 
 /**

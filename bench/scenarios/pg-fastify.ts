@@ -1,13 +1,7 @@
 import { expectRequest } from '../http';
 import { measure, type ScenarioResult } from '../measure';
 import { pidOf, startBenchServer, stopChild } from '../processes';
-import type { AppScenario } from './one-process';
-
-/** What the app answered to a read scenario, just before it was stopped. */
-export interface AppAnswer {
-  scenario: AppScenario;
-  body: string;
-}
+import type { AppAnswer } from './one-process';
 
 /**
  * The reads' baseline: bench/pg-fastify.ts (Fastify and node-postgres, the app's SQL and JSON,
