@@ -23,7 +23,7 @@ const POOL_MAX = 10;
 const USER_COLUMNS = `id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
               created_at, updated_at`;
 
-/** src/modules/user/persistence/users.repository.ts, findById. */
+/** src/modules/user/persistence/postgres-user-repository.ts, findById. */
 const USER_BY_ID = `SELECT ${USER_COLUMNS}
        FROM users WHERE id = $1`;
 
@@ -32,7 +32,7 @@ const ORDERS_BY_USER =
   'SELECT id, user_id, items, total_cents, currency, status, created_at, updated_at FROM orders' +
   ' WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2';
 
-/** src/modules/user/persistence/users.repository.ts, list without a cursor. */
+/** src/modules/user/persistence/postgres-user-repository.ts, list without a cursor. */
 const USERS_PAGE = `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`;
 
 interface UserRow {

@@ -3,13 +3,16 @@ import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/observability/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
 import { outboxProvider } from '../../shared/outbox/module-outbox';
-import { SqlOutboxStore } from '../../shared/outbox/sql-outbox-store';
 import { AdminBootstrap } from './register/admin-bootstrap';
 import { UsersController } from './http/users.controller';
 import { OrderSummaryHandler } from './order-summary/order-summary.handler';
 import { PasswordHasher } from './password-hasher';
-import { openUserDatabase } from './persistence/user-store';
-import { USER_DATABASE, USER_OUTBOX, UsersRepository } from './persistence/users.repository';
+import {
+  openUserDatabase,
+  openUserOutboxRepository,
+  openUserRepository,
+} from './persistence/user-database';
+import { UserRepository } from './persistence/user-repository';
 import { UserMessagesController } from './answer-peers/user-messages.controller';
 import { ChangePassword } from './manage-account/change-password';
 import { DeleteAccount } from './manage-account/delete-account';
@@ -17,6 +20,9 @@ import { EventEffects } from './manage-account/event-effects';
 import { RenameUser } from './manage-account/rename-user';
 import { ReadUsers } from './read-users/read-users';
 import { RegisterUser } from './register/register-user';
+
+const USER_DATABASE = Symbol('USER_DATABASE');
+const USER_OUTBOX = Symbol('USER_OUTBOX');
 
 /** Accounts, profiles and order summaries; owns the `cleave_user` schema. */
 @Module({
@@ -27,13 +33,12 @@ import { RegisterUser } from './register/register-user';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => openUserDatabase(config),
     },
-    outboxProvider(
-      USER_OUTBOX,
-      'user',
-      [USER_DATABASE],
-      (db: ModuleDatabase) => new SqlOutboxStore(db.sql.bind(db)),
-    ),
-    UsersRepository,
+    outboxProvider(USER_OUTBOX, 'user', [USER_DATABASE], openUserOutboxRepository),
+    {
+      provide: UserRepository,
+      inject: [USER_DATABASE, USER_OUTBOX],
+      useFactory: openUserRepository,
+    },
     PasswordHasher,
     RegisterUser,
     ReadUsers,

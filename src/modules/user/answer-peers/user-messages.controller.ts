@@ -3,8 +3,7 @@ import { Payload } from '@nestjs/microservices';
 import { Answers } from '../../../shared/bus/bus-handler';
 import { failpoint } from '../../../shared/resilience/failpoints';
 import { PasswordHasher } from '../password-hasher';
-import { UsersRepository } from '../persistence/users.repository';
-import type { Role } from '../../../shared/security/security.contract';
+import { UserRepository } from '../persistence/user-repository';
 import {
   CheckAccount,
   type CheckAccountReply,
@@ -18,7 +17,7 @@ import {
 @Controller()
 export class UserMessagesController {
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
   ) {}
 
@@ -27,16 +26,16 @@ export class UserMessagesController {
     @Payload() request: VerifyCredentialsRequest,
   ): Promise<VerifyCredentialsReply> {
     failpoint('user.verify-credentials');
-    const row = await this.users.findByEmail(request.email);
-    const ok = await this.hasher.verify(row?.passwordHash, request.password);
-    return { user: ok && row ? { id: row.id, roles: row.roles as Role[] } : null };
+    const account = await this.users.findCredentialsByEmail(request.email);
+    const ok = await this.hasher.verify(account?.passwordHash, request.password);
+    return { user: ok && account ? { id: account.user.id, roles: account.user.roles } : null };
   }
 
   /** Deprecated: for the order module of release 0.1.0 (see the contract). */
   @Answers(CheckAccount)
   async checkAccount(@Payload() request: CheckAccountRequest): Promise<CheckAccountReply> {
     failpoint('user.check-account');
-    const row = await this.users.findById(request.userId);
-    return { exists: row !== null, roles: (row?.roles ?? []) as Role[] };
+    const user = await this.users.findById(request.userId);
+    return { exists: user !== null, roles: user?.roles ?? [] };
   }
 }

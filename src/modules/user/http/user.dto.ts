@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ID, integerSchema, textSchema, TIME } from '../../../shared/http/api-fields';
 import { CURSOR, PAGE_LIMIT } from '../../../shared/http/pagination';
 import { ROLES, type Role } from '../../../shared/security/security.contract';
-import type { UserRow } from '../persistence/user.row';
+import type { User } from '../user';
 import { EMAIL, NAME, ORDER_COUNT } from './user-fields';
 
 export class OrderSummaryDto {
@@ -36,15 +36,15 @@ export class UserPageDto {
   @ApiProperty({ ...textSchema(CURSOR), nullable: true }) nextCursor!: string | null;
 }
 
-/** The only way a user row becomes a response: an explicit field list. */
-export function toUserDto(row: UserRow): UserDto {
+/** The only way an account becomes a response: an explicit field list. */
+export function toUserDto(user: User): UserDto {
   return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    roles: row.roles as Role[],
-    orderSummary: { total: row.ordersTotal, open: row.ordersOpen },
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    roles: user.roles,
+    orderSummary: { total: user.ordersTotal, open: user.ordersOpen },
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
   };
 }

@@ -144,8 +144,8 @@ export class UsersController {
   @ApiOkResponse({ type: UserPageDto, description: 'A page of users' })
   @ApiProblem('The caller is not an admin', new Forbidden())
   async list(@Query() query: PageQuery): Promise<Page<UserDto>> {
-    const rows = await this.read.list(query.limit, decodeCursor(query.cursor));
-    return toPage(rows, query.limit, toUserDto);
+    const users = await this.read.list(query.limit, decodeCursor(query.cursor));
+    return toPage(users, query.limit, toUserDto);
   }
 
   @Get(':id')

@@ -3,7 +3,7 @@ import { createEvent } from '../../../shared/bus/bus-event';
 import { Unauthenticated } from '../../../shared/kernel/domain-error';
 import type { Principal } from '../../../shared/security/security.contract';
 import { PasswordHasher } from '../password-hasher';
-import { UsersRepository } from '../persistence/users.repository';
+import { UserRepository } from '../persistence/user-repository';
 import { UserPasswordChanged } from '../user.contract';
 import { WrongPassword } from '../user.errors';
 import { EventEffects } from './event-effects';
@@ -15,18 +15,21 @@ import { EventEffects } from './event-effects';
 @Injectable()
 export class ChangePassword {
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly effects: EventEffects,
   ) {}
 
   async execute(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
-    const row = await this.users.findById(principal.userId);
-    if (!row) throw new Unauthenticated();
-    if (!(await this.hasher.verify(row.passwordHash, currentPassword))) throw new WrongPassword();
+    const account = await this.users.findCredentialsById(principal.userId);
+    if (!account) throw new Unauthenticated();
+    if (!(await this.hasher.verify(account.passwordHash, currentPassword))) {
+      throw new WrongPassword();
+    }
+    const { id } = account.user;
     const passwordHash = await this.hasher.hash(newPassword);
-    const event = createEvent(UserPasswordChanged, { userId: row.id }, row.id);
-    if (!(await this.users.update(row.id, { passwordHash }, [event]))) throw new Unauthenticated();
+    const event = createEvent(UserPasswordChanged, { userId: id }, id);
+    if (!(await this.users.update(id, { passwordHash }, [event]))) throw new Unauthenticated();
     await this.effects.settled(event.id);
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createEvent } from '../../../shared/bus/bus-event';
 import { Unauthenticated } from '../../../shared/kernel/domain-error';
 import type { Principal } from '../../../shared/security/security.contract';
-import { UsersRepository } from '../persistence/users.repository';
+import { UserRepository } from '../persistence/user-repository';
 import { UserDeleted } from '../user.contract';
 import { EventEffects } from './event-effects';
 
@@ -13,7 +13,7 @@ import { EventEffects } from './event-effects';
 @Injectable()
 export class DeleteAccount {
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: UserRepository,
     private readonly effects: EventEffects,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
-import { UsersRepository } from '../persistence/users.repository';
+import { UserRepository } from '../persistence/user-repository';
 
 /**
  * API.md promises an account change's effects (sessions revoked, open orders cancelled) with
@@ -12,7 +12,7 @@ export class EventEffects {
   private readonly logger = new Logger('users');
 
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: UserRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 

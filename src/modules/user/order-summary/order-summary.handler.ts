@@ -10,7 +10,7 @@ import {
   OrderStatusChanged,
   type OrderStatusChangedData,
 } from '../../order/order.contract';
-import { UsersRepository } from '../persistence/users.repository';
+import { UserRepository } from '../persistence/user-repository';
 
 /** An unknown status (a newer order module's) counts in `total` only: not as open. */
 const isOpen = (status: string): number => (OPEN_ORDER_STATUSES.includes(status) ? 1 : 0);
@@ -23,7 +23,7 @@ const ON_CANCELLED = 'user-order-summary-cancelled';
 /** Keeps `orderSummary` from order events; each event counts once (inbox). */
 @Controller()
 export class OrderSummaryHandler {
-  constructor(private readonly users: UsersRepository) {}
+  constructor(private readonly users: UserRepository) {}
 
   @OnEvent(OrderCreated, { consumer: ON_CREATED })
   onCreated(@Payload() event: BusEvent<OrderCreatedData>): Promise<void> {

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** The `users` table. Never leaves the module: map it with `toUserDto`. */
+/** The `users` table, for TypeORM; `PostgresUserRepository` maps its rows to `User`. */
 @Entity({ name: 'users' })
 export class UserRow {
   @PrimaryColumn('uuid')

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
-import { UsersRepository } from '../persistence/users.repository';
+import { UserRepository } from '../persistence/user-repository';
 import { EmailTaken } from '../user.errors';
 import { RegisterUser } from './register-user';
 
@@ -11,7 +11,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly users: UsersRepository,
+    private readonly users: UserRepository,
     private readonly register: RegisterUser,
   ) {}
 
@@ -28,9 +28,9 @@ export class AdminBootstrap implements OnApplicationBootstrap {
         if (!(error instanceof EmailTaken)) throw error;
       }
     }
-    const row = existing ?? (await this.users.findByEmail(email));
-    if (row && !row.roles.includes('admin')) {
-      await this.users.update(row.id, { roles: [...row.roles, 'admin'] });
+    const user = existing ?? (await this.users.findByEmail(email));
+    if (user && !user.roles.includes('admin')) {
+      await this.users.update(user.id, { roles: [...user.roles, 'admin'] });
       this.logger.log('admin role granted');
     }
   }

@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { createEvent } from '../../../shared/bus/bus-event';
 import type { Role } from '../../../shared/security/security.contract';
 import { PasswordHasher } from '../password-hasher';
-import type { UserRow } from '../persistence/user.row';
-import { normalizeEmail, UsersRepository } from '../persistence/users.repository';
+import { UserRepository } from '../persistence/user-repository';
+import type { User } from '../user';
 import { UserRegistered } from '../user.contract';
 
 export interface NewAccount {
@@ -16,30 +16,30 @@ export interface NewAccount {
 /**
  * POST /api/users (sign-up) and the admin account at start: one account per email in any
  * letter case (409 otherwise), the password stored only as an argon2id hash, and
- * `user.registered` queued with the row.
+ * `user.registered` queued with the account.
  */
 @Injectable()
 export class RegisterUser {
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
   ) {}
 
-  async execute(input: NewAccount, roles: Role[] = ['user']): Promise<UserRow> {
+  async execute(input: NewAccount, roles: Role[] = ['user']): Promise<User> {
     const now = new Date();
-    const row = {
+    const user: User = {
       id: randomUUID(),
       email: input.email,
-      emailNormalized: normalizeEmail(input.email),
       name: input.name,
-      passwordHash: await this.hasher.hash(input.password),
       roles,
       ordersTotal: 0,
       ordersOpen: 0,
       createdAt: now,
       updatedAt: now,
     };
-    await this.users.insert(row, [createEvent(UserRegistered, { userId: row.id, roles }, row.id)]);
-    return row;
+    const passwordHash = await this.hasher.hash(input.password);
+    const registered = createEvent(UserRegistered, { userId: user.id, roles }, user.id);
+    await this.users.insert(user, passwordHash, [registered]);
+    return user;
   }
 }

@@ -1,10 +1,15 @@
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { MODULE_REGISTRY } from '../../../shared/modules/registry';
+import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
+import type { OutboxStore } from '../../../shared/outbox/outbox-store';
+import { SqlOutboxStore } from '../../../shared/outbox/sql-outbox-store';
 import { CreateUsers1732500000000 } from './migrations/1732500000000-create-users';
 import { UserOutbox1732600000000 } from './migrations/1732600000000-user-outbox';
 import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-user-outbox-retention';
 import { InboxHandlerNames1733000000000 } from './migrations/1733000000000-inbox-handler-names';
 import { AccountVersion1734000000000 } from './migrations/1734000000000-account-version';
+import { PostgresUserRepository } from './postgres-user-repository';
+import type { UserRepository } from './user-repository';
 import { UserRow } from './user.row';
 
 /** The user module's own database: Postgres for `USER_DATABASE_URL`, else embedded PGlite. */
@@ -28,4 +33,14 @@ export function openUserDatabase(config: {
     ],
     timeoutMs: config.DB_TIMEOUT_MS,
   });
+}
+
+/** Where the user module's events wait: its outbox table. */
+export function openUserOutboxRepository(db: ModuleDatabase): OutboxStore {
+  return new SqlOutboxStore(db.sql.bind(db));
+}
+
+/** The accounts on `db`; `outbox` hears of every commit that queued events. */
+export function openUserRepository(db: ModuleDatabase, outbox: ModuleOutbox): UserRepository {
+  return new PostgresUserRepository(db, outbox);
 }

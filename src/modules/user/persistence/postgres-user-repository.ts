@@ -1,14 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { Cursor } from '../../../shared/kernel/page';
-import { ModuleDatabase } from '../../../shared/persistence/module-database';
+import type { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import { eventsParam, withEvents, withEventsReturning } from '../../../shared/outbox/outbox';
 import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
 import type { BusEvent } from '../../../shared/bus/bus-event';
+import type { Role } from '../../../shared/security/security.contract';
 import { EmailTaken } from '../user.errors';
+import { normalizeEmail, type User, type UserCredentials } from '../user';
 import { isUuid } from '../../../shared/kernel/uuid';
-import { UserRow } from './user.row';
 import { Batcher } from '../../../shared/persistence/batcher';
+import { type UserChanges, UserRepository } from './user-repository';
 
 /**
  * Every change to an account makes its next version (the column `version`), and the events it
@@ -20,19 +21,16 @@ const ACCOUNT_VERSION = 'accountVersion';
 const USER_COLUMNS = `id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
   created_at, updated_at`;
 
-export const USER_DATABASE = Symbol('USER_DATABASE');
-export const USER_OUTBOX = Symbol('USER_OUTBOX');
-
-/** The user module's storage; one adapter (TypeORM on Postgres or PGlite), so no port. */
-@Injectable()
-export class UsersRepository {
+/** The accounts on Postgres or embedded PGlite (`ModuleDatabase`): one statement per primitive. */
+export class PostgresUserRepository extends UserRepository {
   constructor(
-    @Inject(USER_DATABASE) private readonly db: ModuleDatabase,
-    @Inject(USER_OUTBOX) private readonly outbox: ModuleOutbox,
-  ) {}
+    private readonly db: ModuleDatabase,
+    private readonly outbox: ModuleOutbox,
+  ) {
+    super();
+  }
 
-  /** Inserts the user and queues `events` in one atomic statement. */
-  async insert(row: UserRow, events: readonly BusEvent[]): Promise<void> {
+  async insert(user: User, passwordHash: string, events: readonly BusEvent[]): Promise<void> {
     try {
       await this.db.sql(
         'insert-user',
@@ -44,16 +42,16 @@ export class UsersRepository {
           ACCOUNT_VERSION,
         ),
         [
-          row.id,
-          row.email,
-          row.emailNormalized,
-          row.name,
-          row.passwordHash,
-          row.roles,
-          row.ordersTotal,
-          row.ordersOpen,
-          row.createdAt,
-          row.updatedAt,
+          user.id,
+          user.email,
+          normalizeEmail(user.email),
+          user.name,
+          passwordHash,
+          user.roles,
+          user.ordersTotal,
+          user.ordersOpen,
+          user.createdAt,
+          user.updatedAt,
           eventsParam(events),
         ],
       );
@@ -64,41 +62,57 @@ export class UsersRepository {
     this.outbox.committed();
   }
 
-  /** Waits (bounded) until the relay delivered `eventId` to every handler. */
   delivered(eventId: string, timeoutMs: number): Promise<boolean> {
     return this.outbox.delivered(eventId, timeoutMs);
   }
 
+  async findById(id: string): Promise<User | null> {
+    const raw = await this.rowById(id);
+    return raw && toUser(raw);
+  }
+
+  async findByEmail(email: string): Promise<User | null> {
+    const raw = await this.rowByEmail(email);
+    return raw && toUser(raw);
+  }
+
+  async findCredentialsById(id: string): Promise<UserCredentials | null> {
+    const raw = await this.rowById(id);
+    return raw && toCredentials(raw);
+  }
+
+  async findCredentialsByEmail(email: string): Promise<UserCredentials | null> {
+    const raw = await this.rowByEmail(email);
+    return raw && toCredentials(raw);
+  }
+
   /** On every authenticated profile read and account check: one prepared statement. */
-  async findById(id: string): Promise<UserRow | null> {
+  private async rowById(id: string): Promise<RawUserRow | null> {
     if (!isUuid(id)) return null;
     const rows = await this.db.sql<RawUserRow>(
       'user-by-id',
       `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`,
       [id],
     );
-    return rows[0] ? fromRaw(rows[0]) : null;
+    return rows[0] ?? null;
   }
 
   /** On every login: one prepared statement. */
-  async findByEmail(email: string): Promise<UserRow | null> {
+  private async rowByEmail(email: string): Promise<RawUserRow | null> {
     const rows = await this.db.sql<RawUserRow>(
       'user-by-email',
       `SELECT ${USER_COLUMNS} FROM users WHERE email_normalized = $1`,
       [normalizeEmail(email)],
     );
-    return rows[0] ? fromRaw(rows[0]) : null;
+    return rows[0] ?? null;
   }
 
-  /**
-   * Updates the user and queues `events` atomically, and answers the row as it now is (one
-   * statement); null when the user no longer exists.
-   */
+  /** One statement: the change, its events and the account as it now is. */
   async update(
     id: string,
-    changes: Partial<Pick<UserRow, 'name' | 'passwordHash' | 'roles'>>,
+    changes: UserChanges,
     events: readonly BusEvent[] = [],
-  ): Promise<UserRow | null> {
+  ): Promise<User | null> {
     const [row] = await this.db.sql<RawUserRow>(
       'update-user',
       withEventsReturning(
@@ -118,10 +132,9 @@ export class UsersRepository {
       ],
     );
     if (events.length > 0) this.outbox.committed();
-    return row ? fromRaw(row) : null;
+    return row ? toUser(row) : null;
   }
 
-  /** Deletes the user and queues `events` atomically; false when there was no such user. */
   async delete(id: string, events: readonly BusEvent[]): Promise<boolean> {
     const [result] = await this.db.sql<{ changed: number }>(
       'delete-user',
@@ -137,7 +150,7 @@ export class UsersRepository {
   }
 
   /** Newest first, keyset pagination on (created_at, id); one prepared statement per form. */
-  async list(limit: number, after?: Cursor): Promise<UserRow[]> {
+  async list(limit: number, after?: Cursor): Promise<User[]> {
     const rows = after
       ? await this.db.sql<RawUserRow>(
           'users-page-after',
@@ -150,14 +163,13 @@ export class UsersRepository {
           `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`,
           [limit],
         );
-    return rows.map(fromRaw);
+    return rows.map(toUser);
   }
 
   /**
-   * Applies one order event's deltas to the summary, at most once per (handler, event id):
-   * the inbox claim and the update are one atomic statement. Counts never go below zero.
-   * Events handled at the same time share the statement (`Batcher`): a burst of order events
-   * costs a few statements rather than one each, all on the same few account rows.
+   * The inbox claim and the update are one statement. Events handled at the same time share it
+   * (`Batcher`): a burst of order events costs a few statements rather than one each, all on the
+   * same few account rows.
    */
   applyOrderEvent(
     handler: string,
@@ -205,6 +217,7 @@ interface OrderEventDelta {
   openDelta: number;
 }
 
+/** A row of `users` as `USER_COLUMNS` reads it. */
 interface RawUserRow {
   id: string;
   email: string;
@@ -218,14 +231,13 @@ interface RawUserRow {
   updated_at: Date;
 }
 
-function fromRaw(raw: RawUserRow): UserRow {
+function toUser(raw: RawUserRow): User {
   return {
     id: raw.id,
     email: raw.email,
-    emailNormalized: raw.email_normalized,
     name: raw.name,
-    passwordHash: raw.password_hash,
-    roles: raw.roles,
+    // The column holds only the roles this module wrote.
+    roles: raw.roles as Role[],
     ordersTotal: raw.orders_total,
     ordersOpen: raw.orders_open,
     createdAt: raw.created_at,
@@ -233,6 +245,6 @@ function fromRaw(raw: RawUserRow): UserRow {
   };
 }
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+function toCredentials(raw: RawUserRow): UserCredentials {
+  return { user: toUser(raw), passwordHash: raw.password_hash };
 }

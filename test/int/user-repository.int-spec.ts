@@ -12,23 +12,26 @@ import {
 import type { ModuleDatabase } from '../../src/shared/persistence/module-database';
 import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
 import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
-import { SqlOutboxStore } from '../../src/shared/outbox/sql-outbox-store';
-import { openUserDatabase } from '../../src/modules/user/persistence/user-store';
-import type { UserRow } from '../../src/modules/user/persistence/user.row';
-import { UsersRepository } from '../../src/modules/user/persistence/users.repository';
+import {
+  openUserDatabase,
+  openUserOutboxRepository,
+  openUserRepository,
+} from '../../src/modules/user/persistence/user-database';
+import type { UserRepository } from '../../src/modules/user/persistence/user-repository';
+import type { User } from '../../src/modules/user/user';
 import { eventually } from '../support/api';
 import { RecordingBus, testRelay } from '../support/recording-bus';
 import { dataStoreTargets } from '../support/services';
 import { prepareStores, PreparedStores } from '../support/stores';
 
-/** The user store's contract, on every adapter it has: PGlite and Postgres. */
+/** The user repository's contract, on every database it runs on: PGlite and Postgres. */
 for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
   describe(`user repository contract on ${store}`, () => {
     let dataDir: string;
     let stores: PreparedStores;
     let db: ModuleDatabase;
     let relay: OutboxRelay;
-    let users: UsersRepository;
+    let users: UserRepository;
     const bus = new RecordingBus();
 
     beforeAll(async () => {
@@ -39,8 +42,8 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
         DATA_DIR: dataDir,
         DB_TIMEOUT_MS: 5000,
       });
-      relay = testRelay('user', new SqlOutboxStore(db.sql.bind(db)), bus);
-      users = new UsersRepository(db, new ModuleOutbox(relay));
+      relay = testRelay('user', openUserOutboxRepository(db), bus);
+      users = openUserRepository(db, new ModuleOutbox(relay));
       relay.start();
     });
 
@@ -51,12 +54,11 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    const newUser = (email = `u-${randomUUID()}@example.com`, createdAt = new Date()): UserRow => ({
+    const HASH = '$argon2id$v=19$m=19456,t=2,p=1$not-a-real-hash';
+    const newUser = (email = `u-${randomUUID()}@example.com`, createdAt = new Date()): User => ({
       id: randomUUID(),
       email,
-      emailNormalized: email.toLowerCase(),
       name: 'Ada',
-      passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$not-a-real-hash',
       roles: ['user'],
       ordersTotal: 0,
       ordersOpen: 0,
@@ -68,19 +70,22 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
     it('stores a user with its event, finds it by id and by email in any case', async () => {
       const user = newUser(`Mixed-${randomUUID()}@Example.com`);
       const registered = createEvent(UserRegistered, { userId: user.id, roles: ['user'] }, user.id);
-      await users.insert(user, [registered]);
+      await users.insert(user, HASH, [registered]);
       expect(await users.findById(user.id)).toEqual(user);
       expect((await users.findByEmail(user.email.toUpperCase()))?.id).toBe(user.id);
+      const credentials = { user, passwordHash: HASH };
+      expect(await users.findCredentialsById(user.id)).toEqual(credentials);
+      expect(await users.findCredentialsByEmail(user.email.toLowerCase())).toEqual(credentials);
       expect(await users.findById('not-a-uuid')).toBeNull();
       await eventually(() => Promise.resolve(expect(delivered(registered.id)).toBe(true)));
     });
 
     it('refuses a second account with the same email, whatever its case, and queues nothing', async () => {
       const user = newUser();
-      await users.insert(user, []);
+      await users.insert(user, HASH, []);
       const again = newUser(user.email.toUpperCase());
       const event = createEvent(UserRegistered, { userId: again.id, roles: ['user'] }, again.id);
-      await expect(users.insert(again, [event])).rejects.toMatchObject({
+      await expect(users.insert(again, HASH, [event])).rejects.toMatchObject({
         code: 'USER.EMAIL_TAKEN',
       });
       expect(await users.findById(again.id)).toBeNull();
@@ -90,15 +95,11 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
 
     it('updates and deletes with their events, and says when there was no such user', async () => {
       const user = newUser();
-      await users.insert(user, []);
+      await users.insert(user, HASH, []);
       const changed = createEvent(UserPasswordChanged, { userId: user.id }, user.id);
       const updated = await users.update(user.id, { name: 'Grace', passwordHash: 'h2' }, [changed]);
-      expect(updated).toMatchObject({
-        id: user.id,
-        name: 'Grace',
-        passwordHash: 'h2',
-        email: user.email,
-      });
+      expect(updated).toMatchObject({ id: user.id, name: 'Grace', email: user.email });
+      expect((await users.findCredentialsById(user.id))?.passwordHash).toBe('h2');
       await eventually(() => Promise.resolve(expect(delivered(changed.id)).toBe(true)));
 
       const deleted = createEvent(UserDeleted, { userId: user.id }, user.id);
@@ -117,7 +118,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
     it('lists users newest first, page by page', async () => {
       const base = Date.now() + 3_600_000; // newer than anything else in this database
       const made = [0, 1, 2, 3, 4].map((i) => newUser(undefined, new Date(base + i * 1000)));
-      for (const u of made) await users.insert(u, []);
+      for (const u of made) await users.insert(u, HASH, []);
       const first = await users.list(3);
       expect(first.map((u) => u.id)).toEqual([made[4].id, made[3].id, made[2].id]);
       const last = first[2];
@@ -127,7 +128,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
 
     it('applies an order event to the summary once, however often it is delivered, never below zero', async () => {
       const user = newUser();
-      await users.insert(user, []);
+      await users.insert(user, HASH, []);
       const eventId = randomUUID();
       await Promise.all(
         [1, 2, 3].map(() => users.applyOrderEvent('summary', eventId, user.id, 1, 1)),
@@ -143,8 +144,8 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
 
     it('applies a burst of order events for several users, each event once', async () => {
       const [a, b] = [newUser(), newUser()];
-      await users.insert(a, []);
-      await users.insert(b, []);
+      await users.insert(a, HASH, []);
+      await users.insert(b, HASH, []);
       const repeated = randomUUID();
       await Promise.all([
         ...[1, 2, 3, 4, 5].map(() => users.applyOrderEvent('burst', randomUUID(), a.id, 1, 1)),
