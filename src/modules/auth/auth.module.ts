@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../shared/observability/readiness';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import { acceptedTokenAgeSeconds } from '../../shared/security/security.contract';
 import { AuthMessagesController } from './auth-messages.controller';
 import { AuthController } from './http/auth.controller';
 import { UserCredentials } from './clients/user-credentials.client';
@@ -31,7 +32,7 @@ import { Tokens } from './tokens';
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig): Promise<AuthStore> => {
         // A revocation is kept while a token of its session could still be accepted.
-        const keepMs = (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
+        const keepMs = acceptedTokenAgeSeconds(config.ACCESS_TOKEN_TTL_SECONDS) * 1000;
         return config.AUTH_REDIS_URL
           ? RedisAuthStore.connect(config.AUTH_REDIS_URL, config.DB_TIMEOUT_MS, undefined, keepMs)
           : MemoryAuthStore.withJournal(join(config.DATA_DIR, 'auth', 'revocations.jsonl'), keepMs);
