@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AuthStore, Session } from '../../src/modules/auth/store/auth-store';
-import { MemoryAuthStore } from '../../src/modules/auth/store/memory-auth-store';
-import { RedisAuthStore } from '../../src/modules/auth/store/redis-auth-store';
-import { authStoreTargets, SERVICES } from '../support/services';
+import { MemorySessionRepository } from '../../src/modules/auth/persistence/memory-session-repository';
+import { RedisSessionRepository } from '../../src/modules/auth/persistence/redis-session-repository';
+import { Session, SessionRepository } from '../../src/modules/auth/persistence/session-repository';
+import { sessionRepositoryTargets, SERVICES } from '../support/services';
 
 const session = (userId = randomUUID(), ttlMs = 60_000): Session => ({
   id: randomUUID(),
@@ -12,23 +12,23 @@ const session = (userId = randomUUID(), ttlMs = 60_000): Session => ({
   expiresAtMs: Date.now() + ttlMs,
 });
 const hash = () => randomUUID();
-/** How long the stores under test keep a revocation. */
+/** How long the repositories under test keep a revocation. */
 const KEEP_MS = 60_000;
 
 /** One contract, every adapter: the auth module cannot tell them apart. */
-for (const kind of authStoreTargets()) {
-  describe(`auth store contract on ${kind}`, () => {
-    let store: AuthStore;
+for (const kind of sessionRepositoryTargets()) {
+  describe(`session repository contract on ${kind}`, () => {
+    let store: SessionRepository;
     let prefix: string;
     beforeAll(async () => {
       prefix = `cleave:test:${randomUUID()}:`;
       store =
         kind === 'redis'
-          ? await RedisAuthStore.connect(SERVICES.redis, 2000, prefix, KEEP_MS)
-          : new MemoryAuthStore(KEEP_MS);
+          ? await RedisSessionRepository.connect(SERVICES.redis, 2000, prefix, KEEP_MS)
+          : new MemorySessionRepository(KEEP_MS);
     });
     afterAll(async () => {
-      if (store instanceof RedisAuthStore) {
+      if (store instanceof RedisSessionRepository) {
         const keys = await store.redis.keys(`${prefix}*`);
         if (keys.length > 0) await store.redis.del(...keys);
         await store.onApplicationShutdown();
@@ -39,7 +39,10 @@ for (const kind of authStoreTargets()) {
       const s = session();
       const [h1, h2, h3] = [hash(), hash(), hash()];
       await store.createSession(s, h1);
-      expect(await store.swapRefresh(h1, h2, Date.now())).toEqual({ kind: 'swapped', session: s });
+      expect(await store.swapRefresh(h1, h2, Date.now())).toEqual({
+        kind: 'swapped',
+        session: s,
+      });
       expect(await store.findByRefresh(h1, Date.now())).toBeUndefined();
       expect(await store.findByRefresh(h2, Date.now())).toEqual(s);
       expect(await store.swapRefresh(h2, h3, Date.now())).toMatchObject({ kind: 'swapped' });
@@ -51,7 +54,10 @@ for (const kind of authStoreTargets()) {
       await store.createSession(s, h1);
       await store.swapRefresh(h1, h2, Date.now());
       const at = Date.now();
-      expect(await store.swapRefresh(h1, hash(), at)).toEqual({ kind: 'spent', sessionId: s.id });
+      expect(await store.swapRefresh(h1, hash(), at)).toEqual({
+        kind: 'spent',
+        sessionId: s.id,
+      });
       expect(await store.findByRefresh(h2, Date.now())).toEqual(s);
       expect(await store.revocationsSince(at)).not.toContainEqual(
         expect.objectContaining({ sessionId: s.id }),
@@ -83,7 +89,10 @@ for (const kind of authStoreTargets()) {
       const at = Date.now();
       await store.revokeSession(s.id, at);
       expect(await store.findByRefresh(h, Date.now())).toBeUndefined();
-      expect(await store.revocationsSince(at)).toContainEqual({ sessionId: s.id, revokedAtMs: at });
+      expect(await store.revocationsSince(at)).toContainEqual({
+        sessionId: s.id,
+        revokedAtMs: at,
+      });
       expect(await store.revocationsSince(at + 1)).not.toContainEqual(
         expect.objectContaining({ sessionId: s.id }),
       );
@@ -160,12 +169,12 @@ for (const kind of authStoreTargets()) {
   });
 
   if (kind === 'redis') {
-    describe('auth store on Redis: a swap that arrives after its caller gave up', () => {
+    describe('session repository on Redis: a swap that arrives after its caller gave up', () => {
       it('changes nothing, so the client’s retry with the same token still swaps it', async () => {
         const prefix = `cleave:test:${randomUUID()}:`;
-        const live = await RedisAuthStore.connect(SERVICES.redis, 2000, prefix);
+        const live = await RedisSessionRepository.connect(SERVICES.redis, 2000, prefix);
         // A caller whose wait already ended: its deadline is in the past when Redis runs it.
-        const late = new RedisAuthStore(live.redis, prefix, -1000);
+        const late = new RedisSessionRepository(live.redis, prefix, -1000);
         try {
           const s = session();
           const [h1, h2] = [hash(), hash()];
