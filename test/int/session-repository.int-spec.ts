@@ -18,48 +18,48 @@ const KEEP_MS = 60_000;
 /** One contract, every adapter: the auth module cannot tell them apart. */
 for (const kind of sessionRepositoryTargets()) {
   describe(`session repository contract on ${kind}`, () => {
-    let store: SessionRepository;
+    let sessions: SessionRepository;
     let prefix: string;
     beforeAll(async () => {
       prefix = `cleave:test:${randomUUID()}:`;
-      store =
+      sessions =
         kind === 'redis'
           ? await RedisSessionRepository.connect(SERVICES.redis, 2000, prefix, KEEP_MS)
           : new MemorySessionRepository(KEEP_MS);
     });
     afterAll(async () => {
-      if (store instanceof RedisSessionRepository) {
-        const keys = await store.redis.keys(`${prefix}*`);
-        if (keys.length > 0) await store.redis.del(...keys);
-        await store.onApplicationShutdown();
+      if (sessions instanceof RedisSessionRepository) {
+        const keys = await sessions.redis.keys(`${prefix}*`);
+        if (keys.length > 0) await sessions.redis.del(...keys);
+        await sessions.onApplicationShutdown();
       }
     });
 
     it('swaps a live refresh token, and the new one is live', async () => {
       const s = session();
       const [h1, h2, h3] = [hash(), hash(), hash()];
-      await store.createSession(s, h1);
-      expect(await store.swapRefresh(h1, h2, Date.now())).toEqual({
+      await sessions.createSession(s, h1);
+      expect(await sessions.swapRefresh(h1, h2, Date.now())).toEqual({
         kind: 'swapped',
         session: s,
       });
-      expect(await store.findByRefresh(h1, Date.now())).toBeUndefined();
-      expect(await store.findByRefresh(h2, Date.now())).toEqual(s);
-      expect(await store.swapRefresh(h2, h3, Date.now())).toMatchObject({ kind: 'swapped' });
+      expect(await sessions.findByRefresh(h1, Date.now())).toBeUndefined();
+      expect(await sessions.findByRefresh(h2, Date.now())).toEqual(s);
+      expect(await sessions.swapRefresh(h2, h3, Date.now())).toMatchObject({ kind: 'swapped' });
     });
 
     it('names the session of a spent token and changes nothing', async () => {
       const [h1, h2] = [hash(), hash()];
       const s = session();
-      await store.createSession(s, h1);
-      await store.swapRefresh(h1, h2, Date.now());
+      await sessions.createSession(s, h1);
+      await sessions.swapRefresh(h1, h2, Date.now());
       const at = Date.now();
-      expect(await store.swapRefresh(h1, hash(), at)).toEqual({
+      expect(await sessions.swapRefresh(h1, hash(), at)).toEqual({
         kind: 'spent',
         sessionId: s.id,
       });
-      expect(await store.findByRefresh(h2, Date.now())).toEqual(s);
-      expect(await store.revocationsSince(at)).not.toContainEqual(
+      expect(await sessions.findByRefresh(h2, Date.now())).toEqual(s);
+      expect(await sessions.revocationsSince(at)).not.toContainEqual(
         expect.objectContaining({ sessionId: s.id }),
       );
     });
@@ -68,32 +68,32 @@ for (const kind of sessionRepositoryTargets()) {
       const h1 = hash();
       const s = session();
       const next = Array.from({ length: 10 }, hash);
-      await store.createSession(s, h1);
-      const results = await Promise.all(next.map((h) => store.swapRefresh(h1, h, Date.now())));
+      await sessions.createSession(s, h1);
+      const results = await Promise.all(next.map((h) => sessions.swapRefresh(h1, h, Date.now())));
       expect(results.filter((r) => r.kind === 'swapped')).toHaveLength(1);
       expect(results.filter((r) => r.kind === 'spent')).toHaveLength(next.length - 1);
       const winner = next[results.findIndex((r) => r.kind === 'swapped')];
-      expect(await store.findByRefresh(winner, Date.now())).toEqual(s);
+      expect(await sessions.findByRefresh(winner, Date.now())).toEqual(s);
     });
 
     it('rejects unknown tokens and expired or revoked sessions', async () => {
-      expect(await store.swapRefresh(hash(), hash(), Date.now())).toEqual({ kind: 'unknown' });
+      expect(await sessions.swapRefresh(hash(), hash(), Date.now())).toEqual({ kind: 'unknown' });
       const expired = hash();
-      await store.createSession(session(undefined, 1_000), expired);
-      expect(await store.swapRefresh(expired, hash(), Date.now() + 2_000)).toEqual({
+      await sessions.createSession(session(undefined, 1_000), expired);
+      expect(await sessions.swapRefresh(expired, hash(), Date.now() + 2_000)).toEqual({
         kind: 'unknown',
       });
       const s = session();
       const h = hash();
-      await store.createSession(s, h);
+      await sessions.createSession(s, h);
       const at = Date.now();
-      await store.revokeSession(s.id, at);
-      expect(await store.findByRefresh(h, Date.now())).toBeUndefined();
-      expect(await store.revocationsSince(at)).toContainEqual({
+      await sessions.revokeSession(s.id, at);
+      expect(await sessions.findByRefresh(h, Date.now())).toBeUndefined();
+      expect(await sessions.revocationsSince(at)).toContainEqual({
         sessionId: s.id,
         revokedAtMs: at,
       });
-      expect(await store.revocationsSince(at + 1)).not.toContainEqual(
+      expect(await sessions.revocationsSince(at + 1)).not.toContainEqual(
         expect.objectContaining({ sessionId: s.id }),
       );
     });
@@ -102,33 +102,33 @@ for (const kind of sessionRepositoryTargets()) {
       const userId = randomUUID();
       const [a, b, c] = [hash(), hash(), hash()];
       const mine = [session(userId), session(userId)];
-      for (const [i, h] of [a, b].entries()) await store.createSession(mine[i] ?? session(), h);
+      for (const [i, h] of [a, b].entries()) await sessions.createSession(mine[i] ?? session(), h);
       const other = hash();
-      await store.createSession(session(), other);
+      await sessions.createSession(session(), other);
       const inbox = { handler: 'test', eventId: randomUUID() };
       const at = Date.now();
-      const revoked = await store.revokeUserSessions(userId, inbox, at);
+      const revoked = await sessions.revokeUserSessions(userId, inbox, at);
       expect(revoked.sort()).toEqual(mine.map((m) => m.id).sort());
-      expect(await store.revocationsSince(at)).toEqual(
+      expect(await sessions.revocationsSince(at)).toEqual(
         expect.arrayContaining(revoked.map((sessionId) => ({ sessionId, revokedAtMs: at }))),
       );
-      expect(await store.findByRefresh(a, Date.now())).toBeUndefined();
-      expect(await store.swapRefresh(b, hash(), Date.now())).toEqual({ kind: 'unknown' });
-      expect(await store.findByRefresh(other, Date.now())).toBeDefined();
+      expect(await sessions.findByRefresh(a, Date.now())).toBeUndefined();
+      expect(await sessions.swapRefresh(b, hash(), Date.now())).toEqual({ kind: 'unknown' });
+      expect(await sessions.findByRefresh(other, Date.now())).toBeDefined();
       const later = session(userId);
-      await store.createSession(later, c);
-      expect(await store.revokeUserSessions(userId, inbox, Date.now())).toEqual([]);
-      expect(await store.findByRefresh(c, Date.now())).toEqual(later);
+      await sessions.createSession(later, c);
+      expect(await sessions.revokeUserSessions(userId, inbox, Date.now())).toEqual([]);
+      expect(await sessions.findByRefresh(c, Date.now())).toEqual(later);
     });
 
     it('keeps revocations for its window only', async () => {
       const s = session();
-      await store.createSession(s, hash());
-      await store.revokeSession(s.id, Date.now() - KEEP_MS - 1000);
+      await sessions.createSession(s, hash());
+      await sessions.revokeSession(s.id, Date.now() - KEEP_MS - 1000);
       const fresh = session();
-      await store.createSession(fresh, hash());
-      await store.revokeSession(fresh.id, Date.now());
-      const kept = (await store.revocationsSince(0)).map((r) => r.sessionId);
+      await sessions.createSession(fresh, hash());
+      await sessions.revokeSession(fresh.id, Date.now());
+      const kept = (await sessions.revocationsSince(0)).map((r) => r.sessionId);
       expect(kept).toContain(fresh.id);
       expect(kept).not.toContain(s.id);
     });
@@ -137,30 +137,30 @@ for (const kind of sessionRepositoryTargets()) {
       const key = `login:${randomUUID()}`;
       const t = Date.now();
       const window = 60_000;
-      expect(await store.failures(key)).toBeUndefined();
-      expect(await store.recordFailure(key, t, window)).toEqual({
+      expect(await sessions.failures(key)).toBeUndefined();
+      expect(await sessions.recordFailure(key, t, window)).toEqual({
         count: 1,
         resetAtMs: t + window,
       });
-      expect(await store.recordFailure(key, t + 10, window)).toEqual({
+      expect(await sessions.recordFailure(key, t + 10, window)).toEqual({
         count: 2,
         resetAtMs: t + window,
       });
-      expect(await store.failures(key)).toEqual({ count: 2, resetAtMs: t + window });
+      expect(await sessions.failures(key)).toEqual({ count: 2, resetAtMs: t + window });
       // At the window's end, by the caller's clock, a failure opens a new window.
-      expect(await store.recordFailure(key, t + window, window)).toEqual({
+      expect(await sessions.recordFailure(key, t + window, window)).toEqual({
         count: 1,
         resetAtMs: t + 2 * window,
       });
-      await store.clearFailures(key);
-      expect(await store.failures(key)).toBeUndefined();
+      await sessions.clearFailures(key);
+      expect(await sessions.failures(key)).toBeUndefined();
     });
 
     it('counts every one of many concurrent failures once', async () => {
       const key = `login:${randomUUID()}`;
       const t = Date.now();
       const counts = await Promise.all(
-        Array.from({ length: 20 }, () => store.recordFailure(key, t, 60_000)),
+        Array.from({ length: 20 }, () => sessions.recordFailure(key, t, 60_000)),
       );
       expect(counts.map((c) => c.count).sort((a, b) => a - b)).toEqual(
         Array.from({ length: 20 }, (_, i) => i + 1),
