@@ -103,8 +103,8 @@ async function probeRedis(): Promise<string | undefined> {
   }
 }
 
-/** The auth-store adapters a contract suite runs on: memory always, Redis when reachable. */
-export function authStoreTargets(): Array<'memory' | 'redis'> {
+/** The session repository adapters a contract suite runs on: memory always, Redis if reachable. */
+export function sessionRepositoryTargets(): Array<'memory' | 'redis'> {
   return availableServices().has('redis') ? ['memory', 'redis'] : ['memory'];
 }
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../shared/observability/readiness';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
@@ -12,9 +11,8 @@ import { SessionRevocations } from './revocations/session-revocations';
 import { AccountEventsHandler } from './revoke-on-account-change/account-events.handler';
 import { RevokeUserSessions } from './revoke-on-account-change/revoke-user-sessions';
 import { SigningKeys } from './signing-keys';
-import { AuthStore } from './store/auth-store';
-import { MemoryAuthStore } from './store/memory-auth-store';
-import { RedisAuthStore } from './store/redis-auth-store';
+import { openSessionRepository, redisCheck } from './persistence/auth-database';
+import { SessionRepository } from './persistence/session-repository';
 import { Tokens } from './tokens';
 
 /** Login, sessions and access tokens. */
@@ -27,15 +25,9 @@ import { Tokens } from './tokens';
       useFactory: (config: AppConfig) => SigningKeys.load(config),
     },
     {
-      provide: AuthStore,
+      provide: SessionRepository,
       inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig): Promise<AuthStore> => {
-        // A revocation is kept while a token of its session could still be accepted.
-        const keepMs = (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
-        return config.AUTH_REDIS_URL
-          ? RedisAuthStore.connect(config.AUTH_REDIS_URL, config.DB_TIMEOUT_MS, undefined, keepMs)
-          : MemoryAuthStore.withJournal(join(config.DATA_DIR, 'auth', 'revocations.jsonl'), keepMs);
-      },
+      useFactory: (config: AppConfig) => openSessionRepository(config),
     },
     Tokens,
     UserCredentials,
@@ -49,11 +41,11 @@ import { Tokens } from './tokens';
 export class AuthModule implements OnModuleInit {
   constructor(
     private readonly readiness: Readiness,
-    private readonly store: AuthStore,
+    private readonly sessions: SessionRepository,
   ) {}
 
   onModuleInit(): void {
-    const store = this.store;
-    if (store instanceof RedisAuthStore) this.readiness.register('auth-redis', () => store.ping());
+    const check = redisCheck(this.sessions);
+    if (check) this.readiness.register('auth-redis', check);
   }
 }

@@ -11,13 +11,13 @@ import { Logout } from './logout/logout';
 import { RefreshSession } from './refresh/refresh-session';
 import { SessionRevocations } from './revocations/session-revocations';
 import { SigningKeys } from './signing-keys';
-import { MemoryAuthStore } from './store/memory-auth-store';
+import { MemorySessionRepository } from './persistence/memory-session-repository';
 import { hashRefreshToken, Tokens } from './tokens';
 
 /**
- * The auth use cases' rules on the in-memory store, with the user module and the bus stood in
- * for: lock-out, rotation with reuse detection, and revocation. No database, no server; the
- * clock is Jest's (only `Date` is faked).
+ * The auth use cases' rules on the in-memory session repository, with the user module and the
+ * bus stood in for: lock-out, rotation with reuse detection, and revocation. No database, no
+ * server; the clock is Jest's (only `Date` is faked).
  */
 const ADA = { id: randomUUID(), email: 'ada@example.com', password: 'correct-horse-1' };
 const GRACE = { id: randomUUID(), email: 'grace@example.com', password: 'correct-horse-2' };
@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 describe('the auth use cases (no database, no bus)', () => {
-  let store: MemoryAuthStore;
+  let sessions: MemorySessionRepository;
   let told: SessionsRevokedData[];
   let login: Login;
   let refresh: RefreshSession;
@@ -53,7 +53,7 @@ describe('the auth use cases (no database, no bus)', () => {
         'clearTimeout',
       ],
     });
-    store = new MemoryAuthStore();
+    sessions = new MemorySessionRepository();
     told = [];
     const bus = {
       broadcast: (_contract: unknown, data: SessionsRevokedData) => void told.push(data),
@@ -68,10 +68,10 @@ describe('the auth use cases (no database, no bus)', () => {
       },
     } as unknown as UserCredentials;
     const tokens = new Tokens(await SigningKeys.load(config), config);
-    const revocations = new SessionRevocations(store, bus, config);
-    login = new Login(store, credentials, tokens, config);
-    refresh = new RefreshSession(store, tokens, revocations);
-    logout = new Logout(store, revocations);
+    const revocations = new SessionRevocations(sessions, bus, config);
+    login = new Login(sessions, credentials, tokens, config);
+    refresh = new RefreshSession(sessions, tokens, revocations);
+    logout = new Logout(sessions, revocations);
   });
   afterEach(() => void jest.useRealTimers());
 
@@ -90,7 +90,7 @@ describe('the auth use cases (no database, no bus)', () => {
       });
       expect(decodeJwt(pair.accessToken)).toMatchObject({ sub: ADA.id, roles: ['user'] });
       expect(
-        await store.findByRefresh(hashRefreshToken(pair.refreshToken), Date.now()),
+        await sessions.findByRefresh(hashRefreshToken(pair.refreshToken), Date.now()),
       ).toMatchObject({
         userId: ADA.id,
       });
@@ -144,7 +144,7 @@ describe('the auth use cases (no database, no bus)', () => {
       await expect(refresh.execute(second.refreshToken)).rejects.toBeInstanceOf(
         InvalidRefreshToken,
       );
-      expect(await store.revocationsSince(T0)).toEqual([{ sessionId, revokedAtMs: T0 + 1000 }]);
+      expect(await sessions.revocationsSince(T0)).toEqual([{ sessionId, revokedAtMs: T0 + 1000 }]);
     });
 
     it('refuses a token it never issued, and one whose session expired, revoking nothing', async () => {

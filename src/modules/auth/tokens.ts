@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { ACCESS_TOKEN_ALGORITHM } from '../../shared/security/security.contract';
 import { SigningKeys } from './signing-keys';
-import type { Session } from './store/auth-store';
+import type { Session } from './persistence/session-repository';
 
 export interface TokenPair {
   accessToken: string;

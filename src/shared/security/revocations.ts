@@ -11,6 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ServiceUnavailable } from '../kernel/domain-error';
 import { Readiness } from '../observability/readiness';
 import {
+  acceptedTokenAgeSeconds,
   Revocations as RevocationsSince,
   type SessionRevocation,
   SessionsRevoked,
@@ -30,7 +31,7 @@ const CATCH_UP_OVERLAP_MS = 5_000;
  * module (`auth.revocations`, what release 0.1.0's auth module offers), then every
  * REVOCATION_SYNC_MS, so a broadcast missed is made up for. A catch-up that fails is logged and
  * retried; what is held is kept. An entry is kept while a token of its session could still be
- * accepted: ACCESS_TOKEN_TTL_SECONDS plus the verifier's minute of leeway.
+ * accepted (`acceptedTokenAgeSeconds`).
  */
 @Injectable()
 export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -55,7 +56,7 @@ export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnAppl
   }
 
   private get keepMs(): number {
-    return (this.config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
+    return acceptedTokenAgeSeconds(this.config.ACCESS_TOKEN_TTL_SECONDS) * 1000;
   }
 
   /** Whether the session has been revoked (so its access tokens are refused). */

@@ -20,6 +20,7 @@ import { Readiness } from '../observability/readiness';
 import { Revocations } from './revocations';
 import {
   ACCESS_TOKEN_ALGORITHM,
+  acceptedTokenAgeSeconds,
   Jwks,
   type JwksDto,
   Principal,
@@ -148,7 +149,7 @@ export class TokenVerifier implements OnModuleInit, OnApplicationBootstrap, OnAp
       audience: this.config.JWT_AUDIENCE,
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       requiredClaims: ['sub', 'sid', 'exp', 'iat'],
-      maxTokenAge: `${this.config.ACCESS_TOKEN_TTL_SECONDS + 60}s`,
+      maxTokenAge: `${acceptedTokenAgeSeconds(this.config.ACCESS_TOKEN_TTL_SECONDS)}s`,
     });
     const roles = Array.isArray(payload.roles) ? payload.roles : [];
     if (

@@ -5,9 +5,10 @@ import { bearer, eventually, signUpAndLogin } from '../../support/api';
 import { storeTargets } from '../../support/services';
 
 /**
- * Rotation with reuse detection is the refresh use case's rule, over the store's atomic swap:
- * of many refreshes racing with one token exactly one wins, and the losers' reuse revokes the
- * session, the winner's new tokens included. Run once per auth store (in memory, Redis).
+ * Rotation with reuse detection is the refresh use case's rule, over the session repository's
+ * atomic swap: of many refreshes racing with one token exactly one wins, and the losers' reuse
+ * revokes the session, the winner's new tokens included. Run once per session repository adapter
+ * (in memory, Redis).
  */
 // Embedded keeps auth state in memory; the postgres shape keeps it in Redis.
 for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'postgres')) {

@@ -135,7 +135,7 @@ describe('a revoked session after a restart on the embedded defaults', () => {
   let app: TestApp;
   afterAll(() => app?.close());
 
-  it('stays refused: the in-memory auth store journals its revocations under DATA_DIR', async () => {
+  it('stays refused: the in-memory session repository journals its revocations under DATA_DIR', async () => {
     app = await startTestApp({ store: 'pglite' });
     const account: Account = await signUpAndLogin(app);
     const other = await login(app, account.email, account.password);

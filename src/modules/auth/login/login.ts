@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
 import { InvalidCredentials, LoginLocked } from '../auth.errors';
 import { UserCredentials } from '../clients/user-credentials.client';
-import { AuthStore } from '../store/auth-store';
+import { SessionRepository } from '../persistence/session-repository';
 import { TokenPair, Tokens } from '../tokens';
 
 /**
@@ -14,7 +14,7 @@ import { TokenPair, Tokens } from '../tokens';
 @Injectable()
 export class Login {
   constructor(
-    private readonly store: AuthStore,
+    private readonly sessions: SessionRepository,
     private readonly credentials: UserCredentials,
     private readonly tokens: Tokens,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -25,10 +25,14 @@ export class Login {
     await this.refuseIfLocked(key, Date.now());
     const user = await this.credentials.verify(email, password);
     if (!user) {
-      await this.store.recordFailure(key, Date.now(), this.config.LOGIN_LOCK_WINDOW_SECONDS * 1000);
+      await this.sessions.recordFailure(
+        key,
+        Date.now(),
+        this.config.LOGIN_LOCK_WINDOW_SECONDS * 1000,
+      );
       throw new InvalidCredentials();
     }
-    await this.store.clearFailures(key);
+    await this.sessions.clearFailures(key);
     const session = {
       id: randomUUID(),
       userId: user.id,
@@ -36,12 +40,12 @@ export class Login {
       expiresAtMs: Date.now() + this.config.REFRESH_TOKEN_TTL_SECONDS * 1000,
     };
     const refresh = this.tokens.newRefreshToken();
-    await this.store.createSession(session, refresh.hash);
+    await this.sessions.createSession(session, refresh.hash);
     return this.tokens.pair(session, refresh.token);
   }
 
   private async refuseIfLocked(key: string, nowMs: number): Promise<void> {
-    const failures = await this.store.failures(key);
+    const failures = await this.sessions.failures(key);
     if (!failures || failures.resetAtMs <= nowMs) return;
     if (failures.count < this.config.LOGIN_MAX_FAILURES) return;
     throw new LoginLocked(Math.ceil((failures.resetAtMs - nowMs) / 1000));

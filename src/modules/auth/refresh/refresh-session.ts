@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidRefreshToken } from '../auth.errors';
 import { SessionRevocations } from '../revocations/session-revocations';
-import { AuthStore } from '../store/auth-store';
+import { SessionRepository } from '../persistence/session-repository';
 import { hashRefreshToken, TokenPair, Tokens } from '../tokens';
 
 /**
@@ -13,7 +13,7 @@ import { hashRefreshToken, TokenPair, Tokens } from '../tokens';
 @Injectable()
 export class RefreshSession {
   constructor(
-    private readonly store: AuthStore,
+    private readonly sessions: SessionRepository,
     private readonly tokens: Tokens,
     private readonly revocations: SessionRevocations,
   ) {}
@@ -21,7 +21,7 @@ export class RefreshSession {
   async execute(refreshToken: string): Promise<TokenPair> {
     const next = this.tokens.newRefreshToken();
     const now = Date.now();
-    const result = await this.store.swapRefresh(hashRefreshToken(refreshToken), next.hash, now);
+    const result = await this.sessions.swapRefresh(hashRefreshToken(refreshToken), next.hash, now);
     // The swap and the revocation are two steps: should recording the revocation fail, the
     // caller gets 503 and the spent token stays spent, so its next presentation revokes again.
     if (result.kind === 'spent') await this.revocations.revoke(result.sessionId, now);

@@ -12,14 +12,14 @@ import {
   SessionsRevoked,
   type SessionsRevokedData,
 } from '../../../shared/security/security.contract';
-import { AuthStore } from '../store/auth-store';
+import { SessionRepository } from '../persistence/session-repository';
 
 /**
- * Revoked sessions: recorded in the auth store, then told to every process at once, so their
- * access tokens stop working everywhere (on NATS the broadcast is also kept in the stream, from
- * which a process that starts later learns it, even while this module is down). What could not
- * be told is told again every REVOCATION_SYNC_MS until it is; a process that missed a broadcast
- * also catches up from `since` (`auth.revocations`).
+ * Revoked sessions: recorded in the session repository, then told to every process at once, so
+ * their access tokens stop working everywhere (on NATS the broadcast is also kept in the stream,
+ * from which a process that starts later learns it, even while this module is down). What could
+ * not be told is told again every REVOCATION_SYNC_MS until it is; a process that missed a
+ * broadcast also catches up from `since` (`auth.revocations`).
  */
 @Injectable()
 export class SessionRevocations implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,7 +29,7 @@ export class SessionRevocations implements OnApplicationBootstrap, OnApplication
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly store: AuthStore,
+    private readonly sessions: SessionRepository,
     private readonly bus: Bus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -44,13 +44,13 @@ export class SessionRevocations implements OnApplicationBootstrap, OnApplication
   }
 
   async revoke(sessionId: string, nowMs: number): Promise<void> {
-    await this.store.revokeSession(sessionId, nowMs);
+    await this.sessions.revokeSession(sessionId, nowMs);
     await this.announce([sessionId], nowMs);
   }
 
   /** What every process asks to catch up. */
   async since(sinceMs: number): Promise<RevocationsReply> {
-    return { revocations: await this.store.revocationsSince(sinceMs) };
+    return { revocations: await this.sessions.revocationsSince(sinceMs) };
   }
 
   /**

@@ -13,7 +13,10 @@ import { RevokeUserSessions } from './revoke-user-sessions';
 const REVOKE_ON_USER_DELETED = 'auth-revoke-on-user-deleted';
 const REVOKE_ON_PASSWORD_CHANGED = 'auth-revoke-on-password-changed';
 
-/** `user.deleted` and `user.password-changed` → RevokeUserSessions, recorded in the store's inbox. */
+/**
+ * `user.deleted` and `user.password-changed` → RevokeUserSessions, recorded in the session
+ * repository's inbox.
+ */
 @Controller()
 export class AccountEventsHandler {
   constructor(private readonly revoke: RevokeUserSessions) {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SessionRevocations } from '../revocations/session-revocations';
-import { AuthStore } from '../store/auth-store';
+import { SessionRepository } from '../persistence/session-repository';
 
 /**
  * On `user.deleted` and `user.password-changed`: every session of the user is revoked, once per
@@ -9,13 +9,13 @@ import { AuthStore } from '../store/auth-store';
 @Injectable()
 export class RevokeUserSessions {
   constructor(
-    private readonly store: AuthStore,
+    private readonly sessions: SessionRepository,
     private readonly revocations: SessionRevocations,
   ) {}
 
   async execute(userId: string, inbox: { handler: string; eventId: string }): Promise<void> {
     const now = Date.now();
-    const revoked = await this.store.revokeUserSessions(userId, inbox, now);
+    const revoked = await this.sessions.revokeUserSessions(userId, inbox, now);
     await this.revocations.announce(revoked, now);
   }
 }

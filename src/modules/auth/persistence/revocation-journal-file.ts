@@ -1,14 +1,14 @@
 import { mkdir, open, readFile, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Revocation } from './auth-store';
+import type { Revocation } from './session-repository';
 
 /**
- * The in-memory auth store's revocations, on disk: a JSON line per revocation, flushed to disk
- * before the revoking request is answered. Read back at start (what is still within the kept
- * window) so that a session revoked before a restart stays revoked after it: access tokens
+ * The in-memory session repository's revocations, in a file: a JSON line per revocation, flushed
+ * to disk before the revoking request is answered. Read back at start (what is still within the
+ * kept window) so that a session revoked before a restart stays revoked after it: access tokens
  * outlive a restart (the signing key is kept under DATA_DIR), so their revocations must too.
  */
-export class RevocationJournal {
+export class RevocationJournalFile {
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly file: FileHandle) {}
@@ -17,7 +17,7 @@ export class RevocationJournal {
   static async open(
     path: string,
     sinceMs: number,
-  ): Promise<{ journal: RevocationJournal; kept: Revocation[] }> {
+  ): Promise<{ journal: RevocationJournalFile; kept: Revocation[] }> {
     await mkdir(dirname(path), { recursive: true });
     const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return '';
@@ -31,7 +31,7 @@ export class RevocationJournal {
     // Compacted: what is past the window goes, and so does a line cut short by a crash.
     await writeFile(`${path}.tmp`, kept.map(formatLine).join(''));
     await rename(`${path}.tmp`, path);
-    return { journal: new RevocationJournal(await open(path, 'a')), kept };
+    return { journal: new RevocationJournalFile(await open(path, 'a')), kept };
   }
 
   /** Appends and flushes, one write at a time. */

@@ -2,7 +2,13 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ServiceUnavailable } from '../../../shared/kernel/domain-error';
 import type { Role } from '../../../shared/security/security.contract';
-import { AuthStore, FailureCount, Revocation, Session, SwapResult } from './auth-store';
+import {
+  FailureCount,
+  Revocation,
+  Session,
+  SessionRepository,
+  SwapResult,
+} from './session-repository';
 
 /** How long a handled event id is remembered by the auth inbox. */
 const INBOX_TTL_SECONDS = 7 * 24 * 3600;
@@ -69,8 +75,8 @@ end
 return {redis.call('HINCRBY', key, 'count', 1), resetAt}
 `;
 
-/** The auth store on Redis: shared by every replica, and TTLs clean up after themselves. */
-export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
+/** The session repository on Redis: shared by every replica, and TTLs clean up after themselves. */
+export class RedisSessionRepository extends SessionRepository implements OnApplicationShutdown {
   private readonly logger = new Logger('auth-redis');
 
   constructor(
@@ -93,7 +99,7 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
     timeoutMs: number,
     prefix?: string,
     revocationKeepMs?: number,
-  ): Promise<RedisAuthStore> {
+  ): Promise<RedisSessionRepository> {
     const redis = new Redis(url, {
       connectTimeout: timeoutMs,
       commandTimeout: timeoutMs,
@@ -102,12 +108,12 @@ export class RedisAuthStore extends AuthStore implements OnApplicationShutdown {
       lazyConnect: true,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
-    const store = new RedisAuthStore(redis, prefix, timeoutMs, revocationKeepMs);
-    redis.on('error', (error: Error) => store.logger.warn(`redis: ${error.message}`));
+    const repository = new RedisSessionRepository(redis, prefix, timeoutMs, revocationKeepMs);
+    redis.on('error', (error: Error) => repository.logger.warn(`redis: ${error.message}`));
     await redis
       .connect()
-      .catch((error: Error) => store.logger.warn(`redis not reachable yet: ${error.message}`));
-    return store;
+      .catch((error: Error) => repository.logger.warn(`redis not reachable yet: ${error.message}`));
+    return repository;
   }
 
   async createSession(session: Session, refreshHash: string): Promise<void> {

@@ -1,6 +1,12 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { AuthStore, FailureCount, Revocation, Session, SwapResult } from './auth-store';
-import { RevocationJournal } from './revocation-journal';
+import { RevocationJournalFile } from './revocation-journal-file';
+import {
+  FailureCount,
+  Revocation,
+  Session,
+  SessionRepository,
+  SwapResult,
+} from './session-repository';
 
 interface SessionState extends Session {
   liveHash: string;
@@ -9,25 +15,29 @@ interface SessionState extends Session {
 
 /**
  * One process only: state dies with the process, and replicas cannot share it; but for its
- * revocations, which a journal on disk keeps across restarts (see `RevocationJournal`).
+ * revocations, which a journal file keeps across restarts (see `RevocationJournalFile`).
  */
 @Injectable()
-export class MemoryAuthStore extends AuthStore implements OnApplicationShutdown {
+export class MemorySessionRepository extends SessionRepository implements OnApplicationShutdown {
   /** Revoked session → when, oldest first (insertion order). */
   private readonly revocations = new Map<string, number>();
-  private journal?: RevocationJournal;
+  private journal?: RevocationJournalFile;
 
   constructor(private readonly revocationKeepMs = 16 * 60_000) {
     super();
   }
 
-  /** A store whose revocations are journaled in `path` (and read back from it). */
-  static async withJournal(path: string, revocationKeepMs: number): Promise<MemoryAuthStore> {
-    const store = new MemoryAuthStore(revocationKeepMs);
-    const { journal, kept } = await RevocationJournal.open(path, Date.now() - revocationKeepMs);
-    for (const { sessionId, revokedAtMs } of kept) store.revocations.set(sessionId, revokedAtMs);
-    store.journal = journal;
-    return store;
+  /** A repository whose revocations are journaled in `path` (and read back from it). */
+  static async withJournal(
+    path: string,
+    revocationKeepMs: number,
+  ): Promise<MemorySessionRepository> {
+    const repository = new MemorySessionRepository(revocationKeepMs);
+    const { journal, kept } = await RevocationJournalFile.open(path, Date.now() - revocationKeepMs);
+    for (const { sessionId, revokedAtMs } of kept)
+      repository.revocations.set(sessionId, revokedAtMs);
+    repository.journal = journal;
+    return repository;
   }
 
   async onApplicationShutdown(): Promise<void> {

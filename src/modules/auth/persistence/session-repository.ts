@@ -22,22 +22,28 @@ export interface FailureCount {
   resetAtMs: number;
 }
 
-/** A session revoked at `revokedAtMs`: its access tokens are refused until they expire. */
+/**
+ * A session's revocation as recorded: what `revocationsSince` returns, and what the auth module
+ * tells every process (`SessionRevocation` on the bus has this shape).
+ */
 export interface Revocation {
   sessionId: string;
   revokedAtMs: number;
 }
 
 /**
- * Sessions, refresh-token families, revocations and login lock-out counters: atomic primitives
- * only. The rules (rotation and reuse detection, lock-out, expiry) are the auth use cases', and
- * every time here is theirs (`nowMs`), so one clock decides. Tokens are stored only as hashes.
- * Port with an in-memory adapter (one process) and Redis; `test/int/auth-store.int-spec.ts` is the
- * contract both pass. Every revocation is recorded with its time, in the same atomic step, and
- * kept `revocationKeepMs` (longer than any access token lives), so that every process can learn
- * it (`revocationsSince`).
+ * What the auth module keeps, all of it about sessions: the sessions with their refresh-token
+ * families, their revocations, the failed logins that lock out opening one, and the events
+ * already handled that revoke them. Atomic primitives only. The rules (rotation and reuse
+ * detection, lock-out, expiry) are the auth use cases', and every time here is theirs (`nowMs`),
+ * so one clock decides. Tokens are kept only as hashes.
+ * Adapters: in memory (one process) and Redis, picked by `auth-database.ts`;
+ * `test/int/session-repository.int-spec.ts` is the contract both pass. Every revocation is
+ * recorded with its time, in the same atomic step, and kept `revocationKeepMs` (as long as a
+ * token of its session could be accepted), so that every process can learn it
+ * (`revocationsSince`).
  */
-export abstract class AuthStore {
+export abstract class SessionRepository {
   abstract createSession(session: Session, refreshHash: string): Promise<void>;
 
   /**
