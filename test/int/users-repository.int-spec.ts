@@ -12,7 +12,7 @@ import {
 import type { ModuleDatabase } from '../../src/shared/persistence/module-database';
 import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
 import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
-import { SqlOutboxStore } from '../../src/shared/outbox/sql-outbox-store';
+import { PostgresOutboxRepository } from '../../src/shared/outbox/postgres-outbox-repository';
 import { openUserDatabase } from '../../src/modules/user/persistence/user-store';
 import type { UserRow } from '../../src/modules/user/persistence/user.row';
 import { UsersRepository } from '../../src/modules/user/persistence/users.repository';
@@ -39,7 +39,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
         DATA_DIR: dataDir,
         DB_TIMEOUT_MS: 5000,
       });
-      relay = testRelay('user', new SqlOutboxStore(db.sql.bind(db)), bus);
+      relay = testRelay('user', new PostgresOutboxRepository(db.sql.bind(db)), bus);
       users = new UsersRepository(db, new ModuleOutbox(relay));
       relay.start();
     });

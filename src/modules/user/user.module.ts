@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
 import { Readiness } from '../../shared/observability/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
 import { outboxProvider } from '../../shared/outbox/module-outbox';
-import { SqlOutboxStore } from '../../shared/outbox/sql-outbox-store';
+import { PostgresOutboxRepository as SqlOutboxStore } from '../../shared/outbox/postgres-outbox-repository';
 import { AdminBootstrap } from './register/admin-bootstrap';
 import { UsersController } from './http/users.controller';
 import { OrderSummaryHandler } from './order-summary/order-summary.handler';

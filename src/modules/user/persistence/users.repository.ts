@@ -2,7 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Cursor } from '../../../shared/kernel/page';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
-import { eventsParam, withEvents, withEventsReturning } from '../../../shared/outbox/outbox';
+import {
+  eventsParam,
+  withEvents,
+  withEventsReturning,
+} from '../../../shared/outbox/postgres-outbox';
 import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
 import type { BusEvent } from '../../../shared/bus/bus-event';
 import { EmailTaken } from '../user.errors';
