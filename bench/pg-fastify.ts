@@ -27,7 +27,7 @@ const USER_COLUMNS = `id, email, email_normalized, name, password_hash, roles, o
 const USER_BY_ID = `SELECT ${USER_COLUMNS}
        FROM users WHERE id = $1`;
 
-/** src/modules/order/persistence/typeorm-order-repository.ts, listByUser without filters. */
+/** src/modules/order/persistence/postgres-order-repository.ts, listByUser without filters. */
 const ORDERS_BY_USER =
   'SELECT id, user_id, items, total_cents, currency, status, created_at, updated_at FROM orders' +
   ' WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as Outbox from '../../src/shared/outbox/outbox';
+import type * as Outbox from '../../src/shared/outbox/postgres-outbox';
 import { built } from '../built';
 import { withBenchClient } from '../database';
 import { ORDER_BODY } from '../mixed';
@@ -34,8 +34,8 @@ export interface PgbenchResult {
 }
 
 /**
- * The statement of TypeOrmOrderRepository.insertRow
- * (src/modules/order/persistence/typeorm-order-repository.ts), before withEvents wraps it.
+ * The statement of PostgresOrderRepository.insertRow
+ * (src/modules/order/persistence/postgres-order-repository.ts), before withEvents wraps it.
  */
 const INSERT_ORDER = `INSERT INTO orders (id, user_id, items, total_cents, currency, status, idempotency_key,
                              request_hash, idempotency_expires_at, created_at, updated_at)
@@ -91,7 +91,7 @@ export async function pgbenchBaseline(databaseUrl: string): Promise<PgbenchResul
   }
 }
 
-/** SqlAccountView.isDeleted (src/modules/order/persistence/sql-account-view.ts). */
+/** PostgresAccountView.isDeleted (src/modules/order/persistence/postgres-account-view.ts). */
 const ACCOUNT_CHECK = 'SELECT deleted FROM account_view WHERE user_id = :user_id;\n';
 
 /** A warm-up (discarded), then the measured run of `script`. */
@@ -115,7 +115,7 @@ async function measurePgbench(
 
 /** The app's statement with its parameters as pgbench expressions and variables. */
 function scriptText(): string {
-  const { withEvents } = built<typeof Outbox>('shared/outbox/outbox.js');
+  const { withEvents } = built<typeof Outbox>('shared/outbox/postgres-outbox.js');
   const orderId = '(SELECT id FROM change LIMIT 1)';
   const event =
     `jsonb_build_array(jsonb_set(jsonb_set(jsonb_set(:event::jsonb,` +

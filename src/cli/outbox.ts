@@ -35,12 +35,12 @@ async function main(argv: string[]): Promise<number> {
     collection: outbox.collection,
     timeoutMs: config.DB_TIMEOUT_MS,
   };
-  return withOutbox(target, async (store) => {
+  return withOutbox(target, async (repository) => {
     if (command === 'list') {
-      for (const entry of await store.listFailed())
+      for (const entry of await repository.listFailed())
         process.stdout.write(`${JSON.stringify(entry)}\n`);
     } else {
-      process.stdout.write(`${await store.replay(ids)} event(s) back in line\n`);
+      process.stdout.write(`${await repository.replay(ids)} event(s) back in line\n`);
     }
     return 0;
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { PGlite } from '@electric-sql/pglite';
 import type { QueryRunner } from 'typeorm';
 import { InboxHandlerNames1733000000000 } from '../../src/modules/user/persistence/migrations/1733000000000-inbox-handler-names';
-import { createInboxTable } from '../../src/shared/outbox/inbox';
+import { createInboxTable } from '../../src/shared/outbox/postgres-inbox';
 
 /**
  * Handlers are named once (their durable consumer's name, also their inbox key). The migration

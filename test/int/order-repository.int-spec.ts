@@ -19,15 +19,15 @@ import {
   openOrderDatabase,
   openOrderRepository,
   OrderDatabase,
-  orderOutboxStore,
-} from '../../src/modules/order/persistence/order-store';
+  orderOutboxRepository,
+} from '../../src/modules/order/persistence/order-database';
 import { eventually } from '../support/api';
 import { RecordingBus, testRelay } from '../support/recording-bus';
 import { dataStoreTargets } from '../support/services';
 import { prepareStores, PreparedStores } from '../support/stores';
 
 /**
- * The order store's contract, proven on every adapter: PGlite, Postgres and MongoDB. Each
+ * The order repository's contract, proven on every adapter: PGlite, Postgres and MongoDB. Each
  * promise here is one the order service relies on.
  */
 for (const store of dataStoreTargets()) {
@@ -47,7 +47,7 @@ for (const store of dataStoreTargets()) {
         DATA_DIR: dataDir,
         DB_TIMEOUT_MS: 5000,
       });
-      relay = testRelay('order', orderOutboxStore(db), bus);
+      relay = testRelay('order', orderOutboxRepository(db), bus);
       orders = await openOrderRepository(db, new ModuleOutbox(relay));
       relay.start();
     });
@@ -74,6 +74,9 @@ for (const store of dataStoreTargets()) {
       updatedAt: createdAt,
     });
     const event = (order: Order, type = 'order.created') => anyEvent(type, { orderId: order.id });
+    /** `transition` now, from `from` to `to`, queuing `events`. */
+    const transition = (id: string, from: OrderStatus, to: OrderStatus, events: BusEvent[] = []) =>
+      orders.transition({ id, from, to, at: new Date(), events });
     const deliveredFor = (orderId: string) =>
       bus.delivered
         .filter((e) => (e.data as { orderId?: string }).orderId === orderId)
@@ -90,13 +93,11 @@ for (const store of dataStoreTargets()) {
     it('relays the events written with each change, in order', async () => {
       const order = newOrder(randomUUID());
       await orders.insert(order, [event(order)]);
-      const confirmed = await orders.transition(order.id, 'pending', 'confirmed', new Date(), [
+      const confirmed = await transition(order.id, 'pending', 'confirmed', [
         event(order, 'order.status-changed'),
       ]);
       expect(confirmed?.status).toBe('confirmed');
-      await orders.transition(order.id, 'confirmed', 'cancelled', new Date(), [
-        event(order, 'order.cancelled'),
-      ]);
+      await transition(order.id, 'confirmed', 'cancelled', [event(order, 'order.cancelled')]);
       await eventually(() =>
         Promise.resolve(
           expect(deliveredFor(order.id)).toEqual([
@@ -125,7 +126,7 @@ for (const store of dataStoreTargets()) {
       const seen: Order[] = [];
       let cursor: { createdAt: Date; id: string } | undefined;
       for (;;) {
-        const page = await orders.listByUser(userId, 3, undefined, cursor);
+        const page = await orders.listByUser(userId, { limit: 3, cursor });
         seen.push(...page);
         if (page.length < 3) break;
         const last = page[page.length - 1];
@@ -133,24 +134,22 @@ for (const store of dataStoreTargets()) {
       }
       expect(seen.map((o) => o.id)).toEqual(expected.map((o) => o.id));
 
-      await orders.transition(created[3].id, 'pending', 'confirmed', new Date(), []);
-      expect((await orders.listByUser(userId, 10, 'confirmed')).map((o) => o.id)).toEqual([
-        created[3].id,
-      ]);
-      expect(await orders.listByUser(userId, 10, 'pending')).toHaveLength(6);
+      await transition(created[3].id, 'pending', 'confirmed');
+      expect(
+        (await orders.listByUser(userId, { limit: 10, status: 'confirmed' })).map((o) => o.id),
+      ).toEqual([created[3].id]);
+      expect(await orders.listByUser(userId, { limit: 10, status: 'pending' })).toHaveLength(6);
     });
 
     it('changes status only from the expected one, and one of two racing changes wins', async () => {
       const order = newOrder(randomUUID());
       await orders.insert(order, []);
       expect(
-        await orders.transition(order.id, 'confirmed', 'shipped', new Date(), [event(order, 'x')]),
+        await transition(order.id, 'confirmed', 'shipped', [event(order, 'x')]),
       ).toBeUndefined();
       const results = await Promise.all(
         Array.from({ length: 6 }, () =>
-          orders.transition(order.id, 'pending', 'cancelled', new Date(), [
-            event(order, 'order.cancelled'),
-          ]),
+          transition(order.id, 'pending', 'cancelled', [event(order, 'order.cancelled')]),
         ),
       );
       expect(results.filter(Boolean)).toHaveLength(1);
@@ -218,7 +217,7 @@ for (const store of dataStoreTargets()) {
       const created = results.filter((r) => !r.replayed);
       expect(created).toHaveLength(1);
       for (const r of results) expect(r.order.id).toBe(created[0].order.id);
-      expect(await orders.listByUser(userId, 10)).toHaveLength(1);
+      expect(await orders.listByUser(userId, { limit: 10 })).toHaveLength(1);
       await expect(
         idempotent.insert(newOrder(userId), [], { ...request, requestHash: 'hash-b' }),
       ).rejects.toBeInstanceOf(IdempotencyKeyReused);
@@ -259,21 +258,25 @@ for (const store of dataStoreTargets()) {
       const confirmed = newOrder(userId);
       const shipped = newOrder(userId);
       for (const o of [pending, confirmed, shipped]) await orders.insert(o, []);
-      await orders.transition(confirmed.id, 'pending', 'confirmed', new Date(), []);
-      await orders.transition(shipped.id, 'pending', 'confirmed', new Date(), []);
-      await orders.transition(shipped.id, 'confirmed', 'shipped', new Date(), []);
+      await transition(confirmed.id, 'pending', 'confirmed');
+      await transition(shipped.id, 'pending', 'confirmed');
+      await transition(shipped.id, 'confirmed', 'shipped');
       const inbox = { handler: 'order.cancel-on-user-deleted', eventId: randomUUID() };
       const eventFor = (o: Order): BusEvent => event(o, `order.cancelled-from-${o.status}`);
+      const cancelOpen = () =>
+        orders.cancelAll({
+          userId,
+          from: ['pending', 'confirmed'],
+          at: new Date(),
+          inbox,
+          eventFor,
+        });
 
-      expect(
-        await orders.cancelAll(userId, ['pending', 'confirmed'], new Date(), inbox, eventFor),
-      ).toBe(2);
+      expect(await cancelOpen()).toBe(2);
       // Redelivered: nothing changes, nothing is queued.
-      expect(
-        await orders.cancelAll(userId, ['pending', 'confirmed'], new Date(), inbox, eventFor),
-      ).toBe(0);
+      expect(await cancelOpen()).toBe(0);
       const statuses = Object.fromEntries(
-        (await orders.listByUser(userId, 10)).map((o) => [o.id, o.status]),
+        (await orders.listByUser(userId, { limit: 10 })).map((o) => [o.id, o.status]),
       );
       expect(statuses).toEqual({
         [pending.id]: 'cancelled',
@@ -296,15 +299,17 @@ for (const store of dataStoreTargets()) {
       const open = Array.from({ length: 4 }, () => newOrder(userId));
       for (const o of open) await orders.insert(o, []);
       // As if an earlier delivery died after cancelling the first order only.
-      await orders.transition(open[0].id, 'pending', 'cancelled', new Date(), [
-        event(open[0], 'order.cancelled'),
-      ]);
+      await transition(open[0].id, 'pending', 'cancelled', [event(open[0], 'order.cancelled')]);
       const inbox = { handler: 'order.cancel-on-user-deleted', eventId: randomUUID() };
       const counts = await Promise.all(
         Array.from({ length: 3 }, () =>
-          orders.cancelAll(userId, ['pending'], new Date(), inbox, (o) =>
-            event(o, 'order.cancelled'),
-          ),
+          orders.cancelAll({
+            userId,
+            from: ['pending'],
+            at: new Date(),
+            inbox,
+            eventFor: (o) => event(o, 'order.cancelled'),
+          }),
         ),
       );
       expect(counts.reduce((a, b) => a + b, 0)).toBe(3);

@@ -10,17 +10,17 @@ import { anyEvent } from '../support/bus-events';
 import { Metrics } from '../../src/shared/observability/metrics';
 import { EmbeddedPostgres } from '../../src/shared/persistence/embedded-postgres';
 import { ModuleDatabase } from '../../src/shared/persistence/module-database';
-import { createOutboxTable, eventsParam, QUEUE_EVENTS_SQL } from '../../src/shared/outbox/outbox';
+import {
+  createOutboxTable,
+  eventsParam,
+  QUEUE_EVENTS_SQL,
+} from '../../src/shared/outbox/postgres-outbox';
 import { OutboxMetrics } from '../../src/shared/outbox/outbox-metrics';
 import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
-import type { OutboxStore } from '../../src/shared/outbox/outbox-store';
-import { SqlOutboxStore } from '../../src/shared/outbox/sql-outbox-store';
-import {
-  addOutbox,
-  DocumentOutboxStore,
-  newOutbox,
-  type OutboxFields,
-} from '../../src/shared/outbox/document-outbox';
+import type { OutboxRepository } from '../../src/shared/outbox/outbox-repository';
+import { PostgresOutboxRepository } from '../../src/shared/outbox/postgres-outbox-repository';
+import { addOutbox, newOutbox, type OutboxFields } from '../../src/shared/outbox/mongo-outbox';
+import { MongoOutboxRepository } from '../../src/shared/outbox/mongo-outbox-repository';
 import { MongoDatabase } from '../../src/shared/persistence/mongo-database';
 import { eventually } from '../support/api';
 import { FAST_RELAY_OPTIONS, RecordingBus, testRelay } from '../support/recording-bus';
@@ -42,15 +42,15 @@ const OPTIONS = FAST_RELAY_OPTIONS;
 
 type Status = { status: 'pending' | 'sent' | 'failed'; attempts: number } | undefined;
 
-/** One outbox adapter under test: its store, how events enter it, and what became of one. */
+/** One outbox adapter under test: the repository, how events enter it, and what became of one. */
 interface Harness {
-  store: OutboxStore;
+  repository: OutboxRepository;
   queue(events: BusEvent[]): Promise<void>;
   statusOf(id: string): Promise<Status>;
   close(): Promise<void>;
 }
 
-async function sqlHarness(store: StoreKind): Promise<Harness> {
+async function postgresHarness(store: StoreKind): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-outbox-'));
   let database: string | undefined;
   let url: string | undefined;
@@ -73,7 +73,7 @@ async function sqlHarness(store: StoreKind): Promise<Harness> {
     timeoutMs: 5000,
   });
   return {
-    store: new SqlOutboxStore(db.sql.bind(db)),
+    repository: new PostgresOutboxRepository(db.sql.bind(db)),
     queue: async (events) => {
       await db.transaction((query) => query(QUEUE_EVENTS_SQL, [eventsParam(events)]));
     },
@@ -93,7 +93,7 @@ async function sqlHarness(store: StoreKind): Promise<Harness> {
   };
 }
 
-async function documentHarness(): Promise<Harness> {
+async function mongoHarness(): Promise<Harness> {
   const url = mongoDatabaseUrl(SERVICES.mongo);
   const db = await MongoDatabase.open({ module: 'outboxtest', url, timeoutMs: 5000 });
   const schema = new Schema<OutboxFields>(
@@ -101,10 +101,10 @@ async function documentHarness(): Promise<Harness> {
     { collection: 'things', versionKey: false },
   );
   addOutbox(schema);
-  const things = db.connection.model<OutboxFields>('Thing', schema);
+  const things = db.model<OutboxFields>('Thing', schema);
   await things.createIndexes();
   return {
-    store: new DocumentOutboxStore(things),
+    repository: new MongoOutboxRepository(things),
     // One document per key (an aggregate and its events), one per event without a key.
     queue: async (events) => {
       const byDocument = new Map<string, BusEvent[]>();
@@ -139,7 +139,7 @@ for (const store of dataStoreTargets()) {
     const relays: OutboxRelay[] = [];
 
     beforeAll(async () => {
-      harness = store === 'mongo' ? await documentHarness() : await sqlHarness(store);
+      harness = store === 'mongo' ? await mongoHarness() : await postgresHarness(store);
     });
 
     afterAll(async () => {
@@ -148,7 +148,7 @@ for (const store of dataStoreTargets()) {
     });
 
     const newRelay = (bus: RecordingBus, metrics = new OutboxMetrics(new Metrics())) => {
-      const relay = testRelay('outboxtest', harness.store, bus, {}, metrics);
+      const relay = testRelay('outboxtest', harness.repository, bus, {}, metrics);
       relays.push(relay);
       return relay;
     };
@@ -182,7 +182,7 @@ for (const store of dataStoreTargets()) {
         expect(await statusOf(event.id)).toMatchObject({ status: 'failed', attempts: 3 }),
       );
       expect(bus.delivered.map((e) => e.id)).not.toContain(event.id);
-      const failed = await harness.store.listFailed();
+      const failed = await harness.repository.listFailed();
       expect(failed).toEqual([
         expect.objectContaining({
           id: event.id,
@@ -193,7 +193,7 @@ for (const store of dataStoreTargets()) {
       ]);
       expect(await relay.stats()).toMatchObject({ failed: 1, pending: 0 });
 
-      const replayed = await harness.store.replay([]);
+      const replayed = await harness.repository.replay([]);
       expect(replayed).toBe(1);
       relay.nudge();
       await eventually(() =>

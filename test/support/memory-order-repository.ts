@@ -5,6 +5,8 @@ import {
   OrderRepository,
   type IdempotencyClaim,
   type KeyHolder,
+  type OrderListing,
+  type StatusChange,
 } from '../../src/modules/order/persistence/order-repository';
 
 /**
@@ -60,18 +62,12 @@ export class MemoryOrderRepository extends OrderRepository {
     return Promise.resolve(order && structuredClone(order));
   }
 
-  listByUser(userId: string, limit: number): Promise<Order[]> {
+  listByUser(userId: string, { limit }: OrderListing): Promise<Order[]> {
     const mine = [...this.orders.values()].filter((o) => o.userId === userId);
     return Promise.resolve(mine.reverse().slice(0, limit));
   }
 
-  transition(
-    id: string,
-    from: OrderStatus,
-    to: OrderStatus,
-    at: Date,
-    events: readonly BusEvent[],
-  ): Promise<Order | undefined> {
+  transition({ id, from, to, at, events }: StatusChange): Promise<Order | undefined> {
     this.interleave();
     const order = this.orders.get(id);
     if (!order || order.status !== from) return Promise.resolve(undefined);

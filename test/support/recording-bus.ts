@@ -3,7 +3,7 @@ import type { Bus } from '../../src/shared/bus/bus';
 import { Metrics } from '../../src/shared/observability/metrics';
 import { OutboxMetrics } from '../../src/shared/outbox/outbox-metrics';
 import { OutboxRelay, type OutboxRelayOptions } from '../../src/shared/outbox/outbox-relay';
-import type { OutboxStore } from '../../src/shared/outbox/outbox-store';
+import type { OutboxRepository } from '../../src/shared/outbox/outbox-repository';
 
 /** The bus as an outbox relay sees it: records deliveries, and fails while told to. */
 export class RecordingBus {
@@ -40,15 +40,15 @@ export const FAST_RELAY_OPTIONS: OutboxRelayOptions = {
   retentionMs: 0,
 };
 
-/** A relay for `store` that publishes to `bus`, with fast test options (and metrics of its own). */
+/** A relay for `outbox` that publishes to `bus`, with fast test options (and metrics of its own). */
 export function testRelay(
   module: string,
-  store: OutboxStore,
+  outbox: OutboxRepository,
   bus: RecordingBus,
   options: Partial<OutboxRelayOptions> = {},
   metrics = new OutboxMetrics(new Metrics()),
 ): OutboxRelay {
-  return new OutboxRelay(module, store, bus as unknown as Bus, metrics, {
+  return new OutboxRelay(module, outbox, bus as unknown as Bus, metrics, {
     ...FAST_RELAY_OPTIONS,
     ...options,
   });

@@ -18,8 +18,8 @@ import {
   openAccountView,
   openOrderDatabase,
   openOrderRepository,
-  orderOutboxStore,
-} from './persistence/order-store';
+  orderOutboxRepository,
+} from './persistence/order-database';
 
 const ORDER_DATABASE = Symbol('ORDER_DATABASE');
 const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
@@ -33,7 +33,7 @@ const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => openOrderDatabase(config),
     },
-    outboxProvider(ORDER_OUTBOX, 'order', [ORDER_DATABASE], orderOutboxStore),
+    outboxProvider(ORDER_OUTBOX, 'order', [ORDER_DATABASE], orderOutboxRepository),
     {
       provide: OrderRepository,
       inject: [ORDER_DATABASE, ORDER_OUTBOX],

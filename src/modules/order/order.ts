@@ -7,7 +7,10 @@ export interface OrderItem {
   unitPriceCents: number;
 }
 
-/** An order as the module's services see it; stores map to and from this. */
+/**
+ * An order, as the use cases, the repository's port and the DTO mappers speak of it; each
+ * adapter maps its rows or documents to and from it.
+ */
 export interface Order {
   id: string;
   userId: string;

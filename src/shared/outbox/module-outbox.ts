@@ -9,7 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { BusinessModule } from '../modules/registry';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay, relayOptions } from './outbox-relay';
-import type { OutboxStore } from './outbox-store';
+import type { OutboxRepository } from './outbox-repository';
 
 /** What a repository tells its module's outbox after a commit that queued events. */
 export interface CommitSignal {
@@ -17,11 +17,11 @@ export interface CommitSignal {
 }
 
 /**
- * One module's transactional outbox, whatever its store: creates the relay, starts it once the
+ * One module's transactional outbox, whatever its database: creates the relay, starts it once the
  * application is up, wakes it after every commit that queued events (`committed`), waits for an
  * event's handlers (`delivered`), and stops it, its batch finished, before the module's database
  * closes (beforeApplicationShutdown runs before any onApplicationShutdown). Its readiness is its
- * store's, which the module's database check covers.
+ * repository's, which the module's database check covers.
  */
 export class ModuleOutbox
   implements CommitSignal, OnApplicationBootstrap, BeforeApplicationShutdown
@@ -47,21 +47,27 @@ export class ModuleOutbox
 }
 
 /**
- * The Nest provider of a module's outbox under `token`: `store` opens the module's outbox store
- * from the providers named in `inject` (its database, typically).
+ * The Nest provider of a module's outbox under `token`: `repository` opens the module's outbox
+ * repository from the providers named in `inject` (its database, typically).
  */
 export function outboxProvider<Deps extends unknown[]>(
   token: InjectionToken,
   module: BusinessModule,
   inject: { [K in keyof Deps]: InjectionToken },
-  store: (...deps: Deps) => OutboxStore | Promise<OutboxStore>,
+  repository: (...deps: Deps) => OutboxRepository | Promise<OutboxRepository>,
 ): FactoryProvider<ModuleOutbox> {
   return {
     provide: token,
     inject: [Bus, OutboxMetrics, APP_CONFIG, ...inject],
     useFactory: async (bus: Bus, metrics: OutboxMetrics, config: AppConfig, ...deps: unknown[]) =>
       new ModuleOutbox(
-        new OutboxRelay(module, await store(...(deps as Deps)), bus, metrics, relayOptions(config)),
+        new OutboxRelay(
+          module,
+          await repository(...(deps as Deps)),
+          bus,
+          metrics,
+          relayOptions(config),
+        ),
       ),
   };
 }

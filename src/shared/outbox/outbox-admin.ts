@@ -1,10 +1,11 @@
 import { Schema } from 'mongoose';
 import { Client, type QueryResultRow } from 'pg';
-import { addOutbox, DocumentOutboxStore, type OutboxFields } from './document-outbox';
+import { addOutbox, type OutboxFields } from './mongo-outbox';
+import { MongoOutboxRepository } from './mongo-outbox-repository';
 import { EmbeddedPostgres } from '../persistence/embedded-postgres';
 import { isMongoUrl, MongoDatabase } from '../persistence/mongo-database';
-import type { OutboxStore } from './outbox-store';
-import { SqlOutboxStore } from './sql-outbox-store';
+import type { OutboxRepository } from './outbox-repository';
+import { PostgresOutboxRepository } from './postgres-outbox-repository';
 
 export interface OutboxTarget {
   module: string;
@@ -25,7 +26,7 @@ export interface OutboxTarget {
  */
 export async function withOutbox<T>(
   target: OutboxTarget,
-  work: (store: OutboxStore) => Promise<T>,
+  work: (outbox: OutboxRepository) => Promise<T>,
 ): Promise<T> {
   if (isMongoUrl(target.url)) {
     if (!target.collection) throw new Error(`the ${target.module} module has no outbox on MongoDB`);
@@ -40,9 +41,7 @@ export async function withOutbox<T>(
         { collection: target.collection, versionKey: false, strict: false },
       );
       addOutbox(schema);
-      return await work(
-        new DocumentOutboxStore(db.connection.model<OutboxFields>('OutboxAdmin', schema)),
-      );
+      return await work(new MongoOutboxRepository(db.model<OutboxFields>('OutboxAdmin', schema)));
     } finally {
       await db.onApplicationShutdown();
     }
@@ -55,7 +54,7 @@ export async function withOutbox<T>(
     await client.connect();
     try {
       return await work(
-        new SqlOutboxStore(
+        new PostgresOutboxRepository(
           async <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) =>
             (await client.query<Row>(text, values)).rows,
         ),
@@ -67,7 +66,7 @@ export async function withOutbox<T>(
   const db = await EmbeddedPostgres.acquire(target.dataDir);
   try {
     return await work(
-      new SqlOutboxStore(
+      new PostgresOutboxRepository(
         <Row extends QueryResultRow>(_name: string, text: string, values: unknown[]) =>
           db.query<Row>(target.schema, text, values),
       ),

@@ -4,7 +4,7 @@ import type { Bus } from '../bus/bus';
 import type { BusEvent } from '../bus/bus-event';
 import { retryDelayMs } from '../bus/retry';
 import type { OutboxMetrics, OutboxStats } from './outbox-metrics';
-import type { ClaimedEvent, FailedAttempt, OutboxStore } from './outbox-store';
+import type { ClaimedEvent, FailedAttempt, OutboxRepository } from './outbox-repository';
 
 export interface OutboxRelayOptions {
   /** After this many failed attempts an entry is parked as `failed`. */
@@ -44,7 +44,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly module: string,
-    private readonly store: OutboxStore,
+    private readonly outbox: OutboxRepository,
     private readonly bus: Bus,
     private readonly metrics: OutboxMetrics,
     private readonly options: OutboxRelayOptions,
@@ -63,7 +63,7 @@ export class OutboxRelay {
   /** Removes sent entries past their retention (bounded per run). */
   async purge(): Promise<number> {
     try {
-      return await this.store.purgeSent(this.options.retentionMs, PURGE_LIMIT);
+      return await this.outbox.purgeSent(this.options.retentionMs, PURGE_LIMIT);
     } catch (error) {
       this.logger.warn(
         `purge of sent events failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -140,12 +140,12 @@ export class OutboxRelay {
   }
 
   /**
-   * One leased batch. Events of one stream (the store's, else the event's `key`; events with
+   * One leased batch. Events of one stream (the repository's, else the event's `key`; events with
    * neither form one stream) are published in order; different streams go in parallel, up to
    * `concurrency` at a time. After a failure the rest of its stream waits for the next round.
    */
   async relayBatch(): Promise<number> {
-    const batch = await this.store.claim(this.options.batchSize, this.options.leaseMs);
+    const batch = await this.outbox.claim(this.options.batchSize, this.options.leaseMs);
     const streams = new Map<string, ClaimedEvent[]>();
     for (const entry of batch.entries) {
       const stream = entry.stream ?? entry.event.key ?? '';
@@ -203,7 +203,7 @@ export class OutboxRelay {
 
   /** Backlog figures for metrics. */
   stats(): Promise<OutboxStats> {
-    return this.store.stats();
+    return this.outbox.stats();
   }
 }
 

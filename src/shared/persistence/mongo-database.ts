@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import { ServiceUnavailable } from '../kernel/domain-error';
 
 export interface MongoDatabaseOptions {
@@ -49,6 +49,12 @@ export class MongoDatabase implements OnApplicationShutdown {
       throw error;
     }
     return new MongoDatabase(options.module, connection);
+  }
+
+  /** The model `name` of `schema` on this connection, compiled on first use. */
+  model<Doc>(name: string, schema: Schema<Doc>): Model<Doc> {
+    const compiled = this.connection.models as Partial<Record<string, Model<Doc>>>;
+    return compiled[name] ?? this.connection.model<Doc>(name, schema);
   }
 
   /** Readiness: one round trip. */

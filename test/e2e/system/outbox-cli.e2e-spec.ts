@@ -10,8 +10,8 @@ import type { Order } from '../../../src/modules/order/order';
 import {
   openOrderDatabase,
   openOrderRepository,
-  orderOutboxStore,
-} from '../../../src/modules/order/persistence/order-store';
+  orderOutboxRepository,
+} from '../../../src/modules/order/persistence/order-database';
 import { ModuleOutbox } from '../../../src/shared/outbox/module-outbox';
 import { eventually } from '../../support/api';
 import { RecordingBus, testRelay } from '../../support/recording-bus';
@@ -24,7 +24,7 @@ const run = promisify(execFile);
 const CLI = join(COMPILED, 'cli', 'outbox.js');
 
 /**
- * `npm run outbox -- list|replay order` on every order store: a parked event is listed, and a
+ * `npm run outbox -- list|replay order` on every order database: a parked event is listed, and a
  * replay puts it back in line for the relay.
  */
 for (const store of dataStoreTargets()) {
@@ -44,8 +44,8 @@ for (const store of dataStoreTargets()) {
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    /** The order store as the app opens it, with a relay whose deliveries all fail. */
-    const openStore = async () => {
+    /** The order database as the app opens it, with a relay whose deliveries all fail. */
+    const openDatabase = async () => {
       const db = await openOrderDatabase({
         ORDER_DATABASE_URL: env.ORDER_DATABASE_URL,
         DATA_DIR: dataDir,
@@ -53,7 +53,7 @@ for (const store of dataStoreTargets()) {
       });
       const bus = new RecordingBus();
       bus.failuresLeft = Number.MAX_SAFE_INTEGER;
-      const relay = testRelay('order', orderOutboxStore(db), bus, { maxAttempts: 1 });
+      const relay = testRelay('order', orderOutboxRepository(db), bus, { maxAttempts: 1 });
       const repository = await openOrderRepository(db, new ModuleOutbox(relay));
       return { db, repository, relay };
     };
@@ -61,7 +61,7 @@ for (const store of dataStoreTargets()) {
       (await run(process.execPath, [CLI, ...args], { env })).stdout;
 
     it('lists a parked event and replays it', async () => {
-      const first = await openStore();
+      const first = await openDatabase();
       const now = new Date();
       const order: Order = {
         id: randomUUID(),
@@ -97,7 +97,7 @@ for (const store of dataStoreTargets()) {
       expect(await cli('replay', 'order', event.id)).toMatch(/^1 event\(s\) back in line/);
       expect((await cli('list', 'order')).trim()).toBe('');
 
-      const second = await openStore();
+      const second = await openDatabase();
       try {
         expect(await second.relay.stats()).toMatchObject({ failed: 0, pending: 1 });
       } finally {

@@ -25,8 +25,12 @@ export class CancelOpenOrders {
   ): Promise<number> {
     await this.accounts.record(userId, { version: accountVersion, deleted: true });
     failpoint('order.cancel-open-orders');
-    return this.orders.cancelAll(userId, orderRules.cancellable, new Date(), inbox, (order) =>
-      statusChanged(order, 'cancelled'),
-    );
+    return this.orders.cancelAll({
+      userId,
+      from: orderRules.cancellable,
+      at: new Date(),
+      inbox,
+      eventFor: (order) => statusChanged(order, 'cancelled'),
+    });
   }
 }

@@ -19,9 +19,13 @@ export class CancelOrder {
       const order = await this.read.visible(principal, id);
       if (!orderRules.canCancel(order.status)) throw new OrderNotCancellable(order.status);
       const event = statusChanged(order, 'cancelled');
-      const cancelled = await this.orders.transition(id, order.status, 'cancelled', new Date(), [
-        event,
-      ]);
+      const cancelled = await this.orders.transition({
+        id,
+        from: order.status,
+        to: 'cancelled',
+        at: new Date(),
+        events: [event],
+      });
       if (cancelled) return cancelled;
       // Raced with another change: read again and decide again.
     }

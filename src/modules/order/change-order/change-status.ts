@@ -15,9 +15,13 @@ export class ChangeOrderStatus {
       const order = await this.orders.findById(id);
       if (!order) throw new OrderNotFound();
       if (orderRules.next(order.status) !== to) throw new InvalidStatusTransition(order.status, to);
-      const changed = await this.orders.transition(id, order.status, to, new Date(), [
-        statusChanged(order, to),
-      ]);
+      const changed = await this.orders.transition({
+        id,
+        from: order.status,
+        to,
+        at: new Date(),
+        events: [statusChanged(order, to)],
+      });
       if (changed) return changed;
     }
   }

@@ -7,10 +7,10 @@ export interface AccountState {
 }
 
 /**
- * The order module's own view of the accounts it serves, in its own store: the facts an access
- * token does not carry (whether the account was deleted since the token was issued), so that
- * no order needs to ask the user module. Adapters: SQL (Postgres, PGlite) and MongoDB;
- * `test/int/account-view.int-spec.ts` is the contract both pass.
+ * The order module's own view of the accounts it serves, in its own database: the facts an
+ * access token does not carry (whether the account was deleted since the token was issued), so
+ * that no order needs to ask the user module. Adapters: `PostgresAccountView` (Postgres, PGlite)
+ * and `MongoAccountView`.
  */
 export abstract class AccountView {
   /**

@@ -24,11 +24,7 @@ export class MongoAccountView extends AccountView {
   }
 
   static open(db: MongoDatabase): MongoAccountView {
-    const compiled = db.connection.models as Partial<Record<string, unknown>>;
-    return new MongoAccountView(
-      (compiled.AccountView as Model<AccountDocument> | undefined) ??
-        db.connection.model<AccountDocument>('AccountView', ACCOUNT_SCHEMA),
-    );
+    return new MongoAccountView(db.model('AccountView', ACCOUNT_SCHEMA));
   }
 
   async record(userId: string, state: AccountState): Promise<boolean> {

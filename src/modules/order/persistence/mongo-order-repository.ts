@@ -1,24 +1,34 @@
 import { Schema, type Model } from 'mongoose';
 import type { BusEvent } from '../../../shared/bus/bus-event';
-import type { Cursor } from '../../../shared/kernel/page';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
+import { MongoInbox } from '../../../shared/outbox/mongo-inbox';
 import {
   addOutbox,
-  DocumentOutboxStore,
   newOutbox,
   outboxItems,
   outboxWrite,
   type OutboxFields,
   toUpdate,
-} from '../../../shared/outbox/document-outbox';
+} from '../../../shared/outbox/mongo-outbox';
+import { MongoOutboxRepository } from '../../../shared/outbox/mongo-outbox-repository';
+import type { OutboxRepository } from '../../../shared/outbox/outbox-repository';
 import type { MongoDatabase } from '../../../shared/persistence/mongo-database';
-import type { CommitSignal } from '../../../shared/outbox/module-outbox';
-import type { OutboxStore } from '../../../shared/outbox/outbox-store';
 import { ORDER_STATUSES, type OrderStatus } from '../order.contract';
 import type { Order, OrderItem } from '../order';
-import type { IdempotencyClaim, KeyHolder } from './order-repository';
-import { insertOrKeyTaken, OrderRepository } from './order-repository';
+import {
+  insertOrKeyTaken,
+  OrderRepository,
+  type Cancellation,
+  type IdempotencyClaim,
+  type KeyHolder,
+  type OrderListing,
+  type StatusChange,
+} from './order-repository';
 
-/** An order document: the order, its Idempotency-Key, and the events of its changes. */
+/**
+ * An order document: the order, its Idempotency-Key, and the events of its changes (its
+ * outbox). Never leaves this file.
+ */
 interface OrderDocument extends OutboxFields {
   userId: string;
   items: OrderItem[];
@@ -28,14 +38,6 @@ interface OrderDocument extends OutboxFields {
   idempotency?: { key: string; requestHash: string; expiresAt: Date };
   createdAt: Date;
   updatedAt: Date;
-}
-
-/** `(handler, event id)` of every event the module's handlers applied. */
-interface InboxDocument {
-  _id: string;
-  handler: string;
-  eventId: string;
-  at: Date;
 }
 
 const ORDER_SCHEMA = new Schema<OrderDocument>(
@@ -70,22 +72,9 @@ ORDER_SCHEMA.index(
   { unique: true, partialFilterExpression: { 'idempotency.key': { $exists: true } } },
 );
 
-const INBOX_SCHEMA = new Schema<InboxDocument>(
-  { _id: String, handler: String, eventId: String, at: Date },
-  { collection: 'inbox', versionKey: false, id: false },
-);
-
-/** The module's models on `db`, compiled once per connection. */
-function models(db: MongoDatabase): { orders: Model<OrderDocument>; inbox: Model<InboxDocument> } {
-  const compiled = db.connection.models as Partial<Record<string, unknown>>;
-  return {
-    orders:
-      (compiled.Order as Model<OrderDocument> | undefined) ??
-      db.connection.model<OrderDocument>('Order', ORDER_SCHEMA),
-    inbox:
-      (compiled.Inbox as Model<InboxDocument> | undefined) ??
-      db.connection.model<InboxDocument>('Inbox', INBOX_SCHEMA),
-  };
+/** The orders' model on `db`. */
+function ordersOn(db: MongoDatabase): Model<OrderDocument> {
+  return db.model('Order', ORDER_SCHEMA);
 }
 
 /** How often a version-checked write is retried after losing a race. */
@@ -99,31 +88,31 @@ const MAX_RACES = 20;
 export class MongoOrderRepository extends OrderRepository {
   private constructor(
     private readonly orders: Model<OrderDocument>,
-    private readonly inbox: Model<InboxDocument>,
+    private readonly inbox: MongoInbox,
     private readonly db: MongoDatabase,
     private readonly outbox: CommitSignal,
   ) {
     super();
   }
 
-  /** Opens the store on `db`, building its indexes; `outbox` hears of every commit. */
+  /** Opens the repository on `db`, building its indexes; `outbox` hears of every commit. */
   static async open(db: MongoDatabase, outbox: CommitSignal): Promise<MongoOrderRepository> {
-    const { orders, inbox } = models(db);
+    const orders = ordersOn(db);
     await orders.createIndexes();
-    return new MongoOrderRepository(orders, inbox, db, outbox);
+    return new MongoOrderRepository(orders, MongoInbox.open(db), db, outbox);
   }
 
   /** The relay's view of the events embedded in the order documents. */
-  static outboxStore(db: MongoDatabase): OutboxStore {
-    return new DocumentOutboxStore(models(db).orders as unknown as Model<OutboxFields>);
+  static outboxRepository(db: MongoDatabase): OutboxRepository {
+    return new MongoOutboxRepository(ordersOn(db) as unknown as Model<OutboxFields>);
   }
 
-  async insert(
+  insert(
     order: Order,
     events: readonly BusEvent[],
     claim?: IdempotencyClaim,
   ): Promise<'inserted' | 'key-taken'> {
-    const result = await insertOrKeyTaken(
+    return insertOrKeyTaken(
       () =>
         this.orders.insertOne({
           _id: order.id,
@@ -138,9 +127,8 @@ export class MongoOrderRepository extends OrderRepository {
           ...newOutbox(events, order.createdAt),
         }),
       (error) => claim !== undefined && isDuplicateKey(error),
+      this.outbox,
     );
-    if (result === 'inserted') this.outbox.committed();
-    return result;
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
@@ -162,12 +150,7 @@ export class MongoOrderRepository extends OrderRepository {
     return doc ? toOrder(doc) : undefined;
   }
 
-  async listByUser(
-    userId: string,
-    limit: number,
-    status?: OrderStatus,
-    cursor?: Cursor,
-  ): Promise<Order[]> {
+  async listByUser(userId: string, { limit, status, cursor }: OrderListing): Promise<Order[]> {
     const filter: Record<string, unknown> = { userId };
     if (status) filter.status = status;
     if (cursor) {
@@ -184,13 +167,7 @@ export class MongoOrderRepository extends OrderRepository {
     return docs.map(toOrder);
   }
 
-  async transition(
-    id: string,
-    from: OrderStatus,
-    to: OrderStatus,
-    at: Date,
-    events: readonly BusEvent[],
-  ): Promise<Order | undefined> {
+  async transition({ id, from, to, at, events }: StatusChange): Promise<Order | undefined> {
     const changed = await this.change(id, [from], to, at, () => events);
     if (changed) this.outbox.committed();
     return changed;
@@ -202,15 +179,8 @@ export class MongoOrderRepository extends OrderRepository {
    * already cancelled is skipped, so a redelivered event changes nothing. The inbox entry,
    * written last, lets later redeliveries skip the query.
    */
-  async cancelAll(
-    userId: string,
-    from: readonly OrderStatus[],
-    at: Date,
-    inbox: { handler: string; eventId: string },
-    eventFor: (order: Order) => BusEvent,
-  ): Promise<number> {
-    const key = `${inbox.handler}:${inbox.eventId}`;
-    if (await this.inbox.exists({ _id: key })) return 0;
+  async cancelAll({ userId, from, at, inbox, eventFor }: Cancellation): Promise<number> {
+    if (await this.inbox.handled(inbox)) return 0;
     const open = await this.orders
       .find({ userId, status: { $in: from } }, { _id: 1 })
       .lean<Array<{ _id: string }>>();
@@ -219,11 +189,7 @@ export class MongoOrderRepository extends OrderRepository {
       if (await this.change(_id, from, 'cancelled', at, (order) => [eventFor(order)]))
         cancelled += 1;
     }
-    await this.inbox.updateOne(
-      { _id: key },
-      { $setOnInsert: { handler: inbox.handler, eventId: inbox.eventId, at } },
-      { upsert: true },
-    );
+    await this.inbox.record(inbox, at);
     if (cancelled > 0) this.outbox.committed();
     return cancelled;
   }

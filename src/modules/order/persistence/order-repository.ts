@@ -1,5 +1,6 @@
 import type { BusEvent } from '../../../shared/bus/bus-event';
 import type { Cursor } from '../../../shared/kernel/page';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 
@@ -16,11 +17,41 @@ export interface KeyHolder {
   claim: IdempotencyClaim;
 }
 
+/** A compare-and-set on an order's status, with the events the change queues. */
+export interface StatusChange {
+  id: string;
+  /** The status the order must still have. */
+  from: OrderStatus;
+  to: OrderStatus;
+  at: Date;
+  events: readonly BusEvent[];
+}
+
+/** Which of a user's orders to list: up to `limit`, of `status` if given, after `cursor`. */
+export interface OrderListing {
+  limit: number;
+  status?: OrderStatus;
+  cursor?: Cursor;
+}
+
+/** Cancelling a user's open orders for one event a handler applies. */
+export interface Cancellation {
+  userId: string;
+  /** The statuses an order is cancelled from. */
+  from: readonly OrderStatus[];
+  at: Date;
+  /** The handler and the event: the orders are cancelled once per pair. */
+  inbox: { handler: string; eventId: string };
+  /** The event each cancelled order queues. */
+  eventFor: (order: Order) => BusEvent;
+}
+
 /**
- * The order store: atomic primitives only. What they mean (when a key has expired, what to do
- * when it is taken, which statuses may change) is decided by the use cases, on their clock.
- * Adapters: Postgres or PGlite (SQL), MongoDB (documents). `test/int/order-repository.int-spec.ts`
- * is the contract every adapter passes.
+ * The orders, in the module's database: atomic primitives only, speaking `Order`. What they
+ * mean (when a key has expired, what to do when it is taken, which statuses may change) is
+ * decided by the use cases, on their clock. Adapters: `PostgresOrderRepository` (Postgres or
+ * PGlite), `MongoOrderRepository`; `test/int/order-repository.int-spec.ts` is the contract every
+ * adapter passes.
  */
 export abstract class OrderRepository {
   /**
@@ -41,58 +72,44 @@ export abstract class OrderRepository {
 
   abstract findById(id: string): Promise<Order | undefined>;
 
-  /** The user's orders, newest first, after `cursor`. */
-  abstract listByUser(
-    userId: string,
-    limit: number,
-    status?: OrderStatus,
-    cursor?: Cursor,
-  ): Promise<Order[]>;
+  /** The user's orders, newest first (see `OrderListing`). */
+  abstract listByUser(userId: string, listing: OrderListing): Promise<Order[]>;
 
   /**
-   * Compare-and-set on status, queuing `events` atomically with the change: undefined when the
-   * order is no longer in `from`.
+   * Compare-and-set on status, queuing the change's events atomically with it: undefined when
+   * the order is no longer in `from`.
    */
-  abstract transition(
-    id: string,
-    from: OrderStatus,
-    to: OrderStatus,
-    at: Date,
-    events: readonly BusEvent[],
-  ): Promise<Order | undefined>;
+  abstract transition(change: StatusChange): Promise<Order | undefined>;
 
   /**
    * Cancels every order of the user that is in one of `from`, each atomically with its event
    * (made by `eventFor`), once per (handler, eventId): a redelivery of the event changes
    * nothing, and one that arrives after a call died midway cancels what is left, each order
-   * still once. The SQL adapter does it all in one transaction; the MongoDB adapter, without
-   * multi-document transactions, one version-checked document write per order, and records the
-   * event in its inbox last. Returns how many orders this call cancelled.
+   * still once. The Postgres adapter does it all in one transaction with its inbox claim; the
+   * MongoDB adapter, without multi-document transactions, one version-checked document write per
+   * order, and records the event in its inbox last. Returns how many orders this call cancelled.
    */
-  abstract cancelAll(
-    userId: string,
-    from: readonly OrderStatus[],
-    at: Date,
-    inbox: { handler: string; eventId: string },
-    eventFor: (order: Order) => BusEvent,
-  ): Promise<number>;
+  abstract cancelAll(cancellation: Cancellation): Promise<number>;
 
   abstract ping(): Promise<void>;
 }
 
 /**
- * Runs an adapter's insert: `key-taken` when it failed because the Idempotency-Key is held
- * (`keyTaken` tells that error from the store's), `inserted` when it wrote.
+ * Runs an adapter's insert: `inserted` when it wrote (and `outbox` hears of the commit),
+ * `key-taken` when it failed because the Idempotency-Key is held (`keyTaken` tells that error
+ * from the database's others).
  */
 export async function insertOrKeyTaken(
   write: () => Promise<unknown>,
   keyTaken: (error: unknown) => boolean,
+  outbox: CommitSignal,
 ): Promise<'inserted' | 'key-taken'> {
   try {
     await write();
-    return 'inserted';
   } catch (error) {
     if (keyTaken(error)) return 'key-taken';
     throw error;
   }
+  outbox.committed();
+  return 'inserted';
 }

@@ -16,10 +16,10 @@ export interface IdempotencyRequest {
 }
 
 /**
- * The Idempotency-Key rule, decided here for every store: the first order with a key holds it
+ * The Idempotency-Key rule, decided here for every database: the first order with a key holds it
  * until `now + IDEMPOTENCY_TTL_MS`; within that time the same key and body replay that order,
  * another body is refused (422); after it, the key is released from the old order (which stays)
- * and the new request creates its own. The store only inserts atomically, finds the holder
+ * and the new request creates its own. The repository only inserts atomically, finds the holder
  * and releases a key by compare-and-clear.
  */
 export class IdempotentInsert {

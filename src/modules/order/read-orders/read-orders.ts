@@ -28,6 +28,6 @@ export class ReadOrders {
     status?: OrderStatus,
     cursor?: Cursor,
   ): Promise<Order[]> {
-    return this.orders.listByUser(principal.userId, limit + 1, status, cursor);
+    return this.orders.listByUser(principal.userId, { limit: limit + 1, status, cursor });
   }
 }

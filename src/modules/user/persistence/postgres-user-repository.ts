@@ -1,7 +1,11 @@
 import type { Cursor } from '../../../shared/kernel/page';
 import type { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
-import { eventsParam, withEvents, withEventsReturning } from '../../../shared/outbox/outbox';
+import {
+  eventsParam,
+  withEvents,
+  withEventsReturning,
+} from '../../../shared/outbox/postgres-outbox';
 import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
 import type { BusEvent } from '../../../shared/bus/bus-event';
 import type { Role } from '../../../shared/security/security.contract';
@@ -9,6 +13,7 @@ import { EmailTaken } from '../user.errors';
 import { normalizeEmail, type User, type UserCredentials } from '../user';
 import { isUuid } from '../../../shared/kernel/uuid';
 import { Batcher } from '../../../shared/persistence/batcher';
+import { claimInbox } from '../../../shared/outbox/postgres-inbox';
 import { type UserChanges, UserRepository } from './user-repository';
 
 /**
@@ -190,10 +195,7 @@ export class PostgresUserRepository extends UserRepository {
            FROM jsonb_to_recordset($1::jsonb)
              AS d(handler text, "eventId" uuid, "userId" uuid, "totalDelta" int, "openDelta" int)
          ),
-         claimed AS (
-           INSERT INTO inbox (handler, event_id) SELECT handler, "eventId" FROM given
-           ON CONFLICT DO NOTHING RETURNING handler, event_id
-         ),
+         claimed AS (${claimInbox('SELECT handler, "eventId" FROM given')}),
          summed AS (
            SELECT g."userId", sum(g."totalDelta")::int AS total, sum(g."openDelta")::int AS open
            FROM given g JOIN claimed c ON c.handler = g.handler AND c.event_id = g."eventId"

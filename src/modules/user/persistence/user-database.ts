@@ -1,8 +1,8 @@
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { MODULE_REGISTRY } from '../../../shared/modules/registry';
 import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
-import type { OutboxStore } from '../../../shared/outbox/outbox-store';
-import { SqlOutboxStore } from '../../../shared/outbox/sql-outbox-store';
+import type { OutboxRepository } from '../../../shared/outbox/outbox-repository';
+import { PostgresOutboxRepository } from '../../../shared/outbox/postgres-outbox-repository';
 import { CreateUsers1732500000000 } from './migrations/1732500000000-create-users';
 import { UserOutbox1732600000000 } from './migrations/1732600000000-user-outbox';
 import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-user-outbox-retention';
@@ -36,8 +36,8 @@ export function openUserDatabase(config: {
 }
 
 /** Where the user module's events wait: its outbox table. */
-export function openUserOutboxRepository(db: ModuleDatabase): OutboxStore {
-  return new SqlOutboxStore(db.sql.bind(db));
+export function openUserOutboxRepository(db: ModuleDatabase): OutboxRepository {
+  return new PostgresOutboxRepository(db.sql.bind(db));
 }
 
 /** The accounts on `db`; `outbox` hears of every commit that queued events. */

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createInboxTable } from '../../../../shared/outbox/inbox';
+import { createInboxTable } from '../../../../shared/outbox/postgres-inbox';
 
 export class CreateOrders1732500000001 implements MigrationInterface {
   name = 'CreateOrders1732500000001';

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOutboxTable } from '../../../../shared/outbox/outbox';
+import { createOutboxTable } from '../../../../shared/outbox/postgres-outbox';
 
 export class OrderOutbox1732600000001 implements MigrationInterface {
   name = 'OrderOutbox1732600000001';

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { indexSentOutboxEntries } from '../../../../shared/outbox/outbox';
+import { indexSentOutboxEntries } from '../../../../shared/outbox/postgres-outbox';
 
 export class OrderOutboxRetention1732700000001 implements MigrationInterface {
   name = 'OrderOutboxRetention1732700000001';

@@ -1,4 +1,4 @@
-import { inboxRenameMigration } from '../../../../shared/outbox/inbox';
+import { inboxRenameMigration } from '../../../../shared/outbox/postgres-inbox';
 
 /** Each handler's inbox key becomes its one name, its durable consumer's. */
 export const InboxHandlerNames1733000000001 = inboxRenameMigration(

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createInboxTable } from '../../../../shared/outbox/inbox';
+import { createInboxTable } from '../../../../shared/outbox/postgres-inbox';
 
 export class CreateUsers1732500000000 implements MigrationInterface {
   name = 'CreateUsers1732500000000';

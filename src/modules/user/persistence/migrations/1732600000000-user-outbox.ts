@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createOutboxTable } from '../../../../shared/outbox/outbox';
+import { createOutboxTable } from '../../../../shared/outbox/postgres-outbox';
 
 export class UserOutbox1732600000000 implements MigrationInterface {
   name = 'UserOutbox1732600000000';

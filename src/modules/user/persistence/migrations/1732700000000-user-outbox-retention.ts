@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { indexSentOutboxEntries } from '../../../../shared/outbox/outbox';
+import { indexSentOutboxEntries } from '../../../../shared/outbox/postgres-outbox';
 
 export class UserOutboxRetention1732700000000 implements MigrationInterface {
   name = 'UserOutboxRetention1732700000000';

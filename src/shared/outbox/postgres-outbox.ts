@@ -2,10 +2,12 @@ import type { QueryRunner } from 'typeorm';
 import type { BusEvent } from '../bus/bus-event';
 
 /**
- * The transactional outbox, one table per module in the module's own schema. An event is
- * written by the same statement (or transaction) as the state change it describes; the relay
- * publishes it and marks it `sent`, retries with backoff, and parks it as `failed` after too
- * many attempts (visible in metrics, replayable with `npm run outbox -- replay`).
+ * The transactional outbox on Postgres (and PGlite), one table per module in the module's own
+ * schema: this file creates it (migrations) and queues events into it (`withEvents`,
+ * `QUEUE_EVENTS_SQL`). An event is written by the same statement (or transaction) as the state
+ * change it describes; the relay (through `PostgresOutboxRepository`) publishes it and marks it
+ * `sent`, retries with backoff, and parks it as `failed` after too many attempts (visible in
+ * metrics, replayable with `npm run outbox -- replay`).
  */
 export async function createOutboxTable(db: QueryRunner): Promise<void> {
   await db.query(`

@@ -1,9 +1,9 @@
+import { MODULE_REGISTRY } from '../../../shared/modules/registry';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
+import type { OutboxRepository } from '../../../shared/outbox/outbox-repository';
+import { PostgresOutboxRepository } from '../../../shared/outbox/postgres-outbox-repository';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isMongoUrl, MongoDatabase } from '../../../shared/persistence/mongo-database';
-import type { CommitSignal } from '../../../shared/outbox/module-outbox';
-import type { OutboxStore } from '../../../shared/outbox/outbox-store';
-import { MODULE_REGISTRY } from '../../../shared/modules/registry';
-import { SqlOutboxStore } from '../../../shared/outbox/sql-outbox-store';
 import { CreateOrders1732500000001 } from './migrations/1732500000001-create-orders';
 import { OrderOutbox1732600000001 } from './migrations/1732600000001-order-outbox';
 import { OrderOutboxRetention1732700000001 } from './migrations/1732700000001-order-outbox-retention';
@@ -13,13 +13,17 @@ import type { AccountView } from './account-view';
 import { MongoAccountView } from './mongo-account-view';
 import { MongoOrderRepository } from './mongo-order-repository';
 import { OrderRepository } from './order-repository';
-import { OrderRow } from './order.row';
-import { SqlAccountView } from './sql-account-view';
-import { TypeOrmOrderRepository } from './typeorm-order-repository';
+import { PostgresAccountView } from './postgres-account-view';
+import { PostgresOrderRepository } from './postgres-order-repository';
 
-/** The order module's own database: MongoDB for `mongodb://` URLs, else Postgres or PGlite. */
+/**
+ * The order module's own database: MongoDB for `mongodb://` URLs, else Postgres (a URL) or the
+ * embedded PGlite. This file is the one place that knows which: it opens the database and gives
+ * the adapters on it.
+ */
 export type OrderDatabase = ModuleDatabase | MongoDatabase;
 
+/** Opens the order module's database from its configuration (migrating Postgres and PGlite). */
 export function openOrderDatabase(config: {
   ORDER_DATABASE_URL?: string;
   DATA_DIR: string;
@@ -33,7 +37,8 @@ export function openOrderDatabase(config: {
     url,
     dataDir: config.DATA_DIR,
     schema: MODULE_REGISTRY.order.outbox.schema,
-    entities: [OrderRow],
+    // None: the adapter speaks SQL; the schema is the migrations'.
+    entities: [],
     migrations: [
       CreateOrders1732500000001,
       OrderOutbox1732600000001,
@@ -46,15 +51,15 @@ export function openOrderDatabase(config: {
 }
 
 /** Where the order module's events wait: its outbox table, or the order documents. */
-export function orderOutboxStore(db: OrderDatabase): OutboxStore {
+export function orderOutboxRepository(db: OrderDatabase): OutboxRepository {
   return db instanceof MongoDatabase
-    ? MongoOrderRepository.outboxStore(db)
-    : new SqlOutboxStore(db.sql.bind(db));
+    ? MongoOrderRepository.outboxRepository(db)
+    : new PostgresOutboxRepository(db.sql.bind(db));
 }
 
 /** The account view on `db` (see `AccountView`). */
 export function openAccountView(db: OrderDatabase): AccountView {
-  return db instanceof MongoDatabase ? MongoAccountView.open(db) : new SqlAccountView(db);
+  return db instanceof MongoDatabase ? MongoAccountView.open(db) : new PostgresAccountView(db);
 }
 
 /** The repository on `db`; `outbox` hears of every commit that queued events. */
@@ -63,5 +68,5 @@ export async function openOrderRepository(
   outbox: CommitSignal,
 ): Promise<OrderRepository> {
   if (db instanceof MongoDatabase) return MongoOrderRepository.open(db, outbox);
-  return new TypeOrmOrderRepository(db, outbox);
+  return new PostgresOrderRepository(db, outbox);
 }

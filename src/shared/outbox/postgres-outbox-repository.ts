@@ -1,12 +1,12 @@
 import type { QueryResultRow } from 'pg';
 import type { OutboxStats } from './outbox-metrics';
-import type {
-  BatchOutcome,
-  ClaimedBatch,
-  ClaimedEvent,
-  FailedEntry,
-  OutboxStore,
-} from './outbox-store';
+import {
+  OutboxRepository,
+  type BatchOutcome,
+  type ClaimedBatch,
+  type ClaimedEvent,
+  type FailedEntry,
+} from './outbox-repository';
 
 /** Runs one statement: a module database's pool, or an operator's own connection. */
 export type RunSql = <Row extends QueryResultRow>(
@@ -15,9 +15,14 @@ export type RunSql = <Row extends QueryResultRow>(
   values: unknown[],
 ) => Promise<Row[]>;
 
-/** The outbox table of a module's Postgres (or PGlite) schema; see `createOutboxTable`. */
-export class SqlOutboxStore implements OutboxStore {
-  constructor(private readonly run: RunSql) {}
+/**
+ * The outbox table of a module's Postgres (or PGlite) schema (`postgres-outbox.ts` creates it and
+ * queues events into it).
+ */
+export class PostgresOutboxRepository extends OutboxRepository {
+  constructor(private readonly run: RunSql) {
+    super();
+  }
 
   async claim(limit: number, leaseMs: number): Promise<ClaimedBatch> {
     const rows = await this.run<ClaimedEvent & { seq: string }>(

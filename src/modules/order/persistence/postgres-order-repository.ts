@@ -1,18 +1,28 @@
-import type { Cursor } from '../../../shared/kernel/page';
+import type { BusEvent } from '../../../shared/bus/bus-event';
+import { isUuid } from '../../../shared/kernel/uuid';
+import type { CommitSignal } from '../../../shared/outbox/module-outbox';
+import { claimInbox } from '../../../shared/outbox/postgres-inbox';
+import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/postgres-outbox';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
-import { isUuid } from '../../../shared/kernel/uuid';
-import type { BusEvent } from '../../../shared/bus/bus-event';
-import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/outbox';
-import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
-import type { IdempotencyClaim, KeyHolder } from './order-repository';
-import { insertOrKeyTaken, OrderRepository } from './order-repository';
-import type { OrderRow } from './order.row';
+import {
+  insertOrKeyTaken,
+  OrderRepository,
+  type Cancellation,
+  type IdempotencyClaim,
+  type KeyHolder,
+  type OrderListing,
+  type StatusChange,
+} from './order-repository';
 
-/** Orders on Postgres or PGlite through TypeORM. */
-export class TypeOrmOrderRepository extends OrderRepository {
+/**
+ * Orders on Postgres or PGlite, in the table `orders` of the module's schema (its migrations
+ * are in `migrations/`). Every statement is raw SQL through `ModuleDatabase`; events ride in the
+ * same statement (`withEvents`) or transaction.
+ */
+export class PostgresOrderRepository extends OrderRepository {
   constructor(
     private readonly db: ModuleDatabase,
     private readonly outbox: CommitSignal,
@@ -20,21 +30,20 @@ export class TypeOrmOrderRepository extends OrderRepository {
     super();
   }
 
-  async insert(
+  insert(
     order: Order,
     events: readonly BusEvent[],
     claim?: IdempotencyClaim,
   ): Promise<'inserted' | 'key-taken'> {
-    const result = await insertOrKeyTaken(
-      () => this.insertRow(toRow(order, claim), events),
+    return insertOrKeyTaken(
+      () => this.insertRow(order, events, claim),
       (error) => claim !== undefined && isUniqueViolation(error),
+      this.outbox,
     );
-    if (result === 'inserted') this.outbox.committed();
-    return result;
   }
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
-    const [row] = await this.db.sql<RawOrder & { request_hash: string | null; expires_at: Date }>(
+    const [row] = await this.db.sql<OrderRow & { request_hash: string | null; expires_at: Date }>(
       'order-by-idempotency-key',
       `SELECT ${ORDER_COLUMNS}, request_hash, idempotency_expires_at AS expires_at
        FROM orders WHERE user_id = $1 AND idempotency_key = $2`,
@@ -42,7 +51,7 @@ export class TypeOrmOrderRepository extends OrderRepository {
     );
     if (!row) return undefined;
     return {
-      order: fromRaw(row),
+      order: toOrder(row),
       claim: { key, requestHash: row.request_hash ?? '', expiresAt: row.expires_at },
     };
   }
@@ -58,17 +67,12 @@ export class TypeOrmOrderRepository extends OrderRepository {
 
   async findById(id: string): Promise<Order | undefined> {
     if (!isUuid(id)) return undefined;
-    const rows = await this.db.sql<RawOrder>('order-by-id', `${SELECT_ORDER} WHERE id = $1`, [id]);
-    return rows[0] ? fromRaw(rows[0]) : undefined;
+    const rows = await this.db.sql<OrderRow>('order-by-id', `${SELECT_ORDER} WHERE id = $1`, [id]);
+    return rows[0] ? toOrder(rows[0]) : undefined;
   }
 
   /** Keyset pagination on (created_at, id); one prepared statement per filter combination. */
-  async listByUser(
-    userId: string,
-    limit: number,
-    status?: OrderStatus,
-    cursor?: Cursor,
-  ): Promise<Order[]> {
+  async listByUser(userId: string, { limit, status, cursor }: OrderListing): Promise<Order[]> {
     const where = ['user_id = $1'];
     const values: unknown[] = [userId, limit];
     if (status) {
@@ -80,21 +84,15 @@ export class TypeOrmOrderRepository extends OrderRepository {
       where.push(`(created_at, id) < ($${values.length - 1}, $${values.length})`);
     }
     const name = `orders-by-user${status ? '-status' : ''}${cursor ? '-after' : ''}`;
-    const rows = await this.db.sql<RawOrder>(
+    const rows = await this.db.sql<OrderRow>(
       name,
       `${SELECT_ORDER} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $2`,
       values,
     );
-    return rows.map(fromRaw);
+    return rows.map(toOrder);
   }
 
-  async transition(
-    id: string,
-    from: OrderStatus,
-    to: OrderStatus,
-    at: Date,
-    events: readonly BusEvent[],
-  ): Promise<Order | undefined> {
+  async transition({ id, from, to, at, events }: StatusChange): Promise<Order | undefined> {
     const [result] = await this.db.sql<{ changed: number }>(
       'transition-order',
       withEvents(
@@ -108,25 +106,17 @@ export class TypeOrmOrderRepository extends OrderRepository {
     return this.findById(id);
   }
 
-  async cancelAll(
-    userId: string,
-    from: readonly OrderStatus[],
-    at: Date,
-    inbox: { handler: string; eventId: string },
-    eventFor: (order: Order) => BusEvent,
-  ): Promise<number> {
+  /** One transaction: the inbox claim, the open orders locked, cancelled, and their events. */
+  async cancelAll({ userId, from, at, inbox, eventFor }: Cancellation): Promise<number> {
     const cancelled = await this.db.transaction(async (query) => {
-      const claimed = await query(
-        `INSERT INTO inbox (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
-        [inbox.handler, inbox.eventId],
-      );
+      const claimed = await query(claimInbox('VALUES ($1, $2)'), [inbox.handler, inbox.eventId]);
       if (claimed.length === 0) return 0;
       const open = (
-        await query<RawOrder>(
+        await query<OrderRow>(
           `${SELECT_ORDER} WHERE user_id = $1 AND status = ANY($2::text[]) FOR UPDATE`,
           [userId, from],
         )
-      ).map(fromRaw);
+      ).map(toOrder);
       if (open.length === 0) return 0;
       await query(
         `UPDATE orders SET status = 'cancelled', updated_at = $2 WHERE id = ANY($1::uuid[])`,
@@ -139,7 +129,15 @@ export class TypeOrmOrderRepository extends OrderRepository {
     return cancelled;
   }
 
-  private async insertRow(row: OrderRow, events: readonly BusEvent[]): Promise<void> {
+  ping(): Promise<void> {
+    return this.db.ping();
+  }
+
+  private async insertRow(
+    order: Order,
+    events: readonly BusEvent[],
+    claim: IdempotencyClaim | undefined,
+  ): Promise<void> {
     await this.db.sql(
       'insert-order',
       withEvents(
@@ -149,34 +147,36 @@ export class TypeOrmOrderRepository extends OrderRepository {
         12,
       ),
       [
-        row.id,
-        row.userId,
-        JSON.stringify(row.items),
-        row.totalCents,
-        row.currency,
-        row.status,
-        row.idempotencyKey,
-        row.requestHash,
-        row.idempotencyExpiresAt,
-        row.createdAt,
-        row.updatedAt,
+        order.id,
+        order.userId,
+        JSON.stringify(order.items),
+        order.totalCents,
+        order.currency,
+        order.status,
+        claim?.key ?? null,
+        claim?.requestHash ?? null,
+        claim?.expiresAt ?? null,
+        order.createdAt,
+        order.updatedAt,
         eventsParam(events),
       ],
     );
   }
-
-  ping(): Promise<void> {
-    return this.db.ping();
-  }
 }
 
+/** The columns of `OrderRow`. */
 const ORDER_COLUMNS = 'id, user_id, items, total_cents, currency, status, created_at, updated_at';
 const SELECT_ORDER = `SELECT ${ORDER_COLUMNS} FROM orders`;
 
-interface RawOrder {
+/**
+ * A row of `orders` as this adapter reads it (`ORDER_COLUMNS`): the order without its
+ * Idempotency-Key columns. Never leaves this file.
+ */
+interface OrderRow {
   id: string;
   user_id: string;
   items: Order['items'];
+  /** `bigint`, which the driver hands over as a string. */
   total_cents: string;
   currency: string;
   status: OrderStatus;
@@ -184,24 +184,15 @@ interface RawOrder {
   updated_at: Date;
 }
 
-function fromRaw(raw: RawOrder): Order {
+function toOrder(row: OrderRow): Order {
   return {
-    id: raw.id,
-    userId: raw.user_id,
-    items: raw.items,
-    totalCents: Number(raw.total_cents),
-    currency: raw.currency,
-    status: raw.status,
-    createdAt: raw.created_at,
-    updatedAt: raw.updated_at,
-  };
-}
-
-function toRow(order: Order, claim?: IdempotencyClaim): OrderRow {
-  return {
-    ...order,
-    idempotencyKey: claim?.key ?? null,
-    requestHash: claim?.requestHash ?? null,
-    idempotencyExpiresAt: claim?.expiresAt ?? null,
+    id: row.id,
+    userId: row.user_id,
+    items: row.items,
+    totalCents: Number(row.total_cents),
+    currency: row.currency,
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

@@ -2,8 +2,8 @@ import type { ModuleDatabase } from '../../../shared/persistence/module-database
 import { isUuid } from '../../../shared/kernel/uuid';
 import { AccountView, type AccountState } from './account-view';
 
-/** The account view in the order module's schema: the table `account_view`. */
-export class SqlAccountView extends AccountView {
+/** The account view on Postgres or PGlite: the table `account_view` of the order module's schema. */
+export class PostgresAccountView extends AccountView {
   constructor(private readonly db: ModuleDatabase) {
     super();
   }

@@ -48,16 +48,20 @@ export interface ClaimedBatch {
 }
 
 /**
- * Where a module keeps its outbox: a table next to its tables (Postgres), or entries embedded
- * in the documents whose changes they describe (MongoDB). The relay is the same for both.
+ * A module's outbox as its relay and the operator's command see it. The events are written by
+ * the module's own repository, in the same atomic write as the change they describe; this port
+ * leases, settles, counts and replays them. Adapters: a table next to the module's tables
+ * (`PostgresOutboxRepository`, on Postgres or PGlite), or entries embedded in the documents whose
+ * changes they describe (`MongoOutboxRepository`). The relay is the same for both;
+ * `test/int/outbox.int-spec.ts` is the contract both pass.
  */
-export interface OutboxStore {
+export abstract class OutboxRepository {
   /** Leases up to `limit` due events for `leaseMs`, in publishing order. */
-  claim(limit: number, leaseMs: number): Promise<ClaimedBatch>;
-  stats(): Promise<OutboxStats>;
-  listFailed(): Promise<FailedEntry[]>;
+  abstract claim(limit: number, leaseMs: number): Promise<ClaimedBatch>;
+  abstract stats(): Promise<OutboxStats>;
+  abstract listFailed(): Promise<FailedEntry[]>;
   /** Puts parked entries (all, or the given event ids) back in line with a fresh attempt count. */
-  replay(ids: readonly string[]): Promise<number>;
+  abstract replay(ids: readonly string[]): Promise<number>;
   /** Forgets up to `limit` entries sent more than `retentionMs` ago; how many it removed. */
-  purgeSent(retentionMs: number, limit: number): Promise<number>;
+  abstract purgeSent(retentionMs: number, limit: number): Promise<number>;
 }

@@ -1,9 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The inbox: which event each handler already applied, `(handler, event_id)`, written in the same
- * transaction as the handler's effect, so a redelivery changes nothing twice. A handler has one
- * name, its durable consumer's (`@EventPattern(pattern, { consumer })`), used as its inbox key.
+ * The inbox on Postgres (and PGlite): which event each handler already applied,
+ * `(handler, event_id)`, claimed in the same statement or transaction as the handler's effect
+ * (`claimInbox`), so a redelivery changes nothing twice. A handler has one name, its durable
+ * consumer's (`@EventPattern(pattern, { consumer })`), used as its inbox key.
  */
 export async function createInboxTable(db: QueryRunner): Promise<void> {
   await db.query(`
@@ -36,4 +37,14 @@ export function inboxRenameMigration(
     up = (db: QueryRunner) => renameInboxHandlers(db, renames);
     down = (db: QueryRunner) => renameInboxHandlers(db, back);
   };
+}
+
+/**
+ * The inbox claim, one statement to run inside a transaction or to name in a `WITH`: enters the
+ * `(handler, event_id)` pairs that `pairs` yields (`VALUES (…)` or a `SELECT` of two columns)
+ * and returns, as `handler, event_id`, those no handler applied before. What it does not return
+ * was handled already: the caller applies only what it returns.
+ */
+export function claimInbox(pairs: string): string {
+  return `INSERT INTO inbox (handler, event_id) ${pairs} ON CONFLICT DO NOTHING RETURNING handler, event_id`;
 }
