@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const variable = descriptor.storeVariable as keyof typeof config;
+  const variable = descriptor.databaseVariable as keyof typeof config;
   const url = config[variable] as string | undefined;
   const target = {
     url,

@@ -17,7 +17,7 @@ const WITH_BILLING: Registry = {
   billing: {
     routePrefix: '/api/billing',
     asks: ['user', 'order'],
-    storeVariable: 'BILLING_DATABASE_URL',
+    databaseVariable: 'BILLING_DATABASE_URL',
     outbox: { schema: 'cleave_billing' },
   },
 };
@@ -28,7 +28,7 @@ describe('the module registry', () => {
   });
 
   it('finds a descriptor by name, and none for a name that is not a module', () => {
-    expect(descriptorOf('order')?.storeVariable).toBe('ORDER_DATABASE_URL');
+    expect(descriptorOf('order')?.databaseVariable).toBe('ORDER_DATABASE_URL');
     expect(descriptorOf('toString')).toBeUndefined();
     expect(descriptorOf('gateway')).toBeUndefined();
   });

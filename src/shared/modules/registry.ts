@@ -10,8 +10,8 @@ export interface ModuleDescriptor {
   readonly routePrefix: `/api/${string}`;
   /** The modules it asks over the bus: with TRANSPORT=local they must share its process. */
   readonly asks: readonly string[];
-  /** The variable naming its store; without it, the module's embedded store under DATA_DIR. */
-  readonly storeVariable: string;
+  /** The variable naming its database; without it, the module's embedded one under DATA_DIR. */
+  readonly databaseVariable: string;
   /** Its outbox (events it publishes): the Postgres schema, and the MongoDB collection when it
    * can live on MongoDB. */
   readonly outbox?: { readonly schema: string; readonly collection?: string };
@@ -20,17 +20,17 @@ export interface ModuleDescriptor {
 export type Registry = Readonly<Record<string, ModuleDescriptor>>;
 
 export const MODULE_REGISTRY = {
-  auth: { routePrefix: '/api/auth', asks: ['user'], storeVariable: 'AUTH_REDIS_URL' },
+  auth: { routePrefix: '/api/auth', asks: ['user'], databaseVariable: 'AUTH_REDIS_URL' },
   user: {
     routePrefix: '/api/users',
     asks: ['auth'],
-    storeVariable: 'USER_DATABASE_URL',
+    databaseVariable: 'USER_DATABASE_URL',
     outbox: { schema: 'cleave_user' },
   },
   order: {
     routePrefix: '/api/orders',
     asks: ['user', 'auth'],
-    storeVariable: 'ORDER_DATABASE_URL',
+    databaseVariable: 'ORDER_DATABASE_URL',
     outbox: { schema: 'cleave_order', collection: 'orders' },
   },
 } as const satisfies Registry;

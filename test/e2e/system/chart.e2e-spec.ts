@@ -59,7 +59,7 @@ function expectMemoryForItsShape(deployment: K8sObject): void {
     (e) => e.name,
   );
   const embedded = (['user', 'order'] as const).some(
-    (m) => modules.includes(m) && !names.includes(MODULE_REGISTRY[m].storeVariable),
+    (m) => modules.includes(m) && !names.includes(MODULE_REGISTRY[m].databaseVariable),
   );
   const kind = embedded ? 'embedded' : modules.includes('gateway') ? 'gateway' : 'servers';
   const peakMiB = MEMORY_NEEDS_MIB[kind].peak;
@@ -325,7 +325,7 @@ describeOrSkip('the Helm chart', skip, () => {
     // The chart's modules and store variables are the registry's.
     for (const [module, descriptor] of Object.entries(MODULE_REGISTRY)) {
       expect(secretKeys(`cleave-${module}`)).toContain(
-        `cleave-credentials/${descriptor.storeVariable}`,
+        `cleave-credentials/${descriptor.databaseVariable}`,
       );
     }
   });
