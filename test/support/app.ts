@@ -11,6 +11,18 @@ import { PreparedStores, prepareStores } from './stores';
 
 export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' };
 
+/**
+ * What every app under test is configured with, in one process or many: the seeded admin, and
+ * rate limits no test reaches unless it sets its own.
+ */
+export const TEST_SETTINGS: Record<string, string> = {
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
+};
+
 export interface TestApp {
   /**
    * `http://127.0.0.1:<port>`, for supertest and fetch: through the live contract check (see
@@ -88,11 +100,7 @@ async function startUnchecked(options: StartOptions): Promise<TestApp> {
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
-    RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
+    ...TEST_SETTINGS,
     ...storeEnv,
     ...options.env,
   };
