@@ -6,6 +6,7 @@ import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/shared/config/config';
 import type { StoreKind } from './services';
 import { ConformanceProxy } from './conformance';
+import { sharedFixture } from './fixture';
 import { startSplitApp } from './split';
 import { PreparedStores, prepareStores } from './stores';
 
@@ -79,6 +80,17 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
       }
     },
   });
+}
+
+/**
+ * The app the tests of the enclosing `describe` share, started (as `startTestApp`) before them
+ * and closed after them. It is filled in by `beforeAll`: read it in hooks and tests.
+ */
+export function useTestApp(options: StartOptions): TestApp {
+  return sharedFixture(
+    () => startTestApp(options),
+    (app) => app.close(),
+  );
 }
 
 async function startUnchecked(options: StartOptions): Promise<TestApp> {
