@@ -6,10 +6,23 @@ import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/shared/config/config';
 import type { StoreKind } from './services';
 import { ConformanceProxy } from './conformance';
+import { sharedFixture } from './fixture';
 import { startSplitApp } from './split';
 import { PreparedStores, prepareStores } from './stores';
 
 export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' };
+
+/**
+ * What every app under test is configured with, in one process or many: the seeded admin, and
+ * rate limits no test reaches unless it sets its own.
+ */
+export const TEST_SETTINGS: Record<string, string> = {
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+  RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
+  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
+};
 
 export interface TestApp {
   /**
@@ -69,6 +82,17 @@ export async function startTestApp(options: StartOptions): Promise<TestApp> {
   });
 }
 
+/**
+ * The app the tests of the enclosing `describe` share, started (as `startTestApp`) before them
+ * and closed after them. It is filled in by `beforeAll`: read it in hooks and tests.
+ */
+export function useTestApp(options: StartOptions): TestApp {
+  return sharedFixture(
+    () => startTestApp(options),
+    (app) => app.close(),
+  );
+}
+
 async function startUnchecked(options: StartOptions): Promise<TestApp> {
   if (options.store === 'split') return startSplitApp(options.env);
   const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'cleave-test-')));
@@ -88,11 +112,7 @@ async function startUnchecked(options: StartOptions): Promise<TestApp> {
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-    RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
-    RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
+    ...TEST_SETTINGS,
     ...storeEnv,
     ...options.env,
   };

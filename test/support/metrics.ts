@@ -15,6 +15,19 @@ export function sample(
   return undefined;
 }
 
+/**
+ * How many `kind` messages of `pattern` the handlers of a process finished with `outcome`, by
+ * its /metrics `text`; undefined before the first.
+ */
+export function handled(
+  text: string,
+  kind: 'event' | 'request',
+  pattern: string,
+  outcome = 'ok',
+): number | undefined {
+  return sample(text, 'bus_handler_duration_seconds_count', { kind, pattern, outcome });
+}
+
 /** The sum of every sample of `name`, whatever its labels, in Prometheus text; 0 without one. */
 export function sampleTotal(text: string, name: string): number {
   return text

@@ -51,6 +51,18 @@ export class OtlpReceiver {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /**
+   * The environment that makes a process send this receiver every trace (the tests look for
+   * the spans of their own requests), in batches 100 ms apart.
+   */
+  get exporterEnv(): Record<string, string> {
+    return {
+      OTEL_EXPORTER_OTLP_ENDPOINT: this.url,
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+      OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+    };
+  }
+
   private collect(body: OtlpExport): void {
     for (const resource of body.resourceSpans ?? []) {
       const service =

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN } from './app';
+import { TEST_SETTINGS } from './app';
 import type { StoreKind } from './services';
 import { prepareStores } from './stores';
 import { freePort, ManagedProcess } from '../../src/launcher/managed-process';
@@ -90,11 +90,7 @@ export class AppProcess {
       : {
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',
-          ADMIN_EMAIL: ADMIN.email,
-          ADMIN_PASSWORD: ADMIN.password,
-          AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-          RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
-          RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
+          ...TEST_SETTINGS,
           OUTBOX_POLL_MS: '100',
           OUTBOX_LEASE_MS: '1000',
         };

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, type TestApp } from './app';
+import { TEST_SETTINGS, type TestApp } from './app';
 import { dropNatsNamespace, natsNamespace } from './nats';
 import { AppProcess } from './process';
 import { launchSplit, type SplitOptions } from '../../src/launcher/split';
@@ -43,11 +43,7 @@ export async function splitEnvironment(env: Record<string, string> = {}): Promis
     env: {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-      RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
-      RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
+      ...TEST_SETTINGS,
       NATS_URL: SERVICES.nats,
       NATS_NAMESPACE: namespace,
       ...stores.env,

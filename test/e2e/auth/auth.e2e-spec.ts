@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  decodeJwt,
-  decodeProtectedHeader,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  JWK,
-  SignJWT,
-} from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, JWK, SignJWT } from 'jose';
 import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
+import { useTestApp } from '../../support/app';
 import {
   Account,
-  bearer,
   expectProblem,
+  httpFor,
   login,
+  loginAttempt,
   signUpAndLogin,
   uniqueEmail,
 } from '../../support/api';
@@ -31,27 +25,17 @@ const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).to
 
 for (const store of storeTargets()) {
   describe(`auth on ${store}`, () => {
-    let app: TestApp;
     /** The private signing key the app is started with, so the tests can mint tokens it trusts. */
-    let signingJwk: JWK;
-
-    beforeAll(async () => {
-      const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-      signingJwk = await exportJWK(privateKey);
-      app = await startTestApp({ store, env: { AUTH_SIGNING_KEY: JSON.stringify(signingJwk) } });
-    });
-    afterAll(() => app?.close());
-
-    const http = () => request(app.url);
+    const signingJwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) as JWK;
+    const app = useTestApp({ store, env: { AUTH_SIGNING_KEY: JSON.stringify(signingJwk) } });
+    const http = httpFor(app);
     const refresh = (refreshToken: string) =>
       http().post('/api/auth/refresh').send({ refreshToken });
 
     describe('POST /api/auth/login', () => {
       it('answers 200 with a Bearer pair whose access token lives at most 15 minutes', async () => {
         const account = await signUpAndLogin(app);
-        const res = await http()
-          .post('/api/auth/login')
-          .send({ email: account.email, password: account.password });
+        const res = await loginAttempt(app, account.email, account.password);
         expect(res.status).toBe(200);
         const pair = res.body as TokenPair;
         expect(Object.keys(pair).sort()).toEqual([
@@ -67,10 +51,7 @@ for (const store of storeTargets()) {
         expect(pair.refreshToken).not.toBe(pair.accessToken);
         // Refresh tokens are opaque: not a JWT.
         expect(pair.refreshToken.split('.')).toHaveLength(1);
-        await http()
-          .get('/api/users/me')
-          .set(...bearer(pair))
-          .expect(200);
+        await http(pair).get('/api/users/me').expect(200);
       });
 
       it('logs in with the email in another letter case', async () => {
@@ -80,12 +61,8 @@ for (const store of storeTargets()) {
 
       it('answers 401 with the same body for an unknown email and a wrong password', async () => {
         const account = await signUpAndLogin(app);
-        const unknown = await http()
-          .post('/api/auth/login')
-          .send({ email: uniqueEmail('nobody'), password: account.password });
-        const wrong = await http()
-          .post('/api/auth/login')
-          .send({ email: account.email, password: 'wrong-password-9' });
+        const unknown = await loginAttempt(app, uniqueEmail('nobody'), account.password);
+        const wrong = await loginAttempt(app, account.email, 'wrong-password-9');
         expectProblem(unknown, 401);
         expectProblem(wrong, 401);
         // The same apart from the request id, which is each request's own.
@@ -109,54 +86,29 @@ for (const store of storeTargets()) {
         const victim = await signUpAndLogin(app);
         const bystander = await signUpAndLogin(app);
         for (let i = 0; i < 5; i++) {
-          expectProblem(
-            await http()
-              .post('/api/auth/login')
-              .send({ email: victim.email, password: `wrong-${i}-password` }),
-            401,
-          );
+          expectProblem(await loginAttempt(app, victim.email, `wrong-${i}-password`), 401);
         }
-        const locked = await http()
-          .post('/api/auth/login')
-          .send({ email: victim.email, password: victim.password });
+        const locked = await loginAttempt(app, victim.email, victim.password);
         expectProblem(locked, 429);
         const retryAfter = Number(locked.headers['retry-after']);
         expect(Number.isInteger(retryAfter)).toBe(true);
         expect(retryAfter).toBeGreaterThan(0);
         expect(retryAfter).toBeLessThanOrEqual(15 * 60);
         // The lock holds for the email in any letter case.
-        expectProblem(
-          await http()
-            .post('/api/auth/login')
-            .send({ email: victim.email.toUpperCase(), password: victim.password }),
-          429,
-        );
+        expectProblem(await loginAttempt(app, victim.email.toUpperCase(), victim.password), 429);
         await login(app, bystander.email, bystander.password);
         // Existing sessions are not affected by the lock.
-        await http()
-          .get('/api/users/me')
-          .set(...bearer(victim))
-          .expect(200);
+        await http(victim).get('/api/users/me').expect(200);
       });
 
       it('forgets failures after a successful login', async () => {
         const account = await signUpAndLogin(app);
         for (let i = 0; i < 4; i++) {
-          expectProblem(
-            await http()
-              .post('/api/auth/login')
-              .send({ email: account.email, password: 'wrong-password-1' }),
-            401,
-          );
+          expectProblem(await loginAttempt(app, account.email, 'wrong-password-1'), 401);
         }
         await login(app, account.email, account.password);
         for (let i = 0; i < 4; i++) {
-          expectProblem(
-            await http()
-              .post('/api/auth/login')
-              .send({ email: account.email, password: 'wrong-password-1' }),
-            401,
-          );
+          expectProblem(await loginAttempt(app, account.email, 'wrong-password-1'), 401);
         }
         await login(app, account.email, account.password);
       });
@@ -171,10 +123,7 @@ for (const store of storeTargets()) {
         expect(pair.refreshToken).not.toBe(account.refreshToken);
         expect(pair.accessToken).not.toBe(account.accessToken);
         expect(decodeJwt(pair.accessToken).sid).toBe(decodeJwt(account.accessToken).sid);
-        await http()
-          .get('/api/users/me')
-          .set(...bearer(pair))
-          .expect(200);
+        await http(pair).get('/api/users/me').expect(200);
         // The next rotation works from the new token.
         const next = (await refresh(pair.refreshToken).expect(200)).body as TokenPair;
         expect(next.refreshToken).not.toBe(pair.refreshToken);
@@ -201,17 +150,13 @@ for (const store of storeTargets()) {
       it("answers 204, then that session's refresh token fails while other sessions live on", async () => {
         const account = await signUpAndLogin(app);
         const other = await login(app, account.email, account.password);
-        await http()
+        await http(account)
           .post('/api/auth/logout')
-          .set(...bearer(account))
           .send({ refreshToken: account.refreshToken })
           .expect(204);
         expectProblem(await refresh(account.refreshToken), 401);
         expectProblem(
-          await http()
-            .post('/api/auth/logout')
-            .set(...bearer(account))
-            .send({ refreshToken: account.refreshToken }),
+          await http(account).post('/api/auth/logout').send({ refreshToken: account.refreshToken }),
           401,
         );
         await refresh(other.refreshToken).expect(200);
@@ -230,10 +175,7 @@ for (const store of storeTargets()) {
         const a = await signUpAndLogin(app);
         const b = await signUpAndLogin(app);
         expectProblem(
-          await http()
-            .post('/api/auth/logout')
-            .set(...bearer(a))
-            .send({ refreshToken: b.refreshToken }),
+          await http(a).post('/api/auth/logout').send({ refreshToken: b.refreshToken }),
           401,
         );
         await refresh(b.refreshToken).expect(200);
@@ -389,20 +331,11 @@ for (const store of storeTargets()) {
 }
 
 describe('auth per-address rate limit', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({ store: 'pglite', env: { AUTH_RATE_LIMIT_PER_MINUTE: '3' } });
-  });
-  afterAll(() => app?.close());
+  const app = useTestApp({ store: 'pglite', env: { AUTH_RATE_LIMIT_PER_MINUTE: '3' } });
 
   it('answers the 4th auth request within a minute, on any auth route, with 429, Retry-After and problem+json', async () => {
     await request(app.url).get('/api/auth/jwks').expect(200);
-    expectProblem(
-      await request(app.url)
-        .post('/api/auth/login')
-        .send({ email: uniqueEmail(), password: 'whatever-1' }),
-      401,
-    );
+    expectProblem(await loginAttempt(app, uniqueEmail(), 'whatever-1'), 401);
     expectProblem(
       await request(app.url).post('/api/auth/refresh').send({ refreshToken: 'unknown-token' }),
       401,
@@ -410,12 +343,7 @@ describe('auth per-address rate limit', () => {
     const limited = await request(app.url).get('/api/auth/jwks');
     expectProblem(limited, 429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    expectProblem(
-      await request(app.url)
-        .post('/api/auth/login')
-        .send({ email: uniqueEmail(), password: 'whatever-1' }),
-      429,
-    );
+    expectProblem(await loginAttempt(app, uniqueEmail(), 'whatever-1'), 429);
     expectProblem(
       await request(app.url).post('/api/auth/refresh').send({ refreshToken: 'unknown-token' }),
       429,
@@ -430,12 +358,8 @@ describe('auth per-address rate limit', () => {
 });
 
 describe('auth per-address rate limit by default', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    // An empty value means "unset", so the application default applies.
-    app = await startTestApp({ store: 'pglite', env: { AUTH_RATE_LIMIT_PER_MINUTE: '' } });
-  });
-  afterAll(() => app?.close());
+  // An empty value means "unset", so the application default applies.
+  const app = useTestApp({ store: 'pglite', env: { AUTH_RATE_LIMIT_PER_MINUTE: '' } });
 
   it('allows at least 300 auth requests per minute from one address', async () => {
     const statuses: number[] = [];

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
+import { useTestApp } from '../../support/app';
 import { bearer, eventually, signUpAndLogin } from '../../support/api';
 import { storeTargets } from '../../support/services';
 
@@ -13,11 +13,7 @@ import { storeTargets } from '../../support/services';
 // Embedded keeps auth state in memory; the postgres shape keeps it in Redis.
 for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'postgres')) {
   describe(`refreshes racing with one token, ${store} shape`, () => {
-    let app: TestApp;
-    beforeAll(async () => {
-      app = await startTestApp({ store });
-    });
-    afterAll(() => app?.close());
+    const app = useTestApp({ store });
 
     it('lets one win, and the reuse revokes the whole session', async () => {
       const account = await signUpAndLogin(app);

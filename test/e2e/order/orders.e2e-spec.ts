@@ -1,18 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
+import { describe, expect, it } from '@jest/globals';
+import { useTestApp } from '../../support/app';
 import {
   Account,
-  bearer,
+  cancelOrder,
   createOrder,
+  expectFieldError,
+  expectListQueries,
+  expectMalformedIdRefused,
   expectProblem,
+  httpFor,
   ISO_UTC_PATTERN,
-  loginAdmin,
   OrderItemInput,
   OrderJson,
   orderBody,
+  orderStatus,
+  orderWithStatus,
   setOrderStatus,
   signUpAndLogin,
+  useAccount,
+  useAdmin,
   UUID_PATTERN,
   walkPages,
 } from '../../support/api';
@@ -42,29 +48,18 @@ const newKey = () => `key-${process.pid}-${Date.now()}-${++keyCounter}`;
 
 for (const store of storeTargets()) {
   describe(`orders on ${store}`, () => {
-    let app: TestApp;
-    let admin: Account;
-
-    beforeAll(async () => {
-      app = await startTestApp({ store });
-      admin = await loginAdmin(app);
-    });
-    afterAll(() => app?.close());
-
-    const http = () => request(app.url);
+    const app = useTestApp({ store });
+    const admin = useAdmin(app);
+    const http = httpFor(app);
     const post = (account: Account, body: unknown) =>
-      http()
+      http(account)
         .post('/api/orders')
-        .set(...bearer(account))
         .send(body as object);
     const listAll = async (account: Account) =>
       (await walkPages<OrderJson>(app, '/api/orders', account, 100)).items;
 
     describe('POST /api/orders', () => {
-      let account: Account;
-      beforeAll(async () => {
-        account = await signUpAndLogin(app);
-      });
+      const account = useAccount(app);
 
       it('creates a pending order with 201, the order shape and the exact total', async () => {
         const body = orderBody({
@@ -100,10 +95,7 @@ for (const store of storeTargets()) {
         expect(order.createdAt).toMatch(ISO_UTC_PATTERN);
         expect(order.updatedAt).toMatch(ISO_UTC_PATTERN);
         expect(res.headers['idempotent-replayed']).toBeUndefined();
-        const read = await http()
-          .get(`/api/orders/${order.id}`)
-          .set(...bearer(account))
-          .expect(200);
+        const read = await http(account).get(`/api/orders/${order.id}`).expect(200);
         expect(read.body).toEqual(order);
       });
 
@@ -114,10 +106,7 @@ for (const store of storeTargets()) {
         const order = await createOrder(app, account, orderBody({ items }));
         expect(order.totalCents).toBe(10_000_000_000_000);
         expect(Number.isInteger(order.totalCents)).toBe(true);
-        const read = await http()
-          .get(`/api/orders/${order.id}`)
-          .set(...bearer(account))
-          .expect(200);
+        const read = await http(account).get(`/api/orders/${order.id}`).expect(200);
         expect((read.body as OrderJson).totalCents).toBe(10_000_000_000_000);
         expect(rawJsonHasExactTotal(read.text)).toBe(true);
       });
@@ -218,11 +207,7 @@ for (const store of storeTargets()) {
       if (store === 'pglite') {
         for (const [what, body, field] of invalid) {
           it(`rejects ${what} with 400 naming ${field}`, async () => {
-            const res = await post(account, body);
-            expectProblem(res, 400);
-            const errors =
-              (res.body as { errors?: Array<{ field: string; message: string }> }).errors ?? [];
-            expect(errors.map((e) => e.field)).toContain(field);
+            expectFieldError(await post(account, body), field);
           });
         }
       }
@@ -243,10 +228,7 @@ for (const store of storeTargets()) {
 
       it('answers 401 to a deleted account', async () => {
         const gone = await signUpAndLogin(app);
-        await http()
-          .delete('/api/users/me')
-          .set(...bearer(gone))
-          .expect(204);
+        await http(gone).delete('/api/users/me').expect(204);
         expectProblem(await post(gone, orderBody()), 401);
       });
     });
@@ -261,59 +243,31 @@ for (const store of storeTargets()) {
           await createOrder(app, a),
         ];
         await createOrder(app, b);
-        const res = await http()
-          .get('/api/orders')
-          .set(...bearer(a))
-          .expect(200);
+        const res = await http(a).get('/api/orders').expect(200);
         const page = res.body as Page;
         expect(page.nextCursor).toBeNull();
         expect(page.items.map((o) => o.id)).toEqual(newestFirst(mine).map((o) => o.id));
         expect(page.items.every((o) => o.userId === a.id)).toBe(true);
         // Admins list their own orders here too.
-        const adminPage = (
-          await http()
-            .get('/api/orders')
-            .set(...bearer(admin))
-            .expect(200)
-        ).body as Page;
+        const adminPage = (await http(admin).get('/api/orders').expect(200)).body as Page;
         expect(adminPage.items.every((o) => o.userId === admin.id)).toBe(true);
       });
 
       it('filters by status and rejects an unknown status with 400', async () => {
         const a = await signUpAndLogin(app);
-        const pending = await createOrder(app, a);
-        const confirmed = await createOrder(app, a);
-        await setOrderStatus(app, admin, confirmed.id, 'confirmed');
-        const cancelled = await createOrder(app, a);
-        await http()
-          .post(`/api/orders/${cancelled.id}/cancel`)
-          .set(...bearer(a))
-          .expect(200);
+        const pending = await orderWithStatus(app, a, admin, 'pending');
+        const confirmed = await orderWithStatus(app, a, admin, 'confirmed');
+        const cancelled = await orderWithStatus(app, a, admin, 'cancelled');
         const ids = async (status: string) =>
-          (
-            (
-              await http()
-                .get(`/api/orders?status=${status}`)
-                .set(...bearer(a))
-                .expect(200)
-            ).body as Page
-          ).items.map((o) => o.id);
+          ((await http(a).get(`/api/orders?status=${status}`).expect(200)).body as Page).items.map(
+            (o) => o.id,
+          );
         expect(await ids('pending')).toEqual([pending.id]);
         expect(await ids('confirmed')).toEqual([confirmed.id]);
         expect(await ids('cancelled')).toEqual([cancelled.id]);
         expect(await ids('delivered')).toEqual([]);
-        expectProblem(
-          await http()
-            .get('/api/orders?status=lost')
-            .set(...bearer(a)),
-          400,
-        );
-        expectProblem(
-          await http()
-            .get('/api/orders?status=PENDING')
-            .set(...bearer(a)),
-          400,
-        );
+        expectProblem(await http(a).get('/api/orders?status=lost'), 400);
+        expectProblem(await http(a).get('/api/orders?status=PENDING'), 400);
       });
 
       it('defaults to 20 per page and pages newest first, stable under inserts', async () => {
@@ -325,22 +279,12 @@ for (const store of storeTargets()) {
           );
         const expected = newestFirst(original).map((o) => o.id);
 
-        const first = (
-          await http()
-            .get('/api/orders')
-            .set(...bearer(a))
-            .expect(200)
-        ).body as Page;
+        const first = (await http(a).get('/api/orders').expect(200)).body as Page;
         expect(first.items).toHaveLength(20);
         expect(first.items.map((o) => o.id)).toEqual(expected.slice(0, 20));
         expect(typeof first.nextCursor).toBe('string');
 
-        const page1 = (
-          await http()
-            .get('/api/orders?limit=5')
-            .set(...bearer(a))
-            .expect(200)
-        ).body as Page;
+        const page1 = (await http(a).get('/api/orders?limit=5').expect(200)).body as Page;
         expect(page1.items.map((o) => o.id)).toEqual(expected.slice(0, 5));
         // New orders arrive between pages.
         const inserted = [await createOrder(app, a), await createOrder(app, a)];
@@ -348,9 +292,8 @@ for (const store of storeTargets()) {
         let cursor = page1.nextCursor;
         while (cursor !== null) {
           const page = (
-            await http()
+            await http(a)
               .get(`/api/orders?limit=5&cursor=${encodeURIComponent(cursor)}`)
-              .set(...bearer(a))
               .expect(200)
           ).body as Page;
           seen.push(...page.items.map((o) => o.id));
@@ -365,7 +308,7 @@ for (const store of storeTargets()) {
 
       it('rejects limit 0, 101, abc, -1 and a bad cursor with 400, and no token with 401', async () => {
         const a = await signUpAndLogin(app);
-        for (const query of [
+        await expectListQueries(app, '/api/orders', a, [
           'limit=0',
           'limit=101',
           'limit=abc',
@@ -373,28 +316,8 @@ for (const store of storeTargets()) {
           'limit=2.5',
           'cursor=garbage',
           `cursor=${'x'.repeat(300)}`,
-        ]) {
-          expectProblem(
-            await http()
-              .get(`/api/orders?${query}`)
-              .set(...bearer(a)),
-            400,
-          );
-        }
-        expectProblem(
-          await http()
-            .get('/api/orders?unknown=1')
-            .set(...bearer(a)),
-          400,
-        );
-        await http()
-          .get('/api/orders?limit=1')
-          .set(...bearer(a))
-          .expect(200);
-        await http()
-          .get('/api/orders?limit=100')
-          .set(...bearer(a))
-          .expect(200);
+          'unknown=1',
+        ]);
         expectProblem(await http().get('/api/orders'), 401);
       });
     });
@@ -404,29 +327,11 @@ for (const store of storeTargets()) {
         const owner = await signUpAndLogin(app);
         const other = await signUpAndLogin(app);
         const order = await createOrder(app, owner);
-        expect(
-          (
-            await http()
-              .get(`/api/orders/${order.id}`)
-              .set(...bearer(owner))
-              .expect(200)
-          ).body,
-        ).toEqual(order);
-        expect(
-          (
-            await http()
-              .get(`/api/orders/${order.id}`)
-              .set(...bearer(admin))
-              .expect(200)
-          ).body,
-        ).toEqual(order);
-        const hidden = await http()
-          .get(`/api/orders/${order.id}`)
-          .set(...bearer(other));
+        expect((await http(owner).get(`/api/orders/${order.id}`).expect(200)).body).toEqual(order);
+        expect((await http(admin).get(`/api/orders/${order.id}`).expect(200)).body).toEqual(order);
+        const hidden = await http(other).get(`/api/orders/${order.id}`);
         expectProblem(hidden, 404);
-        const unknown = await http()
-          .get('/api/orders/00000000-0000-4000-8000-000000000000')
-          .set(...bearer(other));
+        const unknown = await http(other).get('/api/orders/00000000-0000-4000-8000-000000000000');
         expectProblem(unknown, 404);
         expect((unknown.body as { detail: string }).detail).toBe(
           (hidden.body as { detail: string }).detail,
@@ -436,13 +341,8 @@ for (const store of storeTargets()) {
 
       it('answers 400 or 404 for a malformed id', async () => {
         const owner = await signUpAndLogin(app);
-        for (const id of ['nope', '1', '00000000-0000-4000-8000-00000000000Z']) {
-          const res = await http()
-            .get(`/api/orders/${id}`)
-            .set(...bearer(owner));
-          expect([400, 404]).toContain(res.status);
-          expectProblem(res, res.status);
-        }
+        for (const id of ['nope', '1', '00000000-0000-4000-8000-00000000000Z'])
+          expectMalformedIdRefused(await http(owner).get(`/api/orders/${id}`));
       });
     });
 
@@ -450,71 +350,35 @@ for (const store of storeTargets()) {
       it('cancels pending and confirmed orders with 200, by the owner or an admin', async () => {
         const owner = await signUpAndLogin(app);
         const pending = await createOrder(app, owner);
-        const res = await http()
-          .post(`/api/orders/${pending.id}/cancel`)
-          .set(...bearer(owner))
-          .expect(200);
-        expect(res.body).toMatchObject({
+        const cancelled = await cancelOrder(app, owner, pending.id);
+        expect(cancelled).toMatchObject({
           id: pending.id,
           status: 'cancelled',
           totalCents: pending.totalCents,
         });
-        expect(Date.parse((res.body as OrderJson).updatedAt)).toBeGreaterThanOrEqual(
+        expect(Date.parse(cancelled.updatedAt)).toBeGreaterThanOrEqual(
           Date.parse(pending.updatedAt),
         );
-        const confirmed = await createOrder(app, owner);
-        await setOrderStatus(app, admin, confirmed.id, 'confirmed');
-        await http()
-          .post(`/api/orders/${confirmed.id}/cancel`)
-          .set(...bearer(owner))
-          .expect(200);
+        const confirmed = await orderWithStatus(app, owner, admin, 'confirmed');
+        await cancelOrder(app, owner, confirmed.id);
         const byAdmin = await createOrder(app, owner);
-        const adminRes = await http()
-          .post(`/api/orders/${byAdmin.id}/cancel`)
-          .set(...bearer(admin))
-          .expect(200);
-        expect((adminRes.body as OrderJson).status).toBe('cancelled');
-        const read = await http()
-          .get(`/api/orders/${confirmed.id}`)
-          .set(...bearer(owner))
-          .expect(200);
-        expect((read.body as OrderJson).status).toBe('cancelled');
+        expect((await cancelOrder(app, admin, byAdmin.id)).status).toBe('cancelled');
+        expect(await orderStatus(app, owner, confirmed.id)).toBe('cancelled');
       });
 
       it('answers 409 for shipped, delivered and cancelled orders and leaves them unchanged', async () => {
         const owner = await signUpAndLogin(app);
-        const shipped = await createOrder(app, owner);
-        for (const s of ['confirmed', 'shipped']) await setOrderStatus(app, admin, shipped.id, s);
-        const delivered = await createOrder(app, owner);
-        for (const s of ['confirmed', 'shipped', 'delivered'])
-          await setOrderStatus(app, admin, delivered.id, s);
-        const cancelled = await createOrder(app, owner);
-        await http()
-          .post(`/api/orders/${cancelled.id}/cancel`)
-          .set(...bearer(owner))
-          .expect(200);
+        const shipped = await orderWithStatus(app, owner, admin, 'shipped');
+        const delivered = await orderWithStatus(app, owner, admin, 'delivered');
+        const cancelled = await orderWithStatus(app, owner, admin, 'cancelled');
         for (const [order, status] of [
           [shipped, 'shipped'],
           [delivered, 'delivered'],
           [cancelled, 'cancelled'],
         ] as const) {
-          expectProblem(
-            await http()
-              .post(`/api/orders/${order.id}/cancel`)
-              .set(...bearer(owner)),
-            409,
-          );
-          expectProblem(
-            await http()
-              .post(`/api/orders/${order.id}/cancel`)
-              .set(...bearer(admin)),
-            409,
-          );
-          const read = await http()
-            .get(`/api/orders/${order.id}`)
-            .set(...bearer(owner))
-            .expect(200);
-          expect((read.body as OrderJson).status).toBe(status);
+          expectProblem(await http(owner).post(`/api/orders/${order.id}/cancel`), 409);
+          expectProblem(await http(admin).post(`/api/orders/${order.id}/cancel`), 409);
+          expect(await orderStatus(app, owner, order.id)).toBe(status);
         }
       });
 
@@ -522,24 +386,13 @@ for (const store of storeTargets()) {
         const owner = await signUpAndLogin(app);
         const other = await signUpAndLogin(app);
         const order = await createOrder(app, owner);
+        expectProblem(await http(other).post(`/api/orders/${order.id}/cancel`), 404);
         expectProblem(
-          await http()
-            .post(`/api/orders/${order.id}/cancel`)
-            .set(...bearer(other)),
-          404,
-        );
-        expectProblem(
-          await http()
-            .post('/api/orders/00000000-0000-4000-8000-000000000000/cancel')
-            .set(...bearer(other)),
+          await http(other).post('/api/orders/00000000-0000-4000-8000-000000000000/cancel'),
           404,
         );
         expectProblem(await http().post(`/api/orders/${order.id}/cancel`), 401);
-        const read = await http()
-          .get(`/api/orders/${order.id}`)
-          .set(...bearer(owner))
-          .expect(200);
-        expect((read.body as OrderJson).status).toBe('pending');
+        expect(await orderStatus(app, owner, order.id)).toBe('pending');
       });
     });
 
@@ -551,18 +404,11 @@ for (const store of storeTargets()) {
           const changed = await setOrderStatus(app, admin, order.id, status);
           expect(changed).toMatchObject({ id: order.id, status, userId: owner.id });
         }
-        const read = await http()
-          .get(`/api/orders/${order.id}`)
-          .set(...bearer(owner))
-          .expect(200);
-        expect((read.body as OrderJson).status).toBe('delivered');
+        expect(await orderStatus(app, owner, order.id)).toBe('delivered');
         // Nothing follows delivered.
         for (const status of ['pending', 'confirmed', 'shipped', 'delivered', 'cancelled']) {
           expectProblem(
-            await http()
-              .patch(`/api/orders/${order.id}/status`)
-              .set(...bearer(admin))
-              .send({ status }),
+            await http(admin).patch(`/api/orders/${order.id}/status`).send({ status }),
             409,
           );
         }
@@ -572,10 +418,7 @@ for (const store of storeTargets()) {
         const owner = await signUpAndLogin(app);
         const order = await createOrder(app, owner);
         const patch = (status: string) =>
-          http()
-            .patch(`/api/orders/${order.id}/status`)
-            .set(...bearer(admin))
-            .send({ status });
+          http(admin).patch(`/api/orders/${order.id}/status`).send({ status });
         expectProblem(await patch('shipped'), 409);
         expectProblem(await patch('delivered'), 409);
         expectProblem(await patch('pending'), 409);
@@ -585,44 +428,28 @@ for (const store of storeTargets()) {
         expectProblem(await patch('delivered'), 409);
         await setOrderStatus(app, admin, order.id, 'shipped');
         expectProblem(await patch('confirmed'), 409);
-        const cancelled = await createOrder(app, owner);
-        await http()
-          .post(`/api/orders/${cancelled.id}/cancel`)
-          .set(...bearer(owner))
-          .expect(200);
+        const cancelled = await orderWithStatus(app, owner, admin, 'cancelled');
         expectProblem(
-          await http()
+          await http(admin)
             .patch(`/api/orders/${cancelled.id}/status`)
-            .set(...bearer(admin))
             .send({ status: 'confirmed' }),
           409,
         );
-        const read = await http()
-          .get(`/api/orders/${order.id}`)
-          .set(...bearer(owner))
-          .expect(200);
-        expect((read.body as OrderJson).status).toBe('shipped');
+        expect(await orderStatus(app, owner, order.id)).toBe('shipped');
       });
 
       it('answers 403 to a non-admin, even the owner, and 401 without a token', async () => {
         const owner = await signUpAndLogin(app);
         const order = await createOrder(app, owner);
         expectProblem(
-          await http()
-            .patch(`/api/orders/${order.id}/status`)
-            .set(...bearer(owner))
-            .send({ status: 'confirmed' }),
+          await http(owner).patch(`/api/orders/${order.id}/status`).send({ status: 'confirmed' }),
           403,
         );
         expectProblem(
           await http().patch(`/api/orders/${order.id}/status`).send({ status: 'confirmed' }),
           401,
         );
-        const read = await http()
-          .get(`/api/orders/${order.id}`)
-          .set(...bearer(owner))
-          .expect(200);
-        expect((read.body as OrderJson).status).toBe('pending');
+        expect(await orderStatus(app, owner, order.id)).toBe('pending');
       });
 
       it('answers 400 for an unknown or missing status and 404 for an unknown order', async () => {
@@ -634,18 +461,11 @@ for (const store of storeTargets()) {
           {},
           { status: 'confirmed', extra: 1 },
         ]) {
-          expectProblem(
-            await http()
-              .patch(`/api/orders/${order.id}/status`)
-              .set(...bearer(admin))
-              .send(body),
-            400,
-          );
+          expectProblem(await http(admin).patch(`/api/orders/${order.id}/status`).send(body), 400);
         }
         expectProblem(
-          await http()
+          await http(admin)
             .patch('/api/orders/00000000-0000-4000-8000-000000000000/status')
-            .set(...bearer(admin))
             .send({ status: 'confirmed' }),
           404,
         );

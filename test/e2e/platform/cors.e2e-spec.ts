@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestApp, type TestApp } from '../../support/app';
-import { signUpAndLogin, type Account } from '../../support/api';
+import { describe, expect, it } from '@jest/globals';
+import { useTestApp } from '../../support/app';
+import { useAccount } from '../../support/api';
 import { storeTargets } from '../../support/services';
 
 /**
@@ -10,34 +10,33 @@ import { storeTargets } from '../../support/services';
  */
 const APP = 'https://app.example.com';
 
+/** The answer has `status` and lets APP's scripts read it. */
+function expectReadableByApp(res: Response, status: number): void {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('access-control-allow-origin')).toBe(APP);
+}
+
+/** The header `name` lists `value` (among others). */
+function expectListed(res: Response, name: string, value: string): void {
+  expect(res.headers.get(name)).toEqual(expect.stringContaining(value));
+}
+
 describe.each(storeTargets().filter((s) => s === 'pglite' || s === 'split'))(
   'CORS on %s',
   (store) => {
-    let app: TestApp;
-    let account: Account;
-
-    beforeAll(async () => {
-      app = await startTestApp({ store, env: { CORS_ORIGINS: `${APP},http://localhost:5173` } });
-      account = await signUpAndLogin(app);
-    });
-    afterAll(() => app?.close());
+    const app = useTestApp({ store, env: { CORS_ORIGINS: `${APP},http://localhost:5173` } });
+    const account = useAccount(app);
 
     it('lets an allowed origin read answers, errors included, and the headers it needs', async () => {
       const ok = await fetch(`${app.url}/api/users/me`, {
         headers: { origin: APP, authorization: `Bearer ${account.accessToken}` },
       });
-      expect(ok.status).toBe(200);
-      expect(ok.headers.get('access-control-allow-origin')).toBe(APP);
-      expect(ok.headers.get('access-control-expose-headers')).toEqual(
-        expect.stringContaining('x-request-id'),
-      );
-      expect(ok.headers.get('access-control-expose-headers')).toEqual(
-        expect.stringContaining('ratelimit'),
-      );
+      expectReadableByApp(ok, 200);
+      expectListed(ok, 'access-control-expose-headers', 'x-request-id');
+      expectListed(ok, 'access-control-expose-headers', 'ratelimit');
       expect(ok.headers.get('vary')).toEqual(expect.stringMatching(/origin/i));
       const refused = await fetch(`${app.url}/api/users/me`, { headers: { origin: APP } });
-      expect(refused.status).toBe(401);
-      expect(refused.headers.get('access-control-allow-origin')).toBe(APP);
+      expectReadableByApp(refused, 401);
     });
 
     it('answers a preflight with what may be sent, and counts it against no rate limit', async () => {
@@ -49,14 +48,9 @@ describe.each(storeTargets().filter((s) => s === 'pglite' || s === 'split'))(
           'access-control-request-headers': 'authorization, content-type, idempotency-key',
         },
       });
-      expect(res.status).toBe(204);
-      expect(res.headers.get('access-control-allow-origin')).toBe(APP);
-      expect(res.headers.get('access-control-allow-methods')).toEqual(
-        expect.stringContaining('POST'),
-      );
-      expect(res.headers.get('access-control-allow-headers')).toEqual(
-        expect.stringContaining('idempotency-key'),
-      );
+      expectReadableByApp(res, 204);
+      expectListed(res, 'access-control-allow-methods', 'POST');
+      expectListed(res, 'access-control-allow-headers', 'idempotency-key');
       expect(res.headers.get('access-control-max-age')).toBe('600');
       expect(res.headers.get('ratelimit')).toBeNull();
       expect(res.headers.get('x-request-id')).toBeTruthy();
@@ -78,11 +72,7 @@ describe.each(storeTargets().filter((s) => s === 'pglite' || s === 'split'))(
 );
 
 describe.each(storeTargets().filter((s) => s === 'pglite'))('CORS by default on %s', (store) => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({ store });
-  });
-  afterAll(() => app?.close());
+  const app = useTestApp({ store });
 
   it('sends no CORS header to any origin', async () => {
     const res = await fetch(`${app.url}/api/auth/jwks`, { headers: { origin: APP } });

@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
+import { useTestApp } from '../../support/app';
 import { bearer, createOrder, expectProblem, signUpAndLogin } from '../../support/api';
 
 describe('bodiless requests that declare JSON', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({ store: 'pglite' });
-  });
-  afterAll(() => app?.close());
+  const app = useTestApp({ store: 'pglite' });
 
   it('cancels with Content-Type: application/json and an empty body', async () => {
     const account = await signUpAndLogin(app);

@@ -43,13 +43,7 @@ describeOrSkip(
     beforeAll(async () => {
       receiver = await OtlpReceiver.start();
       app = await startSplitApp(
-        {
-          LOG_LEVEL: 'info',
-          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-          OTEL_BSP_SCHEDULE_DELAY: '100',
-          // Every trace: the tests look for the spans of their requests.
-          OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-        },
+        { LOG_LEVEL: 'info', ...receiver.exporterEnv },
         { captureLogs: true },
       );
     });
@@ -215,14 +209,7 @@ describe('observability of the one-process shape as a real process', () => {
     const data = await AppProcess.prepare('pglite');
     cleanup = () => data.cleanup();
     app = await AppProcess.start(
-      {
-        ...data.env,
-        LOG_LEVEL: 'info',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-        // Every trace: the tests look for the spans of their requests.
-        OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-      },
+      { ...data.env, LOG_LEVEL: 'info', ...receiver.exporterEnv },
       { captureLogs: true },
     );
   });

@@ -1,11 +1,18 @@
 // Tracing must start before the application (and its database clients) is loaded.
 import { spanExporter } from '../../support/in-memory-tracing';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SpanKind } from '@opentelemetry/api';
 import request from 'supertest';
-import { startTestApp, type TestApp } from '../../support/app';
-import { bearer, createOrder, eventually, expectProblem, signUpAndLogin } from '../../support/api';
-import { sample } from '../../support/metrics';
+import { useTestApp } from '../../support/app';
+import {
+  createOrder,
+  eventually,
+  expectProblem,
+  login,
+  sendKnownTraffic,
+  signUpAndLogin,
+} from '../../support/api';
+import { handled, sample } from '../../support/metrics';
 import { expectTraceTree, LOGIN_HOPS, ORDER_HOPS, type TreeSpan } from '../../support/traces';
 import { availableServices } from '../../support/services';
 import { describeOrSkip } from '../../support/skip';
@@ -17,14 +24,10 @@ import { describeOrSkip } from '../../support/skip';
 const LOOP_LIMIT_MS = 1000;
 
 describe('observability of the one-process shape', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({
-      store: 'pglite',
-      env: { HEALTH_MAX_EVENT_LOOP_DELAY_MS: String(LOOP_LIMIT_MS) },
-    });
+  const app = useTestApp({
+    store: 'pglite',
+    env: { HEALTH_MAX_EVENT_LOOP_DELAY_MS: String(LOOP_LIMIT_MS) },
   });
-  afterAll(() => app?.close());
 
   const spans = (): TreeSpan[] =>
     spanExporter.getFinishedSpans().map((s) => ({
@@ -73,10 +76,7 @@ describe('observability of the one-process shape', () => {
   it('traces one login as one tree: HTTP, the bus hop to the user module and its handler', async () => {
     const account = await signUpAndLogin(app);
     spanExporter.reset();
-    await request(app.url)
-      .post('/api/auth/login')
-      .send({ email: account.email, password: account.password })
-      .expect(200);
+    await login(app, account.email, account.password);
     const server = await serverSpan('POST /api/auth/login', 'user.verify-credentials handle');
     expectTraceTree(spans(), treeSpan(server), LOGIN_HOPS);
   });
@@ -104,12 +104,8 @@ describeOrSkip(
   'traces of the production stores in the one-process shape',
   productionStores.length > 0 ? `needs ${productionStores.join(', ')}` : false,
   () => {
-    let app: TestApp;
-    beforeAll(async () => {
-      // Orders on MongoDB, users on Postgres, sessions on Redis.
-      app = await startTestApp({ store: 'mongo' });
-    });
-    afterAll(() => app?.close());
+    // Orders on MongoDB, users on Postgres, sessions on Redis.
+    const app = useTestApp({ store: 'mongo' });
 
     it('has Postgres, Redis and MongoDB client spans inside the requests that used them', async () => {
       spanExporter.reset();
@@ -137,41 +133,16 @@ describeOrSkip(
 );
 
 describe('RED metrics after known traffic', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({ store: 'pglite' });
-  });
-  afterAll(() => app?.close());
+  const app = useTestApp({ store: 'pglite' });
 
   it('counts requests per route template and status, bus requests, handlers and events per pattern, with bounded labels', async () => {
-    const account = await signUpAndLogin(app); // POST /api/users 201, POST /api/auth/login 200
-    await request(app.url)
-      .post('/api/auth/login')
-      .send({ email: account.email, password: 'wrong-password-1' })
-      .expect(401);
-    for (let i = 0; i < 3; i++)
-      await request(app.url)
-        .get('/api/users/me')
-        .set(...bearer(account))
-        .expect(200);
-    const missing = '00000000-0000-4000-8000-000000000000';
-    await request(app.url)
-      .get(`/api/orders/${missing}`)
-      .set(...bearer(account))
-      .expect(404);
-    const orders = [await createOrder(app, account), await createOrder(app, account)];
+    const { account, missingOrderId, orders } = await sendKnownTraffic(app, 3);
     const scrape = async () => (await request(app.url).get('/metrics').expect(200)).text;
 
     const text = await eventually(async () => {
       const text = await scrape();
       // Both order.created events handled (the summary handler), after the relay published them.
-      expect(
-        sample(text, 'bus_handler_duration_seconds_count', {
-          kind: 'event',
-          pattern: 'order.created',
-          outcome: 'ok',
-        }),
-      ).toBe(2);
+      expect(handled(text, 'event', 'order.created')).toBe(2);
       return text;
     }, 10_000);
 
@@ -200,13 +171,7 @@ describe('RED metrics after known traffic', () => {
     expect(sample(text, 'bus_request_duration_seconds_bucket', { ...busRequest, le: '+Inf' })).toBe(
       2,
     );
-    expect(
-      sample(text, 'bus_handler_duration_seconds_count', {
-        kind: 'request',
-        pattern: 'user.verify-credentials',
-        outcome: 'ok',
-      }),
-    ).toBe(2);
+    expect(handled(text, 'request', 'user.verify-credentials')).toBe(2);
     expect(
       sample(text, 'bus_request_duration_seconds_count', { pattern: 'user.check-account' }),
     ).toBeUndefined();
@@ -223,7 +188,7 @@ describe('RED metrics after known traffic', () => {
     expect(sample(text, 'process_cpu_user_seconds_total', {})).toBeGreaterThan(0);
     expect(sample(text, 'nodejs_eventloop_lag_seconds', {})).toBeDefined();
     // Label sets stay bounded: no raw path, id or email anywhere.
-    for (const id of [missing, account.id, ...orders.map((o) => o.id)])
+    for (const id of [missingOrderId, account.id, ...orders.map((o) => o.id)])
       expect(text).not.toContain(id);
     expect(text).not.toContain(account.email);
   });

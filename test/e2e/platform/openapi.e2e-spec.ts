@@ -1,17 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
+import { useTestApp } from '../../support/app';
 import { OPENAPI, routes } from '../../support/openapi';
 
 /** API changes are deliberate: the served document must equal the committed one. */
 describe('the OpenAPI document', () => {
-  let app: TestApp;
-  beforeAll(async () => {
-    app = await startTestApp({ store: 'pglite' });
-  });
-  afterAll(() => app?.close());
+  const app = useTestApp({ store: 'pglite' });
 
   it('served at /docs/openapi.json equals the committed openapi.json (run `npm run openapi` after a deliberate change)', async () => {
     const committed: unknown = JSON.parse(

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
+import { useTestApp } from '../../support/app';
 import { bearer, signUpAndLogin } from '../../support/api';
 import { storeTargets } from '../../support/services';
 import { apiSmoke } from '../../support/smoke';
 
 for (const store of storeTargets()) {
   describe(`smoke on ${store}`, () => {
-    let app: TestApp;
-    beforeAll(async () => {
-      app = await startTestApp({ store });
-    });
-    afterAll(() => app?.close());
+    const app = useTestApp({ store });
 
     it('signs up, logs in and reads the own profile', async () => {
       const account = await signUpAndLogin(app);

@@ -34,14 +34,6 @@ const ORDER = {
   currency: 'EUR',
   items: [{ sku: 'IMG-1', name: 'Widget', quantity: 3, unitPriceCents: 700 }],
 };
-const COMMON = {
-  ADMIN_EMAIL: ADMIN.email,
-  ADMIN_PASSWORD: ADMIN.password,
-  AUTH_RATE_LIMIT_PER_MINUTE: '100000',
-  RATE_LIMIT_PER_TOKEN_PER_MINUTE: '100000',
-  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '100000',
-  LOG_LEVEL: 'warn',
-};
 
 /** The load every container must hold through within its limits. */
 const BURST = { clients: 16, durationMs: 20_000 };
@@ -168,7 +160,6 @@ describeOrSkip(
         : 'needs postgres, redis and nats',
       async () => {
         const environment = await splitEnvironment({
-          ...COMMON,
           // The container's own volume, not the host's directory.
           DATA_DIR: '/data',
           AUTH_SIGNING_KEY: JSON.stringify(

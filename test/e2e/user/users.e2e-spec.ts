@@ -1,21 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
+import { describe, expect, it } from '@jest/globals';
+import { useTestApp } from '../../support/app';
 import {
   Account,
-  bearer,
+  cancelOrder,
   createOrder,
   eventually,
+  expectFieldError,
+  expectListQueries,
+  expectMalformedIdRefused,
   expectNoSecretFields,
   expectProblem,
+  httpFor,
   ISO_UTC_PATTERN,
   login,
-  loginAdmin,
   orderBody,
   orderStatus,
+  orderWithStatus,
   setOrderStatus,
   signUpAndLogin,
   uniqueEmail,
+  useAdmin,
   UUID_PATTERN,
   walkPages,
 } from '../../support/api';
@@ -35,25 +39,11 @@ const PASSWORD = 'correct-horse-1';
 
 for (const store of storeTargets()) {
   describe(`users on ${store}`, () => {
-    let app: TestApp;
-    let admin: Account;
-
-    beforeAll(async () => {
-      app = await startTestApp({ store });
-      admin = await loginAdmin(app);
-    });
-    afterAll(() => app?.close());
-
-    const http = () => request(app.url);
+    const app = useTestApp({ store });
+    const admin = useAdmin(app);
+    const http = httpFor(app);
     const summaryOf = async (account: Account) =>
-      (
-        (
-          await http()
-            .get('/api/users/me')
-            .set(...bearer(account))
-            .expect(200)
-        ).body as UserJson
-      ).orderSummary;
+      ((await http(account).get('/api/users/me').expect(200)).body as UserJson).orderSummary;
 
     describe('POST /api/users', () => {
       it('signs up with 201, a Location naming the user and the user shape without secrets', async () => {
@@ -112,10 +102,7 @@ for (const store of storeTargets()) {
       ];
       for (const [what, body, field] of invalidBodies) {
         it(`rejects ${what} with 400 naming ${field}`, async () => {
-          const res = await http().post('/api/users').send(body);
-          expectProblem(res, 400);
-          const errors = (res.body as { errors: Array<{ field: string; message: string }> }).errors;
-          expect(errors.map((e) => e.field)).toContain(field);
+          const errors = expectFieldError(await http().post('/api/users').send(body), field);
           expect(errors.every((e) => typeof e.message === 'string' && e.message.length > 0)).toBe(
             true,
           );
@@ -158,10 +145,7 @@ for (const store of storeTargets()) {
     describe('/api/users/me', () => {
       it('reads the own profile and answers 401 without a token', async () => {
         const account = await signUpAndLogin(app, 'Me Myself');
-        const res = await http()
-          .get('/api/users/me')
-          .set(...bearer(account))
-          .expect(200);
+        const res = await http(account).get('/api/users/me').expect(200);
         expect(res.body).toMatchObject({
           id: account.id,
           email: account.email,
@@ -174,25 +158,16 @@ for (const store of storeTargets()) {
 
       it('renames with PATCH, keeps it and moves updatedAt', async () => {
         const account = await signUpAndLogin(app, 'Old Name');
-        const before = (
-          await http()
-            .get('/api/users/me')
-            .set(...bearer(account))
-            .expect(200)
-        ).body as UserJson;
-        const res = await http()
+        const before = (await http(account).get('/api/users/me').expect(200)).body as UserJson;
+        const res = await http(account)
           .patch('/api/users/me')
-          .set(...bearer(account))
           .send({ name: 'New Name' })
           .expect(200);
         const renamed = res.body as UserJson;
         expect(renamed).toMatchObject({ id: account.id, name: 'New Name', email: account.email });
         expectNoSecretFields(renamed);
         expect(Date.parse(renamed.updatedAt)).toBeGreaterThanOrEqual(Date.parse(before.updatedAt));
-        const again = await http()
-          .get('/api/users/me')
-          .set(...bearer(account))
-          .expect(200);
+        const again = await http(account).get('/api/users/me').expect(200);
         expect((again.body as UserJson).name).toBe('New Name');
       });
 
@@ -205,19 +180,10 @@ for (const store of storeTargets()) {
           { name: 7 },
           {},
         ]) {
-          expectProblem(
-            await http()
-              .patch('/api/users/me')
-              .set(...bearer(account))
-              .send(body),
-            400,
-          );
+          expectProblem(await http(account).patch('/api/users/me').send(body), 400);
         }
         expectProblem(await http().patch('/api/users/me').send({ name: 'x' }), 401);
-        const me = await http()
-          .get('/api/users/me')
-          .set(...bearer(account))
-          .expect(200);
+        const me = await http(account).get('/api/users/me').expect(200);
         expect((me.body as UserJson).email).toBe(account.email);
       });
     });
@@ -227,9 +193,8 @@ for (const store of storeTargets()) {
         const account = await signUpAndLogin(app);
         const second = await login(app, account.email, account.password);
         const newPassword = 'brand-new-password-2';
-        await http()
+        await http(account)
           .post('/api/users/me/password')
-          .set(...bearer(account))
           .send({ currentPassword: account.password, newPassword })
           .expect(204);
         for (const refreshToken of [account.refreshToken, second.refreshToken]) {
@@ -246,9 +211,8 @@ for (const store of storeTargets()) {
 
       it('answers 401 for a wrong current password and keeps the old password', async () => {
         const account = await signUpAndLogin(app);
-        const res = await http()
+        const res = await http(account)
           .post('/api/users/me/password')
-          .set(...bearer(account))
           .send({ currentPassword: 'not-my-password', newPassword: 'another-password-3' });
         expectProblem(res, 401);
         await login(app, account.email, account.password);
@@ -268,13 +232,7 @@ for (const store of storeTargets()) {
           { currentPassword: account.password, newPassword: 'another-password-3', extra: 1 },
         ];
         for (const body of bodies) {
-          expectProblem(
-            await http()
-              .post('/api/users/me/password')
-              .set(...bearer(account))
-              .send(body),
-            400,
-          );
+          expectProblem(await http(account).post('/api/users/me/password').send(body), 400);
         }
         expectProblem(
           await http()
@@ -289,16 +247,8 @@ for (const store of storeTargets()) {
     describe('DELETE /api/users/me', () => {
       it('deletes with 204; then me, login, refresh and order creation get 401', async () => {
         const account = await signUpAndLogin(app);
-        await http()
-          .delete('/api/users/me')
-          .set(...bearer(account))
-          .expect(204);
-        expectProblem(
-          await http()
-            .get('/api/users/me')
-            .set(...bearer(account)),
-          401,
-        );
+        await http(account).delete('/api/users/me').expect(204);
+        expectProblem(await http(account).get('/api/users/me'), 401);
         expectProblem(
           await http()
             .post('/api/auth/login')
@@ -311,50 +261,20 @@ for (const store of storeTargets()) {
             401,
           ),
         );
-        expectProblem(
-          await http()
-            .post('/api/orders')
-            .set(...bearer(account))
-            .send(orderBody()),
-          401,
-        );
-        expectProblem(
-          await http()
-            .delete('/api/users/me')
-            .set(...bearer(account)),
-          401,
-        );
-        expectProblem(
-          await http()
-            .patch('/api/users/me')
-            .set(...bearer(account))
-            .send({ name: 'ghost' }),
-          401,
-        );
-        expectProblem(
-          await http()
-            .get(`/api/users/${account.id}`)
-            .set(...bearer(admin)),
-          404,
-        );
+        expectProblem(await http(account).post('/api/orders').send(orderBody()), 401);
+        expectProblem(await http(account).delete('/api/users/me'), 401);
+        expectProblem(await http(account).patch('/api/users/me').send({ name: 'ghost' }), 401);
+        expectProblem(await http(admin).get(`/api/users/${account.id}`), 404);
       });
 
       it('cancels pending and confirmed orders but leaves shipped and delivered ones', async () => {
         const account = await signUpAndLogin(app);
-        const pending = await createOrder(app, account);
-        const confirmed = await createOrder(app, account);
-        await setOrderStatus(app, admin, confirmed.id, 'confirmed');
-        const shipped = await createOrder(app, account);
-        await setOrderStatus(app, admin, shipped.id, 'confirmed');
-        await setOrderStatus(app, admin, shipped.id, 'shipped');
-        const delivered = await createOrder(app, account);
-        for (const s of ['confirmed', 'shipped', 'delivered'])
-          await setOrderStatus(app, admin, delivered.id, s);
+        const pending = await orderWithStatus(app, account, admin, 'pending');
+        const confirmed = await orderWithStatus(app, account, admin, 'confirmed');
+        const shipped = await orderWithStatus(app, account, admin, 'shipped');
+        const delivered = await orderWithStatus(app, account, admin, 'delivered');
 
-        await http()
-          .delete('/api/users/me')
-          .set(...bearer(account))
-          .expect(204);
+        await http(account).delete('/api/users/me').expect(204);
 
         const statusOf = (id: string) => orderStatus(app, admin, id);
         await eventually(async () => {
@@ -374,25 +294,15 @@ for (const store of storeTargets()) {
       it('shows the user to themself and to an admin, and 404 to anyone else', async () => {
         const owner = await signUpAndLogin(app);
         const other = await signUpAndLogin(app);
-        const self = await http()
-          .get(`/api/users/${owner.id}`)
-          .set(...bearer(owner))
-          .expect(200);
+        const self = await http(owner).get(`/api/users/${owner.id}`).expect(200);
         expect(self.body).toMatchObject({ id: owner.id, email: owner.email });
         expectNoSecretFields(self.body);
-        const byAdmin = await http()
-          .get(`/api/users/${owner.id}`)
-          .set(...bearer(admin))
-          .expect(200);
+        const byAdmin = await http(admin).get(`/api/users/${owner.id}`).expect(200);
         expect(byAdmin.body).toMatchObject({ id: owner.id, email: owner.email });
-        const byOther = await http()
-          .get(`/api/users/${owner.id}`)
-          .set(...bearer(other));
+        const byOther = await http(other).get(`/api/users/${owner.id}`);
         expectProblem(byOther, 404);
         // Not revealing existence: an unknown id gets the very same answer.
-        const unknown = await http()
-          .get(`/api/users/00000000-0000-4000-8000-000000000000`)
-          .set(...bearer(other));
+        const unknown = await http(other).get(`/api/users/00000000-0000-4000-8000-000000000000`);
         expectProblem(unknown, 404);
         // (Apart from the path it names and the request id, which are the request's own.)
         expect({ ...(unknown.body as object), instance: undefined, requestId: undefined }).toEqual({
@@ -405,16 +315,9 @@ for (const store of storeTargets()) {
 
       it('answers 400 or 404 for a malformed id', async () => {
         const account = await signUpAndLogin(app);
-        for (const id of ['not-a-uuid', '123', `${account.id}x`]) {
-          const res = await http()
-            .get(`/api/users/${id}`)
-            .set(...bearer(account));
-          expect([400, 404]).toContain(res.status);
-          expectProblem(res, res.status);
-        }
-        const res = await http()
-          .get(`/api/users/not-a-uuid`)
-          .set(...bearer(admin));
+        for (const id of ['not-a-uuid', '123', `${account.id}x`])
+          expectMalformedIdRefused(await http(account).get(`/api/users/${id}`));
+        const res = await http(admin).get(`/api/users/not-a-uuid`);
         expect([400, 404]).toContain(res.status);
       });
     });
@@ -422,22 +325,14 @@ for (const store of storeTargets()) {
     describe('GET /api/users', () => {
       it('is 403 for a non-admin and 401 without a token', async () => {
         const account = await signUpAndLogin(app);
-        expectProblem(
-          await http()
-            .get('/api/users')
-            .set(...bearer(account)),
-          403,
-        );
+        expectProblem(await http(account).get('/api/users'), 403);
         expectProblem(await http().get('/api/users'), 401);
       });
 
       it('pages every user exactly once, newest first, without secrets', async () => {
         const created: string[] = [];
         for (let i = 0; i < 3; i++) created.push((await signUpAndLogin(app, `Pager ${i}`)).id);
-        const first = await http()
-          .get('/api/users')
-          .set(...bearer(admin))
-          .expect(200);
+        const first = await http(admin).get('/api/users').expect(200);
         expect(Object.keys(first.body as object).sort()).toEqual(['items', 'nextCursor']);
         expect(
           typeof (first.body as { nextCursor: unknown }).nextCursor === 'string' ||
@@ -461,29 +356,14 @@ for (const store of storeTargets()) {
       });
 
       it('rejects limit 0, 101, abc, 1.5 and a bad cursor with 400', async () => {
-        for (const query of [
+        await expectListQueries(app, '/api/users', admin, [
           'limit=0',
           'limit=101',
           'limit=abc',
           'limit=1.5',
           'cursor=not-a-cursor',
           'cursor=' + Buffer.from('x|y').toString('base64url'),
-        ]) {
-          expectProblem(
-            await http()
-              .get(`/api/users?${query}`)
-              .set(...bearer(admin)),
-            400,
-          );
-        }
-        await http()
-          .get('/api/users?limit=1')
-          .set(...bearer(admin))
-          .expect(200);
-        await http()
-          .get('/api/users?limit=100')
-          .set(...bearer(admin))
-          .expect(200);
+        ]);
       });
     });
 
@@ -495,10 +375,7 @@ for (const store of storeTargets()) {
 
         const a = await createOrder(app, account);
         await expectSummary(1, 1);
-        await http()
-          .post(`/api/orders/${a.id}/cancel`)
-          .set(...bearer(account))
-          .expect(200);
+        await cancelOrder(app, account, a.id);
         await expectSummary(1, 0);
 
         const b = await createOrder(app, account);
@@ -512,30 +389,17 @@ for (const store of storeTargets()) {
         await setOrderStatus(app, admin, b.id, 'delivered');
         await expectSummary(4, 2);
         await setOrderStatus(app, admin, c.id, 'confirmed');
-        await http()
-          .post(`/api/orders/${c.id}/cancel`)
-          .set(...bearer(account))
-          .expect(200);
+        await cancelOrder(app, account, c.id);
         await expectSummary(4, 1);
         await setOrderStatus(app, admin, d.id, 'confirmed');
         await setOrderStatus(app, admin, d.id, 'shipped');
         await expectSummary(4, 1);
         // A refused cancel (shipped) changes nothing.
-        expectProblem(
-          await http()
-            .post(`/api/orders/${d.id}/cancel`)
-            .set(...bearer(account)),
-          409,
-        );
+        expectProblem(await http(account).post(`/api/orders/${d.id}/cancel`), 409);
         const e = await createOrder(app, account);
         await expectSummary(5, 2);
         expect(e.status).toBe('pending');
-        const me = (
-          await http()
-            .get(`/api/users/${account.id}`)
-            .set(...bearer(admin))
-            .expect(200)
-        ).body as UserJson;
+        const me = (await http(admin).get(`/api/users/${account.id}`).expect(200)).body as UserJson;
         expect(me.orderSummary).toEqual({ total: 5, open: 2 });
       });
     });
