@@ -1,7 +1,12 @@
 import { join } from 'node:path';
 import { Module, OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../shared/observability/readiness';
-import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import {
+  DATABASES_CONFIG,
+  type DatabasesConfig,
+  TOKENS_CONFIG,
+  type TokensConfig,
+} from '../../shared/config/app-config';
 import { AuthMessagesController } from './auth-messages.controller';
 import { AuthController } from './http/auth.controller';
 import { UserCredentials } from './clients/user-credentials.client';
@@ -23,18 +28,20 @@ import { Tokens } from './tokens';
   providers: [
     {
       provide: SigningKeys,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => SigningKeys.load(config),
+      inject: [TOKENS_CONFIG, DATABASES_CONFIG],
+      useFactory: (tokens: TokensConfig, databases: DatabasesConfig) =>
+        SigningKeys.load(tokens, databases.auth.dataDir),
     },
     {
       provide: AuthStore,
-      inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig): Promise<AuthStore> => {
+      inject: [TOKENS_CONFIG, DATABASES_CONFIG],
+      useFactory: async (tokens: TokensConfig, databases: DatabasesConfig): Promise<AuthStore> => {
+        const { url, dataDir, timeoutMs } = databases.auth;
         // A revocation is kept while a token of its session could still be accepted.
-        const keepMs = (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
-        return config.AUTH_REDIS_URL
-          ? RedisAuthStore.connect(config.AUTH_REDIS_URL, config.DB_TIMEOUT_MS, undefined, keepMs)
-          : MemoryAuthStore.withJournal(join(config.DATA_DIR, 'auth', 'revocations.jsonl'), keepMs);
+        const keepMs = (tokens.accessTtlSeconds + 60) * 1000;
+        return url
+          ? RedisAuthStore.connect(url, timeoutMs, undefined, keepMs)
+          : MemoryAuthStore.withJournal(join(dataDir, 'auth', 'revocations.jsonl'), keepMs);
       },
     },
     Tokens,

@@ -1,3 +1,4 @@
+import type { DatabaseConfig } from '../../../shared/config/app-config';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isMongoUrl, MongoDatabase } from '../../../shared/persistence/mongo-database';
 import type { CommitSignal } from '../../../shared/outbox/module-outbox';
@@ -20,18 +21,14 @@ import { TypeOrmOrderRepository } from './typeorm-order-repository';
 /** The order module's own database: MongoDB for `mongodb://` URLs, else Postgres or PGlite. */
 export type OrderDatabase = ModuleDatabase | MongoDatabase;
 
-export function openOrderDatabase(config: {
-  ORDER_DATABASE_URL?: string;
-  DATA_DIR: string;
-  DB_TIMEOUT_MS: number;
-}): Promise<OrderDatabase> {
-  const url = config.ORDER_DATABASE_URL;
+export function openOrderDatabase(config: DatabaseConfig): Promise<OrderDatabase> {
+  const url = config.url;
   if (isMongoUrl(url))
-    return MongoDatabase.open({ module: 'order', url, timeoutMs: config.DB_TIMEOUT_MS });
+    return MongoDatabase.open({ module: 'order', url, timeoutMs: config.timeoutMs });
   return ModuleDatabase.open({
     module: 'order',
     url,
-    dataDir: config.DATA_DIR,
+    dataDir: config.dataDir,
     schema: MODULE_REGISTRY.order.outbox.schema,
     entities: [OrderRow],
     migrations: [
@@ -41,7 +38,7 @@ export function openOrderDatabase(config: {
       InboxHandlerNames1733000000001,
       AccountView1734000000001,
     ],
-    timeoutMs: config.DB_TIMEOUT_MS,
+    timeoutMs: config.timeoutMs,
   });
 }
 
