@@ -1,4 +1,4 @@
-import type { AppConfig } from './shared/config/app-config';
+import type { ModuleName } from './shared/config/app-config';
 
 /**
  * What a process needs, in MiB, measured with `npm run bench` (its memory figures) and the image
@@ -31,7 +31,7 @@ export interface MemoryVerdict {
  */
 export function judgeMemory(
   config: {
-    readonly modules: AppConfig['modules'];
+    readonly modules: readonly ModuleName[];
     /** The stores with a server (`url`); the others are embedded. */
     readonly databases: Readonly<Record<'user' | 'order', { readonly url?: string }>>;
   },

@@ -23,9 +23,8 @@ export async function mountGateway(
   config: GatewayConfig,
 ): Promise<void> {
   const breakers = app.get(Breakers);
-  const upstreams = config.upstreams;
   for (const module of BUSINESS_MODULES) {
-    const upstream = upstreams[module];
+    const upstream = config.upstreams[module];
     if (!upstream) continue;
     const prefix = MODULE_REGISTRY[module].routePrefix;
     const what = `The ${module} service`;
