@@ -3,14 +3,16 @@ import { APP_FILTER } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { BusModule } from './shared/bus/bus.module';
 import type { BusTransport } from './shared/bus/transport';
-import { APP_CONFIG, AppConfig } from './shared/config/config';
+import type { AppConfig } from './shared/config/app-config';
+import { ConfigModule } from './shared/config/config.module';
 import type { BusinessModule } from './shared/modules/registry';
 import { HealthModule } from './shared/health/health.module';
+import { MetricsController } from './shared/health/metrics.controller';
 import { ProblemFilter } from './shared/http/problem.filter';
 import { Metrics } from './shared/observability/metrics';
-import { MetricsController } from './shared/health/metrics.controller';
-import { OutboxMetrics } from './shared/outbox/outbox-metrics';
-import { Breakers } from './shared/resilience/breakers';
+import { ObservabilityModule } from './shared/observability/observability.module';
+import { OutboxMetricsModule } from './shared/outbox/outbox-metrics';
+import { BreakersModule } from './shared/resilience/breakers';
 import { SecurityModule } from './shared/security/security.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { OrderModule } from './modules/order/order.module';
@@ -26,25 +28,7 @@ export const NEST_MODULES: Record<BusinessModule, Type> = {
 /** What every process runs besides its modules (the AsyncAPI generator reads their handlers). */
 export const EVERY_PROCESS: readonly Type[] = [SecurityModule, HealthModule];
 
-@Module({})
-class ConfigModule {
-  static forRoot(config: AppConfig, metrics: Metrics, logger: Logger): DynamicModule {
-    return {
-      module: ConfigModule,
-      global: true,
-      providers: [
-        { provide: APP_CONFIG, useValue: config },
-        { provide: Metrics, useValue: metrics },
-        { provide: Logger, useValue: logger },
-        OutboxMetrics,
-        Breakers,
-      ],
-      exports: [APP_CONFIG, Metrics, Logger, OutboxMetrics, Breakers],
-    };
-  }
-}
-
-/** Composes the modules named in `MODULES` with the shared infrastructure. */
+/** Composes the modules named in `MODULES` with the shared infrastructure, bottom up. */
 @Module({})
 export class AppModule {
   static forRoot(parts: {
@@ -56,13 +40,16 @@ export class AppModule {
     metrics: Metrics;
   }): DynamicModule {
     const { config, transport, logger, metrics } = parts;
-    const modules = config.MODULES.flatMap((name) =>
+    const modules = config.modules.flatMap((name) =>
       name === 'gateway' ? [] : [NEST_MODULES[name]],
     );
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config, metrics, logger),
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ logger, metrics }),
+        BreakersModule,
+        OutboxMetricsModule,
         BusModule.forRoot(transport),
         ...EVERY_PROCESS,
         ...modules,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig, type AppConfig } from './shared/config/config';
+import type { AppConfig } from './shared/config/app-config';
+import { ConfigError, loadConfig } from './shared/config/config';
 import { startTracingFromEnv } from './shared/observability/tracing';
 import { availableMemoryMiB, judgeMemory } from './memory-check';
 
@@ -12,17 +13,16 @@ async function main(): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
-  const memory =
-    config.MEMORY_CHECK === 'on'
-      ? judgeMemory(config, availableMemoryMiB(), process.execArgv.includes('--liftoff-only'))
-      : {};
+  const memory = config.memoryCheck
+    ? judgeMemory(config, availableMemoryMiB(), process.execArgv.includes('--liftoff-only'))
+    : {};
   if (memory.refuse) {
     process.stderr.write(`cleave cannot start: ${memory.refuse}\n`);
     process.exit(1);
   }
   // Before the application (and so the HTTP, Postgres, Redis and MongoDB clients) is loaded,
   // so that the instrumentations see them.
-  const tracing = startTracingFromEnv();
+  const tracing = startTracingFromEnv(config.observability.serviceName);
   const { createApp } = await import('./app');
   const { stopGracefully } = await import('./shutdown');
   const { Logger } = await import('nestjs-pino');
@@ -31,14 +31,14 @@ async function main(): Promise<void> {
   if (memory.warn) logger.warn(memory.warn, 'main');
   stopGracefully(
     app,
-    config,
+    config.shutdown,
     (message) => logger.log(message, 'shutdown'),
     () => (tracing ? tracing.shutdown() : Promise.resolve()),
   );
-  await app.listen({ port: config.PORT, host: config.HOST });
+  await app.listen({ port: config.http.port, host: config.http.host });
   logger.log(
-    `cleave is ready in ${Math.round(process.uptime() * 1000)} ms, listening on port ${config.PORT}: ` +
-      `modules ${config.MODULES.join(',')}, transport ${config.TRANSPORT}, tracing ${tracing ? 'on' : 'off'}`,
+    `cleave is ready in ${Math.round(process.uptime() * 1000)} ms, listening on port ${config.http.port}: ` +
+      `modules ${config.modules.join(',')}, transport ${config.bus.transport}, tracing ${tracing ? 'on' : 'off'}`,
     'main',
   );
 }

@@ -2,16 +2,17 @@ import { describe, expect, it } from '@jest/globals';
 import { judgeMemory, MEMORY_NEEDS_MIB } from './memory-check';
 import { NODE_ARGS } from './launcher/managed-process';
 
-const ONE_PROCESS = { MODULES: ['auth', 'user', 'order'] as const };
+const EMBEDDED = { user: {}, order: {} };
+const ONE_PROCESS = { modules: ['auth', 'user', 'order'] as const, databases: EMBEDDED };
 const ON_SERVERS = {
-  MODULES: ['user'] as const,
-  USER_DATABASE_URL: 'postgres://db/cleave',
+  modules: ['user'] as const,
+  databases: { ...EMBEDDED, user: { url: 'postgres://db/cleave' } },
 };
 
 describe('the start-up memory check', () => {
   it('refuses to start the embedded shape where it would be killed while starting, saying what it needs and what to do', () => {
     const { refuse } = judgeMemory(
-      { ...ONE_PROCESS, MODULES: [...ONE_PROCESS.MODULES] },
+      { ...ONE_PROCESS, modules: [...ONE_PROCESS.modules] },
       200,
       true,
     );
@@ -23,7 +24,7 @@ describe('the start-up memory check', () => {
 
   it('warns, but starts, where only the peak under load does not fit', () => {
     const verdict = judgeMemory(
-      { MODULES: [...ONE_PROCESS.MODULES] },
+      { ...ONE_PROCESS, modules: [...ONE_PROCESS.modules] },
       MEMORY_NEEDS_MIB.embedded.start + 1,
       true,
     );
@@ -32,10 +33,10 @@ describe('the start-up memory check', () => {
   });
 
   it('asks far less of a process whose stores are servers, and more of the embedded database without --liftoff-only', () => {
-    expect(judgeMemory({ ...ON_SERVERS, MODULES: ['user'] }, 300, true)).toEqual({});
-    expect(judgeMemory({ MODULES: ['auth', 'user', 'order'] }, 600, false).refuse).toContain(
-      'without --liftoff-only',
-    );
+    expect(judgeMemory({ ...ON_SERVERS, modules: ['user'] }, 300, true)).toEqual({});
+    expect(
+      judgeMemory({ ...ONE_PROCESS, modules: ['auth', 'user', 'order'] }, 600, false).refuse,
+    ).toContain('without --liftoff-only');
   });
 
   it('is judged on how cleave is started everywhere (the launchers’ Node options)', () => {

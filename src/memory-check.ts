@@ -1,4 +1,4 @@
-import type { AppConfig } from './shared/config/config';
+import type { ModuleName } from './shared/config/app-config';
 
 /**
  * What a process needs, in MiB, measured with `npm run bench` (its memory figures) and the image
@@ -30,18 +30,22 @@ export interface MemoryVerdict {
  * measured needs, not a promise about the machine.
  */
 export function judgeMemory(
-  config: Pick<AppConfig, 'MODULES' | 'USER_DATABASE_URL' | 'ORDER_DATABASE_URL'>,
+  config: {
+    readonly modules: readonly ModuleName[];
+    /** The stores with a server (`url`); the others are embedded. */
+    readonly databases: Readonly<Record<'user' | 'order', { readonly url?: string }>>;
+  },
   availableMiB: number,
   liftoffOnly: boolean,
 ): MemoryVerdict {
   const embedded =
-    (config.MODULES.includes('user') && !config.USER_DATABASE_URL) ||
-    (config.MODULES.includes('order') && !config.ORDER_DATABASE_URL);
+    (config.modules.includes('user') && !config.databases.user.url) ||
+    (config.modules.includes('order') && !config.databases.order.url);
   const kind = embedded
     ? liftoffOnly
       ? 'embedded'
       : 'embeddedOptimised'
-    : config.MODULES.includes('gateway')
+    : config.modules.includes('gateway')
       ? 'gateway'
       : 'servers';
   const need = MEMORY_NEEDS_MIB[kind];

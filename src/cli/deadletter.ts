@@ -29,15 +29,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('usage: deadletter list | deadletter replay [seq ...]\n');
     return 2;
   }
-  const config = loadConfig();
-  const names = natsNames(config.NATS_NAMESPACE);
+  const bus = loadConfig().bus;
+  const names = natsNames(bus.nats.namespace);
   const nc = await connect({
-    servers: config.NATS_URL,
-    timeout: config.BUS_TIMEOUT_MS,
+    servers: bus.nats.url,
+    timeout: bus.timeoutMs,
     maxReconnectAttempts: 0,
   });
   try {
-    const jsm = await jetstreamManager(nc, { timeout: config.BUS_TIMEOUT_MS });
+    const jsm = await jetstreamManager(nc, { timeout: bus.timeoutMs });
     const letters: DeadLetter[] = [];
     const info = await jsm.streams.info(names.deadLetterStream).catch(() => undefined);
     for (let seq = info?.state.first_seq ?? 1; info && seq <= info.state.last_seq; seq++) {
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const wanted = new Set(rest.map(Number));
-    const js = jetstream(nc, { timeout: config.BUS_TIMEOUT_MS });
+    const js = jetstream(nc, { timeout: bus.timeoutMs });
     let replayed = 0;
     for (const letter of letters.filter((l) => wanted.size === 0 || wanted.has(l.seq))) {
       const h = headers();

@@ -11,7 +11,7 @@
  */
 import { loadConfig } from '../shared/config/config';
 import { withOutbox } from '../shared/outbox/outbox-admin';
-import { descriptorOf, outboxModules } from '../shared/modules/registry';
+import { type BusinessModule, descriptorOf, outboxModules } from '../shared/modules/registry';
 
 async function main(argv: string[]): Promise<number> {
   const [command, module, ...ids] = argv;
@@ -24,16 +24,15 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const config = loadConfig();
-  const variable = descriptor.databaseVariable as keyof typeof config;
-  const url = config[variable] as string | undefined;
+  // A registered module (`descriptor`), so one the configuration has a database for.
+  const { url, dataDir, timeoutMs } = loadConfig().databases[module as BusinessModule];
   const target = {
     url,
-    dataDir: config.DATA_DIR,
+    dataDir,
     module,
     schema: outbox.schema,
     collection: outbox.collection,
-    timeoutMs: config.DB_TIMEOUT_MS,
+    timeoutMs,
   };
   return withOutbox(target, async (repository) => {
     if (command === 'list') {

@@ -43,9 +43,9 @@ for (const store of dataStoreTargets()) {
       dataDir = await mkdtemp(join(tmpdir(), 'cleave-orders-'));
       stores = await prepareStores(store, dataDir);
       db = await openOrderDatabase({
-        ORDER_DATABASE_URL: stores.env.ORDER_DATABASE_URL,
-        DATA_DIR: dataDir,
-        DB_TIMEOUT_MS: 5000,
+        url: stores.env.ORDER_DATABASE_URL,
+        dataDir,
+        timeoutMs: 5000,
       });
       relay = testRelay('order', orderOutboxRepository(db), bus);
       orders = await openOrderRepository(db, new ModuleOutbox(relay));

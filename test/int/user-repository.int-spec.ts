@@ -38,9 +38,9 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
       dataDir = await mkdtemp(join(tmpdir(), 'cleave-users-'));
       stores = await prepareStores(store, dataDir);
       db = await openUserDatabase({
-        USER_DATABASE_URL: stores.env.USER_DATABASE_URL,
-        DATA_DIR: dataDir,
-        DB_TIMEOUT_MS: 5000,
+        url: stores.env.USER_DATABASE_URL,
+        dataDir,
+        timeoutMs: 5000,
       });
       relay = testRelay('user', openUserOutboxRepository(db), bus);
       users = openUserRepository(db, new ModuleOutbox(relay));

@@ -1,6 +1,11 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../shared/observability/readiness';
-import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import {
+  DATABASES_CONFIG,
+  type DatabasesConfig,
+  TOKENS_CONFIG,
+  type TokensConfig,
+} from '../../shared/config/app-config';
 import { AuthMessagesController } from './auth-messages.controller';
 import { AuthController } from './http/auth.controller';
 import { UserCredentials } from './clients/user-credentials.client';
@@ -21,13 +26,15 @@ import { Tokens } from './tokens';
   providers: [
     {
       provide: SigningKeys,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => SigningKeys.load(config),
+      inject: [TOKENS_CONFIG, DATABASES_CONFIG],
+      useFactory: (tokens: TokensConfig, databases: DatabasesConfig) =>
+        SigningKeys.load(tokens, databases.auth.dataDir),
     },
     {
       provide: SessionRepository,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => openSessionRepository(config),
+      inject: [DATABASES_CONFIG, TOKENS_CONFIG],
+      useFactory: (databases: DatabasesConfig, tokens: TokensConfig) =>
+        openSessionRepository(databases.auth, tokens.accessTtlSeconds),
     },
     Tokens,
     UserCredentials,

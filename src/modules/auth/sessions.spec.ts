@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import type { Bus } from '../../shared/bus/bus';
-import { loadConfig, type AppConfig } from '../../shared/config/config';
+import type { AppConfig } from '../../shared/config/app-config';
+import { loadConfig } from '../../shared/config/config';
 import type { SessionsRevokedData } from '../../shared/security/security.contract';
 import { InvalidCredentials, InvalidRefreshToken, LoginLocked } from './auth.errors';
 import type { UserCredentials } from './clients/user-credentials.client';
@@ -67,9 +68,10 @@ describe('the auth use cases (no database, no bus)', () => {
         );
       },
     } as unknown as UserCredentials;
-    const tokens = new Tokens(await SigningKeys.load(config), config);
-    const revocations = new SessionRevocations(sessions, bus, config);
-    login = new Login(sessions, credentials, tokens, config);
+    const keys = await SigningKeys.load(config.tokens, config.databases.auth.dataDir);
+    const tokens = new Tokens(keys, config.tokens);
+    const revocations = new SessionRevocations(sessions, bus, config.tokens);
+    login = new Login(sessions, credentials, tokens, config.tokens, config.logins);
     refresh = new RefreshSession(sessions, tokens, revocations);
     logout = new Logout(sessions, revocations);
   });
@@ -86,7 +88,7 @@ describe('the auth use cases (no database, no bus)', () => {
       const pair = await login.execute(ADA.email, ADA.password);
       expect(pair).toMatchObject({
         tokenType: 'Bearer',
-        expiresIn: config.ACCESS_TOKEN_TTL_SECONDS,
+        expiresIn: config.tokens.accessTtlSeconds,
       });
       expect(decodeJwt(pair.accessToken)).toMatchObject({ sub: ADA.id, roles: ['user'] });
       expect(
@@ -97,7 +99,7 @@ describe('the auth use cases (no database, no bus)', () => {
     });
 
     it(`locks an email after ${5} failures in the window, even for the right password, until the window ends`, async () => {
-      expect(config.LOGIN_MAX_FAILURES).toBe(5);
+      expect(config.logins.maxFailures).toBe(5);
       for (let i = 0; i < 5; i++) {
         await expect(login.execute(ADA.email, 'wrong')).rejects.toBeInstanceOf(InvalidCredentials);
         advance(1000);
@@ -106,11 +108,11 @@ describe('the auth use cases (no database, no bus)', () => {
       const locked = login.execute(' ADA@Example.com ', ADA.password);
       await expect(locked).rejects.toBeInstanceOf(LoginLocked);
       await expect(locked).rejects.toMatchObject({
-        headers: { 'retry-after': String(config.LOGIN_LOCK_WINDOW_SECONDS - 5) },
+        headers: { 'retry-after': String(config.logins.lockWindowSeconds - 5) },
       });
       // Another email is not locked.
       await expect(login.execute(GRACE.email, GRACE.password)).resolves.toBeDefined();
-      advance((config.LOGIN_LOCK_WINDOW_SECONDS - 5) * 1000);
+      advance((config.logins.lockWindowSeconds - 5) * 1000);
       await expect(login.execute(ADA.email, ADA.password)).resolves.toBeDefined();
     });
 
@@ -150,7 +152,7 @@ describe('the auth use cases (no database, no bus)', () => {
     it('refuses a token it never issued, and one whose session expired, revoking nothing', async () => {
       await expect(refresh.execute('not-a-token')).rejects.toBeInstanceOf(InvalidRefreshToken);
       const pair = await login.execute(ADA.email, ADA.password);
-      advance(config.REFRESH_TOKEN_TTL_SECONDS * 1000);
+      advance(config.tokens.refreshTtlSeconds * 1000);
       await expect(refresh.execute(pair.refreshToken)).rejects.toBeInstanceOf(InvalidRefreshToken);
       expect(told).toEqual([]);
     });

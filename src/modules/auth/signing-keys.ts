@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, JWK } from 'jose';
-import type { AppConfig } from '../../shared/config/config';
+import type { TokensConfig } from '../../shared/config/app-config';
 import { ACCESS_TOKEN_ALGORITHM, JwksDto } from '../../shared/security/security.contract';
 
 /** The Ed25519 key that signs access tokens, and its public half as a JWKS. */
@@ -14,12 +14,15 @@ export class SigningKeys {
 
   /**
    * `AUTH_SIGNING_KEY` (a private JWK) when set, so replicas share one key; otherwise a key
-   * generated once and kept under `DATA_DIR/auth`, so tokens survive a restart.
+   * generated once and kept under `dataDir/auth` (`DATA_DIR`), so tokens survive a restart.
    */
-  static async load(config: AppConfig): Promise<SigningKeys> {
-    const jwk = config.AUTH_SIGNING_KEY
-      ? parseJwk(config.AUTH_SIGNING_KEY)
-      : await loadOrCreate(join(config.DATA_DIR, 'auth', 'signing-key.json'));
+  static async load(
+    config: Pick<TokensConfig, 'signingKey'>,
+    dataDir: string,
+  ): Promise<SigningKeys> {
+    const jwk = config.signingKey
+      ? parseJwk(config.signingKey)
+      : await loadOrCreate(join(dataDir, 'auth', 'signing-key.json'));
     const { d: _private, ...publicJwk } = jwk;
     const kid = await calculateJwkThumbprint(publicJwk);
     const privateKey = await importJWK(jwk, ACCESS_TOKEN_ALGORITHM);

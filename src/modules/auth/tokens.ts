@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
-import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import { TOKENS_CONFIG, type TokensConfig } from '../../shared/config/app-config';
 import { ACCESS_TOKEN_ALGORITHM } from '../../shared/security/security.contract';
 import { SigningKeys } from './signing-keys';
 import type { Session } from './persistence/session-repository';
@@ -18,7 +18,7 @@ export interface TokenPair {
 export class Tokens {
   constructor(
     private readonly keys: SigningKeys,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TOKENS_CONFIG) private readonly config: TokensConfig,
   ) {}
 
   newRefreshToken(): { token: string; hash: string } {
@@ -27,12 +27,12 @@ export class Tokens {
   }
 
   async pair(session: Session, refreshToken: string): Promise<TokenPair> {
-    const ttl = this.config.ACCESS_TOKEN_TTL_SECONDS;
+    const ttl = this.config.accessTtlSeconds;
     const accessToken = await new SignJWT({ roles: session.roles, sid: session.id })
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: this.keys.kid, typ: 'JWT' })
       .setSubject(session.userId)
-      .setIssuer(this.config.JWT_ISSUER)
-      .setAudience(this.config.JWT_AUDIENCE)
+      .setIssuer(this.config.issuer)
+      .setAudience(this.config.audience)
       .setIssuedAt()
       .setExpirationTime(`${ttl}s`)
       .setJti(randomBytes(12).toString('base64url'))

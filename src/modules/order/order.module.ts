@@ -1,5 +1,5 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import { DATABASES_CONFIG, type DatabasesConfig } from '../../shared/config/app-config';
 import { Readiness } from '../../shared/observability/readiness';
 import { outboxProvider } from '../../shared/outbox/module-outbox';
 import { OrdersController } from './http/orders.controller';
@@ -30,8 +30,8 @@ const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
   providers: [
     {
       provide: ORDER_DATABASE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => openOrderDatabase(config),
+      inject: [DATABASES_CONFIG],
+      useFactory: (databases: DatabasesConfig) => openOrderDatabase(databases.order),
     },
     outboxProvider(ORDER_OUTBOX, 'order', [ORDER_DATABASE], orderOutboxRepository),
     {

@@ -7,7 +7,7 @@ const EARLIER_HASH =
   '$argon2id$v=19$m=19456,p=1,t=2$IO7DomL8opT+lKWvfzLqtw$dW2hIfq+QeqtkZuN7tJalQdg0tuyC0XGKQiKX0iPU3k';
 
 describe('PasswordHasher', () => {
-  const hasher = new PasswordHasher(loadConfig({}));
+  const hasher = new PasswordHasher(loadConfig({}).passwords);
 
   it('hashes with argon2id at m=19456 KiB, t=2, p=1, and verifies only the right password', async () => {
     const hash = await hasher.hash('correct-horse-1');

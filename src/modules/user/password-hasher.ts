@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
-import { APP_CONFIG, type AppConfig } from '../../shared/config/config';
+import { PASSWORDS_CONFIG, type PasswordsConfig } from '../../shared/config/app-config';
 
 /**
  * argon2id at the OWASP minimum (m=19456 KiB, t=2, p=1) or stronger, per configuration, with
@@ -12,13 +12,13 @@ export class PasswordHasher {
   /** Verified against for unknown emails, so both paths cost the same. */
   private dummyHash?: Promise<string>;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(PASSWORDS_CONFIG) private readonly config: PasswordsConfig) {}
 
   hash(password: string): Promise<string> {
     return hash(password, {
       algorithm: Algorithm.Argon2id,
-      memoryCost: this.config.ARGON2_MEMORY_KIB,
-      timeCost: this.config.ARGON2_TIME_COST,
+      memoryCost: this.config.memoryKib,
+      timeCost: this.config.timeCost,
       parallelism: 1,
     });
   }

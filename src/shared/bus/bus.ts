@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { BUS_CONFIG, type BusConfig } from '../config/app-config';
 import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../kernel/domain-error';
 import { currentHeaders, sendTraced } from '../observability/bus-context';
 import { Metrics } from '../observability/metrics';
@@ -28,12 +28,12 @@ export class Bus {
 
   constructor(
     @Inject(BUS_TRANSPORT) private readonly transport: BusTransport,
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(BUS_CONFIG) config: BusConfig,
     private readonly breakers: Breakers,
     private readonly metrics: Metrics,
   ) {
     this.client = transport.client;
-    this.from = config.MODULES.join('+');
+    this.from = config.source;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { CustomTransportStrategy } from '@nestjs/microservices';
-import type { AppConfig } from '../config/config';
+import type { BusConfig } from '../config/app-config';
 import type { BusClient, ConsumerLag } from './transport-types';
 import type { BusEvent } from './bus-event';
 import type { HandlerObserver } from '../observability/metrics';
@@ -35,11 +35,11 @@ export interface BusTransport {
 }
 
 /**
- * The transport `config.TRANSPORT` names. `observer` sees every message its server handles (the
+ * The transport `config.transport` names. `observer` sees every message its server handles (the
  * application's metrics).
  */
-export function createBusTransport(config: AppConfig, observer: HandlerObserver): BusTransport {
-  switch (config.TRANSPORT) {
+export function createBusTransport(config: BusConfig, observer: HandlerObserver): BusTransport {
+  switch (config.transport) {
     case 'local':
       return localTransport(config, observer);
     case 'nats':
@@ -51,30 +51,30 @@ export function createBusTransport(config: AppConfig, observer: HandlerObserver)
  * In-process: publishing an event runs its handlers and resolves when they are done, so an
  * event is handled once published, and nothing lags.
  */
-function localTransport(config: AppConfig, observer: HandlerObserver): BusTransport {
+function localTransport(config: BusConfig, observer: HandlerObserver): BusTransport {
   const broker = new LocalBroker();
   return {
     server: new LocalServer(broker, observer),
-    client: new LocalClient(broker, config.BUS_TIMEOUT_MS),
+    client: new LocalClient(broker, config.timeoutMs),
     awaitHandled: () => Promise.resolve(true),
     lag: () => Promise.resolve([]),
     broadcastsReplayed: () => Promise.resolve(false),
   };
 }
 
-function natsTransport(config: AppConfig, observer: HandlerObserver): BusTransport {
+function natsTransport(config: BusConfig, observer: HandlerObserver): BusTransport {
   const link = new NatsLink({
-    url: config.NATS_URL,
-    namespace: config.NATS_NAMESPACE,
-    name: `cleave-${config.MODULES.join('+')}-${process.pid}`,
-    timeoutMs: config.BUS_TIMEOUT_MS,
+    url: config.nats.url,
+    namespace: config.nats.namespace,
+    name: `cleave-${config.source}-${process.pid}`,
+    timeoutMs: config.timeoutMs,
   });
-  const client = new NatsClient(link, config.BUS_TIMEOUT_MS);
+  const client = new NatsClient(link, config.timeoutMs);
   const server = new NatsServer(link, observer, {
-    maxDeliver: config.NATS_MAX_DELIVER,
-    ackWaitMs: config.NATS_ACK_WAIT_MS,
-    backoff: { baseMs: config.OUTBOX_BACKOFF_BASE_MS, maxMs: config.OUTBOX_BACKOFF_MAX_MS },
-    broadcastReplayMs: (config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
+    maxDeliver: config.nats.maxDeliver,
+    ackWaitMs: config.nats.ackWaitMs,
+    backoff: config.nats.backoff,
+    broadcastReplayMs: config.nats.broadcastReplayMs,
   });
   return {
     link,

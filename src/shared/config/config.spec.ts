@@ -4,11 +4,11 @@ import { ConfigError, loadConfig } from './config';
 describe('loadConfig', () => {
   it('uses the documented defaults on an empty environment', () => {
     const config = loadConfig({});
-    expect(config.PORT).toBe(3000);
-    expect(config.MODULES).toEqual(['auth', 'user', 'order']);
-    expect(config.TRANSPORT).toBe('local');
-    expect(config.DATA_DIR).toBe('./data');
-    expect(config.USER_DATABASE_URL).toBeUndefined();
+    expect(config.http.port).toBe(3000);
+    expect(config.modules).toEqual(['auth', 'user', 'order']);
+    expect(config.bus.transport).toBe('local');
+    expect(config.databases.user.dataDir).toBe('./data');
+    expect(config.databases.user.url).toBeUndefined();
   });
 
   for (const [name, value] of [
@@ -36,16 +36,14 @@ describe('loadConfig', () => {
 
   it('limits every /api route by default, generously, and takes 0 as off', () => {
     const config = loadConfig({});
-    expect(config.RATE_LIMIT_PER_TOKEN_PER_MINUTE).toBe(1200);
-    expect(config.RATE_LIMIT_PER_ADDRESS_PER_MINUTE).toBe(600);
-    expect(config.AUTH_RATE_LIMIT_PER_MINUTE).toBe(600);
+    expect(config.http.rateLimits.perToken).toBe(1200);
+    expect(config.http.rateLimits.perAddress).toBe(600);
+    expect(config.http.rateLimits.authPerAddress).toBe(600);
     const off = loadConfig({
       RATE_LIMIT_PER_TOKEN_PER_MINUTE: '0',
       RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0',
     });
-    expect([off.RATE_LIMIT_PER_TOKEN_PER_MINUTE, off.RATE_LIMIT_PER_ADDRESS_PER_MINUTE]).toEqual([
-      0, 0,
-    ]);
+    expect([off.http.rateLimits.perToken, off.http.rateLimits.perAddress]).toEqual([0, 0]);
   });
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
@@ -55,18 +53,19 @@ describe('loadConfig', () => {
 
 describe('CORS_ORIGINS', () => {
   it('is off by default and reads a list of origins', () => {
-    expect(loadConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(loadConfig({}).http.corsOrigins).toEqual([]);
     expect(
-      loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).CORS_ORIGINS,
+      loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).http
+        .corsOrigins,
     ).toEqual(['https://app.example.com', 'http://localhost:5173']);
   });
 });
 
 describe('TRUST_PROXY', () => {
   it('reads false, true or a list of addresses', () => {
-    expect(loadConfig({}).TRUST_PROXY).toBe(false);
-    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).TRUST_PROXY).toEqual([
+    expect(loadConfig({}).http.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).http.trustProxy).toEqual([
       '10.0.0.0/8',
       '127.0.0.1',
     ]);
@@ -83,7 +82,7 @@ describe('TRUST_PROXY', () => {
         { MODULES: 'order' },
         /MODULES: order needs user and auth over the bus; with TRANSPORT=local/,
       );
-      expect(loadConfig({ MODULES: 'order', TRANSPORT: 'nats' }).MODULES).toEqual(['order']);
+      expect(loadConfig({ MODULES: 'order', TRANSPORT: 'nats' }).modules).toEqual(['order']);
     });
 
     it('the in-memory auth store with TRANSPORT=nats', () => {
@@ -111,11 +110,77 @@ describe('TRUST_PROXY', () => {
         MODULES: 'gateway',
         GATEWAY_UPSTREAMS: 'auth=http://a:3000,user=http://u:3000/,order=http://o:3000',
       });
-      expect(ok.GATEWAY_UPSTREAMS).toEqual({
+      expect(ok.gateway.upstreams).toEqual({
         auth: 'http://a:3000',
         user: 'http://u:3000',
         order: 'http://o:3000',
       });
     });
+  });
+});
+
+describe('the groups', () => {
+  it('give each part the variables it is for, under their own names', () => {
+    const config = loadConfig({
+      MODULES: 'order',
+      TRANSPORT: 'nats',
+      NATS_URL: 'nats://bus:4222',
+      BUS_TIMEOUT_MS: '2500',
+      ORDER_DATABASE_URL: 'mongodb://db/cleave',
+      DATA_DIR: '/var/cleave',
+      DB_TIMEOUT_MS: '700',
+      ACCESS_TOKEN_TTL_SECONDS: '300',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_MAX_MS: '5000',
+      RATE_LIMIT_PER_TOKEN_PER_MINUTE: '10',
+      ADMIN_EMAIL: 'admin@example.com',
+      ADMIN_PASSWORD: 'correct-horse-1',
+    });
+    expect(config.bus).toMatchObject({
+      transport: 'nats',
+      timeoutMs: 2500,
+      source: 'order',
+      nats: {
+        url: 'nats://bus:4222',
+        backoff: { baseMs: 50, maxMs: 5000 },
+        broadcastReplayMs: 360_000,
+      },
+    });
+    expect(config.databases.order).toEqual({
+      url: 'mongodb://db/cleave',
+      dataDir: '/var/cleave',
+      timeoutMs: 700,
+    });
+    expect(config.databases.auth.url).toBeUndefined();
+    expect(config.outbox.backoff).toEqual({ baseMs: 50, maxMs: 5000 });
+    expect(config.tokens).toMatchObject({ accessTtlSeconds: 300, verifiedHere: true });
+    expect(config.http.rateLimits.perToken).toBe(10);
+    expect(config.admin).toEqual({ email: 'admin@example.com', password: 'correct-horse-1' });
+    expect(config.observability.serviceName).toBe('cleave-order');
+  });
+
+  it('are read-only, all the way down', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://app.example.com' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.bus.nats.backoff)).toBe(true);
+    expect(Object.isFrozen(config.http.corsOrigins)).toBe(true);
+  });
+
+  it('give the gateway no bus and no token checks, whatever TRANSPORT says', () => {
+    const config = loadConfig({
+      MODULES: 'gateway',
+      TRANSPORT: 'nats',
+      GATEWAY_UPSTREAMS: 'auth=http://a:3000,user=http://u:3000,order=http://o:3000',
+      OTEL_SERVICE_NAME: 'edge',
+    });
+    expect(config.bus.transport).toBe('local');
+    expect(config.tokens.verifiedHere).toBe(false);
+    expect(config.observability.serviceName).toBe('edge');
+  });
+
+  it('are made only from a valid environment: every bad variable is named at once', () => {
+    expect(() => loadConfig({ PORT: 'eighty', OUTBOX_POLL_MS: '1' })).toThrow(
+      /PORT: .*\n {2}OUTBOX_POLL_MS: /,
+    );
   });
 });

@@ -1,3 +1,8 @@
+/**
+ * The environment the application reads: each variable with its default and bounds, the checks
+ * across variables, and `loadConfig`, which validates it once at start and groups it by concern
+ * (`app-config.ts`). An error names every bad variable.
+ */
 import { z } from 'zod';
 import {
   BUSINESS_MODULES,
@@ -5,13 +10,7 @@ import {
   missingPeers,
   descriptorOf,
 } from '../modules/registry';
-
-/** Module names a process may serve (`MODULES`): the business modules, and the gateway. */
-export const MODULE_NAMES = [
-  ...(BUSINESS_MODULES as [BusinessModule, ...BusinessModule[]]),
-  'gateway',
-] as const;
-export type ModuleName = BusinessModule | 'gateway';
+import { type AppConfig, type DatabaseConfig, MODULE_NAMES } from './app-config';
 
 const csv = <const T extends readonly [string, ...string[]]>(allowed: T) =>
   z
@@ -186,14 +185,17 @@ const schema = z.object({
   ARGON2_TIME_COST: int(2, 100).default(2),
 });
 
-export type AppConfig = Readonly<z.output<typeof schema>>;
+type Environment = z.output<typeof schema>;
 
 /** Thrown when the environment is invalid; the message names every bad variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Reads and validates the environment once, at start. */
+/**
+ * Reads and validates the environment once, at start, and returns it grouped by concern,
+ * frozen: the composition root hands each part its group alone.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const input = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => key in schema.shape && value !== ''),
@@ -215,14 +217,103 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (problems.length > 0)
     throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  return Object.freeze(config);
+  return deepFreeze(grouped(config));
+}
+
+/** Each variable in the group of what it is for (the groups' types say which is which). */
+function grouped(env: Environment): AppConfig {
+  const gateway = env.MODULES.includes('gateway');
+  const modules = env.MODULES.join('+');
+  const backoff = { baseMs: env.OUTBOX_BACKOFF_BASE_MS, maxMs: env.OUTBOX_BACKOFF_MAX_MS };
+  const database = (url: string | undefined): DatabaseConfig => ({
+    url,
+    dataDir: env.DATA_DIR,
+    timeoutMs: env.DB_TIMEOUT_MS,
+  });
+  return {
+    modules: env.MODULES,
+    memoryCheck: env.MEMORY_CHECK === 'on',
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      trustProxy: env.TRUST_PROXY,
+      corsOrigins: env.CORS_ORIGINS,
+      rateLimits: {
+        authPerAddress: env.AUTH_RATE_LIMIT_PER_MINUTE,
+        perToken: env.RATE_LIMIT_PER_TOKEN_PER_MINUTE,
+        perAddress: env.RATE_LIMIT_PER_ADDRESS_PER_MINUTE,
+      },
+    },
+    shutdown: { drainMs: env.SHUTDOWN_DRAIN_MS, timeoutMs: env.SHUTDOWN_TIMEOUT_MS },
+    bus: {
+      transport: gateway ? 'local' : env.TRANSPORT,
+      timeoutMs: env.BUS_TIMEOUT_MS,
+      source: modules,
+      nats: {
+        url: env.NATS_URL,
+        namespace: env.NATS_NAMESPACE,
+        maxDeliver: env.NATS_MAX_DELIVER,
+        ackWaitMs: env.NATS_ACK_WAIT_MS,
+        backoff,
+        broadcastReplayMs: (env.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
+      },
+    },
+    databases: {
+      auth: database(env.AUTH_REDIS_URL),
+      user: database(env.USER_DATABASE_URL),
+      order: database(env.ORDER_DATABASE_URL),
+    },
+    tokens: {
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+      signingKey: env.AUTH_SIGNING_KEY,
+      publicKeys: env.AUTH_PUBLIC_KEYS,
+      revocationSyncMs: env.REVOCATION_SYNC_MS,
+      verifiedHere: !gateway,
+    },
+    logins: {
+      maxFailures: env.LOGIN_MAX_FAILURES,
+      lockWindowSeconds: env.LOGIN_LOCK_WINDOW_SECONDS,
+    },
+    passwords: { memoryKib: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST },
+    admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
+    outbox: {
+      maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+      pollMs: env.OUTBOX_POLL_MS,
+      leaseMs: env.OUTBOX_LEASE_MS,
+      retentionHours: env.OUTBOX_RETENTION_HOURS,
+      backoff,
+    },
+    breakers: {
+      errorPercent: env.BREAKER_ERROR_PERCENT,
+      minRequests: env.BREAKER_MIN_REQUESTS,
+      resetMs: env.BREAKER_RESET_MS,
+    },
+    observability: {
+      logLevel: env.LOG_LEVEL,
+      logFormat: env.LOG_FORMAT,
+      serviceName: env.OTEL_SERVICE_NAME ?? `cleave-${modules}`,
+      maxEventLoopDelayMs: env.HEALTH_MAX_EVENT_LOOP_DELAY_MS,
+    },
+    gateway: { upstreams: env.GATEWAY_UPSTREAMS ?? {}, timeoutMs: env.GATEWAY_TIMEOUT_MS },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 const isBusinessModule = (name: string | undefined): name is BusinessModule =>
   name !== undefined && descriptorOf(name) !== undefined;
 
 /** Combinations of MODULES, TRANSPORT and stores that cannot work, each with the reason. */
-function moduleProblems(config: z.output<typeof schema>): string[] {
+function moduleProblems(config: Environment): string[] {
   const problems: string[] = [];
   const loaded = new Set(config.MODULES);
   if (loaded.has('gateway') && loaded.size > 1) {
@@ -266,9 +357,6 @@ function isPublicKeySet(text: string): boolean {
     return false;
   }
 }
-
-/** DI token for the validated configuration. */
-export const APP_CONFIG = Symbol('APP_CONFIG');
 
 /** `https://app.example.com` or `http://localhost:8080`: an origin as browsers send it. */
 function isOrigin(value: string): boolean {

@@ -5,7 +5,7 @@ import httpProxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { AppConfig } from '../config/config';
+import type { GatewayConfig } from '../config/app-config';
 import { ServiceUnavailable } from '../kernel/domain-error';
 import { sendProblem } from '../http/problem.filter';
 import { BUSINESS_MODULES, MODULE_REGISTRY } from '../modules/registry';
@@ -18,11 +18,13 @@ import { Breakers } from '../resilience/breakers';
  * upstream. An upstream that is down, times out or whose breaker is open answers 503
  * problem+json at once.
  */
-export async function mountGateway(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+export async function mountGateway(
+  app: NestFastifyApplication,
+  config: GatewayConfig,
+): Promise<void> {
   const breakers = app.get(Breakers);
-  const upstreams = config.GATEWAY_UPSTREAMS ?? {};
   for (const module of BUSINESS_MODULES) {
-    const upstream = upstreams[module];
+    const upstream = config.upstreams[module];
     if (!upstream) continue;
     const prefix = MODULE_REGISTRY[module].routePrefix;
     const what = `The ${module} service`;
@@ -37,7 +39,7 @@ export async function mountGateway(app: NestFastifyApplication, config: AppConfi
         // too large or malformed is answered at the edge and never streamed half-way upstream.
         proxyPayloads: false,
         replyOptions: {
-          timeout: config.GATEWAY_TIMEOUT_MS,
+          timeout: config.timeoutMs,
           rewriteRequestHeaders: (request, headers) => forwardHeaders(headers, request),
           rewriteHeaders: (headers) => withoutHopByHop(headers),
         },

@@ -20,10 +20,13 @@ const EXPOSED_HEADERS = [
  * header, so its scripts cannot read the answer. Registered where the routes are served (one
  * process, a module process); the gateway passes preflights and headers through.
  */
-export async function registerCors(fastify: FastifyInstance, origins: string[]): Promise<void> {
+export async function registerCors(
+  fastify: FastifyInstance,
+  origins: readonly string[],
+): Promise<void> {
   if (origins.length === 0) return;
   await fastify.register(fastifyCors, {
-    origin: origins,
+    origin: [...origins],
     methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ALLOWED_HEADERS,
     exposedHeaders: EXPOSED_HEADERS,

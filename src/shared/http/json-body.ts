@@ -1,6 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
 import { DomainError } from '../kernel/domain-error';
 import type { FieldError } from './problem';
 import { ValidationFailed } from './validation';
+
+/** The largest request body: past it, 413 before anything is parsed. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
  * The deepest nesting of objects and arrays a request body may have. The API's deepest body
@@ -13,6 +18,36 @@ export const MAX_JSON_DEPTH = 32;
 export class MalformedJson extends DomainError {
   constructor() {
     super('REQUEST.MALFORMED_JSON', 'invalid', 'The request body is not valid JSON.');
+  }
+}
+
+/**
+ * JSON bodies, checked before any work is done (see `parseJsonBody`: nesting depth, NUL and
+ * unpaired surrogates), with `__proto__` and `constructor.prototype` keys refused. Bodiless
+ * POSTs (`/cancel`) often carry `Content-Type: application/json` anyway: an empty body is none.
+ */
+export function parseJsonBodies(fastify: FastifyInstance): void {
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      const text = body.toString();
+      if (text === '') return done(null, undefined);
+      try {
+        done(null, parseJsonBody(text, parseSecureJson));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    },
+  );
+}
+
+function parseSecureJson(text: string): unknown {
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw new MalformedJson();
   }
 }
 

@@ -1,13 +1,7 @@
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RateLimitsConfig } from '../config/app-config';
 import { problem, replyProblem } from './problem';
-
-/** The limits' settings, as configuration gives them (requests per minute; 0: off). */
-export interface RateLimitSettings {
-  AUTH_RATE_LIMIT_PER_MINUTE: number;
-  RATE_LIMIT_PER_TOKEN_PER_MINUTE: number;
-  RATE_LIMIT_PER_ADDRESS_PER_MINUTE: number;
-}
 
 /** The policies' names, as the `RateLimit` and `RateLimit-Policy` headers carry them. */
 export type PolicyName = 'per-token' | 'per-address' | 'auth-per-address';
@@ -53,13 +47,13 @@ interface Charge {
  */
 export async function registerRateLimits(
   fastify: FastifyInstance,
-  settings: RateLimitSettings,
+  settings: RateLimitsConfig,
   tokenIsValid: (token: string) => Promise<boolean>,
 ): Promise<void> {
   const policies = {
-    auth: { name: 'auth-per-address', limit: settings.AUTH_RATE_LIMIT_PER_MINUTE },
-    token: { name: 'per-token', limit: settings.RATE_LIMIT_PER_TOKEN_PER_MINUTE },
-    address: { name: 'per-address', limit: settings.RATE_LIMIT_PER_ADDRESS_PER_MINUTE },
+    auth: { name: 'auth-per-address', limit: settings.authPerAddress },
+    token: { name: 'per-token', limit: settings.perToken },
+    address: { name: 'per-address', limit: settings.perAddress },
   } satisfies Record<string, Policy>;
   const charges = new WeakMap<FastifyRequest, Charge>();
 

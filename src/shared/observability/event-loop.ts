@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { OBSERVABILITY_CONFIG, type ObservabilityConfig } from '../config/app-config';
 
 const TICK_MS = 100;
 /** How long a stall keeps liveness failing: long enough for a probe period to see it. */
@@ -17,10 +17,10 @@ export class EventLoopMonitor implements OnModuleInit, OnApplicationShutdown {
   private last = performance.now();
   private stalls: Array<{ at: number; ms: number }> = [];
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(@Inject(OBSERVABILITY_CONFIG) private readonly config: ObservabilityConfig) {}
 
   get thresholdMs(): number {
-    return this.config.HEALTH_MAX_EVENT_LOOP_DELAY_MS;
+    return this.config.maxEventLoopDelayMs;
   }
 
   onModuleInit(): void {

@@ -5,7 +5,7 @@ import { createRootLogger, moduleOfRoute, REDACTED_PATHS } from './logger';
 
 function capture(level = 'info' as const) {
   const lines: Array<Record<string, unknown>> = [];
-  const logger = createRootLogger({ LOG_LEVEL: level, LOG_FORMAT: 'json' }, 'cleave-test', {
+  const logger = createRootLogger({ logLevel: level, logFormat: 'json' }, 'cleave-test', {
     write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
   });
   return { logger, lines };

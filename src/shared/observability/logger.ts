@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { context, trace, type Context } from '@opentelemetry/api';
 import type { LoggerService } from '@nestjs/common';
-import type { Params, PinoLogger } from 'nestjs-pino';
+import { Logger as NestLogger, type Params, PinoLogger } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import type { AppConfig } from '../config/config';
+import type { ObservabilityConfig } from '../config/app-config';
 import { isProbe } from './probes';
 import { moduleOfRoute } from '../modules/registry';
 
@@ -52,27 +52,42 @@ function traceFields(): Record<string, string> {
  * `LOG_FORMAT=pretty` (development only) pretty-prints through `pino-pretty`.
  */
 export function createRootLogger(
-  config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>,
+  config: Pick<ObservabilityConfig, 'logLevel' | 'logFormat'>,
   service: string,
   /** Where JSON lines go: stdout unless given (tests). */
   destination?: DestinationStream,
 ): Logger {
   const options: LoggerOptions = {
-    level: config.LOG_LEVEL,
+    level: config.logLevel,
     base: { service },
     mixin: traceFields,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    ...(config.LOG_FORMAT === 'pretty' && {
+    ...(config.logFormat === 'pretty' && {
       transport: { target: 'pino-pretty', options: { singleLine: true } },
     }),
   };
-  if (config.LOG_FORMAT === 'pretty') return pino(options);
+  if (config.logFormat === 'pretty') return pino(options);
   if (destination) return pino(options, destination);
   // Asynchronous writes: lines written while one write is in flight go out together, rather
   // than one blocking write(2) per line (pino flushes what is pending when the process exits).
   // Not held back for a fuller buffer (`minLength`): a line is out as soon as the stream takes
   // it, so what a process said before it was killed, or before it answered ready, is there.
   return pino(options, pino.destination({ dest: 1, sync: false }));
+}
+
+/**
+ * The process' loggers, from its configuration: the root logger, and nestjs-pino's over it:
+ * `logger` (what Nest and every `Logger` call write through) and `requests` (for `logRequests`).
+ */
+export function createLoggers(config: ObservabilityConfig): {
+  root: Logger;
+  requests: PinoLogger;
+  logger: NestLogger;
+} {
+  const root = createRootLogger(config, config.serviceName);
+  const params = loggerParams(root);
+  const requests = new PinoLogger(params);
+  return { root, requests, logger: new NestLogger(requests, params) };
 }
 
 /**

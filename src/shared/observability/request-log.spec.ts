@@ -10,7 +10,7 @@ describe('the request log (logRequests)', () => {
   let answerSlow: ((value: unknown) => void) | undefined;
 
   beforeAll(async () => {
-    const root = createRootLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, 'cleave-test', {
+    const root = createRootLogger({ logLevel: 'info', logFormat: 'json' }, 'cleave-test', {
       write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
     });
     const logs = new PinoLogger(loggerParams(root));

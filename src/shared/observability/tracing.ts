@@ -109,31 +109,24 @@ function clientInstrumentations(disabled: string[]): Instrumentation[] {
 
 /**
  * Tracing as the environment configures it: on when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
- * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) names a collector, spans exported there over OTLP/HTTP;
- * `OTEL_SERVICE_NAME` names the process, `cleave-<modules>` by default;
+ * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) names a collector, spans exported there over OTLP/HTTP,
+ * as `serviceName` (the configuration's: `OTEL_SERVICE_NAME`, `cleave-<modules>` by default);
  * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` (`pg,ioredis,mongodb,undici`) leaves client spans off;
  * `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` choose the sampler (default: one trace in ten,
  * see `samplerFromEnv`).
  */
-export function startTracingFromEnv(env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+export function startTracingFromEnv(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Tracing | undefined {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (!endpoint) return active;
   return startTracing({
-    serviceName: serviceName(env),
+    serviceName,
     exporter: new OTLPTraceExporter(),
     disabled: (env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? '')
       .split(',')
       .map((name) => name.trim())
       .filter(Boolean),
   });
-}
-
-/** The name this process reports in traces and logs. */
-export function serviceName(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.OTEL_SERVICE_NAME) return env.OTEL_SERVICE_NAME;
-  const modules = (env.MODULES ?? 'auth,user,order')
-    .split(',')
-    .map((m) => m.trim())
-    .filter(Boolean);
-  return `cleave-${modules.join('+')}`;
 }

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Bus } from '../bus/bus';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { OUTBOX_CONFIG, type OutboxConfig } from '../config/app-config';
 import type { BusinessModule } from '../modules/registry';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay, relayOptions } from './outbox-relay';
@@ -58,8 +58,13 @@ export function outboxProvider<Deps extends unknown[]>(
 ): FactoryProvider<ModuleOutbox> {
   return {
     provide: token,
-    inject: [Bus, OutboxMetrics, APP_CONFIG, ...inject],
-    useFactory: async (bus: Bus, metrics: OutboxMetrics, config: AppConfig, ...deps: unknown[]) =>
+    inject: [Bus, OutboxMetrics, OUTBOX_CONFIG, ...inject],
+    useFactory: async (
+      bus: Bus,
+      metrics: OutboxMetrics,
+      config: OutboxConfig,
+      ...deps: unknown[]
+    ) =>
       new ModuleOutbox(
         new OutboxRelay(
           module,

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Global, Injectable, Module } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { Metrics } from '../observability/metrics';
 
@@ -61,3 +61,8 @@ export class OutboxMetrics {
     this.sources.set(module, read);
   }
 }
+
+/** The outbox figures, one set for the process: every module's outbox reports to it. */
+@Global()
+@Module({ providers: [OutboxMetrics], exports: [OutboxMetrics] })
+export class OutboxMetricsModule {}

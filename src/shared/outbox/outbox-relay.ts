@@ -3,6 +3,7 @@ import { inBackground } from '../observability/bus-context';
 import type { Bus } from '../bus/bus';
 import type { BusEvent } from '../bus/bus-event';
 import { retryDelayMs } from '../bus/retry';
+import type { OutboxConfig } from '../config/app-config';
 import type { OutboxMetrics, OutboxStats } from './outbox-metrics';
 import type { ClaimedEvent, FailedAttempt, OutboxRepository } from './outbox-repository';
 
@@ -208,22 +209,15 @@ export class OutboxRelay {
 }
 
 /** The relay options from configuration. */
-export function relayOptions(config: {
-  OUTBOX_MAX_ATTEMPTS: number;
-  OUTBOX_POLL_MS: number;
-  OUTBOX_BACKOFF_BASE_MS: number;
-  OUTBOX_BACKOFF_MAX_MS: number;
-  OUTBOX_LEASE_MS: number;
-  OUTBOX_RETENTION_HOURS: number;
-}): OutboxRelayOptions {
+export function relayOptions(config: OutboxConfig): OutboxRelayOptions {
   return {
-    maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-    pollMs: config.OUTBOX_POLL_MS,
+    maxAttempts: config.maxAttempts,
+    pollMs: config.pollMs,
     batchSize: 100,
     concurrency: 100,
-    backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS,
-    backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
-    leaseMs: config.OUTBOX_LEASE_MS,
-    retentionMs: config.OUTBOX_RETENTION_HOURS * 3600 * 1000,
+    backoffBaseMs: config.backoff.baseMs,
+    backoffMaxMs: config.backoff.maxMs,
+    leaseMs: config.leaseMs,
+    retentionMs: config.retentionHours * 3600 * 1000,
   };
 }

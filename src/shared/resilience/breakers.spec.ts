@@ -6,12 +6,12 @@ import { Breakers } from './breakers';
 
 const setup = () => {
   const metrics = new Metrics();
-  const config = loadConfig({
+  const { breakers } = loadConfig({
     BREAKER_MIN_REQUESTS: '3',
     BREAKER_ERROR_PERCENT: '50',
     BREAKER_RESET_MS: '200',
   });
-  return { breakers: new Breakers(config, metrics), metrics };
+  return { breakers: new Breakers(breakers, metrics), metrics };
 };
 const failing = () => Promise.reject(new Error('connection refused'));
 const waitUntil = async (check: () => boolean, timeoutMs = 2000) => {

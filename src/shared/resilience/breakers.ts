@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import CircuitBreaker from 'opossum';
 import { Counter, Gauge } from 'prom-client';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { BREAKERS_CONFIG, type BreakersConfig } from '../config/app-config';
 import { ServiceUnavailable } from '../kernel/domain-error';
 import { Metrics } from '../observability/metrics';
 
@@ -24,7 +24,7 @@ export class Breakers implements OnApplicationShutdown {
   private readonly events: Counter<'name' | 'event'>;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BREAKERS_CONFIG) private readonly config: BreakersConfig,
     metrics: Metrics,
   ) {
     this.state = new Gauge({
@@ -85,9 +85,9 @@ export class Breakers implements OnApplicationShutdown {
     breaker = new CircuitBreaker<[Work], unknown>((work) => work(), {
       name,
       timeout: false, // every call is bounded by its own timeout (bus, database, proxy)
-      errorThresholdPercentage: this.config.BREAKER_ERROR_PERCENT,
-      volumeThreshold: this.config.BREAKER_MIN_REQUESTS,
-      resetTimeout: this.config.BREAKER_RESET_MS,
+      errorThresholdPercentage: this.config.errorPercent,
+      volumeThreshold: this.config.minRequests,
+      resetTimeout: this.config.resetMs,
       rollingCountTimeout: 10_000,
       errorFilter: (error: unknown) => !isFailure(error),
     });
@@ -99,7 +99,7 @@ export class Breakers implements OnApplicationShutdown {
     breaker.on('open', () => {
       count('open');
       this.state.set({ name }, STATE.open);
-      this.logger.warn(`${name} opened: failing fast for ${this.config.BREAKER_RESET_MS} ms`);
+      this.logger.warn(`${name} opened: failing fast for ${this.config.resetMs} ms`);
     });
     breaker.on('halfOpen', () => {
       count('half_open');
@@ -114,3 +114,8 @@ export class Breakers implements OnApplicationShutdown {
     return breaker;
   }
 }
+
+/** The breakers, one set for the process: the bus and the gateway run through them. */
+@Global()
+@Module({ providers: [Breakers], exports: [Breakers] })
+export class BreakersModule {}

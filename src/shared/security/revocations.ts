@@ -7,7 +7,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { Bus } from '../bus/bus';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { TOKENS_CONFIG, type TokensConfig } from '../config/app-config';
 import { ServiceUnavailable } from '../kernel/domain-error';
 import { Readiness } from '../observability/readiness';
 import {
@@ -47,16 +47,16 @@ export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnAppl
   constructor(
     private readonly bus: Bus,
     private readonly readiness: Readiness,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TOKENS_CONFIG) private readonly config: TokensConfig,
   ) {}
 
   /** Whether this process verifies tokens at all (the gateway only proxies). */
   private get active(): boolean {
-    return this.config.MODULES.some((m) => m !== 'gateway');
+    return this.config.verifiedHere;
   }
 
   private get keepMs(): number {
-    return acceptedTokenAgeSeconds(this.config.ACCESS_TOKEN_TTL_SECONDS) * 1000;
+    return acceptedTokenAgeSeconds(this.config.accessTtlSeconds) * 1000;
   }
 
   /** Whether the session has been revoked (so its access tokens are refused). */
@@ -121,7 +121,7 @@ export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnAppl
       }
       this.failing = true;
     }
-    this.schedule(this.caughtUp ? this.config.REVOCATION_SYNC_MS : 500);
+    this.schedule(this.caughtUp ? this.config.revocationSyncMs : 500);
   }
 
   private schedule(ms: number): void {

@@ -14,7 +14,7 @@ import {
   JWTVerifyGetKey,
 } from 'jose';
 import { Bus } from '../bus/bus';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { TOKENS_CONFIG, type TokensConfig } from '../config/app-config';
 import { ServiceUnavailable, Unauthenticated } from '../kernel/domain-error';
 import { Readiness } from '../observability/readiness';
 import { Revocations } from './revocations';
@@ -64,17 +64,17 @@ export class TokenVerifier implements OnModuleInit, OnApplicationBootstrap, OnAp
     private readonly bus: Bus,
     private readonly revocations: Revocations,
     private readonly readiness: Readiness,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TOKENS_CONFIG) private readonly config: TokensConfig,
   ) {}
 
   /** Whether this process verifies tokens at all (the gateway only proxies). */
   private get active(): boolean {
-    return this.config.MODULES.some((m) => m !== 'gateway');
+    return this.config.verifiedHere;
   }
 
   async onModuleInit(): Promise<void> {
     if (!this.active) return;
-    if (this.config.AUTH_PUBLIC_KEYS) await this.hold(this.config.AUTH_PUBLIC_KEYS);
+    if (this.config.publicKeys) await this.hold(this.config.publicKeys);
     this.readiness.register('signing-keys', () =>
       this.keySet ? Promise.resolve() : Promise.reject(new ServiceUnavailable('The signing keys')),
     );
@@ -145,11 +145,11 @@ export class TokenVerifier implements OnModuleInit, OnApplicationBootstrap, OnAp
 
   private async verifyWith(keys: JWTVerifyGetKey, token: string): Promise<CachedToken> {
     const { payload } = await jwtVerify(token, keys, {
-      issuer: this.config.JWT_ISSUER,
-      audience: this.config.JWT_AUDIENCE,
+      issuer: this.config.issuer,
+      audience: this.config.audience,
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       requiredClaims: ['sub', 'sid', 'exp', 'iat'],
-      maxTokenAge: `${acceptedTokenAgeSeconds(this.config.ACCESS_TOKEN_TTL_SECONDS)}s`,
+      maxTokenAge: `${acceptedTokenAgeSeconds(this.config.accessTtlSeconds)}s`,
     });
     const roles = Array.isArray(payload.roles) ? payload.roles : [];
     if (

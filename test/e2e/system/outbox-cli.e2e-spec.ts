@@ -47,9 +47,9 @@ for (const store of dataStoreTargets()) {
     /** The order database as the app opens it, with a relay whose deliveries all fail. */
     const openDatabase = async () => {
       const db = await openOrderDatabase({
-        ORDER_DATABASE_URL: env.ORDER_DATABASE_URL,
-        DATA_DIR: dataDir,
-        DB_TIMEOUT_MS: 5000,
+        url: env.ORDER_DATABASE_URL,
+        dataDir,
+        timeoutMs: 5000,
       });
       const bus = new RecordingBus();
       bus.failuresLeft = Number.MAX_SAFE_INTEGER;

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import {
+  LOGINS_CONFIG,
+  type LoginsConfig,
+  TOKENS_CONFIG,
+  type TokensConfig,
+} from '../../../shared/config/app-config';
 import { InvalidCredentials, LoginLocked } from '../auth.errors';
 import { UserCredentials } from '../clients/user-credentials.client';
 import { SessionRepository } from '../persistence/session-repository';
@@ -17,7 +22,8 @@ export class Login {
     private readonly sessions: SessionRepository,
     private readonly credentials: UserCredentials,
     private readonly tokens: Tokens,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TOKENS_CONFIG) private readonly tokensConfig: TokensConfig,
+    @Inject(LOGINS_CONFIG) private readonly config: LoginsConfig,
   ) {}
 
   async execute(email: string, password: string): Promise<TokenPair> {
@@ -25,11 +31,7 @@ export class Login {
     await this.refuseIfLocked(key, Date.now());
     const user = await this.credentials.verify(email, password);
     if (!user) {
-      await this.sessions.recordFailure(
-        key,
-        Date.now(),
-        this.config.LOGIN_LOCK_WINDOW_SECONDS * 1000,
-      );
+      await this.sessions.recordFailure(key, Date.now(), this.config.lockWindowSeconds * 1000);
       throw new InvalidCredentials();
     }
     await this.sessions.clearFailures(key);
@@ -37,7 +39,7 @@ export class Login {
       id: randomUUID(),
       userId: user.id,
       roles: user.roles,
-      expiresAtMs: Date.now() + this.config.REFRESH_TOKEN_TTL_SECONDS * 1000,
+      expiresAtMs: Date.now() + this.tokensConfig.refreshTtlSeconds * 1000,
     };
     const refresh = this.tokens.newRefreshToken();
     await this.sessions.createSession(session, refresh.hash);
@@ -47,7 +49,7 @@ export class Login {
   private async refuseIfLocked(key: string, nowMs: number): Promise<void> {
     const failures = await this.sessions.failures(key);
     if (!failures || failures.resetAtMs <= nowMs) return;
-    if (failures.count < this.config.LOGIN_MAX_FAILURES) return;
+    if (failures.count < this.config.maxFailures) return;
     throw new LoginLocked(Math.ceil((failures.resetAtMs - nowMs) / 1000));
   }
 }

@@ -6,7 +6,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { Bus } from '../../../shared/bus/bus';
-import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import { TOKENS_CONFIG, type TokensConfig } from '../../../shared/config/app-config';
 import {
   type RevocationsReply,
   SessionsRevoked,
@@ -31,11 +31,11 @@ export class SessionRevocations implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly sessions: SessionRepository,
     private readonly bus: Bus,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TOKENS_CONFIG) private readonly config: TokensConfig,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tellAgain(), this.config.REVOCATION_SYNC_MS);
+    this.timer = setInterval(() => void this.tellAgain(), this.config.revocationSyncMs);
     this.timer.unref();
   }
 
@@ -67,7 +67,7 @@ export class SessionRevocations implements OnApplicationBootstrap, OnApplication
     } catch (error) {
       this.untoldSince = Math.min(this.untoldSince ?? revokedAtMs, revokedAtMs);
       this.logger.warn(
-        `broadcasting ${sessionIds.length} revocation(s) failed; told again within ${this.config.REVOCATION_SYNC_MS} ms: ${error instanceof Error ? error.message : String(error)}`,
+        `broadcasting ${sessionIds.length} revocation(s) failed; told again within ${this.config.revocationSyncMs} ms: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

@@ -1,3 +1,4 @@
+import type { DatabaseConfig } from '../../../shared/config/app-config';
 import { MODULE_REGISTRY } from '../../../shared/modules/registry';
 import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import type { OutboxRepository } from '../../../shared/outbox/outbox-repository';
@@ -24,18 +25,14 @@ import { PostgresOrderRepository } from './postgres-order-repository';
 export type OrderDatabase = ModuleDatabase | MongoDatabase;
 
 /** Opens the order module's database from its configuration (migrating Postgres and PGlite). */
-export function openOrderDatabase(config: {
-  ORDER_DATABASE_URL?: string;
-  DATA_DIR: string;
-  DB_TIMEOUT_MS: number;
-}): Promise<OrderDatabase> {
-  const url = config.ORDER_DATABASE_URL;
+export function openOrderDatabase(config: DatabaseConfig): Promise<OrderDatabase> {
+  const url = config.url;
   if (isMongoUrl(url))
-    return MongoDatabase.open({ module: 'order', url, timeoutMs: config.DB_TIMEOUT_MS });
+    return MongoDatabase.open({ module: 'order', url, timeoutMs: config.timeoutMs });
   return ModuleDatabase.open({
     module: 'order',
     url,
-    dataDir: config.DATA_DIR,
+    dataDir: config.dataDir,
     schema: MODULE_REGISTRY.order.outbox.schema,
     // None: the adapter speaks SQL; the schema is the migrations'.
     entities: [],
@@ -46,7 +43,7 @@ export function openOrderDatabase(config: {
       InboxHandlerNames1733000000001,
       AccountView1734000000001,
     ],
-    timeoutMs: config.DB_TIMEOUT_MS,
+    timeoutMs: config.timeoutMs,
   });
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import { BUS_CONFIG, type BusConfig } from '../../../shared/config/app-config';
 import { UserRepository } from '../persistence/user-repository';
 
 /**
@@ -13,11 +13,11 @@ export class EventEffects {
 
   constructor(
     private readonly users: UserRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BUS_CONFIG) private readonly config: BusConfig,
   ) {}
 
   async settled(eventId: string): Promise<void> {
-    if (!(await this.users.delivered(eventId, this.config.BUS_TIMEOUT_MS))) {
+    if (!(await this.users.delivered(eventId, this.config.timeoutMs))) {
       this.logger.warn(`effects of event ${eventId} not yet delivered; answering anyway`);
     }
   }

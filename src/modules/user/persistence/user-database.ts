@@ -1,3 +1,4 @@
+import type { DatabaseConfig } from '../../../shared/config/app-config';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { MODULE_REGISTRY } from '../../../shared/modules/registry';
 import type { ModuleOutbox } from '../../../shared/outbox/module-outbox';
@@ -13,15 +14,11 @@ import type { UserRepository } from './user-repository';
 import { UserRow } from './user.row';
 
 /** The user module's own database: Postgres for `USER_DATABASE_URL`, else embedded PGlite. */
-export function openUserDatabase(config: {
-  USER_DATABASE_URL?: string;
-  DATA_DIR: string;
-  DB_TIMEOUT_MS: number;
-}): Promise<ModuleDatabase> {
+export function openUserDatabase(config: DatabaseConfig): Promise<ModuleDatabase> {
   return ModuleDatabase.open({
     module: 'user',
-    url: config.USER_DATABASE_URL,
-    dataDir: config.DATA_DIR,
+    url: config.url,
+    dataDir: config.dataDir,
     schema: MODULE_REGISTRY.user.outbox.schema,
     entities: [UserRow],
     migrations: [
@@ -31,7 +28,7 @@ export function openUserDatabase(config: {
       InboxHandlerNames1733000000000,
       AccountVersion1734000000000,
     ],
-    timeoutMs: config.DB_TIMEOUT_MS,
+    timeoutMs: config.timeoutMs,
   });
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../../shared/config/config';
+import { ADMIN_CONFIG, type AdminConfig } from '../../../shared/config/app-config';
 import { UserRepository } from '../persistence/user-repository';
 import { EmailTaken } from '../user.errors';
 import { RegisterUser } from './register-user';
@@ -10,13 +10,13 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminBootstrap.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ADMIN_CONFIG) private readonly config: AdminConfig,
     private readonly users: UserRepository,
     private readonly register: RegisterUser,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { ADMIN_EMAIL: email, ADMIN_PASSWORD: password } = this.config;
+    const { email, password } = this.config;
     if (!email || !password) return;
     const existing = await this.users.findByEmail(email);
     if (!existing) {
