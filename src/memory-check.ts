@@ -11,7 +11,7 @@ export const MEMORY_NEEDS_MIB = {
   embedded: { start: 360, peak: 410 },
   /** The embedded Postgres without `--liftoff-only` (see NODE_ARGS): V8's optimising compiler. */
   embeddedOptimised: { start: 760, peak: 1050 },
-  /** A process whose stores are all servers (one module, or all of them). */
+  /** A process whose databases are all servers (one module, or all of them). */
   servers: { start: 160, peak: 280 },
   /** The gateway alone. */
   gateway: { start: 140, peak: 200 },
@@ -32,7 +32,7 @@ export interface MemoryVerdict {
 export function judgeMemory(
   config: {
     readonly modules: readonly ModuleName[];
-    /** The stores with a server (`url`); the others are embedded. */
+    /** The databases with a server (`url`); the others are embedded. */
     readonly databases: Readonly<Record<'user' | 'order', { readonly url?: string }>>;
   },
   availableMiB: number,

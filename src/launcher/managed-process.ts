@@ -13,7 +13,7 @@ export const MAIN = join(__dirname, '..', 'main.js');
  * database's WebAssembly with its optimising compiler: that recompilation is what made a process
  * on embedded storage peak near 900 MB (about 550 MB of it transient compiler memory), and
  * Postgres' work here runs at the same speed either way (README: "Memory"). It changes nothing
- * for a process whose stores are servers. It cannot go in NODE_OPTIONS, which refuses V8 flags.
+ * for a process whose databases are servers. It cannot go in NODE_OPTIONS, which refuses V8 flags.
  */
 export const NODE_ARGS: readonly string[] = ['--liftoff-only'];
 

@@ -14,7 +14,7 @@ export interface Launched<P> {
 }
 
 export interface SplitOptions<P extends { kill(): Promise<void> }> {
-  /** Settings every process gets (stores, NATS, ...); TRANSPORT=nats is added. */
+  /** Settings every process gets (databases, NATS, ...); TRANSPORT=nats is added. */
   env: Record<string, string>;
   /** Where they listen (loopback by default). */
   host?: string;

@@ -32,7 +32,6 @@ async function open(dir: string, module: string): Promise<ModuleDatabase> {
     module,
     dataDir: dir,
     schema: `cleave_${module}`,
-    entities: [],
     migrations: [CreateThings1700000000000],
     timeoutMs: 5000,
   });

@@ -19,21 +19,21 @@ import {
   openOrderDatabase,
   openOrderRepository,
   OrderDatabase,
-  orderOutboxRepository,
+  openOrderOutboxRepository,
 } from '../../src/modules/order/persistence/order-database';
 import { eventually } from '../support/api';
 import { RecordingBus, testRelay } from '../support/recording-bus';
-import { dataStoreTargets } from '../support/services';
-import { prepareStores, PreparedStores } from '../support/stores';
+import { databaseTargets } from '../support/services';
+import { prepareDatabases, PreparedDatabases } from '../support/databases';
 
 /**
  * The order repository's contract, proven on every adapter: PGlite, Postgres and MongoDB. Each
  * promise here is one the order service relies on.
  */
-for (const store of dataStoreTargets()) {
+for (const store of databaseTargets()) {
   describe(`order repository contract on ${store}`, () => {
     let dataDir: string;
-    let stores: PreparedStores;
+    let stores: PreparedDatabases;
     let db: OrderDatabase;
     let orders: OrderRepository;
     let relay: OutboxRelay;
@@ -41,13 +41,13 @@ for (const store of dataStoreTargets()) {
 
     beforeAll(async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'cleave-orders-'));
-      stores = await prepareStores(store, dataDir);
+      stores = await prepareDatabases(store, dataDir);
       db = await openOrderDatabase({
         url: stores.env.ORDER_DATABASE_URL,
         dataDir,
         timeoutMs: 5000,
       });
-      relay = testRelay('order', orderOutboxRepository(db), bus);
+      relay = testRelay('order', openOrderOutboxRepository(db), bus);
       orders = await openOrderRepository(db, new ModuleOutbox(relay));
       relay.start();
     });

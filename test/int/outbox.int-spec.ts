@@ -25,7 +25,7 @@ import { MongoDatabase } from '../../src/shared/persistence/mongo-database';
 import { eventually } from '../support/api';
 import { FAST_RELAY_OPTIONS, RecordingBus, testRelay } from '../support/recording-bus';
 import { PGLITE_TEMPLATE } from '../support/pglite-template';
-import { adminQuery, SERVICES, StoreKind, dataStoreTargets } from '../support/services';
+import { adminQuery, SERVICES, Shape, databaseTargets } from '../support/services';
 import { dropMongoDatabase, mongoDatabaseUrl } from '../support/mongo';
 
 class OutboxOnly1700000000000 implements MigrationInterface {
@@ -50,7 +50,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function postgresHarness(store: StoreKind): Promise<Harness> {
+async function postgresHarness(store: Shape): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-outbox-'));
   let database: string | undefined;
   let url: string | undefined;
@@ -68,7 +68,6 @@ async function postgresHarness(store: StoreKind): Promise<Harness> {
     url,
     dataDir,
     schema: 'cleave_outboxtest',
-    entities: [],
     migrations: [OutboxOnly1700000000000],
     timeoutMs: 5000,
   });
@@ -133,7 +132,7 @@ async function mongoHarness(): Promise<Harness> {
   };
 }
 
-for (const store of dataStoreTargets()) {
+for (const store of databaseTargets()) {
   describe(`outbox relay on ${store}`, () => {
     let harness: Harness;
     const relays: OutboxRelay[] = [];

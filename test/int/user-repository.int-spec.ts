@@ -21,14 +21,14 @@ import type { UserRepository } from '../../src/modules/user/persistence/user-rep
 import type { User } from '../../src/modules/user/user';
 import { eventually } from '../support/api';
 import { RecordingBus, testRelay } from '../support/recording-bus';
-import { dataStoreTargets } from '../support/services';
-import { prepareStores, PreparedStores } from '../support/stores';
+import { databaseTargets } from '../support/services';
+import { prepareDatabases, PreparedDatabases } from '../support/databases';
 
 /** The user repository's contract, on every database it runs on: PGlite and Postgres. */
-for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
+for (const store of databaseTargets().filter((s) => s !== 'mongo')) {
   describe(`user repository contract on ${store}`, () => {
     let dataDir: string;
-    let stores: PreparedStores;
+    let stores: PreparedDatabases;
     let db: ModuleDatabase;
     let relay: OutboxRelay;
     let users: UserRepository;
@@ -36,7 +36,7 @@ for (const store of dataStoreTargets().filter((s) => s !== 'mongo')) {
 
     beforeAll(async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'cleave-users-'));
-      stores = await prepareStores(store, dataDir);
+      stores = await prepareDatabases(store, dataDir);
       db = await openUserDatabase({
         url: stores.env.USER_DATABASE_URL,
         dataDir,

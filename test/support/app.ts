@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/shared/config/config';
-import type { StoreKind } from './services';
+import type { Shape } from './services';
 import { ConformanceProxy } from './conformance';
 import { sharedFixture } from './fixture';
 import { startSplitApp } from './split';
-import { PreparedStores, prepareStores } from './stores';
+import { PreparedDatabases, prepareDatabases } from './databases';
 
 export const ADMIN = { email: 'admin@cleave.test', password: 'admin-password-1' };
 
@@ -37,13 +37,13 @@ export interface TestApp {
   dataDir: string;
   env: Record<string, string>;
   /** The databases this app (and any restart of it) uses. */
-  stores?: PreparedStores;
+  stores?: PreparedDatabases;
   /** Stops the app; `keepData` leaves the data directory and database for a restart. */
   close(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export interface StartOptions {
-  store: StoreKind;
+  store: Shape;
   env?: Record<string, string>;
   /** Reuse the data directory (and database) of an earlier app. */
   reuse?: TestApp;
@@ -96,24 +96,24 @@ export function useTestApp(options: StartOptions): TestApp {
 async function startUnchecked(options: StartOptions): Promise<TestApp> {
   if (options.store === 'split') return startSplitApp(options.env);
   const dataDir = options.reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'cleave-test-')));
-  let stores: PreparedStores | undefined;
-  let storeEnv: Record<string, string>;
+  let stores: PreparedDatabases | undefined;
+  let databaseEnv: Record<string, string>;
   if (options.reuse) {
-    storeEnv = pick(options.reuse.env, [
+    databaseEnv = pick(options.reuse.env, [
       'USER_DATABASE_URL',
       'ORDER_DATABASE_URL',
       'AUTH_REDIS_URL',
     ]);
     stores = options.reuse.stores;
   } else {
-    stores = await prepareStores(options.store, dataDir);
-    storeEnv = options.routeStores ? await options.routeStores(stores.env) : stores.env;
+    stores = await prepareDatabases(options.store, dataDir);
+    databaseEnv = options.routeStores ? await options.routeStores(stores.env) : stores.env;
   }
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     ...TEST_SETTINGS,
-    ...storeEnv,
+    ...databaseEnv,
     ...options.env,
   };
   const app = await createApp(loadConfig(env));

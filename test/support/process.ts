@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_SETTINGS } from './app';
-import type { StoreKind } from './services';
-import { prepareStores } from './stores';
+import type { Shape } from './services';
+import { prepareDatabases } from './databases';
 import { freePort, ManagedProcess } from '../../src/launcher/managed-process';
 import { MAIN } from './paths';
 
@@ -51,10 +51,10 @@ export class AppProcess {
 
   /** Prepares fresh stores of one shape for a series of processes. */
   static async prepare(
-    store: Exclude<StoreKind, 'split'>,
+    store: Exclude<Shape, 'split'>,
   ): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
     const dataDir = await mkdtemp(join(tmpdir(), 'cleave-proc-'));
-    const stores = await prepareStores(store, dataDir);
+    const stores = await prepareDatabases(store, dataDir);
     return {
       env: { DATA_DIR: dataDir, ...stores.env },
       async cleanup() {

@@ -16,7 +16,7 @@ import {
 import { dropNatsNamespace, natsNamespace } from './nats';
 import { freePort } from './process';
 import { availableServices, SERVICES } from './services';
-import { prepareStores } from './stores';
+import { prepareDatabases } from './databases';
 
 /** One Deployment of the rendered chart, ready to run on this machine. */
 export interface RenderedDeployment {
@@ -75,7 +75,7 @@ export async function renderedSplit(): Promise<{
   cleanup(): Promise<void>;
 }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-chart-'));
-  const stores = await prepareStores(
+  const stores = await prepareDatabases(
     availableServices().has('mongo') ? 'mongo' : 'postgres',
     dataDir,
   );

@@ -60,16 +60,16 @@ export function missingServices(...names: string[]): string | false {
 }
 
 /**
- * Where an app keeps its data: `pglite` everything embedded; `postgres` users and orders on
- * Postgres, auth on Redis; `mongo` the seed's production shape: orders on MongoDB, users on
- * Postgres, auth on Redis (each falling back to the embedded store when its server is away);
- * `split` the split shape: the gateway in front of one process per module on NATS, with the
- * `postgres` stores.
+ * The shape an API suite runs the app in, by where it keeps its data: `pglite` everything
+ * embedded; `postgres` users and orders on Postgres, auth on Redis; `mongo` the seed's
+ * production shape: orders on MongoDB, users on Postgres, auth on Redis (each falling back to
+ * the embedded database when its server is away); `split` the gateway in front of one process
+ * per module on NATS, with the `postgres` databases.
  */
-export type StoreKind = 'pglite' | 'postgres' | 'mongo' | 'split';
+export type Shape = 'pglite' | 'postgres' | 'mongo' | 'split';
 
-/** The stores an API suite runs on: always embedded PGlite, then every shape whose servers answer. */
-export function storeTargets(): StoreKind[] {
+/** The shapes an API suite runs on: always embedded PGlite, then every shape whose servers answer. */
+export function shapeTargets(): Shape[] {
   const available = availableServices();
   return [
     'pglite' as const,
@@ -79,9 +79,9 @@ export function storeTargets(): StoreKind[] {
   ];
 }
 
-/** The stores a storage contract suite runs on (the split shape adds no store of its own). */
-export function dataStoreTargets(): Array<Exclude<StoreKind, 'split'>> {
-  return storeTargets().filter((s): s is Exclude<StoreKind, 'split'> => s !== 'split');
+/** The databases a storage contract suite runs on (the split shape adds none of its own). */
+export function databaseTargets(): Array<Exclude<Shape, 'split'>> {
+  return shapeTargets().filter((s): s is Exclude<Shape, 'split'> => s !== 'split');
 }
 
 async function probeRedis(): Promise<string | undefined> {

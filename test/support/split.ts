@@ -7,7 +7,7 @@ import { AppProcess } from './process';
 import { launchSplit, type SplitOptions } from '../../src/launcher/split';
 import { BUSINESS_MODULES, type BusinessModule } from '../../src/shared/modules/registry';
 import { SERVICES } from './services';
-import { prepareStores } from './stores';
+import { prepareDatabases } from './databases';
 
 /** The split shape under test: the gateway in front of one real process per module, on NATS. */
 export interface SplitApp extends TestApp {
@@ -36,7 +36,7 @@ export async function splitEnvironment(env: Record<string, string> = {}): Promis
   cleanup(): Promise<void>;
 }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cleave-split-'));
-  const stores = await prepareStores('postgres', dataDir);
+  const stores = await prepareDatabases('postgres', dataDir);
   const namespace = natsNamespace();
   return {
     dataDir,

@@ -18,7 +18,7 @@ import {
   openAccountView,
   openOrderDatabase,
   openOrderRepository,
-  orderOutboxRepository,
+  openOrderOutboxRepository,
 } from './persistence/order-database';
 
 const ORDER_DATABASE = Symbol('ORDER_DATABASE');
@@ -33,7 +33,7 @@ const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
       inject: [DATABASES_CONFIG],
       useFactory: (databases: DatabasesConfig) => openOrderDatabase(databases.order),
     },
-    outboxProvider(ORDER_OUTBOX, 'order', [ORDER_DATABASE], orderOutboxRepository),
+    outboxProvider(ORDER_OUTBOX, 'order', [ORDER_DATABASE], openOrderOutboxRepository),
     {
       provide: OrderRepository,
       inject: [ORDER_DATABASE, ORDER_OUTBOX],

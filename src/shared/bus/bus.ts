@@ -155,7 +155,7 @@ export class Bus {
   }
 }
 
-/** A failure of the path to the other module (timeout, no responder, its store down), not an answer. */
+/** A failure of the path to the other module (timeout, no responder, its database down), not an answer. */
 function isTransportFailure(error: unknown): boolean {
   return !(error instanceof DomainError) || isUnavailable(error);
 }

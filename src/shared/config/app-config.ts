@@ -100,17 +100,17 @@ export interface BackoffConfig {
   readonly maxMs: number;
 }
 
-/** Each business module's store, under its name. */
+/** Each business module's database, under its name. */
 export type DatabasesConfig = Readonly<Record<BusinessModule, DatabaseConfig>>;
 
-/** One module's store. */
+/** One module's database. */
 export interface DatabaseConfig {
   /**
-   * The registry's `storeVariable` (`AUTH_REDIS_URL`, `USER_DATABASE_URL`,
-   * `ORDER_DATABASE_URL`); without it, the module's embedded store under `dataDir`.
+   * The registry's `databaseVariable` (`AUTH_REDIS_URL`, `USER_DATABASE_URL`,
+   * `ORDER_DATABASE_URL`); without it, the module's embedded one under `dataDir`.
    */
   readonly url?: string;
-  /** `DATA_DIR`: embedded stores, and the auth module's generated signing key. */
+  /** `DATA_DIR`: embedded databases, and the auth module's generated signing key. */
   readonly dataDir: string;
   /** `DB_TIMEOUT_MS`: the bound on one statement or command. */
   readonly timeoutMs: number;

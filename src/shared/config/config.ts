@@ -60,7 +60,7 @@ const schema = z.object({
     .regex(/^(postgres(ql)?|mongodb(\+srv)?):\/\//, 'must be a postgres:// or mongodb:// URL')
     .pipe(z.url())
     .optional(),
-  /** `redis://…` for the auth store; without it, an in-memory store (one process only). */
+  /** `redis://…` for the auth module's sessions; without it, memory (one process only). */
   AUTH_REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -312,7 +312,7 @@ function deepFreeze<T>(value: T): T {
 const isBusinessModule = (name: string | undefined): name is BusinessModule =>
   name !== undefined && descriptorOf(name) !== undefined;
 
-/** Combinations of MODULES, TRANSPORT and stores that cannot work, each with the reason. */
+/** Combinations of MODULES, TRANSPORT and databases that cannot work, each with the reason. */
 function moduleProblems(config: Environment): string[] {
   const problems: string[] = [];
   const loaded = new Set(config.MODULES);

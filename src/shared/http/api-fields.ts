@@ -38,7 +38,7 @@ export interface IntegerRule {
   example?: number;
 }
 
-/** A user's or an order's id, whatever the store: a UUID. */
+/** A user's or an order's id, whatever the database: a UUID. */
 export const ID: TextRule = {
   minLength: 36,
   maxLength: 36,

@@ -62,7 +62,7 @@ const CLOSE_BRACKET = 0x5d;
  * Checks a JSON request body's text before and after parsing; a refusal is a 400 naming the
  * field. Before: nesting deeper than MAX_JSON_DEPTH (one pass over the text that stops where
  * the limit is crossed, so a megabyte of `[` costs no parse). After: strings (values and keys)
- * holding NUL or an unpaired UTF-16 surrogate, which no store keeps faithfully; both can only
+ * holding NUL or an unpaired UTF-16 surrogate, which no database keeps faithfully; both can only
  * come from `\u` escapes, so a body without one is not walked.
  */
 export function parseJsonBody(text: string, parse: (text: string) => unknown): unknown {

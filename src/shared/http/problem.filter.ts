@@ -25,7 +25,7 @@ interface Mapped {
   headers: Record<string, string>;
   /** A bug here (not an answer, nor a dependency away): log it, with its cause. */
   unexpected?: boolean;
-  /** A store or server that could not be reached: worth a warning with its cause. */
+  /** A database or server that could not be reached: worth a warning with its cause. */
   dependency?: boolean;
 }
 
@@ -95,7 +95,7 @@ const MONGO_UNAVAILABLE =
   /^(MongoServerSelectionError|MongooseServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoOperationTimeoutError|MongoPoolClearedError|PoolClearedOnNetworkError|MongoServerClosedError|MongoTopologyClosedError)$/;
 
 /**
- * A store that cannot be reached (network, SQLSTATE 08xxx / 57Pxx / 3D000, or a MongoDB
+ * A database that cannot be reached (network, SQLSTATE 08xxx / 57Pxx / 3D000, or a MongoDB
  * selection or network error) is a 503, not a 500.
  */
 function isDependencyFailure(exception: unknown): boolean {

@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
-import { DataSource, EntitySchema, MigrationInterface } from 'typeorm';
+import { DataSource, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../kernel/domain-error';
 import { untracedUnlessSampled } from '../observability/client-spans';
 import { importLegacyData } from './embedded-legacy';
@@ -19,8 +19,6 @@ export interface ModuleDatabaseOptions {
   dataDir: string;
   /** The module's own schema; nobody else's tables live there. */
   schema: string;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  entities: Array<Function | EntitySchema>;
   migrations: Array<new () => MigrationInterface>;
   /** Bound on every query and on connecting. */
   timeoutMs: number;
@@ -62,7 +60,6 @@ export class ModuleDatabase implements OnApplicationShutdown {
     const dataSource = new DataSource({
       type: 'postgres',
       url: options.url,
-      entities: options.entities,
       migrations: options.migrations,
       migrationsTableName: 'migrations',
       migrationsTransactionMode: 'each',

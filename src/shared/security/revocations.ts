@@ -24,7 +24,7 @@ const CATCH_UP_OVERLAP_MS = 5_000;
 
 /**
  * The sessions revoked lately, as this process knows them: every access token is checked
- * against it (a map lookup: no store round trip per request). Filled the moment the auth module
+ * against it (a map lookup: no database round trip per request). Filled the moment the auth module
  * revokes sessions (its broadcast reaches every process), and caught up before this process
  * reports ready: on NATS from the stream, which keeps every broadcast for a token's lifetime (so
  * a process starting while the auth module is down knows every revocation), and from the auth

@@ -12,7 +12,7 @@ import {
   signUpAndLogin,
   uniqueEmail,
 } from '../../support/api';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 interface TokenPair {
   accessToken: string;
@@ -23,7 +23,7 @@ interface TokenPair {
 
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-for (const store of storeTargets()) {
+for (const store of shapeTargets()) {
   describe(`auth on ${store}`, () => {
     /** The private signing key the app is started with, so the tests can mint tokens it trusts. */
     const signingJwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }) as JWK;

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { useTestApp } from '../../support/app';
 import { bearer, eventually, signUpAndLogin } from '../../support/api';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 /**
  * Rotation with reuse detection is the refresh use case's rule, over the session repository's
@@ -11,7 +11,7 @@ import { storeTargets } from '../../support/services';
  * (in memory, Redis).
  */
 // Embedded keeps auth state in memory; the postgres shape keeps it in Redis.
-for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'postgres')) {
+for (const store of shapeTargets().filter((s) => s === 'pglite' || s === 'postgres')) {
   describe(`refreshes racing with one token, ${store} shape`, () => {
     const app = useTestApp({ store });
 

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { startTestApp, type TestApp } from '../../support/app';
 import { bearer, createOrder, login, signUpAndLogin, type Account } from '../../support/api';
 import { AppProcess, freePort } from '../../support/process';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 import type { SplitApp } from '../../support/split';
 import {
   ALL_ROUTES,
@@ -13,7 +13,7 @@ import {
   splitServers,
 } from '../../support/revocation';
 
-for (const store of storeTargets().filter((s) => s !== 'mongo')) {
+for (const store of shapeTargets().filter((s) => s !== 'mongo')) {
   describe(`a revoked session's token on ${store}`, () => {
     let app: TestApp;
     /** Each process (each replica) with the routes it serves: the front, and the module processes. */

@@ -22,7 +22,7 @@ import {
   UUID_PATTERN,
   walkPages,
 } from '../../support/api';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 interface Page {
   items: OrderJson[];
@@ -46,7 +46,7 @@ const newestFirst = (orders: OrderJson[]): OrderJson[] =>
 let keyCounter = 0;
 const newKey = () => `key-${process.pid}-${Date.now()}-${++keyCounter}`;
 
-for (const store of storeTargets()) {
+for (const store of shapeTargets()) {
   describe(`orders on ${store}`, () => {
     const app = useTestApp({ store });
     const admin = useAdmin(app);

@@ -6,7 +6,7 @@ import { startTestApp, type TestApp } from '../../support/app';
 import { uniqueEmail } from '../../support/api';
 import { Conformance, ConformanceProxy } from '../../support/conformance';
 import { ROOT } from '../../support/paths';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 /**
  * The live contract check itself (test/support/conformance.ts), which every API suite's traffic
@@ -20,7 +20,7 @@ const committed = (): OpenAPIV3.Document =>
 const me = (document: OpenAPIV3.Document): OpenAPIV3.OperationObject =>
   document.paths['/api/users/me']!.get!;
 
-describe.each(storeTargets().filter((s) => s === 'pglite'))('the live contract check', (store) => {
+describe.each(shapeTargets().filter((s) => s === 'pglite'))('the live contract check', (store) => {
   let app: TestApp;
   let token: string;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { useTestApp } from '../../support/app';
 import { useAccount } from '../../support/api';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 /**
  * CORS, for browsers on the origins CORS_ORIGINS allows (none by default): an allowed origin can
@@ -21,7 +21,7 @@ function expectListed(res: Response, name: string, value: string): void {
   expect(res.headers.get(name)).toEqual(expect.stringContaining(value));
 }
 
-describe.each(storeTargets().filter((s) => s === 'pglite' || s === 'split'))(
+describe.each(shapeTargets().filter((s) => s === 'pglite' || s === 'split'))(
   'CORS on %s',
   (store) => {
     const app = useTestApp({ store, env: { CORS_ORIGINS: `${APP},http://localhost:5173` } });
@@ -71,7 +71,7 @@ describe.each(storeTargets().filter((s) => s === 'pglite' || s === 'split'))(
   },
 );
 
-describe.each(storeTargets().filter((s) => s === 'pglite'))('CORS by default on %s', (store) => {
+describe.each(shapeTargets().filter((s) => s === 'pglite'))('CORS by default on %s', (store) => {
   const app = useTestApp({ store });
 
   it('sends no CORS header to any origin', async () => {

@@ -8,7 +8,7 @@ import { useTestApp } from '../../support/app';
 import { eventually, sendKnownTraffic } from '../../support/api';
 import { call, signUp } from '../../support/http-client';
 import { handled, sample } from '../../support/metrics';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 import { startSplitApp, type SplitApp } from '../../support/split';
 import { ROOT } from '../../support/paths';
 import { parser } from '@prometheus-io/lezer-promql';
@@ -407,7 +407,7 @@ describe('every metric the dashboard queries is exposed by the one-process app',
 
 describeOrSkip(
   'the metrics only TRANSPORT=nats has (JetStream consumer lag) are exposed by the split shape',
-  storeTargets().includes('split') ? false : 'postgres, redis or nats unreachable',
+  shapeTargets().includes('split') ? false : 'postgres, redis or nats unreachable',
   () => {
     let app: SplitApp;
     beforeAll(async () => {

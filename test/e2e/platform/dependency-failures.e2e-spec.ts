@@ -10,7 +10,7 @@ import {
   expectProblem,
   signUpAndLogin,
 } from '../../support/api';
-import { availableServices, dataStoreTargets } from '../../support/services';
+import { availableServices, databaseTargets } from '../../support/services';
 import { ProxyMode, TcpProxy } from '../../support/tcp-proxy';
 
 /** Every store timeout in these apps; a request that needs a lost store fails within it. */
@@ -20,7 +20,7 @@ const FAST_MS = DB_TIMEOUT_MS + 1500;
 /** How long recovery may take once a store is back. */
 const RECOVERY_MS = 20_000;
 
-const shapes = dataStoreTargets().filter((s): s is 'postgres' | 'mongo' => s !== 'pglite');
+const shapes = databaseTargets().filter((s): s is 'postgres' | 'mongo' => s !== 'pglite');
 if (shapes.length === 0) {
   process.stdout.write(
     '[skip] dependency-failure suites need Postgres or MongoDB: neither is reachable\n',

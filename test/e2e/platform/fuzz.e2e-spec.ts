@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../../support/app';
 import { bearer, createOrder, loginAdmin, signUpAndLogin, type Account } from '../../support/api';
 import { limitCases } from '../../support/fuzz/limits';
 import { fuzz, USER_SLOTS, type FuzzContext } from '../../support/fuzz/run';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 /**
  * Property-based fuzzing driven by the committed openapi.json: thousands of generated hostile
@@ -18,7 +18,7 @@ import { storeTargets } from '../../support/services';
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
 
-const SHAPES = storeTargets()
+const SHAPES = shapeTargets()
   .filter((s) => s === 'pglite' || s === 'split')
   .map((store) => ({ store, runs: store === 'split' ? Math.ceil(RUNS / 5) : RUNS }));
 

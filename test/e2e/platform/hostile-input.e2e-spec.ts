@@ -5,7 +5,7 @@ import { Account, bearer, createOrder, expectProblem, signUpAndLogin } from '../
 import { routes, stringFields, validExample, withValueAt } from '../../support/openapi';
 import type { RawResponse } from '../../support/raw-http';
 import { checkedRawRequest } from '../../support/conformance';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 const UUID = '00000000-0000-4000-8000-000000000000';
 
@@ -36,7 +36,7 @@ const raw = (head: string, { host = true, body = '' } = {}) =>
 
 // The edge is the same code in every shape; the one-process shape and the gateway of the split
 // shape (which reads bodies itself) are the two places it runs.
-for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split')) {
+for (const store of shapeTargets().filter((s) => s === 'pglite' || s === 'split')) {
   describe(`hostile input on ${store}`, () => {
     let app: TestApp;
     let account: Account;

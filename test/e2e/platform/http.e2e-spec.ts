@@ -15,7 +15,7 @@ import {
 } from '../../support/api';
 import { checkedRawRequest } from '../../support/conformance';
 import { routes } from '../../support/openapi';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 /** Every route of API.md, as OpenAPI writes it. */
 const CONTRACT_ROUTES = [
@@ -39,7 +39,7 @@ const CONTRACT_ROUTES = [
 
 const ONE_MIB = 1024 * 1024;
 
-for (const store of storeTargets()) {
+for (const store of shapeTargets()) {
   describe(`http rules on ${store}`, () => {
     let app: TestApp;
     let account: Account;

@@ -5,7 +5,7 @@ import { eventually } from '../../support/api';
 import { call, signUp } from '../../support/http-client';
 import { OtlpReceiver, type ReceivedSpan } from '../../support/otlp-receiver';
 import { AppProcess } from '../../support/process';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 import { startSplitApp, type SplitApp } from '../../support/split';
 import { expectTraceTree, LOGIN_HOPS, ORDER_HOPS } from '../../support/traces';
 
@@ -36,7 +36,7 @@ async function placeOrder(url: string, token: string): Promise<string> {
 
 describeOrSkip(
   'observability of the split shape: logs and traces across processes',
-  storeTargets().includes('split') ? false : 'postgres, redis or nats unreachable',
+  shapeTargets().includes('split') ? false : 'postgres, redis or nats unreachable',
   () => {
     let app: SplitApp;
     let receiver: OtlpReceiver;

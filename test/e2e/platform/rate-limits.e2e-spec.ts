@@ -4,7 +4,7 @@ import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
 import { expectProblem, login, uniqueEmail } from '../../support/api';
 import { routes } from '../../support/openapi';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 const PER_TOKEN = 4;
 const PER_ADDRESS = 3;
@@ -47,7 +47,7 @@ function expectLimited(res: request.Response, policy: string, limit: number): vo
 
 // The limits are counted where the route is served: in the one process, or in the module's
 // process behind the gateway, which passes on the client's address and the headers.
-for (const store of storeTargets().filter((s) => s === 'pglite' || s === 'split')) {
+for (const store of shapeTargets().filter((s) => s === 'pglite' || s === 'split')) {
   describe(`rate limits on ${store}`, () => {
     let app: TestApp;
     beforeAll(async () => {

@@ -2,10 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { useTestApp } from '../../support/app';
 import { bearer, signUpAndLogin } from '../../support/api';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 import { apiSmoke } from '../../support/smoke';
 
-for (const store of storeTargets()) {
+for (const store of shapeTargets()) {
   describe(`smoke on ${store}`, () => {
     const app = useTestApp({ store });
 

@@ -5,7 +5,7 @@ import { eventually, uniqueEmail } from '../../support/api';
 import { call, signUp } from '../../support/http-client';
 import { sample } from '../../support/metrics';
 import { AppProcess } from '../../support/process';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 import { startSplitApp, type SplitApp } from '../../support/split';
 
 /** Bugs stand-ins: reading one's profile throws, and so does the user module's credential check. */
@@ -148,7 +148,7 @@ describe('an unexpected error in the one-process shape', () => {
 
 describeOrSkip(
   'an unexpected error in a module of the split shape',
-  storeTargets().includes('split') ? false : 'postgres, redis or nats unreachable',
+  shapeTargets().includes('split') ? false : 'postgres, redis or nats unreachable',
   () => {
     let app: SplitApp;
     beforeAll(async () => {

@@ -1,14 +1,14 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { call, expectExactSummary, signUp } from '../../support/http-client';
 import { AppProcess } from '../../support/process';
-import { dataStoreTargets } from '../../support/services';
+import { databaseTargets } from '../../support/services';
 
 const ORDER = {
   items: [{ sku: 'CRASH-1', name: 'Thing', quantity: 1, unitPriceCents: 100 }],
   currency: 'EUR',
 };
 
-for (const store of dataStoreTargets()) {
+for (const store of databaseTargets()) {
   describe(`a crash right after commit, on ${store}`, () => {
     const running: AppProcess[] = [];
     let cleanup: (() => Promise<void>) | undefined;
@@ -52,7 +52,7 @@ for (const store of dataStoreTargets()) {
   });
 }
 
-const soakStores = dataStoreTargets().filter((store) => store !== 'pglite');
+const soakStores = databaseTargets().filter((store) => store !== 'pglite');
 if (soakStores.length === 0)
   process.stdout.write('[skip] the soak needs Postgres or MongoDB: neither is reachable\n');
 

@@ -10,13 +10,13 @@ import type { Order } from '../../../src/modules/order/order';
 import {
   openOrderDatabase,
   openOrderRepository,
-  orderOutboxRepository,
+  openOrderOutboxRepository,
 } from '../../../src/modules/order/persistence/order-database';
 import { ModuleOutbox } from '../../../src/shared/outbox/module-outbox';
 import { eventually } from '../../support/api';
 import { RecordingBus, testRelay } from '../../support/recording-bus';
-import { dataStoreTargets } from '../../support/services';
-import { prepareStores, PreparedStores } from '../../support/stores';
+import { databaseTargets } from '../../support/services';
+import { prepareDatabases, PreparedDatabases } from '../../support/databases';
 import { COMPILED } from '../../support/paths';
 
 const run = promisify(execFile);
@@ -27,15 +27,15 @@ const CLI = join(COMPILED, 'cli', 'outbox.js');
  * `npm run outbox -- list|replay order` on every order database: a parked event is listed, and a
  * replay puts it back in line for the relay.
  */
-for (const store of dataStoreTargets()) {
+for (const store of databaseTargets()) {
   describe(`outbox command on ${store}`, () => {
     let dataDir: string;
-    let stores: PreparedStores;
+    let stores: PreparedDatabases;
     let env: Record<string, string>;
 
     beforeAll(async () => {
       dataDir = await mkdtemp(join(tmpdir(), 'cleave-cli-'));
-      stores = await prepareStores(store, dataDir);
+      stores = await prepareDatabases(store, dataDir);
       env = { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, ...stores.env };
     });
 
@@ -53,7 +53,7 @@ for (const store of dataStoreTargets()) {
       });
       const bus = new RecordingBus();
       bus.failuresLeft = Number.MAX_SAFE_INTEGER;
-      const relay = testRelay('order', orderOutboxRepository(db), bus, { maxAttempts: 1 });
+      const relay = testRelay('order', openOrderOutboxRepository(db), bus, { maxAttempts: 1 });
       const repository = await openOrderRepository(db, new ModuleOutbox(relay));
       return { db, repository, relay };
     };

@@ -23,7 +23,7 @@ import {
   UUID_PATTERN,
   walkPages,
 } from '../../support/api';
-import { storeTargets } from '../../support/services';
+import { shapeTargets } from '../../support/services';
 
 interface UserJson {
   id: string;
@@ -37,7 +37,7 @@ interface UserJson {
 
 const PASSWORD = 'correct-horse-1';
 
-for (const store of storeTargets()) {
+for (const store of shapeTargets()) {
   describe(`users on ${store}`, () => {
     const app = useTestApp({ store });
     const admin = useAdmin(app);

@@ -34,8 +34,6 @@ export function openOrderDatabase(config: DatabaseConfig): Promise<OrderDatabase
     url,
     dataDir: config.dataDir,
     schema: MODULE_REGISTRY.order.outbox.schema,
-    // None: the adapter speaks SQL; the schema is the migrations'.
-    entities: [],
     migrations: [
       CreateOrders1732500000001,
       OrderOutbox1732600000001,
@@ -48,7 +46,7 @@ export function openOrderDatabase(config: DatabaseConfig): Promise<OrderDatabase
 }
 
 /** Where the order module's events wait: its outbox table, or the order documents. */
-export function orderOutboxRepository(db: OrderDatabase): OutboxRepository {
+export function openOrderOutboxRepository(db: OrderDatabase): OutboxRepository {
   return db instanceof MongoDatabase
     ? MongoOrderRepository.outboxRepository(db)
     : new PostgresOutboxRepository(db.sql.bind(db));

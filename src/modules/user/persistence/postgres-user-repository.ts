@@ -22,7 +22,7 @@ import { type UserChanges, UserRepository } from './user-repository';
  */
 const ACCOUNT_VERSION = 'accountVersion';
 
-/** What a read of an account returns (`RawUserRow`). */
+/** What a read of an account returns (`UserRow`). */
 const USER_COLUMNS = `id, email, email_normalized, name, password_hash, roles, orders_total, orders_open,
   created_at, updated_at`;
 
@@ -92,9 +92,9 @@ export class PostgresUserRepository extends UserRepository {
   }
 
   /** On every authenticated profile read and account check: one prepared statement. */
-  private async rowById(id: string): Promise<RawUserRow | null> {
+  private async rowById(id: string): Promise<UserRow | null> {
     if (!isUuid(id)) return null;
-    const rows = await this.db.sql<RawUserRow>(
+    const rows = await this.db.sql<UserRow>(
       'user-by-id',
       `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`,
       [id],
@@ -103,8 +103,8 @@ export class PostgresUserRepository extends UserRepository {
   }
 
   /** On every login: one prepared statement. */
-  private async rowByEmail(email: string): Promise<RawUserRow | null> {
-    const rows = await this.db.sql<RawUserRow>(
+  private async rowByEmail(email: string): Promise<UserRow | null> {
+    const rows = await this.db.sql<UserRow>(
       'user-by-email',
       `SELECT ${USER_COLUMNS} FROM users WHERE email_normalized = $1`,
       [normalizeEmail(email)],
@@ -118,7 +118,7 @@ export class PostgresUserRepository extends UserRepository {
     changes: UserChanges,
     events: readonly BusEvent[] = [],
   ): Promise<User | null> {
-    const [row] = await this.db.sql<RawUserRow>(
+    const [row] = await this.db.sql<UserRow>(
       'update-user',
       withEventsReturning(
         `UPDATE users SET name = COALESCE($2, name), password_hash = COALESCE($3, password_hash),
@@ -157,13 +157,13 @@ export class PostgresUserRepository extends UserRepository {
   /** Newest first, keyset pagination on (created_at, id); one prepared statement per form. */
   async list(limit: number, after?: Cursor): Promise<User[]> {
     const rows = after
-      ? await this.db.sql<RawUserRow>(
+      ? await this.db.sql<UserRow>(
           'users-page-after',
           `SELECT ${USER_COLUMNS} FROM users WHERE (created_at, id) < ($2, $3)
            ORDER BY created_at DESC, id DESC LIMIT $1`,
           [limit, after.createdAt, after.id],
         )
-      : await this.db.sql<RawUserRow>(
+      : await this.db.sql<UserRow>(
           'users-page',
           `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`,
           [limit],
@@ -220,7 +220,7 @@ interface OrderEventDelta {
 }
 
 /** A row of `users` as `USER_COLUMNS` reads it. */
-interface RawUserRow {
+interface UserRow {
   id: string;
   email: string;
   email_normalized: string;
@@ -233,7 +233,7 @@ interface RawUserRow {
   updated_at: Date;
 }
 
-function toUser(raw: RawUserRow): User {
+function toUser(raw: UserRow): User {
   return {
     id: raw.id,
     email: raw.email,
@@ -247,6 +247,6 @@ function toUser(raw: RawUserRow): User {
   };
 }
 
-function toCredentials(raw: RawUserRow): UserCredentials {
+function toCredentials(raw: UserRow): UserCredentials {
   return { user: toUser(raw), passwordHash: raw.password_hash };
 }

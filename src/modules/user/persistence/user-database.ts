@@ -11,7 +11,6 @@ import { InboxHandlerNames1733000000000 } from './migrations/1733000000000-inbox
 import { AccountVersion1734000000000 } from './migrations/1734000000000-account-version';
 import { PostgresUserRepository } from './postgres-user-repository';
 import type { UserRepository } from './user-repository';
-import { UserRow } from './user.row';
 
 /** The user module's own database: Postgres for `USER_DATABASE_URL`, else embedded PGlite. */
 export function openUserDatabase(config: DatabaseConfig): Promise<ModuleDatabase> {
@@ -20,7 +19,6 @@ export function openUserDatabase(config: DatabaseConfig): Promise<ModuleDatabase
     url: config.url,
     dataDir: config.dataDir,
     schema: MODULE_REGISTRY.user.outbox.schema,
-    entities: [UserRow],
     migrations: [
       CreateUsers1732500000000,
       UserOutbox1732600000000,

@@ -3,20 +3,20 @@ import { cp } from 'node:fs/promises';
 import { dropMongoDatabase, mongoDatabaseUrl } from './mongo';
 import { PGLITE_TEMPLATE } from './pglite-template';
 import { EmbeddedPostgres } from '../../src/shared/persistence/embedded-postgres';
-import { adminQuery, availableServices, SERVICES, StoreKind } from './services';
+import { adminQuery, availableServices, SERVICES, Shape } from './services';
 
-export interface PreparedStores {
+export interface PreparedDatabases {
   /** USER_/ORDER_DATABASE_URL and AUTH_REDIS_URL as the shape needs; none for embedded. */
   env: Record<string, string>;
   /** Drops the databases made here. */
   cleanup(): Promise<void>;
 }
 
-/** Fresh, empty stores of one shape for an app (in-process or a real process) under `dataDir`. */
-export async function prepareStores(
-  store: Exclude<StoreKind, 'split'>,
+/** Fresh, empty databases of one shape for an app (in-process or a real process) under `dataDir`. */
+export async function prepareDatabases(
+  store: Exclude<Shape, 'split'>,
   dataDir: string,
-): Promise<PreparedStores> {
+): Promise<PreparedDatabases> {
   const env: Record<string, string> = {};
   const drops: Array<() => Promise<void>> = [];
   const available = availableServices();
