@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { BusEvent } from '../../src/shared/bus/bus-event';
 import { anyEvent } from '../support/bus-events';
-import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
-import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
 import type { Order } from '../../src/modules/order/order';
 import type { OrderStatus } from '../../src/modules/order/order.contract';
 import type { OrderRepository } from '../../src/modules/order/persistence/order-repository';
@@ -18,46 +13,27 @@ import {
 import {
   openOrderDatabase,
   openOrderRepository,
-  OrderDatabase,
   openOrderOutboxRepository,
 } from '../../src/modules/order/persistence/order-database';
 import { eventually } from '../support/api';
-import { RecordingBus, testRelay } from '../support/recording-bus';
+import type { RecordingBus } from '../support/recording-bus';
+import { useRepository } from '../support/repository-fixture';
 import { databaseTargets } from '../support/services';
-import { prepareDatabases, PreparedDatabases } from '../support/databases';
 
 /**
  * The order repository's contract, proven on every adapter: PGlite, Postgres and MongoDB. Each
  * promise here is one the order service relies on.
  */
-for (const store of databaseTargets()) {
-  describe(`order repository contract on ${store}`, () => {
-    let dataDir: string;
-    let stores: PreparedDatabases;
-    let db: OrderDatabase;
+for (const database of databaseTargets()) {
+  describe(`order repository contract on ${database}`, () => {
+    const fixture = useRepository('order', database, {
+      database: openOrderDatabase,
+      outbox: openOrderOutboxRepository,
+      repository: openOrderRepository,
+    });
     let orders: OrderRepository;
-    let relay: OutboxRelay;
-    const bus = new RecordingBus();
-
-    beforeAll(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'cleave-orders-'));
-      stores = await prepareDatabases(store, dataDir);
-      db = await openOrderDatabase({
-        url: stores.env.ORDER_DATABASE_URL,
-        dataDir,
-        timeoutMs: 5000,
-      });
-      relay = testRelay('order', openOrderOutboxRepository(db), bus);
-      orders = await openOrderRepository(db, new ModuleOutbox(relay));
-      relay.start();
-    });
-
-    afterAll(async () => {
-      await relay?.stop();
-      await db?.onApplicationShutdown();
-      await stores?.cleanup();
-      await rm(dataDir, { recursive: true, force: true });
-    });
+    let bus: RecordingBus;
+    beforeAll(() => void ({ repository: orders, bus } = fixture));
 
     const newOrder = (
       userId: string,

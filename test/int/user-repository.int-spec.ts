@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { createEvent } from '../../src/shared/bus/bus-event';
 import {
   UserDeleted,
   UserPasswordChanged,
   UserRegistered,
 } from '../../src/modules/user/user.contract';
-import type { ModuleDatabase } from '../../src/shared/persistence/module-database';
-import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
-import { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
+import type { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
 import {
   openUserDatabase,
   openUserOutboxRepository,
@@ -20,39 +15,22 @@ import {
 import type { UserRepository } from '../../src/modules/user/persistence/user-repository';
 import type { User } from '../../src/modules/user/user';
 import { eventually } from '../support/api';
-import { RecordingBus, testRelay } from '../support/recording-bus';
+import type { RecordingBus } from '../support/recording-bus';
+import { useRepository } from '../support/repository-fixture';
 import { databaseTargets } from '../support/services';
-import { prepareDatabases, PreparedDatabases } from '../support/databases';
 
 /** The user repository's contract, on every database it runs on: PGlite and Postgres. */
-for (const store of databaseTargets().filter((s) => s !== 'mongo')) {
-  describe(`user repository contract on ${store}`, () => {
-    let dataDir: string;
-    let stores: PreparedDatabases;
-    let db: ModuleDatabase;
+for (const database of databaseTargets().filter((s) => s !== 'mongo')) {
+  describe(`user repository contract on ${database}`, () => {
+    const fixture = useRepository('user', database, {
+      database: openUserDatabase,
+      outbox: openUserOutboxRepository,
+      repository: openUserRepository,
+    });
     let relay: OutboxRelay;
     let users: UserRepository;
-    const bus = new RecordingBus();
-
-    beforeAll(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), 'cleave-users-'));
-      stores = await prepareDatabases(store, dataDir);
-      db = await openUserDatabase({
-        url: stores.env.USER_DATABASE_URL,
-        dataDir,
-        timeoutMs: 5000,
-      });
-      relay = testRelay('user', openUserOutboxRepository(db), bus);
-      users = openUserRepository(db, new ModuleOutbox(relay));
-      relay.start();
-    });
-
-    afterAll(async () => {
-      await relay?.stop();
-      await db?.onApplicationShutdown();
-      await stores?.cleanup();
-      await rm(dataDir, { recursive: true, force: true });
-    });
+    let bus: RecordingBus;
+    beforeAll(() => void ({ repository: users, relay, bus } = fixture));
 
     const HASH = '$argon2id$v=19$m=19456,t=2,p=1$not-a-real-hash';
     const newUser = (email = `u-${randomUUID()}@example.com`, createdAt = new Date()): User => ({

@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DatabaseConfig } from '../../src/shared/config/app-config';
+import type { BusinessModule } from '../../src/shared/modules/registry';
+import { MODULE_REGISTRY } from '../../src/shared/modules/registry';
+import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
+import type { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
+import type { OutboxRepository } from '../../src/shared/outbox/outbox-repository';
+import { prepareDatabases } from './databases';
+import { sharedFixture } from './fixture';
+import { RecordingBus, testRelay } from './recording-bus';
+import type { Shape } from './services';
+
+/** How a module's picker opens its database and the adapters on it (`persistence/<m>-database.ts`). */
+export interface ModulePicker<Db, Repository> {
+  database(config: DatabaseConfig): Promise<Db>;
+  outbox(db: Db): OutboxRepository;
+  repository(db: Db, outbox: ModuleOutbox): Repository | Promise<Repository>;
+}
+
+export interface RepositoryFixture<Db, Repository> {
+  db: Db;
+  repository: Repository;
+  /** Relays the module's outbox to `bus`, as the app's relay does. */
+  relay: OutboxRelay;
+  /** Every event the relay published. */
+  bus: RecordingBus;
+}
+
+/**
+ * A module's repository on a fresh, empty database of one shape, opened through the module's
+ * own picker, with its outbox relayed: made before the enclosing `describe`'s tests, closed and
+ * dropped after them.
+ */
+export function useRepository<Db extends { onApplicationShutdown(): Promise<void> }, Repository>(
+  module: BusinessModule,
+  shape: Exclude<Shape, 'split'>,
+  open: ModulePicker<Db, Repository>,
+): RepositoryFixture<Db, Repository> {
+  let cleanup = (): Promise<void> => Promise.resolve();
+  const fixture = sharedFixture(
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), `cleave-${module}-`));
+      const databases = await prepareDatabases(shape, dataDir);
+      const url = databases.env[MODULE_REGISTRY[module].databaseVariable];
+      const db = await open.database({ url, dataDir, timeoutMs: 5000 });
+      const bus = new RecordingBus();
+      const relay = testRelay(module, open.outbox(db), bus);
+      const repository = await open.repository(db, new ModuleOutbox(relay));
+      relay.start();
+      cleanup = async () => {
+        await relay.stop();
+        await db.onApplicationShutdown();
+        await databases.cleanup();
+        await rm(dataDir, { recursive: true, force: true });
+      };
+      return { db, repository, relay, bus };
+    },
+    () => cleanup(),
+  );
+  return fixture;
+}
