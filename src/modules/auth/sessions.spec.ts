@@ -10,6 +10,7 @@ import type { UserCredentials } from './clients/user-credentials.client';
 import { Login } from './login/login';
 import { Logout } from './logout/logout';
 import { RefreshSession } from './refresh/refresh-session';
+import { RevokeUserSessions } from './revoke-on-account-change/revoke-user-sessions';
 import { SessionRevocations } from './revocations/session-revocations';
 import { SigningKeys } from './signing-keys';
 import { MemorySessionRepository } from './persistence/memory-session-repository';
@@ -37,6 +38,7 @@ describe('the auth use cases (no database, no bus)', () => {
   let login: Login;
   let refresh: RefreshSession;
   let logout: Logout;
+  let revokeUser: RevokeUserSessions;
 
   beforeEach(async () => {
     jest.useFakeTimers({
@@ -74,6 +76,7 @@ describe('the auth use cases (no database, no bus)', () => {
     login = new Login(sessions, credentials, tokens, config.tokens, config.logins);
     refresh = new RefreshSession(sessions, tokens, revocations);
     logout = new Logout(sessions, revocations);
+    revokeUser = new RevokeUserSessions(sessions, revocations);
   });
   afterEach(() => void jest.useRealTimers());
 
@@ -177,6 +180,39 @@ describe('the auth use cases (no database, no bus)', () => {
       ).rejects.toBeInstanceOf(InvalidRefreshToken);
       expect(told).toEqual([]);
       await expect(refresh.execute(grace.refreshToken)).resolves.toBeDefined();
+    });
+  });
+  describe('an account change: every session of the user revoked, once per event', () => {
+    const passwordChanged = { handler: 'auth-revoke-on-account-change', eventId: randomUUID() };
+
+    it("revokes each of the user's sessions and tells every process, leaving other users' alone", async () => {
+      const first = await login.execute(ADA.email, ADA.password);
+      const second = await login.execute(ADA.email, ADA.password);
+      const grace = await login.execute(GRACE.email, GRACE.password);
+      await revokeUser.execute(ADA.id, passwordChanged);
+      const revoked = told.flatMap((t) => t.revocations.map((r) => r.sessionId)).sort();
+      expect(revoked).toEqual(
+        [
+          principalOf(first.accessToken).sessionId,
+          principalOf(second.accessToken).sessionId,
+        ].sort(),
+      );
+      await expect(refresh.execute(first.refreshToken)).rejects.toBeInstanceOf(InvalidRefreshToken);
+      await expect(refresh.execute(second.refreshToken)).rejects.toBeInstanceOf(
+        InvalidRefreshToken,
+      );
+      await expect(refresh.execute(grace.refreshToken)).resolves.toBeDefined();
+    });
+
+    it('the same event delivered again revokes nothing, so a session opened since stays', async () => {
+      await login.execute(ADA.email, ADA.password);
+      await revokeUser.execute(ADA.id, passwordChanged);
+      advance(1000);
+      const since = await login.execute(ADA.email, ADA.password);
+      told.length = 0;
+      await revokeUser.execute(ADA.id, passwordChanged);
+      expect(told.flatMap((t) => t.revocations)).toEqual([]);
+      await expect(refresh.execute(since.refreshToken)).resolves.toBeDefined();
     });
   });
 });
