@@ -1,8 +1,8 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { Readiness } from '../../shared/observability/readiness';
 import {
-  DATABASES_CONFIG,
-  type DatabasesConfig,
+  DATABASE_CONFIG,
+  type DatabaseConfig,
   TOKENS_CONFIG,
   type TokensConfig,
 } from '../../shared/config/app-config';
@@ -26,15 +26,15 @@ import { Tokens } from './tokens';
   providers: [
     {
       provide: SigningKeys,
-      inject: [TOKENS_CONFIG, DATABASES_CONFIG],
-      useFactory: (tokens: TokensConfig, databases: DatabasesConfig) =>
-        SigningKeys.load(tokens, databases.auth.dataDir),
+      inject: [TOKENS_CONFIG, DATABASE_CONFIG.auth],
+      useFactory: (tokens: TokensConfig, database: DatabaseConfig) =>
+        SigningKeys.load(tokens, database.dataDir),
     },
     {
       provide: SessionRepository,
-      inject: [DATABASES_CONFIG, TOKENS_CONFIG],
-      useFactory: (databases: DatabasesConfig, tokens: TokensConfig) =>
-        openSessionRepository(databases.auth, tokens.accessTtlSeconds),
+      inject: [DATABASE_CONFIG.auth, TOKENS_CONFIG],
+      useFactory: (database: DatabaseConfig, tokens: TokensConfig) =>
+        openSessionRepository(database, tokens.accessTtlSeconds),
     },
     Tokens,
     UserCredentials,

@@ -1,5 +1,5 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { DATABASES_CONFIG, type DatabasesConfig } from '../../shared/config/app-config';
+import { DATABASE_CONFIG } from '../../shared/config/app-config';
 import { Readiness } from '../../shared/observability/readiness';
 import { outboxProvider } from '../../shared/outbox/module-outbox';
 import { OrdersController } from './http/orders.controller';
@@ -30,8 +30,8 @@ const ORDER_OUTBOX = Symbol('ORDER_OUTBOX');
   providers: [
     {
       provide: ORDER_DATABASE,
-      inject: [DATABASES_CONFIG],
-      useFactory: (databases: DatabasesConfig) => openOrderDatabase(databases.order),
+      inject: [DATABASE_CONFIG.order],
+      useFactory: openOrderDatabase,
     },
     outboxProvider(ORDER_OUTBOX, 'order', [ORDER_DATABASE], openOrderOutboxRepository),
     {

@@ -1,5 +1,5 @@
 import { Inject, Module, OnModuleInit } from '@nestjs/common';
-import { DATABASES_CONFIG, type DatabasesConfig } from '../../shared/config/app-config';
+import { DATABASE_CONFIG } from '../../shared/config/app-config';
 import { Readiness } from '../../shared/observability/readiness';
 import { ModuleDatabase } from '../../shared/persistence/module-database';
 import { outboxProvider } from '../../shared/outbox/module-outbox';
@@ -30,8 +30,8 @@ const USER_OUTBOX = Symbol('USER_OUTBOX');
   providers: [
     {
       provide: USER_DATABASE,
-      inject: [DATABASES_CONFIG],
-      useFactory: (databases: DatabasesConfig) => openUserDatabase(databases.user),
+      inject: [DATABASE_CONFIG.user],
+      useFactory: openUserDatabase,
     },
     outboxProvider(USER_OUTBOX, 'user', [USER_DATABASE], openUserOutboxRepository),
     {

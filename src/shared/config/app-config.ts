@@ -208,7 +208,6 @@ export interface GatewayConfig {
 
 /** DI tokens of the groups Nest providers inject (`ConfigModule` provides them). */
 export const BUS_CONFIG = Symbol('BUS_CONFIG');
-export const DATABASES_CONFIG = Symbol('DATABASES_CONFIG');
 export const TOKENS_CONFIG = Symbol('TOKENS_CONFIG');
 export const LOGINS_CONFIG = Symbol('LOGINS_CONFIG');
 export const PASSWORDS_CONFIG = Symbol('PASSWORDS_CONFIG');
@@ -216,3 +215,9 @@ export const ADMIN_CONFIG = Symbol('ADMIN_CONFIG');
 export const OUTBOX_CONFIG = Symbol('OUTBOX_CONFIG');
 export const BREAKERS_CONFIG = Symbol('BREAKERS_CONFIG');
 export const OBSERVABILITY_CONFIG = Symbol('OBSERVABILITY_CONFIG');
+/** Each module's own database group, under its own token: a module is given its own only. */
+export const DATABASE_CONFIG: Readonly<Record<BusinessModule, symbol>> = {
+  auth: Symbol('AUTH_DATABASE_CONFIG'),
+  user: Symbol('USER_DATABASE_CONFIG'),
+  order: Symbol('ORDER_DATABASE_CONFIG'),
+};

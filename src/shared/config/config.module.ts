@@ -1,10 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { BUSINESS_MODULES } from '../modules/registry';
 import {
   ADMIN_CONFIG,
   type AppConfig,
   BREAKERS_CONFIG,
   BUS_CONFIG,
-  DATABASES_CONFIG,
+  DATABASE_CONFIG,
   LOGINS_CONFIG,
   OBSERVABILITY_CONFIG,
   OUTBOX_CONFIG,
@@ -21,7 +22,10 @@ export class ConfigModule {
   static forRoot(config: AppConfig): DynamicModule {
     const groups = [
       { provide: BUS_CONFIG, useValue: config.bus },
-      { provide: DATABASES_CONFIG, useValue: config.databases },
+      ...BUSINESS_MODULES.map((module) => ({
+        provide: DATABASE_CONFIG[module],
+        useValue: config.databases[module],
+      })),
       { provide: TOKENS_CONFIG, useValue: config.tokens },
       { provide: LOGINS_CONFIG, useValue: config.logins },
       { provide: PASSWORDS_CONFIG, useValue: config.passwords },
