@@ -68,12 +68,11 @@ export function createRootLogger(
   };
   if (config.logFormat === 'pretty') return pino(options);
   if (destination) return pino(options, destination);
-  // One synchronous write(2) per line, pino's default: a line is out before the code after it
-  // runs, so what a process said before it crashed or was killed is there. Measured on
-  // GET /api/users/me, it also costs less CPU than asynchronous writes, whose hand-off to
-  // libuv's thread pool and back costs more than the write itself (CPU per request over
-  // LOG_LEVEL=silent: +19 % asynchronous, +10 % synchronous).
-  return pino(options, pino.destination({ dest: 1, sync: true }));
+  // Asynchronous writes: lines written while one write is in flight go out together, rather
+  // than one blocking write(2) per line (pino flushes what is pending when the process exits).
+  // Not held back for a fuller buffer (`minLength`): a line is out as soon as the stream takes
+  // it, so what a process said before it was killed, or before it answered ready, is there.
+  return pino(options, pino.destination({ dest: 1, sync: false }));
 }
 
 /**
