@@ -221,25 +221,34 @@ describeOrSkip(
     it('a memory limit below the measured peak is caught: the container is killed at its limit, and said to be', async () => {
       const rendered = await oneProcess();
       const memoryBytes = (MEMORY_NEEDS_MIB.embedded.peak / 2) * 2 ** 20;
-      const container = await Container.start(
-        { ...rendered.env, MEMORY_CHECK: 'off' },
-        rendered.port,
-        { constraints: { ...rendered.constraints, memoryBytes }, command: rendered.command },
-      );
-      cleanups.push(() => container.remove());
-      // It dies while starting or under the burst; either way the run must notice and say how.
-      const reached = await container
-        .waitReady()
-        .then(() => mixedBurst(container.url, BURST))
-        .then(
-          () => 'the burst',
-          (error: Error) => error.message.split('\n')[0],
+      const run = async (): Promise<string> => {
+        const container = await Container.start(
+          { ...rendered.env, MEMORY_CHECK: 'off' },
+          rendered.port,
+          { constraints: { ...rendered.constraints, memoryBytes }, command: rendered.command },
         );
-      await eventually(async () => expect((await container.state()).running).toBe(false), 30_000);
-      const end = describeEnd(await container.state());
-      process.stdout.write(
-        `[image] limit ${memoryBytes / 2 ** 20} MiB: ${reached}; the container ${end}\n`,
-      );
+        cleanups.push(() => container.remove());
+        // It dies while starting or under the burst; either way the run must notice and say how.
+        const reached = await container
+          .waitReady()
+          .then(() => mixedBurst(container.url, BURST))
+          .then(
+            () => 'the burst',
+            (error: Error) => error.message.split('\n')[0],
+          );
+        await eventually(async () => expect((await container.state()).running).toBe(false), 30_000);
+        const end = describeEnd(await container.state());
+        process.stdout.write(
+          `[image] limit ${memoryBytes / 2 ** 20} MiB: ${reached}; the container ${end}\n`,
+        );
+        return end;
+      };
+      // Once in several runs on this host, V8 died of SIGSEGV (exit 139) starting under the
+      // limit, with no OOM kill in the kernel's log: a crash of the runtime under memory
+      // pressure, not a way the limit goes unnoticed. One more start then; the kill must be
+      // seen and named.
+      let end = await run();
+      if (end === 'exited with code 139') end = await run();
       expect(end).toMatch(/^was killed at its memory limit \(OOMKilled/);
     });
 
