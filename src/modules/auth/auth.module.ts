@@ -34,7 +34,7 @@ import { Tokens } from './tokens';
       provide: SessionRepository,
       inject: [DATABASE_CONFIG.auth, TOKENS_CONFIG],
       useFactory: (database: DatabaseConfig, tokens: TokensConfig) =>
-        openSessionRepository(database, tokens.accessTtlSeconds),
+        openSessionRepository(database, tokens.acceptedAgeSeconds),
     },
     Tokens,
     UserCredentials,

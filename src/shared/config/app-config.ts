@@ -124,6 +124,11 @@ export interface TokensConfig {
   readonly audience: string;
   /** `ACCESS_TOKEN_TTL_SECONDS` */
   readonly accessTtlSeconds: number;
+  /**
+   * How old an access token may be and still be accepted: its lifetime plus the verifier's
+   * minute of leeway for clocks that disagree. A session's revocation must be known this long.
+   */
+  readonly acceptedAgeSeconds: number;
   /** `REFRESH_TOKEN_TTL_SECONDS`: a session's lifetime. */
   readonly refreshTtlSeconds: number;
   /** `AUTH_SIGNING_KEY`: the Ed25519 private JWK; without it one is generated under `DATA_DIR`. */

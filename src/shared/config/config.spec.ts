@@ -85,7 +85,7 @@ describe('TRUST_PROXY', () => {
       expect(loadConfig({ MODULES: 'order', TRANSPORT: 'nats' }).modules).toEqual(['order']);
     });
 
-    it('the in-memory auth store with TRANSPORT=nats', () => {
+    it('the auth module in memory with TRANSPORT=nats', () => {
       refused({ MODULES: 'auth', TRANSPORT: 'nats' }, /AUTH_REDIS_URL: with TRANSPORT=nats/);
       expect(() =>
         loadConfig({
@@ -157,6 +157,12 @@ describe('the groups', () => {
     expect(config.http.rateLimits.perToken).toBe(10);
     expect(config.admin).toEqual({ email: 'admin@example.com', password: 'correct-horse-1' });
     expect(config.observability.serviceName).toBe('cleave-order');
+  });
+
+  it('derive how long an access token is accepted once: its lifetime and a minute, which the NATS broadcast replay spans', () => {
+    const config = loadConfig({ ACCESS_TOKEN_TTL_SECONDS: '300' });
+    expect(config.tokens.acceptedAgeSeconds).toBe(360);
+    expect(config.bus.nats.broadcastReplayMs).toBe(360_000);
   });
 
   it('are read-only, all the way down', () => {

@@ -220,10 +220,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return deepFreeze(grouped(config));
 }
 
+/** The verifier's leeway on a token's age, in seconds: for clocks that disagree. */
+const TOKEN_AGE_LEEWAY_SECONDS = 60;
+
 /** Each variable in the group of what it is for (the groups' types say which is which). */
 function grouped(env: Environment): AppConfig {
   const gateway = env.MODULES.includes('gateway');
   const modules = env.MODULES.join('+');
+  const acceptedAgeSeconds = env.ACCESS_TOKEN_TTL_SECONDS + TOKEN_AGE_LEEWAY_SECONDS;
   const backoff = { baseMs: env.OUTBOX_BACKOFF_BASE_MS, maxMs: env.OUTBOX_BACKOFF_MAX_MS };
   const database = (url: string | undefined): DatabaseConfig => ({
     url,
@@ -255,7 +259,7 @@ function grouped(env: Environment): AppConfig {
         maxDeliver: env.NATS_MAX_DELIVER,
         ackWaitMs: env.NATS_ACK_WAIT_MS,
         backoff,
-        broadcastReplayMs: (env.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
+        broadcastReplayMs: acceptedAgeSeconds * 1000,
       },
     },
     databases: {
@@ -267,6 +271,7 @@ function grouped(env: Environment): AppConfig {
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       accessTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      acceptedAgeSeconds,
       refreshTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
       signingKey: env.AUTH_SIGNING_KEY,
       publicKeys: env.AUTH_PUBLIC_KEYS,

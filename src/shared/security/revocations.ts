@@ -11,7 +11,6 @@ import { TOKENS_CONFIG, type TokensConfig } from '../config/app-config';
 import { ServiceUnavailable } from '../kernel/domain-error';
 import { Readiness } from '../observability/readiness';
 import {
-  acceptedTokenAgeSeconds,
   Revocations as RevocationsSince,
   type SessionRevocation,
   SessionsRevoked,
@@ -31,7 +30,7 @@ const CATCH_UP_OVERLAP_MS = 5_000;
  * module (`auth.revocations`, what release 0.1.0's auth module offers), then every
  * REVOCATION_SYNC_MS, so a broadcast missed is made up for. A catch-up that fails is logged and
  * retried; what is held is kept. An entry is kept while a token of its session could still be
- * accepted (`acceptedTokenAgeSeconds`).
+ * accepted (`TokensConfig.acceptedAgeSeconds`).
  */
 @Injectable()
 export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -56,7 +55,7 @@ export class Revocations implements OnModuleInit, OnApplicationBootstrap, OnAppl
   }
 
   private get keepMs(): number {
-    return acceptedTokenAgeSeconds(this.config.accessTtlSeconds) * 1000;
+    return this.config.acceptedAgeSeconds * 1000;
   }
 
   /** Whether the session has been revoked (so its access tokens are refused). */

@@ -69,17 +69,6 @@ export const SECURITY_MESSAGES = [Jwks, Revocations, SessionsRevoked] as const;
 /** The algorithm every access token is signed with; verification accepts nothing else. */
 export const ACCESS_TOKEN_ALGORITHM = 'EdDSA';
 
-/** The verifier's leeway on a token's age, in seconds: for clocks that disagree. */
-const TOKEN_AGE_LEEWAY_SECONDS = 60;
-
-/**
- * How old an access token may be and still be accepted, in seconds: its lifetime plus the
- * verifier's minute of leeway. A session's revocation must be known at least this long.
- */
-export function acceptedTokenAgeSeconds(accessTokenTtlSeconds: number): number {
-  return accessTokenTtlSeconds + TOKEN_AGE_LEEWAY_SECONDS;
-}
-
 /** Who is calling, as proven by a verified access token. */
 export interface Principal {
   userId: string;

@@ -20,7 +20,6 @@ import { Readiness } from '../observability/readiness';
 import { Revocations } from './revocations';
 import {
   ACCESS_TOKEN_ALGORITHM,
-  acceptedTokenAgeSeconds,
   Jwks,
   type JwksDto,
   Principal,
@@ -149,7 +148,7 @@ export class TokenVerifier implements OnModuleInit, OnApplicationBootstrap, OnAp
       audience: this.config.audience,
       algorithms: [ACCESS_TOKEN_ALGORITHM],
       requiredClaims: ['sub', 'sid', 'exp', 'iat'],
-      maxTokenAge: `${acceptedTokenAgeSeconds(this.config.accessTtlSeconds)}s`,
+      maxTokenAge: `${this.config.acceptedAgeSeconds}s`,
     });
     const roles = Array.isArray(payload.roles) ? payload.roles : [];
     if (

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../../../shared/config/app-config';
 import type { ReadinessCheck } from '../../../shared/observability/readiness';
-import { acceptedTokenAgeSeconds } from '../../../shared/security/security.contract';
 import { MemorySessionRepository } from './memory-session-repository';
 import { RedisSessionRepository } from './redis-session-repository';
 import type { SessionRepository } from './session-repository';
@@ -10,13 +9,13 @@ import type { SessionRepository } from './session-repository';
  * Opens the auth module's database and the session repository on it: Redis when its URL
  * (`AUTH_REDIS_URL`) is set (shared by every replica), else memory (one process) with its
  * revocations journaled under `DATA_DIR/auth`. Either keeps a revocation as long as a token of
- * its session could still be accepted (`acceptedTokenAgeSeconds`).
+ * its session could still be accepted (`acceptedAgeSeconds`).
  */
 export function openSessionRepository(
   database: DatabaseConfig,
-  accessTtlSeconds: number,
+  acceptedAgeSeconds: number,
 ): Promise<SessionRepository> {
-  const keepMs = acceptedTokenAgeSeconds(accessTtlSeconds) * 1000;
+  const keepMs = acceptedAgeSeconds * 1000;
   return database.url
     ? RedisSessionRepository.connect(database.url, database.timeoutMs, undefined, keepMs)
     : MemorySessionRepository.withJournal(
