@@ -62,6 +62,9 @@ export class Conformance {
       strict: true,
       quick: true, // validators compiled on first use; the linters judge the document itself
       validate: true,
+      // Routed as the app routes: `/api/orders/` is not `/api/orders` (Fastify's router, without
+      // `ignoreTrailingSlash`, answers it 404 as a path the document does not have).
+      ignoreTrailingSlashes: false,
       ajvOpts: { strict: false },
       // uuid, email, date-time, uri…: formats are part of the contract, not decoration.
       customizeAjv: (ajv) => addFormats(ajv),
