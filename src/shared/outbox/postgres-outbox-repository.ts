@@ -25,15 +25,10 @@ export class PostgresOutboxRepository extends OutboxRepository {
   }
 
   async claim(limit: number, leaseMs: number): Promise<ClaimedBatch> {
+    // `outbox_claim` (postgres-outbox.ts): the oldest due entries, leased for `leaseMs`.
     const rows = await this.run<ClaimedEvent & { seq: string }>(
-      'outbox-claim',
-      `UPDATE outbox SET locked_until = now() + make_interval(secs => $2::float8 / 1000), attempts = attempts + 1
-       WHERE seq IN (
-         SELECT seq FROM outbox
-         WHERE status = 'pending' AND next_attempt_at <= now()
-           AND (locked_until IS NULL OR locked_until < now())
-         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING seq, id, event, attempts`,
+      'outbox-claim-in-order',
+      `SELECT seq, id, event, attempts FROM outbox_claim($1, $2)`,
       [limit, leaseMs],
     );
     const entries = rows

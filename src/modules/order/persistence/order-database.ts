@@ -10,6 +10,7 @@ import { OrderOutbox1732600000001 } from './migrations/1732600000001-order-outbo
 import { OrderOutboxRetention1732700000001 } from './migrations/1732700000001-order-outbox-retention';
 import { InboxHandlerNames1733000000001 } from './migrations/1733000000001-inbox-handler-names';
 import { AccountView1734000000001 } from './migrations/1734000000001-account-view';
+import { OrderOutboxClaim1735000000001 } from './migrations/1735000000001-outbox-claim-in-seq-order';
 import type { AccountView } from './account-view';
 import { MongoAccountView } from './mongo-account-view';
 import { MongoOrderRepository } from './mongo-order-repository';
@@ -40,6 +41,7 @@ export function openOrderDatabase(config: DatabaseConfig): Promise<OrderDatabase
       OrderOutboxRetention1732700000001,
       InboxHandlerNames1733000000001,
       AccountView1734000000001,
+      OrderOutboxClaim1735000000001,
     ],
     timeoutMs: config.timeoutMs,
   });

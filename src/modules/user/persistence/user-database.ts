@@ -9,6 +9,7 @@ import { UserOutbox1732600000000 } from './migrations/1732600000000-user-outbox'
 import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-user-outbox-retention';
 import { InboxHandlerNames1733000000000 } from './migrations/1733000000000-inbox-handler-names';
 import { AccountVersion1734000000000 } from './migrations/1734000000000-account-version';
+import { UserOutboxClaim1735000000000 } from './migrations/1735000000000-outbox-claim-in-seq-order';
 import { PostgresUserRepository } from './postgres-user-repository';
 import type { UserRepository } from './user-repository';
 
@@ -25,6 +26,7 @@ export function openUserDatabase(config: DatabaseConfig): Promise<ModuleDatabase
       UserOutboxRetention1732700000000,
       InboxHandlerNames1733000000000,
       AccountVersion1734000000000,
+      UserOutboxClaim1735000000000,
     ],
     timeoutMs: config.timeoutMs,
   });
