@@ -78,7 +78,7 @@
  * scenario (/me, login, the admin's user list, PATCH /me), with these helpers; its header says
  * what it needs (BROCODERS_DIR) and how to run it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { APP_MAIN } from './built';
 import { chartMemoryLimit, type ChartLimit } from './chart';
@@ -214,6 +214,7 @@ async function prepare(): Promise<{
   chartLimit: ChartLimit;
 }> {
   assertLoopbackServers();
+  assertProjectNode();
   if (!existsSync(APP_MAIN)) throw new Error(`${APP_MAIN} is missing; run npm run build first`);
   // Read first: a values file the bench cannot read should fail the run before it measures.
   const chartLimit = chartMemoryLimit();
@@ -304,6 +305,22 @@ function measureBus(databaseUrl: string, fixture: Fixture, namespace: string) {
     redisUrl: settings.redisUrl,
     namespace,
   });
+}
+
+/**
+ * The app runs on the Node.js release `.nvmrc` names, and the bench measures it there: its
+ * processes are started with this one's binary, and figures from another major are not the
+ * project's (a run on Node 20 once went into `bench/results/latest.json` unnoticed).
+ */
+function assertProjectNode(): void {
+  const wanted = readFileSync('.nvmrc', 'utf8').trim();
+  const major = (version: string) => version.replace(/^v/, '').split('.')[0];
+  if (major(process.version) !== major(wanted)) {
+    throw new Error(
+      `the bench runs on Node.js ${wanted} (.nvmrc), as the app does; this is ${process.version}. ` +
+        `Put Node.js ${major(wanted)} first on PATH (.ci/run shows how).`,
+    );
+  }
 }
 
 runBench(main);
