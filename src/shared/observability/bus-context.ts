@@ -29,10 +29,21 @@ function logging(): PinoLogger | undefined {
   return contextLogger;
 }
 
+/**
+ * The request id each logger was made with: pino's `bindings()` parses the logger's serialised
+ * bindings on every call, and every bus message sent asks.
+ */
+const requestIds = new WeakMap<object, string | undefined>();
+
 /** The id of the request being served here (HTTP or bus), if any. */
 export function currentRequestId(): string | undefined {
-  const id = logging()?.logger.bindings().requestId as unknown;
-  return typeof id === 'string' ? id : undefined;
+  const logger = logging()?.logger;
+  if (!logger) return undefined;
+  if (requestIds.has(logger)) return requestIds.get(logger);
+  const id = logger.bindings().requestId as unknown;
+  const requestId = typeof id === 'string' ? id : undefined;
+  requestIds.set(logger, requestId);
+  return requestId;
 }
 
 /**

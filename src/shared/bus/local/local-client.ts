@@ -20,14 +20,22 @@ export class LocalClient implements BusClient {
 
   request(pattern: string, message: WireMessage): Promise<WireReply> {
     const reply = this.broker.request(pattern, JSON.stringify(message));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
+    return new Promise<WireReply>((resolve, reject) => {
+      const timer = setTimeout(
         () => reject(new LocalRequestTimeout(`no reply to ${pattern} within ${this.timeoutMs} ms`)),
         this.timeoutMs,
       );
+      reply.then(
+        (answer) => {
+          clearTimeout(timer);
+          resolve(answer);
+        },
+        (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    return Promise.race([reply, late]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves once every handler of the event is done; rejects if any failed. */
