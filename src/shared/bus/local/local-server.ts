@@ -85,8 +85,10 @@ export class LocalServer extends BusServer implements LocalEndpoint {
       this.log.debug(`no handler for event ${pattern}`);
       return;
     }
-    const eventId = idOf(wire);
-    const done = (eventId && this.handledBefore.get(eventId)) || new Set<MessageHandler>();
+    // Only a redelivery after a failure has handlers to skip: the event's text is read for its id
+    // when one is remembered, or when a handler fails.
+    const remembered = this.handledBefore.size > 0 ? idOf(wire) : undefined;
+    const done = (remembered && this.handledBefore.get(remembered)) || new Set<MessageHandler>();
     const due = handlers.filter((handler) => !done.has(handler));
     const results = await Promise.allSettled(
       due.map((handler) =>
@@ -107,10 +109,11 @@ export class LocalServer extends BusServer implements LocalEndpoint {
     );
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length === 0) {
-      if (eventId) this.handledBefore.delete(eventId);
+      if (remembered) this.handledBefore.delete(remembered);
       return;
     }
-    if (eventId) this.remember(eventId, done);
+    const id = remembered ?? idOf(wire);
+    if (id) this.remember(id, done);
     throw new Error(
       `${failed.length} of ${handlers.length} handlers of ${pattern} failed: ${reasonOf(failed[0]?.reason)}`,
     );
