@@ -123,6 +123,7 @@ export function printBaselines({ ratios, pgbench }: Baselines): void {
       'p99 ms*',
       'µs/req',
       'ratio',
+      'per round',
       'target',
     ],
     ratios.map((r) => [
@@ -135,10 +136,12 @@ export function printBaselines({ ratios, pgbench }: Baselines): void {
       fmt(r.baselineLatencyMs, 1),
       fmt(r.baselineCpuMicrosPerRequest, 0),
       fmt(r.ratio, 3),
+      r.roundRatios?.map((x) => fmt(x, 2)).join(' ') ?? '',
       `>= ${r.target}`,
     ]),
     'Database baselines (same run, same connections; µs/req: CPU of the serving process; ' +
-      "*pgbench's is its mean latency, it reports no percentile)",
+      "*pgbench's is its mean latency, it reports no percentile; a read is measured in rounds " +
+      "beside its baseline, back to back, and its ratio is the median round's)",
   );
   if (pgbench) {
     write(

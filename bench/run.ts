@@ -58,6 +58,8 @@
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
  *   BENCH_OUTBOX_RATE  orders per second of the paced outbox scenario (default 200)
  *   BENCH_BUS_CALLS    sequential account checks per transport (default 10000)
+ *   BENCH_BASELINE_ROUNDS  rounds of each read beside its Fastify+pg baseline, back to back
+ *                      (default 3; the median round's ratio is judged)
  *   BENCH_MIXED_CLIENTS  concurrent clients of the mixed load and the soak (default 16)
  *   BENCH_SOAK_MINUTES minutes of the soak (default 10; 0 skips it)
  *   BENCH_SOAK_RATE    the soak's pace, requests per second overall (default 50)
@@ -243,10 +245,8 @@ async function measureAll(
   const scenarios = appScenarios(fixture);
   const { results, outbox, mixed: oneProcessMixed } = await measureOneProcess(app, scenarios);
   const answers = await readAnswers(app, scenarios);
-  await stopChild(app.process);
-  log('app stopped');
-  // First, while the database is as the app left it: the bodies compare.
-  const baselines = await measureBaselines(databaseUrl, fixture, answers, results);
+  // First, while the database is as the app left it: the bodies compare. Stops the app.
+  const baselines = await measureBaselines(databaseUrl, fixture, app, answers, results);
   const relay = await relayScaling(databaseUrl, settings.relayEvents);
   const observability = await observabilityOverhead(app.env, fixture.auth);
   const rateLimits = await rateLimitCost(app.env, fixture.auth);

@@ -29,6 +29,11 @@ export const settings = {
   loginConnections: envInt('BENCH_LOGIN_CONNECTIONS', 8, 1, 10_000),
   outboxRate: envInt('BENCH_OUTBOX_RATE', 200, 1, 100_000),
   busCalls: envInt('BENCH_BUS_CALLS', 10_000, 100, 1_000_000),
+  /**
+   * Rounds of each read against its Fastify+pg baseline: the app, then the baseline, back to
+   * back (which goes first alternates); the ratio is the median round's.
+   */
+  baselineRounds: envInt('BENCH_BASELINE_ROUNDS', 3, 1, 21),
   /** Events queued at once for the relay to drain, by one process and then by two. */
   relayEvents: envInt('BENCH_RELAY_EVENTS', 20_000, 100, 1_000_000),
   /** Clients of the mixed load (sign-ups, logins, orders, lists, /me), each a user at a time. */

@@ -4,6 +4,7 @@ import type { ProcessMemory } from './memory';
 import type { BusLatency } from './scenarios/bus-latency';
 import type { MixedResult } from './scenarios/mixed';
 import type { OutboxFigures } from './scenarios/outbox';
+import type { ReadPair } from './scenarios/pg-fastify';
 import type { PgbenchResult } from './scenarios/pgbench';
 import type { RelayScaling } from './scenarios/relay-scaling';
 import type { Observability } from './scenarios/observability';
@@ -104,13 +105,18 @@ export interface BaselineRatio {
   baselineLatencyMs: number | null;
   baselineCpuMicrosPerRequest: number | null;
   ratio: number | null;
+  /** For a read: app req/s over its baseline's, round by round (the ratio is the median's). */
+  roundRatios?: number[];
   target: number;
 }
 
-/** Each read against its Fastify+pg twin, POST /api/orders against pgbench. */
+/**
+ * Each read against its Fastify+pg twin (measured in rounds beside each other: the median
+ * round), POST /api/orders against pgbench.
+ */
 export function relateBaselines(
   results: ScenarioResult[],
-  pgFastify: ScenarioResult[],
+  reads: ReadPair[],
   pgbench: PgbenchResult | null,
 ): Baselines {
   const ratio = (
@@ -132,21 +138,17 @@ export function relateBaselines(
     ratio: perSec ? app.requestsPerSec / perSec : null,
     target,
   });
-  const ratios: BaselineRatio[] = [];
-  for (const baseline of pgFastify) {
-    const app = results.find((r) => `Fastify+pg ${r.name}` === baseline.name);
-    if (app)
-      ratios.push(
-        ratio(
-          app,
-          baseline.name,
-          baseline.requestsPerSec,
-          TARGET.readsToPgFastify,
-          baseline.latencyMs.p99,
-          baseline.cpuMicrosPerRequest,
-        ),
-      );
-  }
+  const ratios: BaselineRatio[] = reads.map(({ app, baseline, roundRatios }) => ({
+    ...ratio(
+      app,
+      baseline.name,
+      baseline.requestsPerSec,
+      TARGET.readsToPgFastify,
+      baseline.latencyMs.p99,
+      baseline.cpuMicrosPerRequest,
+    ),
+    roundRatios,
+  }));
   const orders = results.find((r) => r.name === 'POST /api/orders');
   if (orders) {
     ratios.push(
@@ -159,7 +161,7 @@ export function relateBaselines(
       ),
     );
   }
-  return { pgFastify, pgbench, ratios };
+  return { pgFastify: reads.map((r) => r.baseline), pgbench, ratios };
 }
 
 /** Every baseline ratio at or above its target; POST /api/orders' p99 under the bound. */

@@ -1,6 +1,6 @@
 import { measure, type ScenarioResult } from '../measure';
 import { pidOf, stopChild } from '../processes';
-import { log } from '../settings';
+import { log, settings } from '../settings';
 import { relateBaselines, type Baselines } from '../targets';
 import {
   assertRunning,
@@ -14,25 +14,38 @@ import { measurePgFastify } from './pg-fastify';
 import { pgbenchBaseline } from './pgbench';
 
 /**
- * The database baselines, once the app is stopped (so that each has the machine to itself, as
- * the app had): Fastify+pg serving the reads with the bodies the app answered last, then
- * pgbench running the order statement. `results`: the app's one-process scenarios.
+ * The database baselines: Fastify+pg serving the reads with the bodies the app answered last,
+ * each read measured in rounds beside the app (`measurePgFastify`); then the app is stopped and
+ * pgbench runs the order statement with the machine to itself, as the app had it.
+ * `results`: the app's one-process scenarios.
  */
 export async function measureBaselines(
   databaseUrl: string,
   fixture: Fixture,
+  app: App,
   answers: AppAnswer[],
   results: ScenarioResult[],
 ): Promise<Baselines> {
-  const pgFastify = await measurePgFastify(databaseUrl, userIdOf(fixture), answers);
+  const reads = await measurePgFastify(
+    databaseUrl,
+    userIdOf(fixture),
+    answers,
+    {
+      port: app.port,
+      pid: pidOf(app.process),
+      assertRunning: (scenario) => assertRunning(app, scenario),
+    },
+    settings.baselineRounds,
+  );
+  await stopChild(app.process);
+  log('app stopped');
   const pgbench = await pgbenchBaseline(databaseUrl);
-  return relateBaselines(results, pgFastify, pgbench);
+  return relateBaselines(results, reads, pgbench);
 }
 
 /**
  * BENCH_ONLY=baselines: the app's /me, POST /api/orders, /orders?limit=20 and the admin's
- * /users?limit=10 (no mixed load, no paced or login scenario), then the app stopped and the
- * baselines measured.
+ * /users?limit=10 (no mixed load, no paced or login scenario), then the baselines.
  */
 export async function appAgainstBaselines(
   app: App,
@@ -48,9 +61,10 @@ export async function appAgainstBaselines(
     assertRunning(app, scenario.name);
   }
   const answers = await readAnswers(app, scenarios);
-  await stopChild(app.process);
-  log('app stopped');
-  return { results, baselines: await measureBaselines(databaseUrl, fixture, answers, results) };
+  return {
+    results,
+    baselines: await measureBaselines(databaseUrl, fixture, app, answers, results),
+  };
 }
 
 export function userIdOf({ me }: Fixture): string {
