@@ -86,6 +86,7 @@ describe(`${REPLICAS} replicas of one module starting together`, () => {
         ['CreateUsers1732500000000', 1],
         ['InboxHandlerNames1733000000000', 1],
         ['UserOutbox1732600000000', 1],
+        ['UserOutboxClaim1735000000000', 1],
         ['UserOutboxRetention1732700000000', 1],
       ]);
       const admins = await query<{ email: string }>(
