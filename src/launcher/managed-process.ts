@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -91,20 +92,33 @@ export class ManagedProcess {
   }
 
   /**
-   * Polls `url` until it answers 200. Fails at once when the process exits first (with the end
-   * of what it printed), and after `timeoutMs`.
+   * Polls `url` until this process answers it 200. Fails at once when the process exits first
+   * (with the end of what it printed; a `PortTakenError` when another process holds its port),
+   * and after `timeoutMs`. An answer from another process on the same port (one that chose it
+   * free at the same moment and listened first) is not this one being ready: on Linux the
+   * listening socket's owner is checked, so that a process that is about to fail to listen is
+   * never reported ready.
    */
   async waitReady(url: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const port = Number(new URL(url).port);
     let last = 'no answer yet';
     for (;;) {
       if (!this.running) {
+        if (port && (await listenerOf(port)) === 'another') {
+          throw new PortTakenError(
+            `${this.label} could not listen on port ${port}: another process holds it`,
+          );
+        }
         throw new Error(`${this.label} exited before it was ready${this.lastWords()}`);
       }
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) return;
-        last = `HTTP ${res.status}`;
+        const owner = res.ok && port ? await listenerOf(port, this.pid) : undefined;
+        if (res.ok && owner !== 'another' && this.running) return;
+        last = res.ok
+          ? `port ${port} is answered by another process`
+          : `HTTP ${res.status}${await detailOf(res)}`;
       } catch (error) {
         last = error instanceof Error ? error.message : String(error);
       }
@@ -140,6 +154,66 @@ export class ManagedProcess {
         : this.logLines;
     return lines.length > 0 ? `:\n${lines.slice(-20).join('\n')}` : '';
   }
+}
+
+/**
+ * The process could not listen: another one holds its port. A port chosen free (`freePort`)
+ * may be chosen by another launcher too before either listens; choose another and start again.
+ */
+export class PortTakenError extends Error {
+  override readonly name = 'PortTakenError';
+}
+
+/** Whether `error` is a `PortTakenError`, from this copy of the module or another (compiled). */
+export function isPortTaken(error: unknown): boolean {
+  return error instanceof Error && error.name === 'PortTakenError';
+}
+
+/** `: <detail>` of a problem+json answer (what /ready says is missing), or nothing. */
+async function detailOf(res: Response): Promise<string> {
+  const body = await res.text().catch(() => '');
+  try {
+    const detail = (JSON.parse(body) as { detail?: unknown }).detail;
+    return typeof detail === 'string' ? `: ${detail.slice(0, 300)}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Who listens on TCP `port` (any address) in this network namespace: the process `pid`,
+ * another one, or none; undefined where that cannot be known (no Linux /proc). /proc/net/tcp
+ * and tcp6 give each listening socket's inode; /proc/PID/fd links to the sockets a process holds.
+ */
+export async function listenerOf(
+  port: number,
+  pid?: number,
+): Promise<'this' | 'another' | 'none' | undefined> {
+  const tables = await Promise.all(
+    ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')),
+  );
+  if (tables.every((table) => table === '')) return undefined;
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of tables.join('\n').split('\n')) {
+    // sl local_address rem_address st ... inode: st 0A is LISTEN.
+    const fields = line.trim().split(/\s+/);
+    if (fields[3] === '0A' && fields[1]?.endsWith(suffix)) inodes.add(fields[9]);
+  }
+  if (inodes.size === 0) return 'none';
+  if (pid === undefined) return 'another';
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const fd of fds) {
+    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    if (inode !== undefined && inodes.has(inode)) return 'this';
+  }
+  return 'another';
 }
 
 /** A TCP port free on `host` right now. */

@@ -1,5 +1,5 @@
 import { BUSINESS_MODULES, type BusinessModule } from '../shared/modules/registry';
-import { freePort, ManagedProcess, Output } from './managed-process';
+import { freePort, isPortTaken, ManagedProcess, Output } from './managed-process';
 
 /** The processes of the split shape: one per business module, and the gateway. */
 export type SplitProcess = BusinessModule | 'gateway';
@@ -81,10 +81,21 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
     });
   const upstream = options.upstream ?? ((_module: BusinessModule, url: string) => url);
   const common = { ...options.env, HOST: host, TRANSPORT: 'nats' };
-  const launch = async (name: SplitProcess, env: Record<string, string>) => {
-    const port = Number(env.PORT);
-    const process = await start(name, env, options.entry?.(name));
-    return { process, port, url: `http://${host}:${port}`, env };
+  /**
+   * Starts `name` on `port`, or on a free port when unset: chosen again when another process
+   * took it before this one listened (a launcher beside this one chose it free at the same time).
+   */
+  const launch = async (name: SplitProcess, base: Record<string, string>, port?: number) => {
+    for (let attempt = 1; ; attempt++) {
+      const chosen = port ?? (await freePort(host));
+      const env: Record<string, string> = { ...base, PORT: String(chosen) };
+      try {
+        const process = await start(name, env, options.entry?.(name));
+        return { process, port: chosen, url: `http://${host}:${chosen}`, env };
+      } catch (error) {
+        if (port !== undefined || attempt === 3 || !isPortTaken(error)) throw error;
+      }
+    }
   };
   const settled = await Promise.allSettled(
     BUSINESS_MODULES.map(async (module) =>
@@ -94,7 +105,6 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
         // rate limits' key) from the X-Forwarded-For it sets.
         TRUST_PROXY: host,
         MODULES: module,
-        PORT: String(await freePort(host)),
       }),
     ),
   );
@@ -114,12 +124,15 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
     const upstreams = await Promise.all(
       BUSINESS_MODULES.map(async (m) => `${m}=${await upstream(m, modules[m].url)}`),
     );
-    return launch('gateway', {
-      ...common,
-      MODULES: 'gateway',
-      PORT: String(options.gatewayPort || (await freePort(host))),
-      GATEWAY_UPSTREAMS: upstreams.join(','),
-    });
+    return launch(
+      'gateway',
+      {
+        ...common,
+        MODULES: 'gateway',
+        GATEWAY_UPSTREAMS: upstreams.join(','),
+      },
+      options.gatewayPort || undefined,
+    );
   })().catch(async (error: unknown) => {
     await stopAll();
     throw error;

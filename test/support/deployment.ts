@@ -1,7 +1,7 @@
 import type { SplitProcess } from '../../src/launcher/split';
 import type { ReadinessBalancer } from './balancer';
 import { type Release, servedVersion } from './previous-release';
-import { AppProcess, freePort } from './process';
+import { AppProcess } from './process';
 
 /** One replica of a Deployment: a real process of one release. */
 export interface Replica {
@@ -49,10 +49,9 @@ export class Deployment {
 
   /** Starts one more replica of `release`; resolves once its /ready answered 200. */
   async scaleUp(release: Release): Promise<Replica> {
-    const process = await AppProcess.start(
-      { ...this.env, PORT: String(await freePort()) },
-      { entry: release.main },
-    );
+    // On a port of its own, chosen by AppProcess (again if another process takes it first).
+    const { PORT: _port, ...env } = this.env;
+    const process = await AppProcess.start(env, { entry: release.main });
     this.started.push(process);
     const version = await servedVersion(process.url);
     if (version !== release.version) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TEST_SETTINGS } from './app';
 import type { Shape } from './services';
 import { prepareDatabases } from './databases';
-import { freePort, ManagedProcess } from '../../src/launcher/managed-process';
+import { freePort, isPortTaken, ManagedProcess } from '../../src/launcher/managed-process';
 import { MAIN } from './paths';
 
 /** How `AppProcess.start` runs a process. */
@@ -25,24 +25,7 @@ export class AppProcess {
   private constructor(
     readonly url: string,
     private readonly child: ManagedProcess,
-    private readonly spawnedAtMs: number,
   ) {}
-
-  /**
-   * Whether the server on this process' port is another, older process (this one then failed
-   * to listen): its `process_start_time_seconds` is well before this spawn, or this process
-   * is gone. Unknown (no metric) counts as this process.
-   */
-  private async answeredByAnother(): Promise<boolean> {
-    if (!this.child.running) return true;
-    try {
-      const text = await (await fetch(`${this.url}/metrics`)).text();
-      const started = Number(/^process_start_time_seconds (\S+)$/m.exec(text)?.[1]);
-      return Number.isFinite(started) && started * 1000 < this.spawnedAtMs - 3000;
-    } catch {
-      return false;
-    }
-  }
 
   /** What the process wrote to stdout, line by line, when started with `captureLogs`. */
   get logLines(): string[] {
@@ -69,13 +52,14 @@ export class AppProcess {
    * this checkout's compiled `main.js`, or `entry` (another release's).
    */
   static async start(env: Record<string, string>, options: StartOptions = {}): Promise<AppProcess> {
-    // A port chosen free may be taken by another test's process before this one listens: then
-    // that process answers /ready and this one exits. Seen as an answer from a process older
-    // than the spawn; a chosen port is then chosen again.
+    // A port chosen free may be taken by another test's process before this one listens: a
+    // port chosen here is then chosen again.
     for (let attempt = 1; ; attempt++) {
-      const app = await AppProcess.startOnce(env, options);
-      if (env.PORT || attempt === 3 || !(await app.answeredByAnother())) return app;
-      await app.kill();
+      try {
+        return await AppProcess.startOnce(env, options);
+      } catch (error) {
+        if (env.PORT || attempt === 3 || !isPortTaken(error)) throw error;
+      }
     }
   }
 
@@ -100,7 +84,7 @@ export class AppProcess {
       env: { PATH: process.env.PATH ?? '', ...defaults, ...env, PORT: String(port) },
       output: options.captureLogs ? 'lines' : 'ignore',
     });
-    const app = new AppProcess(`http://127.0.0.1:${port}`, child, Date.now());
+    const app = new AppProcess(`http://127.0.0.1:${port}`, child);
     try {
       await child.waitReady(`${app.url}/ready`, options.readyWithinMs ?? 60_000);
     } catch (error) {

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { afterAll, expect, it, jest } from '@jest/globals';
 import { describeOrSkip } from '../../support/skip';
 import { join } from 'node:path';
-import { ManagedProcess } from '../../../src/launcher/managed-process';
+import { isPortTaken, ManagedProcess } from '../../../src/launcher/managed-process';
 import { ADMIN } from '../../support/app';
 import { dropNatsNamespace, natsNamespace } from '../../support/nats';
 import { AppProcess } from '../../support/process';
@@ -92,6 +93,68 @@ describeOrSkip(
       await Promise.all(shape.all().map((p) => p.stop(15_000)));
       expect(shape.all().map((p) => p.running)).toEqual([false, false, false, false]);
       expect(processesOf(namespace)).toEqual([]);
+    });
+
+    it('starts a module again on another port when another process took its port first, never taking that one for it', async () => {
+      const { env, namespace } = await environment();
+      const started: ManagedProcess[] = [];
+      cleanups.push(() => Promise.all(started.map((p) => p.kill())).then(() => undefined));
+      // What another launcher's ready process looks like on the port chosen for the user module:
+      // it answers 200 to everything, and listens before the user module does.
+      let squatter: { server: Server; port: number; error?: unknown } | undefined;
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) =>
+            squatter ? squatter.server.close(() => resolve()) : resolve(),
+          ),
+      );
+      const shape = await launchSplit({
+        env,
+        start: async (name, processEnv) => {
+          if (name === 'user' && !squatter) {
+            const server = createServer((_req, res) => res.end('{"status":"ok"}'));
+            await new Promise<void>((resolve) =>
+              server.listen(Number(processEnv.PORT), '127.0.0.1', resolve),
+            );
+            squatter = { server, port: Number(processEnv.PORT) };
+          }
+          const process = ManagedProcess.spawn({ label: name, env: processEnv, entry: MAIN });
+          started.push(process);
+          try {
+            await process.waitReady(`http://127.0.0.1:${processEnv.PORT}/ready`);
+          } catch (error) {
+            if (name === 'user' && squatter && squatter.error === undefined) squatter.error = error;
+            await process.kill();
+            throw error;
+          }
+          return process;
+        },
+      });
+      cleanups.push(() => Promise.all(shape.all().map((p) => p.kill())).then(() => undefined));
+      expect(isPortTaken(squatter?.error)).toBe(true);
+      expect(String(squatter?.error)).toContain(`port ${squatter?.port}: another process holds it`);
+      expect(shape.modules.user.port).not.toBe(squatter?.port);
+      expect(shape.gateway.env.GATEWAY_UPSTREAMS).toContain(`user=${shape.modules.user.url}`);
+      // The user module is the real one, and the system works through it.
+      const ready = await (await fetch(`${shape.modules.user.url}/ready`)).json();
+      expect(ready).toMatchObject({ status: 'ok', checks: { 'user-db': { status: 'up' } } });
+      const signUp = await fetch(`${shape.url}/api/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          email: 'squat@example.com',
+          password: 'correct-horse-1',
+          name: 'S',
+        }),
+      });
+      expect(signUp.status).toBe(201);
+      // Only the four processes of the shape are left (the first user module exited).
+      expect(processesOf(namespace).sort()).toEqual(
+        shape
+          .all()
+          .map((p) => p.pid)
+          .sort(),
+      );
     });
 
     it('leaves nothing running when a process does not come up', async () => {
