@@ -105,7 +105,7 @@ export class ManagedProcess {
     let last = 'no answer yet';
     for (;;) {
       if (!this.running) {
-        if (port && (await listenerOf(port)) === 'another') {
+        if (port && (await portHeld(port))) {
           throw new PortTakenError(
             `${this.label} could not listen on port ${port}: another process holds it`,
           );
@@ -181,25 +181,48 @@ async function detailOf(res: Response): Promise<string> {
 }
 
 /**
- * Who listens on TCP `port` (any address) in this network namespace: the process `pid`,
- * another one, or none; undefined where that cannot be known (no Linux /proc). /proc/net/tcp
- * and tcp6 give each listening socket's inode; /proc/PID/fd links to the sockets a process holds.
+ * The sockets bound to local TCP `port` (any address) in this network namespace, from Linux'
+ * /proc/net/tcp and tcp6 (`sl local_address rem_address st ... inode`): their state (0A is
+ * LISTEN, 06 TIME_WAIT, 07 CLOSE) and inode; undefined without /proc.
  */
-export async function listenerOf(
+async function socketsOn(
   port: number,
-  pid?: number,
-): Promise<'this' | 'another' | 'none' | undefined> {
+): Promise<Array<{ state: string; inode: string }> | undefined> {
   const tables = await Promise.all(
     ['/proc/net/tcp', '/proc/net/tcp6'].map((file) => readFile(file, 'utf8').catch(() => '')),
   );
   if (tables.every((table) => table === '')) return undefined;
   const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const inodes = new Set<string>();
-  for (const line of tables.join('\n').split('\n')) {
-    // sl local_address rem_address st ... inode: st 0A is LISTEN.
-    const fields = line.trim().split(/\s+/);
-    if (fields[3] === '0A' && fields[1]?.endsWith(suffix)) inodes.add(fields[9]);
-  }
+  return tables
+    .join('\n')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[1]?.endsWith(suffix))
+    .map((fields) => ({ state: fields[3], inode: fields[9] }));
+}
+
+/**
+ * Whether a process could not listen on `port` because a socket holds it: a server's, or
+ * another process's connection that the kernel gave this port (a port chosen from the range
+ * for outgoing connections); undefined where that cannot be known.
+ */
+async function portHeld(port: number): Promise<boolean | undefined> {
+  const sockets = await socketsOn(port);
+  return sockets && sockets.some(({ state }) => state !== '06' && state !== '07');
+}
+
+/**
+ * Who listens on TCP `port` (any address) in this network namespace: the process `pid`,
+ * another one, or none; undefined where that cannot be known (no Linux /proc). /proc/PID/fd
+ * links to the sockets a process holds.
+ */
+async function listenerOf(
+  port: number,
+  pid?: number,
+): Promise<'this' | 'another' | 'none' | undefined> {
+  const sockets = await socketsOn(port);
+  if (sockets === undefined) return undefined;
+  const inodes = new Set(sockets.filter(({ state }) => state === '0A').map(({ inode }) => inode));
   if (inodes.size === 0) return 'none';
   if (pid === undefined) return 'another';
   let fds: string[];
@@ -216,16 +239,56 @@ export async function listenerOf(
   return 'another';
 }
 
-/** A TCP port free on `host` right now. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * A TCP port free on `host` right now, for a server about to start. Chosen below the kernel's
+ * range for outgoing connections (Linux' ip_local_port_range, 32768-60999 by default) where
+ * there is room: a port from that range may be given to any process's next connection (to
+ * Postgres, NATS, ...) before the server listens on it, which then fails. Elsewhere, or when no
+ * port there is free, one the kernel picks.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const first = outgoingPortsFrom();
+  if (first !== undefined && first > LISTEN_PORTS_FROM + 1000) {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const port = LISTEN_PORTS_FROM + Math.floor(Math.random() * (first - LISTEN_PORTS_FROM));
+      if (await listenable(host, port)) return port;
+    }
+  }
+  return listenOn(host, 0);
+}
+
+/** Where freePort's ports start: above the well-known and most registered services' ports. */
+const LISTEN_PORTS_FROM = 16384;
+
+/** The first port of the kernel's range for outgoing connections; undefined off Linux. */
+function outgoingPortsFrom(): number | undefined {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) ? first : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function listenable(host: string, port: number): Promise<boolean> {
+  return listenOn(host, port).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Listens on `port` (0: one the kernel picks) and closes again; the port listened on. */
+function listenOn(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    server.listen(0, host, () => {
+    server.listen(port, host, () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }
