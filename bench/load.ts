@@ -1,18 +1,19 @@
 import autocannon from 'autocannon';
 
-/** The load generator: one autocannon run at a time, stopped when the bench is interrupted. */
-let current: autocannon.Instance | undefined;
+/** The load generator: the autocannon runs under way, stopped when the bench is interrupted. */
+const current = new Set<autocannon.Instance>();
 let interrupted = false;
 
 export function runLoad(options: autocannon.Options): Promise<autocannon.Result> {
   if (interrupted) return Promise.reject(new Error('interrupted'));
   return new Promise((resolve, reject) => {
-    current = autocannon(options, (error: Error | null, result: autocannon.Result) => {
-      current = undefined;
+    const instance = autocannon(options, (error: Error | null, result: autocannon.Result) => {
+      current.delete(instance);
       if (error) reject(error);
       else if (interrupted) reject(new Error('interrupted'));
       else resolve(result);
     });
+    current.add(instance);
   });
 }
 
@@ -27,9 +28,11 @@ export function isInterrupted(): boolean {
 }
 
 export function stopLoad(): void {
-  try {
-    current?.stop();
-  } catch {
-    /* it has stopped already */
+  for (const instance of current) {
+    try {
+      instance.stop();
+    } catch {
+      /* it has stopped already */
+    }
   }
 }

@@ -21,6 +21,11 @@ export interface Scenario {
   connections?: number;
   /** Paced at this many requests per second overall, rather than as fast as it goes. */
   rate?: number;
+  /**
+   * Its load generated in a worker thread of its own: for loads run at the same time, so that
+   * neither waits on the other's in this process's event loop.
+   */
+  ownThread?: boolean;
   /** The process whose CPU time per request is measured. */
   pid?: number;
   /** The processes that serve it, by name: their resident memory is recorded (`memory`). */
@@ -80,6 +85,7 @@ async function measureLoad(scenario: Scenario, port: number): Promise<ScenarioRe
     body: scenario.body,
     connections: scenario.connections ?? settings.connections,
     ...(scenario.rate && { overallRate: scenario.rate }),
+    ...(scenario.ownThread && { workers: 1 }),
     pipelining: 1,
     timeout: 10,
   };

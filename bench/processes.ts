@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import {
   freePort as freeLoopbackPort,
@@ -105,26 +107,99 @@ export function killChildren(): void {
   for (const child of children) child.signal('SIGKILL');
 }
 
+/** One measurement of a mode and of the baseline it ran beside, at the same time. */
+export interface SideBySide {
+  mode: ScenarioResult;
+  baseline: ScenarioResult;
+}
+
 /**
- * `GET /api/users/me` on a fresh app process started with `options` (its PORT is chosen here),
- * measured and stopped: what the A/B scenarios (observability, rate limits) compare. Every answer
- * must be a 2xx, or the run says so.
+ * `GET /api/users/me` on one app process per mode and one for `baseline`, all started first
+ * (each on a port chosen here), then each mode measured at the same time as the baseline, each
+ * with half the connections, in `rounds` rounds (the modes' order rotated each round); stopped
+ * at the end. What the A/B scenarios (observability, rate limits) compare. The app processes
+ * all run on one CPU (`pinTogether`): loaded together, the two measured share that CPU equally
+ * at every instant, so a change in the machine's speed (which on a shared machine moves the same
+ * code's CPU per request by half within a minute, and two identical processes measured one after
+ * the other by 15-30 %) hits both alike, and their req/s differ by what a request costs each.
+ * Two identical processes measured so agree within about 5 %. Every answer must be a 2xx, or the
+ * run says so.
  */
-export async function measureMeOnFreshApp(
-  name: string,
-  options: Omit<ChildOptions, 'env'> & { env: Record<string, string> },
+export async function measureMeBeside<Mode extends string>(
+  baseline: Mode,
+  modes: readonly Mode[],
+  options: (mode: Mode) => Omit<ChildOptions, 'env'> & { env: Record<string, string> },
   auth: Record<string, string>,
-): Promise<ScenarioResult> {
-  const port = await freePort();
-  const child = await startChild({ ...options, env: { ...options.env, PORT: String(port) } });
-  try {
+  rounds: number,
+): Promise<Record<Mode, SideBySide[]>> {
+  const apps = new Map<Mode, { child: ManagedProcess; port: number }>();
+  const connections = Math.max(1, Math.round(settings.connections / 2));
+  const run = async (mode: Mode, label: string) => {
+    const { child, port } = apps.get(mode)!;
     const result = await measure(
-      { name, target: 'app', method: 'GET', path: '/api/users/me', headers: auth, pid: child.pid },
+      {
+        name: `GET /api/users/me (${label})`,
+        target: 'app',
+        method: 'GET',
+        path: '/api/users/me',
+        headers: auth,
+        pid: child.pid,
+        connections,
+        ownThread: true,
+      },
       port,
     );
     if (result.non2xx > 0) throw new Error(`${result.name}: ${result.non2xx} non-2xx answers`);
     return result;
+  };
+  try {
+    for (const mode of [baseline, ...modes]) {
+      const port = await freePort();
+      const option = options(mode);
+      const child = await startChild({ ...option, env: { ...option.env, PORT: String(port) } });
+      apps.set(mode, { child, port });
+    }
+    pinTogether([...apps.values()].map(({ child }) => pidOf(child)));
+    const runs = Object.fromEntries(modes.map((m) => [m, [] as SideBySide[]])) as Record<
+      Mode,
+      SideBySide[]
+    >;
+    for (let round = 0; round < rounds; round++) {
+      const shift = round % modes.length;
+      for (const mode of [...modes.slice(shift), ...modes.slice(0, shift)]) {
+        const label = `round ${round + 1} of ${rounds}`;
+        const [base, measured] = await Promise.all([
+          run(baseline, `${baseline} beside ${mode}, ${label}`),
+          run(mode, `${mode}, ${label}`),
+        ]);
+        runs[mode].push({ mode: measured, baseline: base });
+      }
+    }
+    return runs;
   } finally {
-    await stopChild(child);
+    await Promise.all([...apps.values()].map(({ child }) => stopChild(child)));
   }
+}
+
+/**
+ * Keeps every thread of these processes (and those they start later) on the machine's last CPU
+ * (Linux `taskset`), so that they share it evenly when loaded together; the load generator and
+ * the database keep every CPU. Without `taskset`, or on one CPU, they are left where they are.
+ */
+function pinTogether(pids: number[]): void {
+  const cpu = cpus().length - 1;
+  if (cpu < 1) return;
+  try {
+    for (const pid of pids) {
+      execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    }
+    log(`pinned pids ${pids.join(', ')} to CPU ${cpu}`);
+  } catch (error) {
+    log(`not pinned to one CPU (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/** The median of `values` (the upper one of the middle two when their count is even). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
 }

@@ -53,7 +53,8 @@ export function printReport(run: Run): void {
 function printRateLimits({ rateLimits: r }: Run): void {
   write(
     `\nRate limits, GET /api/users/me: on ${fmt(r.on.requestsPerSec, 0)} req/s, off ${fmt(r.off.requestsPerSec, 0)} ` +
-      `(ratio ${fmt(r.ratio, 3)}); CPU ${fmt(r.on.cpuMicrosPerRequest, 0)} vs ${fmt(r.off.cpuMicrosPerRequest, 0)} µs/req\n`,
+      `(ratio ${fmt(r.ratio, 3)}, the median round's of ${r.rounds.map((x) => fmt(x, 3)).join(' ')}); ` +
+      `CPU ${fmt(r.on.cpuMicrosPerRequest, 0)} vs ${fmt(r.off.cpuMicrosPerRequest, 0)} µs/req\n`,
   );
 }
 

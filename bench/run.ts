@@ -60,6 +60,9 @@
  *   BENCH_BUS_CALLS    sequential account checks per transport (default 10000)
  *   BENCH_BASELINE_ROUNDS  rounds of each read beside its Fastify+pg baseline, back to back
  *                      (default 3; the median round's ratio is judged)
+ *   BENCH_OVERHEAD_ROUNDS  rounds of the observability and rate-limit A/B scenarios, each mode
+ *                      measured at the same time as its baseline, half the connections each
+ *                      (default 5; the median round's cost is judged)
  *   BENCH_MIXED_CLIENTS  concurrent clients of the mixed load and the soak (default 16)
  *   BENCH_SOAK_MINUTES minutes of the soak (default 10; 0 skips it)
  *   BENCH_SOAK_RATE    the soak's pace, requests per second overall (default 50)

@@ -34,6 +34,12 @@ export const settings = {
    * back (which goes first alternates); the ratio is the median round's.
    */
   baselineRounds: envInt('BENCH_BASELINE_ROUNDS', 3, 1, 21),
+  /**
+   * Rounds of the A/B scenarios (observability, rate limits): in each, every mode is measured
+   * at the same time as its baseline (each with half the connections); a cost is the median
+   * round's.
+   */
+  overheadRounds: envInt('BENCH_OVERHEAD_ROUNDS', 5, 1, 21),
   /** Events queued at once for the relay to drain, by one process and then by two. */
   relayEvents: envInt('BENCH_RELAY_EVENTS', 20_000, 100, 1_000_000),
   /** Clients of the mixed load (sign-ups, logins, orders, lists, /me), each a user at a time. */

@@ -354,7 +354,8 @@ function observabilityCosts(o: Observability): Check[] {
       pass: cost.throughput < threshold,
       detail:
         `${mode} ${fmt(o[mode].requestsPerSec, 0)} req/s, off ${fmt(o.off.requestsPerSec, 0)}: ` +
-        `-${percent(cost.throughput)}% req/s, +${percent(cost.cpu)}% CPU/req`,
+        `-${percent(cost.throughput)}% req/s, +${percent(cost.cpu)}% CPU/req ` +
+        `(the median round's; by round ${cost.rounds.map((c) => percent(c)).join(' ')}%)`,
     };
   });
 }

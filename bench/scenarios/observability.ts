@@ -2,11 +2,17 @@ import { join } from 'node:path';
 import { expectRequest } from '../http';
 import type { ScenarioResult } from '../measure';
 import { NODE_ARGS } from '../../src/launcher/managed-process';
-import { measureMeOnFreshApp, startBenchServer, stopChild } from '../processes';
-import { HOST, log } from '../settings';
+import {
+  measureMeBeside,
+  median,
+  startBenchServer,
+  stopChild,
+  type SideBySide,
+} from '../processes';
+import { HOST, log, settings } from '../settings';
 
 /**
- * What structured logs and traces cost on GET /api/users/me, one app process at a time:
+ * What structured logs and traces cost on GET /api/users/me, one app process per mode:
  *   off   LOG_LEVEL=silent, no tracing (the baseline)
  *   logs  LOG_LEVEL=info, no tracing
  *   on       LOG_LEVEL=info and tracing on with the default sampling (or OTEL_TRACES_SAMPLER and
@@ -16,24 +22,14 @@ import { HOST, log } from '../settings';
  *   otlp     LOG_LEVEL=info and tracing on with the default sampling, the spans sampled
  *            exported over OTLP/HTTP to a sink in a process of its own (bench/otlp-sink.ts):
  *            what a deployment with a collector pays
- * in the order on off logs sampled otlp otlp sampled logs off on, so that drift in the
- * machine's load hits all alike. Besides req/s, the app's CPU time per request (from /proc), which other load on
- * the machine disturbs less.
+ * The five processes are up at once; in each of BENCH_OVERHEAD_ROUNDS rounds every mode is
+ * measured at the same time as `off`, each with half the connections (measureMeBeside), and
+ * its cost against `off` taken from that pair; the median round's is reported. Besides req/s,
+ * the app's CPU time per request (from /proc).
  */
 
 type Mode = 'off' | 'logs' | 'on' | 'sampled' | 'otlp';
-const ORDER: Mode[] = [
-  'on',
-  'off',
-  'logs',
-  'sampled',
-  'otlp',
-  'otlp',
-  'sampled',
-  'logs',
-  'off',
-  'on',
-];
+const MODES: readonly Exclude<Mode, 'off'>[] = ['logs', 'on', 'sampled', 'otlp'];
 
 interface ModeSummary {
   requestsPerSec: number;
@@ -42,10 +38,15 @@ interface ModeSummary {
   runs: { requestsPerSec: number; p99: number; cpuMicrosPerRequest?: number }[];
 }
 
-/** What a mode costs against `off`: fewer req/s, and more CPU per request (fractions). */
+/**
+ * What a mode costs against `off`: fewer req/s, and more CPU per request (fractions), each the
+ * median of the rounds'.
+ */
 interface Cost {
   throughput: number;
   cpu: number;
+  /** The throughput cost in each round. */
+  rounds: number[];
 }
 
 export type Observability = Record<Mode, ModeSummary> & {
@@ -101,34 +102,31 @@ function modeSettings(
   };
 }
 
-/** One run of GET /api/users/me on a fresh app process in `mode`. */
-function measureMode(
-  mode: Mode,
-  setting: { env: Record<string, string>; args: string[] },
-  appEnv: Record<string, string>,
-  auth: Record<string, string>,
-): Promise<ScenarioResult> {
-  return measureMeOnFreshApp(
-    `GET /api/users/me (observability ${mode})`,
-    {
-      label: `app-observability-${mode}`,
-      nodeArgs: [...NODE_ARGS, ...setting.args],
-      env: { ...appEnv, ...setting.env, OTEL_SERVICE_NAME: 'cleave-bench', SHUTDOWN_DRAIN_MS: '0' },
-    },
-    auth,
-  );
-}
-
 export async function observabilityOverhead(
   appEnv: Record<string, string>,
   auth: Record<string, string>,
 ): Promise<Observability> {
   const sink = await startSink();
   const modes = modeSettings(sink.url);
-  const runs: Record<Mode, ScenarioResult[]> = { off: [], logs: [], on: [], sampled: [], otlp: [] };
+  let runs: Record<Exclude<Mode, 'off'>, SideBySide[]>;
   let exports: number;
   try {
-    for (const mode of ORDER) runs[mode].push(await measureMode(mode, modes[mode], appEnv, auth));
+    runs = await measureMeBeside<Mode>(
+      'off',
+      MODES,
+      (mode) => ({
+        label: `app-observability-${mode}`,
+        nodeArgs: [...NODE_ARGS, ...modes[mode].args],
+        env: {
+          ...appEnv,
+          ...modes[mode].env,
+          OTEL_SERVICE_NAME: 'cleave-bench',
+          SHUTDOWN_DRAIN_MS: '0',
+        },
+      }),
+      auth,
+      settings.overheadRounds,
+    );
     exports = await sink.exports();
   } finally {
     await sink.stop();
@@ -154,18 +152,29 @@ function summary(runs: ScenarioResult[]): ModeSummary {
   };
 }
 
-function summarise(runs: Record<Mode, ScenarioResult[]>, otlpExports: number): Observability {
+function summarise(
+  runs: Record<Exclude<Mode, 'off'>, SideBySide[]>,
+  otlpExports: number,
+): Observability {
+  const modeRuns = (mode: Exclude<Mode, 'off'>) => runs[mode].map((r) => r.mode);
   const modes = {
-    off: summary(runs.off),
-    logs: summary(runs.logs),
-    on: summary(runs.on),
-    sampled: summary(runs.sampled),
-    otlp: summary(runs.otlp),
+    off: summary(MODES.flatMap((mode) => runs[mode].map((r) => r.baseline))),
+    logs: summary(modeRuns('logs')),
+    on: summary(modeRuns('on')),
+    sampled: summary(modeRuns('sampled')),
+    otlp: summary(modeRuns('otlp')),
   };
-  const cost = (mode: Exclude<Mode, 'off'>): Cost => ({
-    throughput: 1 - modes[mode].requestsPerSec / modes.off.requestsPerSec,
-    cpu: modes[mode].cpuMicrosPerRequest / modes.off.cpuMicrosPerRequest - 1,
-  });
+  const cost = (mode: Exclude<Mode, 'off'>): Cost => {
+    const byRound = runs[mode].map(({ mode: run, baseline: off }) => ({
+      throughput: 1 - run.requestsPerSec / off.requestsPerSec,
+      cpu: (run.cpuMicrosPerRequest ?? NaN) / (off.cpuMicrosPerRequest ?? NaN) - 1,
+    }));
+    return {
+      throughput: median(byRound.map((r) => r.throughput)),
+      cpu: median(byRound.map((r) => r.cpu)),
+      rounds: byRound.map((r) => r.throughput),
+    };
+  };
   const costs = {
     logs: cost('logs'),
     on: cost('on'),
@@ -178,7 +187,8 @@ function summarise(runs: Record<Mode, ScenarioResult[]>, otlpExports: number): O
       `observability ${mode}: ${m.requestsPerSec.toFixed(0)} req/s vs off ` +
         `${modes.off.requestsPerSec.toFixed(0)} (-${(costs[mode].throughput * 100).toFixed(1)}%), ` +
         `CPU ${m.cpuMicrosPerRequest.toFixed(0)} µs/req vs ${modes.off.cpuMicrosPerRequest.toFixed(0)} ` +
-        `(+${(costs[mode].cpu * 100).toFixed(1)}%)`,
+        `(+${(costs[mode].cpu * 100).toFixed(1)}%); the median round's, by round: ` +
+        costs[mode].rounds.map((c) => `${(c * 100).toFixed(1)}%`).join(' '),
     );
   }
   return { ...modes, cost: costs, overhead: costs.on.throughput, otlpExports };

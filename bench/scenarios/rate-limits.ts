@@ -1,17 +1,17 @@
 import type { ScenarioResult } from '../measure';
-import { measureMeOnFreshApp } from '../processes';
-import { log } from '../settings';
+import { measureMeBeside, median } from '../processes';
+import { log, settings } from '../settings';
 
 /**
- * What the rate limits cost on GET /api/users/me, one app process at a time:
+ * What the rate limits cost on GET /api/users/me, one app process per mode:
  *   on   the per-token limit counts every request (a limit too high to be met, so every answer
  *        is a 200 with the RateLimit headers: the cost of counting, not of refusing)
  *   off  RATE_LIMIT_PER_TOKEN_PER_MINUTE=0 and RATE_LIMIT_PER_ADDRESS_PER_MINUTE=0
- * in the order on off off on, so that drift in the machine's load hits both alike.
+ * both up at once and measured at the same time, each with half the connections, in
+ * BENCH_OVERHEAD_ROUNDS rounds (measureMeBeside); the ratio is the median round's.
  */
 
 type Mode = 'on' | 'off';
-const ORDER: Mode[] = ['on', 'off', 'off', 'on'];
 const LIMITS: Record<Mode, Record<string, string>> = {
   on: { RATE_LIMIT_PER_TOKEN_PER_MINUTE: '1000000', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000' },
   off: { RATE_LIMIT_PER_TOKEN_PER_MINUTE: '0', RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0' },
@@ -20,25 +20,12 @@ const LIMITS: Record<Mode, Record<string, string>> = {
 export interface RateLimitCost {
   on: { requestsPerSec: number; cpuMicrosPerRequest: number; p99: number };
   off: { requestsPerSec: number; cpuMicrosPerRequest: number; p99: number };
-  /** on / off req/s: 1 costs nothing. */
+  /** on / off req/s, the median round's: 1 costs nothing. */
   ratio: number;
-  /** on / off CPU time per request, minus 1. */
+  /** on / off CPU time per request, minus 1, the median round's. */
   cpu: number;
-}
-
-function measureMode(
-  mode: Mode,
-  appEnv: Record<string, string>,
-  auth: Record<string, string>,
-): Promise<ScenarioResult> {
-  return measureMeOnFreshApp(
-    `GET /api/users/me (rate limits ${mode})`,
-    {
-      label: `app-rate-limits-${mode}`,
-      env: { ...appEnv, ...LIMITS[mode], SHUTDOWN_DRAIN_MS: '0' },
-    },
-    auth,
-  );
+  /** on / off req/s in each round. */
+  rounds: number[];
 }
 
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
@@ -47,8 +34,20 @@ export async function rateLimitCost(
   appEnv: Record<string, string>,
   auth: Record<string, string>,
 ): Promise<RateLimitCost> {
-  const runs: Record<Mode, ScenarioResult[]> = { on: [], off: [] };
-  for (const mode of ORDER) runs[mode].push(await measureMode(mode, appEnv, auth));
+  const pairs = await measureMeBeside<Mode>(
+    'off',
+    ['on'],
+    (mode) => ({
+      label: `app-rate-limits-${mode}`,
+      env: { ...appEnv, ...LIMITS[mode], SHUTDOWN_DRAIN_MS: '0' },
+    }),
+    auth,
+    settings.overheadRounds,
+  );
+  const runs: Record<Mode, ScenarioResult[]> = {
+    on: pairs.on.map((p) => p.mode),
+    off: pairs.on.map((p) => p.baseline),
+  };
   const summary = (mode: Mode) => ({
     requestsPerSec: mean(runs[mode].map((r) => r.requestsPerSec)),
     cpuMicrosPerRequest: mean(runs[mode].map((r) => r.cpuMicrosPerRequest ?? NaN)),
@@ -56,16 +55,22 @@ export async function rateLimitCost(
   });
   const on = summary('on');
   const off = summary('off');
+  const rounds = runs.on.map((run, round) => ({
+    ratio: run.requestsPerSec / runs.off[round].requestsPerSec,
+    cpu: (run.cpuMicrosPerRequest ?? NaN) / (runs.off[round].cpuMicrosPerRequest ?? NaN) - 1,
+  }));
   const cost = {
     on,
     off,
-    ratio: on.requestsPerSec / off.requestsPerSec,
-    cpu: on.cpuMicrosPerRequest / off.cpuMicrosPerRequest - 1,
+    ratio: median(rounds.map((r) => r.ratio)),
+    cpu: median(rounds.map((r) => r.cpu)),
+    rounds: rounds.map((r) => r.ratio),
   };
   log(
     `rate limits on: ${on.requestsPerSec.toFixed(0)} req/s vs off ${off.requestsPerSec.toFixed(0)} ` +
       `(ratio ${cost.ratio.toFixed(3)}), CPU ${on.cpuMicrosPerRequest.toFixed(0)} µs/req vs ` +
-      `${off.cpuMicrosPerRequest.toFixed(0)} (${cost.cpu >= 0 ? '+' : ''}${(cost.cpu * 100).toFixed(1)}%)`,
+      `${off.cpuMicrosPerRequest.toFixed(0)} (${cost.cpu >= 0 ? '+' : ''}${(cost.cpu * 100).toFixed(1)}%); ` +
+      `the median round's ratio, by round: ${cost.rounds.map((r) => r.toFixed(3)).join(' ')}`,
   );
   return cost;
 }
