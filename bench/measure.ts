@@ -151,3 +151,11 @@ export function cpuSeconds(pid: number | undefined): number | null {
 export function isValid(result: ScenarioResult): boolean {
   return result.non2xx === 0 && result.errors === 0 && result.timeouts === 0;
 }
+
+/** The median of `values` (NaNs left out; the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -198,8 +198,3 @@ function pinTogether(pids: number[]): void {
     log(`not pinned to one CPU (${error instanceof Error ? error.message : String(error)})`);
   }
 }
-
-/** The median of `values` (the upper one of the middle two when their count is even). */
-export function median(values: readonly number[]): number {
-  return [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
-}

@@ -1,14 +1,8 @@
 import { join } from 'node:path';
 import { expectRequest } from '../http';
-import type { ScenarioResult } from '../measure';
+import { median, type ScenarioResult } from '../measure';
 import { NODE_ARGS } from '../../src/launcher/managed-process';
-import {
-  measureMeBeside,
-  median,
-  startBenchServer,
-  stopChild,
-  type SideBySide,
-} from '../processes';
+import { measureMeBeside, startBenchServer, stopChild, type SideBySide } from '../processes';
 import { HOST, log, settings } from '../settings';
 
 /**

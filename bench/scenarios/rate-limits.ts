@@ -1,5 +1,5 @@
-import type { ScenarioResult } from '../measure';
-import { measureMeBeside, median } from '../processes';
+import { median, type ScenarioResult } from '../measure';
+import { measureMeBeside } from '../processes';
 import { log, settings } from '../settings';
 
 /**

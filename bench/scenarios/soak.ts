@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChartLimit } from '../chart';
-import { cpuSeconds } from '../measure';
+import { cpuSeconds, median } from '../measure';
 import { resetHighWaterMark, RssSampler, statusMiB } from '../memory';
 import { runMixed, type MixedFigures } from '../mixed';
 import { readNodeMemory, type NodeMemory } from '../node-memory';
@@ -188,11 +188,4 @@ function endOfEachMinute(minutes: number, series: Series<number>): number[] {
       series.filter((s) => s.atSec > end - END_OF_MINUTE_SEC && s.atSec <= end).map((s) => s.value),
     );
   });
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
