@@ -5,6 +5,7 @@ import {
   freePort as freeLoopbackPort,
   ManagedProcess,
   NODE_ARGS,
+  onFreePort,
 } from '../src/launcher/managed-process';
 import { APP_MAIN } from './built';
 import { HOST, log, settings } from './settings';
@@ -66,6 +67,19 @@ export async function startChild(options: ChildOptions): Promise<ManagedProcess>
   return child;
 }
 
+/** `startChild` on a free loopback port (`onFreePort`: chosen again if another process took it). */
+export function startOnFreePort(
+  options: ChildOptions,
+): Promise<{ child: ManagedProcess; port: number }> {
+  return onFreePort(
+    async (port) => ({
+      child: await startChild({ ...options, env: { ...options.env, PORT: String(port) } }),
+      port,
+    }),
+    { host: HOST },
+  );
+}
+
 /**
  * One of the bench's own servers (`bench/<script>.js`: a baseline, the OTLP sink) on a free
  * loopback port, in production mode, with `env` besides PORT and HOST; ready when `readyPath`
@@ -76,12 +90,11 @@ export async function startBenchServer(
   readyPath: string,
   env: Record<string, string> = {},
 ): Promise<{ child: ManagedProcess; port: number }> {
-  const port = await freePort();
-  const child = await startChild({
+  const { child, port } = await startOnFreePort({
     label,
     entry: join(__dirname, `${label}.js`),
     readyPath,
-    env: { ...inheritedEnv(), NODE_ENV: 'production', PORT: String(port), HOST, ...env },
+    env: { ...inheritedEnv(), NODE_ENV: 'production', HOST, ...env },
   });
   log(`${label} ready on ${HOST}:${port}`);
   return { child, port };
@@ -125,16 +138,16 @@ export interface SideBySide {
  * Two identical processes measured so agree within about 5 %. Every answer must be a 2xx, or the
  * run says so.
  */
-export async function measureMeBeside<Mode extends string>(
-  baseline: Mode,
+export async function measureMeBeside<Baseline extends string, Mode extends string>(
+  baseline: Baseline,
   modes: readonly Mode[],
-  options: (mode: Mode) => Omit<ChildOptions, 'env'> & { env: Record<string, string> },
+  options: (mode: Baseline | Mode) => ChildOptions,
   auth: Record<string, string>,
   rounds: number,
 ): Promise<Record<Mode, SideBySide[]>> {
-  const apps = new Map<Mode, { child: ManagedProcess; port: number }>();
+  const apps = new Map<Baseline | Mode, { child: ManagedProcess; port: number }>();
   const connections = Math.max(1, Math.round(settings.connections / 2));
-  const run = async (mode: Mode, label: string) => {
+  const run = async (mode: Baseline | Mode, label: string) => {
     const { child, port } = apps.get(mode)!;
     const result = await measure(
       {
@@ -153,12 +166,7 @@ export async function measureMeBeside<Mode extends string>(
     return result;
   };
   try {
-    for (const mode of [baseline, ...modes]) {
-      const port = await freePort();
-      const option = options(mode);
-      const child = await startChild({ ...option, env: { ...option.env, PORT: String(port) } });
-      apps.set(mode, { child, port });
-    }
+    for (const mode of [baseline, ...modes]) apps.set(mode, await startOnFreePort(options(mode)));
     pinTogether([...apps.values()].map(({ child }) => pidOf(child)));
     const runs = Object.fromEntries(modes.map((m) => [m, [] as SideBySide[]])) as Record<
       Mode,

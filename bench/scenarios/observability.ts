@@ -105,7 +105,7 @@ export async function observabilityOverhead(
   let runs: Record<Exclude<Mode, 'off'>, SideBySide[]>;
   let exports: number;
   try {
-    runs = await measureMeBeside<Mode>(
+    runs = await measureMeBeside(
       'off',
       MODES,
       (mode) => ({

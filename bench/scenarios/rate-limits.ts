@@ -34,7 +34,7 @@ export async function rateLimitCost(
   appEnv: Record<string, string>,
   auth: Record<string, string>,
 ): Promise<RateLimitCost> {
-  const pairs = await measureMeBeside<Mode>(
+  const pairs = await measureMeBeside(
     'off',
     ['on'],
     (mode) => ({

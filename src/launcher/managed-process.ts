@@ -169,6 +169,25 @@ export function isPortTaken(error: unknown): boolean {
   return error instanceof Error && error.name === 'PortTakenError';
 }
 
+/**
+ * Runs `start` on `port`, or, when unset, on a port `freePort` chooses on `host`: chosen again
+ * (three tries in all) when `start` fails with a `PortTakenError`, because another process took
+ * the port before this one listened. A port given is never changed.
+ */
+export async function onFreePort<T>(
+  start: (port: number) => Promise<T>,
+  options: { port?: number; host?: string } = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort(options.host));
+    try {
+      return await start(port);
+    } catch (error) {
+      if (options.port !== undefined || attempt === 3 || !isPortTaken(error)) throw error;
+    }
+  }
+}
+
 /** `: <detail>` of a problem+json answer (what /ready says is missing), or nothing. */
 async function detailOf(res: Response): Promise<string> {
   const body = await res.text().catch(() => '');

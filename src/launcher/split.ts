@@ -1,5 +1,5 @@
 import { BUSINESS_MODULES, type BusinessModule } from '../shared/modules/registry';
-import { freePort, isPortTaken, ManagedProcess, Output } from './managed-process';
+import { ManagedProcess, onFreePort, Output } from './managed-process';
 
 /** The processes of the split shape: one per business module, and the gateway. */
 export type SplitProcess = BusinessModule | 'gateway';
@@ -81,22 +81,16 @@ export async function launchSplit<P extends { kill(): Promise<void> } = ManagedP
     });
   const upstream = options.upstream ?? ((_module: BusinessModule, url: string) => url);
   const common = { ...options.env, HOST: host, TRANSPORT: 'nats' };
-  /**
-   * Starts `name` on `port`, or on a free port when unset: chosen again when another process
-   * took it before this one listened (a launcher beside this one chose it free at the same time).
-   */
-  const launch = async (name: SplitProcess, base: Record<string, string>, port?: number) => {
-    for (let attempt = 1; ; attempt++) {
-      const chosen = port ?? (await freePort(host));
-      const env: Record<string, string> = { ...base, PORT: String(chosen) };
-      try {
+  /** Starts `name` on `port`, or on a free port (`onFreePort`: chosen again if taken first). */
+  const launch = (name: SplitProcess, base: Record<string, string>, port?: number) =>
+    onFreePort(
+      async (chosen) => {
+        const env: Record<string, string> = { ...base, PORT: String(chosen) };
         const process = await start(name, env, options.entry?.(name));
         return { process, port: chosen, url: `http://${host}:${chosen}`, env };
-      } catch (error) {
-        if (port !== undefined || attempt === 3 || !isPortTaken(error)) throw error;
-      }
-    }
-  };
+      },
+      { port, host },
+    );
   const settled = await Promise.allSettled(
     BUSINESS_MODULES.map(async (module) =>
       launch(module, {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TEST_SETTINGS } from './app';
 import type { Shape } from './services';
 import { prepareDatabases } from './databases';
-import { freePort, isPortTaken, ManagedProcess } from '../../src/launcher/managed-process';
+import { freePort, ManagedProcess, onFreePort } from '../../src/launcher/managed-process';
 import { MAIN } from './paths';
 
 /** How `AppProcess.start` runs a process. */
@@ -54,20 +54,16 @@ export class AppProcess {
   static async start(env: Record<string, string>, options: StartOptions = {}): Promise<AppProcess> {
     // A port chosen free may be taken by another test's process before this one listens: a
     // port chosen here is then chosen again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await AppProcess.startOnce(env, options);
-      } catch (error) {
-        if (env.PORT || attempt === 3 || !isPortTaken(error)) throw error;
-      }
-    }
+    return onFreePort((port) => AppProcess.startOnce(env, port, options), {
+      port: env.PORT ? Number(env.PORT) : undefined,
+    });
   }
 
   private static async startOnce(
     env: Record<string, string>,
+    port: number,
     options: StartOptions,
   ): Promise<AppProcess> {
-    const port = env.PORT ? Number(env.PORT) : await freePort();
     // exactEnv: nothing but `env` (and PATH), e.g. what a Helm chart renders for a container.
     const defaults: Record<string, string> = options.exactEnv
       ? {}
