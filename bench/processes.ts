@@ -127,16 +127,18 @@ export interface SideBySide {
 }
 
 /**
- * `GET /api/users/me` on one app process per mode and one for `baseline`, all started first
- * (each on a port chosen here), then each mode measured at the same time as the baseline, each
- * with half the connections, in `rounds` rounds (the modes' order rotated each round); stopped
- * at the end. What the A/B scenarios (observability, rate limits) compare. The app processes
- * all run on one CPU (`pinTogether`): loaded together, the two measured share that CPU equally
- * at every instant, so a change in the machine's speed (which on a shared machine moves the same
- * code's CPU per request by half within a minute, and two identical processes measured one after
- * the other by 15-30 %) hits both alike, and their req/s differ by what a request costs each.
- * Two identical processes measured so agree within about 5 %. Every answer must be a 2xx, or the
- * run says so.
+ * `GET /api/users/me` on one app process per mode and, beside each, one of `baseline`'s, all
+ * started first (each on a port chosen here), then each mode measured at the same time as its
+ * baseline, each with half the connections, in `rounds` rounds (the modes' order rotated each
+ * round); stopped at the end. What the A/B scenarios (observability, rate limits) compare. The
+ * app processes all run on one CPU (`pinTogether`): loaded together, the two measured share that
+ * CPU equally at every instant, so a change in the machine's speed (which on a shared machine
+ * moves the same code's CPU per request by half within a minute, and two identical processes
+ * measured one after the other by 15-30 %) hits both alike, and their req/s differ by what a
+ * request costs each. Two identical processes measured so agree within about 5 %. Each mode has
+ * a baseline process of its own, so that the two of a pair have served alike and sat idle alike
+ * between their turns (a baseline shared by every mode is loaded in every pair, so it is always
+ * warm while each mode waits for its turn). Every answer must be a 2xx, or the run says so.
  */
 export async function measureMeBeside<Baseline extends string, Mode extends string>(
   baseline: Baseline,
@@ -145,10 +147,11 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
   auth: Record<string, string>,
   rounds: number,
 ): Promise<Record<Mode, SideBySide[]>> {
-  const apps = new Map<Baseline | Mode, { child: ManagedProcess; port: number }>();
+  const apps = new Map<Mode, { child: ManagedProcess; port: number }>();
+  const baselines = new Map<Mode, { child: ManagedProcess; port: number }>();
   const connections = Math.max(1, Math.round(settings.connections / 2));
-  const run = async (mode: Baseline | Mode, label: string) => {
-    const { child, port } = apps.get(mode)!;
+  const run = async (app: { child: ManagedProcess; port: number }, label: string) => {
+    const { child, port } = app;
     const result = await measure(
       {
         name: `GET /api/users/me (${label})`,
@@ -165,9 +168,14 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
     if (result.non2xx > 0) throw new Error(`${result.name}: ${result.non2xx} non-2xx answers`);
     return result;
   };
+  const all = () => [...apps.values(), ...baselines.values()];
   try {
-    for (const mode of [baseline, ...modes]) apps.set(mode, await startOnFreePort(options(mode)));
-    pinTogether([...apps.values()].map(({ child }) => pidOf(child)));
+    for (const mode of modes) {
+      const base = options(baseline);
+      baselines.set(mode, await startOnFreePort({ ...base, label: `${base.label}-beside-${mode}` }));
+      apps.set(mode, await startOnFreePort(options(mode)));
+    }
+    pinTogether(all().map(({ child }) => pidOf(child)));
     const runs = Object.fromEntries(modes.map((m) => [m, [] as SideBySide[]])) as Record<
       Mode,
       SideBySide[]
@@ -177,15 +185,15 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
       for (const mode of [...modes.slice(shift), ...modes.slice(0, shift)]) {
         const label = `round ${round + 1} of ${rounds}`;
         const [base, measured] = await Promise.all([
-          run(baseline, `${baseline} beside ${mode}, ${label}`),
-          run(mode, `${mode}, ${label}`),
+          run(baselines.get(mode)!, `${baseline} beside ${mode}, ${label}`),
+          run(apps.get(mode)!, `${mode}, ${label}`),
         ]);
         runs[mode].push({ mode: measured, baseline: base });
       }
     }
     return runs;
   } finally {
-    await Promise.all([...apps.values()].map(({ child }) => stopChild(child)));
+    await Promise.all(all().map(({ child }) => stopChild(child)));
   }
 }
 

@@ -24,7 +24,8 @@
  * The HTTP scenarios run twice: against the one-process app, and against the split shape (the
  * gateway in front of one process per module, TRANSPORT=nats), printed side by side. Then one
  * cross-module request (the account check) is timed in-process over 10,000 sequential calls: a
- * direct handler call, the bus on the local transport, and the bus on NATS.
+ * direct handler call and the bus on the local transport in turns (one call of each, the order
+ * alternating), then the bus on NATS.
  *
  * Under POST /api/orders load it also reads the order module's outbox: events relayed per second
  * and the delay from commit (created_at) to delivered-and-marked-sent (sent_at), p50/p99; once at

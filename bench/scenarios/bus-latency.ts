@@ -7,6 +7,10 @@ import { log } from '../settings';
  * sequentially: a direct call of the user module's handler (baseline), the bus on the local
  * transport, and the bus on NATS (request/reply over loopback). Each app is the built one
  * (dist/), on the bench's Postgres; the NATS one keeps sessions in Redis as it must.
+ *
+ * The direct call and the local transport are timed in turns, one call of each, in alternating
+ * order, in the same app: both see the same moments of a machine whose speed drifts (measured
+ * one after the other, their p50s differed by 30-70 µs from one run to the next here).
  */
 
 export interface Percentiles {
@@ -55,14 +59,26 @@ function percentiles(samplesNs: number[]): Percentiles {
 }
 
 async function timeSequential(calls: number, fn: () => Promise<unknown>): Promise<Percentiles> {
-  for (let i = 0; i < Math.min(500, calls); i++) await fn(); // warm-up
-  const samples = new Array<number>(calls);
-  for (let i = 0; i < calls; i++) {
-    const started = process.hrtime.bigint();
-    await fn();
-    samples[i] = Number(process.hrtime.bigint() - started);
-  }
+  const [samples] = await timeInTurns(calls, [fn]);
   return percentiles(samples);
+}
+
+/** `calls` sequential calls of each of `fns`, one of each in turn, the order alternating (ns). */
+async function timeInTurns(
+  calls: number,
+  fns: readonly (() => Promise<unknown>)[],
+): Promise<number[][]> {
+  for (let i = 0; i < Math.min(500, calls); i++) for (const fn of fns) await fn(); // warm-up
+  const samples = fns.map(() => new Array<number>(calls));
+  for (let i = 0; i < calls; i++) {
+    for (let j = 0; j < fns.length; j++) {
+      const k = i % 2 === 0 ? j : fns.length - 1 - j;
+      const started = process.hrtime.bigint();
+      await fns[k]();
+      samples[k][i] = Number(process.hrtime.bigint() - started);
+    }
+  }
+  return samples;
 }
 
 export async function busLatency(options: BusLatencyOptions): Promise<BusLatency> {
@@ -70,9 +86,13 @@ export async function busLatency(options: BusLatencyOptions): Promise<BusLatency
   const payload = { userId: options.userId };
   const local = await withApp({ ...env, TRANSPORT: 'local' }, async (nest) => {
     const handler = nest.get(loadApp().UserMessagesController);
-    log(`bus latency: direct handler call, ${calls} sequential calls`);
-    const direct = await timeSequential(calls, () => handler.checkAccount(payload));
-    return { direct, local: await timeBus(nest, 'local', calls, payload) };
+    const bus = nest.get(loadApp().Bus);
+    log(`bus latency: direct handler call and bus.request over local, ${calls} calls each in turns`);
+    const [direct, local] = await timeInTurns(calls, [
+      () => handler.checkAccount(payload),
+      () => bus.request(loadApp().CheckAccount, payload),
+    ]);
+    return { direct: percentiles(direct), local: percentiles(local) };
   });
   const natsEnv = {
     ...env,

@@ -41,6 +41,17 @@ describe('the module registry', () => {
     expect(moduleOfRoute('/health')).toBe('edge');
   });
 
+  it('answers the same for a route asked again, and another registry gets its own answers', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(moduleOfRoute('/api/billing/:id')).toBe('edge');
+      expect(moduleOfRoute('/api/billing/:id', WITH_BILLING)).toBe('billing');
+      expect(moduleOfRoute('/api/orders')).toBe('order');
+    }
+    // Past the routes it keeps, it still answers.
+    for (let i = 0; i < 1_500; i++) expect(moduleOfRoute(`/api/users/${i}`)).toBe('user');
+    expect(moduleOfRoute('/api/users/late')).toBe('user');
+  });
+
   it('covers every route of the API: each /api path belongs to a registered module', () => {
     // The committed OpenAPI document (the repository's root).
     const openapi = JSON.parse(

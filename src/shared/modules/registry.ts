@@ -52,8 +52,25 @@ export function outboxModules(registry: Registry = MODULE_REGISTRY): string[] {
   return Object.keys(registry).filter((name) => registry[name].outbox !== undefined);
 }
 
-/** Which module serves a route template (by its prefix); `edge` for the rest. */
+/**
+ * Which module serves a route template (by its prefix); `edge` for the rest. Asked for every
+ * request's log line: the answers for the application's registry are kept, per template (a
+ * bounded set; past `MAX_KNOWN_ROUTES` it is worked out each time).
+ */
 export function moduleOfRoute(route: string, registry: Registry = MODULE_REGISTRY): string {
+  if (registry !== MODULE_REGISTRY) return findModuleOfRoute(route, registry);
+  let name = knownRoutes.get(route);
+  if (name === undefined) {
+    name = findModuleOfRoute(route, registry);
+    if (knownRoutes.size < MAX_KNOWN_ROUTES) knownRoutes.set(route, name);
+  }
+  return name;
+}
+
+const MAX_KNOWN_ROUTES = 1_000;
+const knownRoutes = new Map<string, string>();
+
+function findModuleOfRoute(route: string, registry: Registry): string {
   for (const [name, module] of Object.entries(registry)) {
     if (route === module.routePrefix || route.startsWith(`${module.routePrefix}/`)) return name;
   }

@@ -4,6 +4,7 @@ import {
   propagation,
   ROOT_CONTEXT,
   SpanKind,
+  type Span,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
@@ -38,19 +39,25 @@ export function traceRequests(handler: Handler): Handler {
       parent,
     );
     const active = trace.setSpan(parent, span);
-    response.once('close', () => {
-      const status = response.statusCode;
-      span.setAttribute('http.response.status_code', status);
-      if (status >= 500 || !response.writableFinished) {
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: response.writableFinished ? `status ${status}` : 'connection closed early',
-        });
-      }
-      span.end();
-    });
+    // A trace that is not sampled records nothing: its span has no status to set, nothing to end.
+    if (span.isRecording()) endWithResponse(span, response);
     context.with(active, () => handler(request, response));
   };
+}
+
+/** Ends `span` when `response` closes, with its status (an error for 5xx or a cut connection). */
+function endWithResponse(span: Span, response: ServerResponse): void {
+  response.once('close', () => {
+    const status = response.statusCode;
+    span.setAttribute('http.response.status_code', status);
+    if (status >= 500 || !response.writableFinished) {
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: response.writableFinished ? `status ${status}` : 'connection closed early',
+      });
+    }
+    span.end();
+  });
 }
 
 /** Names the active SERVER span by the route template, never the raw path. */

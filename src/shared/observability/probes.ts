@@ -8,5 +8,7 @@ const PATHS: ReadonlySet<string> = new Set(PROBE_PATHS.map((p) => `/${p}`));
 
 /** Whether a request URL (query string allowed) is one of the probe paths. */
 export function isProbe(url: string | undefined): boolean {
-  return PATHS.has((url ?? '/').split('?')[0] ?? '/');
+  if (url === undefined) return false;
+  const query = url.indexOf('?');
+  return PATHS.has(query === -1 ? url : url.slice(0, query));
 }
