@@ -172,7 +172,10 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
   try {
     for (const mode of modes) {
       const base = options(baseline);
-      baselines.set(mode, await startOnFreePort({ ...base, label: `${base.label}-beside-${mode}` }));
+      baselines.set(
+        mode,
+        await startOnFreePort({ ...base, label: `${base.label}-beside-${mode}` }),
+      );
       apps.set(mode, await startOnFreePort(options(mode)));
     }
     pinTogether(all().map(({ child }) => pidOf(child)));

@@ -87,7 +87,9 @@ export async function busLatency(options: BusLatencyOptions): Promise<BusLatency
   const local = await withApp({ ...env, TRANSPORT: 'local' }, async (nest) => {
     const handler = nest.get(loadApp().UserMessagesController);
     const bus = nest.get(loadApp().Bus);
-    log(`bus latency: direct handler call and bus.request over local, ${calls} calls each in turns`);
+    log(
+      `bus latency: direct handler call and bus.request over local, ${calls} calls each in turns`,
+    );
     const [direct, local] = await timeInTurns(calls, [
       () => handler.checkAccount(payload),
       () => bus.request(loadApp().CheckAccount, payload),
