@@ -1,12 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import {
-  freePort as freeLoopbackPort,
-  ManagedProcess,
-  NODE_ARGS,
-  onFreePort,
-} from '../src/launcher/managed-process';
+import { ManagedProcess, NODE_ARGS, onFreePort } from '../src/launcher/managed-process';
 import { APP_MAIN } from './built';
 import { HOST, log, settings } from './settings';
 import { logFile } from './workspace';
@@ -14,8 +9,6 @@ import { measure, type ScenarioResult } from './measure';
 
 /** Every child the bench started and that has not exited: stopped by PID at the end. */
 const children = new Set<ManagedProcess>();
-
-export const freePort = (): Promise<number> => freeLoopbackPort(HOST);
 
 export interface ChildOptions {
   /** Names it in messages and names its log file in the workspace. */

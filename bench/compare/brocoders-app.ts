@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { ManagedProcess } from '../../src/launcher/managed-process';
+import { type ManagedProcess, onFreePort } from '../../src/launcher/managed-process';
 import { withDatabase } from '../database';
-import { freePort, inheritedEnv, startChild } from '../processes';
+import { inheritedEnv, startChild } from '../processes';
 import { HOST, log } from '../settings';
 import { logFile, workspace } from '../workspace';
 
@@ -209,15 +209,21 @@ export async function startBrocoders(
   databaseUrl: string,
   extraNodeArgs: readonly string[] = [],
 ): Promise<RunningBrocoders> {
-  const port = await freePort();
-  const process = await startChild({
-    label: 'brocoders',
-    env: brocodersEnv(checkout, databaseUrl, port),
-    entry: join(checkout.dir, FILES.main),
-    nodeArgs: ['--require', loopbackPreload(), ...extraNodeArgs],
-    readyPath: '/',
-    cwd: checkout.dir,
-  });
+  // Its port is in three of its variables: chosen again (all three) if another process took it.
+  const { process, port } = await onFreePort(
+    async (port) => ({
+      process: await startChild({
+        label: 'brocoders',
+        env: brocodersEnv(checkout, databaseUrl, port),
+        entry: join(checkout.dir, FILES.main),
+        nodeArgs: ['--require', loopbackPreload(), ...extraNodeArgs],
+        readyPath: '/',
+        cwd: checkout.dir,
+      }),
+      port,
+    }),
+    { host: HOST },
+  );
   log(`brocoders ready on ${HOST}:${port}`);
   return { process, port };
 }

@@ -1,6 +1,6 @@
 import { NODE_ARGS, type ManagedProcess } from '../../src/launcher/managed-process';
 import { expectRequest } from '../http';
-import { freePort, startChild, stopChild } from '../processes';
+import { startOnFreePort, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 import { appEnv } from '../scenarios/one-process';
 
@@ -21,16 +21,19 @@ export interface CleaveData {
 const ADMIN: Account = { email: 'admin@bench.example.com', password: 'bench-admin-password-1' };
 
 async function started(databaseUrl: string, nodeArgs: readonly string[] = []) {
-  const port = await freePort();
   const env = {
-    ...appEnv(databaseUrl, port),
+    ...appEnv(databaseUrl),
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     // Stopped between rounds at once (no load balancer to drain from), and its CPU profile
     // written at exit before the bench's grace period ends.
     SHUTDOWN_DRAIN_MS: '0',
   };
-  const process = await startChild({ label: 'cleave', env, nodeArgs: [...NODE_ARGS, ...nodeArgs] });
+  const { child: process, port } = await startOnFreePort({
+    label: 'cleave',
+    env,
+    nodeArgs: [...NODE_ARGS, ...nodeArgs],
+  });
   return { process, port };
 }
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManagedProcess } from '../../src/launcher/managed-process';
 import { type ChartLimit, imageMallocArenaMax } from '../chart';
-import { freePort, inheritedEnv, pidOf, startChild, stopChild } from '../processes';
+import { inheritedEnv, pidOf, startOnFreePort, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 import { workspace } from '../workspace';
 import { measureMixed, readyMemory, type MixedResult } from './mixed';
@@ -27,15 +27,13 @@ export interface EmbeddedApp {
  * gives it (chart.ts), as the memory it is held to is the chart's limit.
  */
 export async function startEmbedded(label: string, chart: ChartLimit): Promise<EmbeddedApp> {
-  const port = await freePort();
   const dataDir = join(workspace(), `${label}-data`);
   mkdirSync(dataDir);
-  const process = await startChild({
+  const { child: process, port } = await startOnFreePort({
     label,
     env: {
       ...inheritedEnv(),
       NODE_ENV: 'production',
-      PORT: String(port),
       HOST,
       LOG_LEVEL: 'info',
       DATA_DIR: dataDir,

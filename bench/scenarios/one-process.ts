@@ -3,7 +3,7 @@ import type { ManagedProcess } from '../../src/launcher/managed-process';
 import { expectRequest } from '../http';
 import { measure, type Scenario, type ScenarioResult } from '../measure';
 import { ORDER_BODY } from '../mixed';
-import { freePort, inheritedEnv, pidOf, startChild } from '../processes';
+import { inheritedEnv, pidOf, startOnFreePort } from '../processes';
 import { HOST, log, settings } from '../settings';
 import { dataDir, logFile } from '../workspace';
 import { measureMixed, readyMemory, type MixedResult } from './mixed';
@@ -50,11 +50,12 @@ export interface OneProcessResults {
   mixed: MixedResult;
 }
 
-export function appEnv(databaseUrl: string, port: number): Record<string, string> {
+/** The bench app's environment on the bench database; PORT only when given (else the starter's). */
+export function appEnv(databaseUrl: string, port?: number): Record<string, string> {
   return {
     ...inheritedEnv(),
     NODE_ENV: 'production',
-    PORT: String(port),
+    ...(port !== undefined && { PORT: String(port) }),
     HOST,
     LOG_LEVEL: 'info',
     USER_DATABASE_URL: databaseUrl,
@@ -78,11 +79,14 @@ export interface App {
 }
 
 export async function startApp(databaseUrl: string): Promise<App> {
-  const env = appEnv(databaseUrl, await freePort());
-  const process = await startChild({ label: 'app', env });
-  log(`app ready on ${HOST}:${env.PORT}`);
+  const { child: process, port } = await startOnFreePort({
+    label: 'app',
+    env: appEnv(databaseUrl),
+  });
+  const env = appEnv(databaseUrl, port);
+  log(`app ready on ${HOST}:${port}`);
   const readyMiB = await readyMemory({ app: pidOf(process) });
-  return { process, port: Number(env.PORT), env, readyMiB };
+  return { process, port, env, readyMiB };
 }
 
 /**

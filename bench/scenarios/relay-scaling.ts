@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
 import { cpuSeconds } from '../measure';
 import { readMetrics } from '../node-memory';
-import { freePort, startChild, stopChild } from '../processes';
+import { startOnFreePort, stopChild } from '../processes';
 import { log } from '../settings';
 import { appEnv } from './one-process';
 
@@ -84,11 +84,12 @@ async function drainWith(
   const apps = [];
   try {
     for (let i = 0; i < processes; i++) {
-      const port = await freePort();
+      const { child, port } = await startOnFreePort({
+        label: `relay-${processes}-${i}`,
+        env: appEnv(databaseUrl),
+      });
       ports.push(port);
-      apps.push(
-        await startChild({ label: `relay-${processes}-${i}`, env: appEnv(databaseUrl, port) }),
-      );
+      apps.push(child);
     }
     const before = await handledOn(ports);
     const pids = apps.map((app) => app.pid);
