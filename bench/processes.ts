@@ -60,10 +60,14 @@ export async function startChild(options: ChildOptions): Promise<ManagedProcess>
   return child;
 }
 
+/** A started child and the port it listens on. */
+export interface Started {
+  child: ManagedProcess;
+  port: number;
+}
+
 /** `startChild` on a free loopback port (`onFreePort`: chosen again if another process took it). */
-export function startOnFreePort(
-  options: ChildOptions,
-): Promise<{ child: ManagedProcess; port: number }> {
+export function startOnFreePort(options: ChildOptions): Promise<Started> {
   return onFreePort(
     async (port) => ({
       child: await startChild({ ...options, env: { ...options.env, PORT: String(port) } }),
@@ -82,7 +86,7 @@ export async function startBenchServer(
   label: string,
   readyPath: string,
   env: Record<string, string> = {},
-): Promise<{ child: ManagedProcess; port: number }> {
+): Promise<Started> {
   const { child, port } = await startOnFreePort({
     label,
     entry: join(__dirname, `${label}.js`),
@@ -140,11 +144,10 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
   auth: Record<string, string>,
   rounds: number,
 ): Promise<Record<Mode, SideBySide[]>> {
-  const apps = new Map<Mode, { child: ManagedProcess; port: number }>();
-  const baselines = new Map<Mode, { child: ManagedProcess; port: number }>();
+  const apps = new Map<Mode, Started>();
+  const baselines = new Map<Mode, Started>();
   const connections = Math.max(1, Math.round(settings.connections / 2));
-  const run = async (app: { child: ManagedProcess; port: number }, label: string) => {
-    const { child, port } = app;
+  const run = async ({ child, port }: Started, label: string) => {
     const result = await measure(
       {
         name: `GET /api/users/me (${label})`,

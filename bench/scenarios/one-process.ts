@@ -50,12 +50,11 @@ export interface OneProcessResults {
   mixed: MixedResult;
 }
 
-/** The bench app's environment on the bench database; PORT only when given (else the starter's). */
-export function appEnv(databaseUrl: string, port?: number): Record<string, string> {
+/** The bench app's environment on the bench database; its starter sets PORT. */
+export function appEnv(databaseUrl: string): Record<string, string> {
   return {
     ...inheritedEnv(),
     NODE_ENV: 'production',
-    ...(port !== undefined && { PORT: String(port) }),
     HOST,
     LOG_LEVEL: 'info',
     USER_DATABASE_URL: databaseUrl,
@@ -79,14 +78,11 @@ export interface App {
 }
 
 export async function startApp(databaseUrl: string): Promise<App> {
-  const { child: process, port } = await startOnFreePort({
-    label: 'app',
-    env: appEnv(databaseUrl),
-  });
-  const env = appEnv(databaseUrl, port);
+  const env = appEnv(databaseUrl);
+  const { child: process, port } = await startOnFreePort({ label: 'app', env });
   log(`app ready on ${HOST}:${port}`);
   const readyMiB = await readyMemory({ app: pidOf(process) });
-  return { process, port, env, readyMiB };
+  return { process, port, env: { ...env, PORT: String(port) }, readyMiB };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { freePort } from './managed-process';
+import { freePort, onFreePort, PortTakenError } from './managed-process';
 
 const outgoingFrom = Number(
   readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
@@ -25,5 +25,46 @@ describe('freePort', () => {
       server.listen(port, '127.0.0.1', resolve);
     });
     await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describe('onFreePort', () => {
+  it('chooses another port when the first was taken before the process listened', async () => {
+    const tried: number[] = [];
+    const started = await onFreePort((port) => {
+      tried.push(port);
+      if (tried.length === 1) return Promise.reject(new PortTakenError(`port ${port} taken`));
+      return Promise.resolve(port);
+    });
+    expect(tried).toHaveLength(2);
+    expect(started).toBe(tried[1]);
+    expect(tried[1]).not.toBe(tried[0]);
+  });
+
+  it('gives up after three taken ports, and at once on any other failure', async () => {
+    let calls = 0;
+    const taken = (port: number) => {
+      calls++;
+      return Promise.reject(new PortTakenError(`port ${port} taken`));
+    };
+    await expect(onFreePort(taken)).rejects.toThrow(/taken/);
+    expect(calls).toBe(3);
+    calls = 0;
+    const broken = () => {
+      calls++;
+      return Promise.reject(new Error('no such file'));
+    };
+    await expect(onFreePort(broken)).rejects.toThrow('no such file');
+    expect(calls).toBe(1);
+  });
+
+  it('never changes a port it was given', async () => {
+    const tried: number[] = [];
+    const taken = (port: number) => {
+      tried.push(port);
+      return Promise.reject(new PortTakenError(`port ${port} taken`));
+    };
+    await expect(onFreePort(taken, { port: 4321 })).rejects.toThrow('port 4321 taken');
+    expect(tried).toEqual([4321]);
   });
 });
