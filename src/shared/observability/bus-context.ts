@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { PinoLogger } from 'nestjs-pino';
+import { isTracing } from './tracing';
 
 /** Headers a bus message carries: W3C `traceparent`/`tracestate` and the request id. */
 export type BusHeaders = Record<string, string>;
@@ -59,7 +60,11 @@ export function currentHeaders(): BusHeaders {
   return headers;
 }
 
-/** Runs `fn` in a span of its own (a child of `parent`), marking it failed when `fn` throws. */
+/**
+ * Runs `fn` in a span of its own (a child of `parent`), marking it failed when `fn` throws. In a
+ * process that does not trace, just runs it: the API's no-op tracer would still make a span
+ * object and a context per message, for nothing (no span is recorded, no context propagated).
+ */
 function inSpan<T>(
   name: string,
   kind: SpanKind,
@@ -67,6 +72,7 @@ function inSpan<T>(
   parent: Context,
   fn: () => Promise<T>,
 ): Promise<T> {
+  if (!isTracing()) return fn();
   const attributes = {
     'messaging.system': 'cleave-bus',
     'messaging.destination.name': destination,

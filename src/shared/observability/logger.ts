@@ -5,6 +5,7 @@ import { Logger as NestLogger, type Params, PinoLogger } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { ObservabilityConfig } from '../config/app-config';
 import { isProbe } from './probes';
+import { TurnBatchedDestination } from './log-destination';
 import { moduleOfRoute } from '../modules/registry';
 
 /**
@@ -68,11 +69,11 @@ export function createRootLogger(
   };
   if (config.logFormat === 'pretty') return pino(options);
   if (destination) return pino(options, destination);
-  // Asynchronous writes: lines written while one write is in flight go out together, rather
-  // than one blocking write(2) per line (pino flushes what is pending when the process exits).
-  // Not held back for a fuller buffer (`minLength`): a line is out as soon as the stream takes
-  // it, so what a process said before it was killed, or before it answered ready, is there.
-  return pino(options, pino.destination({ dest: 1, sync: false }));
+  // The lines of one turn of the event loop in one synchronous write(2) at its end, rather than
+  // one write per line: a busy process makes a fraction of the system calls, and a line is out
+  // before the process waits for anything again (or exits), so what a process said before it
+  // was killed, or before it answered ready, is there.
+  return pino(options, TurnBatchedDestination.stdout());
 }
 
 /**
