@@ -41,6 +41,14 @@ describe('TurnBatchedDestination', () => {
     destination.flush();
     expect(writes).toEqual(['last words\n']);
   });
+
+  it("calls back once what is pending is written, as pino's logger.flush(callback) expects", () => {
+    const { writes, destination } = recorded();
+    destination.write('pending\n');
+    const seen: string[][] = [];
+    destination.flush(() => seen.push([...writes]));
+    expect(seen).toEqual([['pending\n']]);
+  });
 });
 
 /** A Node process that logs through standard output's destination, then `ends` in the same turn. */

@@ -43,12 +43,14 @@ export class TurnBatchedDestination implements DestinationStream {
     setImmediate(this.flush);
   }
 
-  /** Hands what is pending on now. */
-  readonly flush = (): void => {
+  /** Hands what is pending on now; then calls `done` (pino's `logger.flush(done)`), if given. */
+  readonly flush = (done?: (error?: Error) => void): void => {
     this.scheduled = false;
     const { pending } = this;
-    if (pending.length === 0) return;
-    this.pending = [];
-    this.output.write(pending.length === 1 ? pending[0] : pending.join(''));
+    if (pending.length > 0) {
+      this.pending = [];
+      this.output.write(pending.length === 1 ? pending[0] : pending.join(''));
+    }
+    done?.();
   };
 }

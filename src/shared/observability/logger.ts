@@ -71,8 +71,9 @@ export function createRootLogger(
   if (destination) return pino(options, destination);
   // The lines of one turn of the event loop in one synchronous write(2) at its end, rather than
   // one write per line: a busy process makes a fraction of the system calls, and a line is out
-  // before the process waits for anything again (or exits), so what a process said before it
-  // was killed, or before it answered ready, is there.
+  // by the end of the turn that logged it (before the process waits for anything again) or at
+  // exit, so what a process said before it answered ready is there, and a process killed
+  // outright loses at most the lines of the turn it was in.
   return pino(options, TurnBatchedDestination.stdout());
 }
 
