@@ -42,6 +42,13 @@ describe('TurnBatchedDestination', () => {
     expect(writes).toEqual(['last words\n']);
   });
 
+  it('adds one exit listener however many destinations a process makes (an app per test)', () => {
+    recorded();
+    const listeners = process.listenerCount('exit');
+    for (let i = 0; i < 20; i++) recorded();
+    expect(process.listenerCount('exit')).toBe(listeners);
+  });
+
   it("calls back once what is pending is written, as pino's logger.flush(callback) expects", () => {
     const { writes, destination } = recorded();
     destination.write('pending\n');

@@ -4,6 +4,26 @@ import { pino, type DestinationStream } from 'pino';
 type Output = Pick<DestinationStream, 'write'>;
 
 /**
+ * The destinations whose pending lines are written when the process exits: one `exit` listener
+ * for all of them, each held weakly, so that a destination no logger uses any more (an
+ * application closed in a test process that makes many) is neither kept alive nor listened for.
+ */
+const flushedAtExit = new Set<WeakRef<TurnBatchedDestination>>();
+/** Once the process exits, there is no later turn: lines are written as they come. */
+let exiting = false;
+
+function flushAtExit(destination: TurnBatchedDestination): void {
+  if (flushedAtExit.size === 0) {
+    process.once('exit', () => {
+      exiting = true;
+      for (const held of flushedAtExit) held.deref()?.flush();
+    });
+  }
+  for (const held of flushedAtExit) if (!held.deref()) flushedAtExit.delete(held);
+  flushedAtExit.add(new WeakRef(destination));
+}
+
+/**
  * Standard output for JSON lines, written once per turn of the event loop: the lines logged
  * while a turn's callbacks run are joined and handed on in one write when they are done
  * (`setImmediate`, before the process waits for I/O again), so that a busy process makes one
@@ -15,15 +35,10 @@ export class TurnBatchedDestination implements DestinationStream {
   private readonly output: Output;
   private pending: string[] = [];
   private scheduled = false;
-  /** Once the process exits, there is no later turn: lines are written as they come. */
-  private exiting = false;
 
   constructor(output: Output) {
     this.output = output;
-    process.once('exit', () => {
-      this.exiting = true;
-      this.flush();
-    });
+    flushAtExit(this);
   }
 
   /**
@@ -36,7 +51,7 @@ export class TurnBatchedDestination implements DestinationStream {
   }
 
   write(line: string): void {
-    if (this.exiting) return void this.output.write(line);
+    if (exiting) return void this.output.write(line);
     this.pending.push(line);
     if (this.scheduled) return;
     this.scheduled = true;
