@@ -9,6 +9,7 @@ import {
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
+  decodeJwt,
   errors,
   jwtVerify,
   JWTVerifyGetKey,
@@ -112,6 +113,10 @@ export class TokenVerifier implements OnModuleInit, OnApplicationBootstrap, OnAp
       entry = undefined;
     }
     if (!entry) {
+      // Refused before its signature is checked: the answer is the same 401, and a client that
+      // keeps presenting an expired token costs a decode each time, not a signature check nor,
+      // for a key id this process does not hold, a fetch of the keys.
+      if (hasExpired(token)) throw new Unauthenticated();
       entry = await this.verifyFresh(token);
       if (this.verified.size >= MAX_CACHED_TOKENS) {
         const oldest = this.verified.keys().next().value;
@@ -190,6 +195,21 @@ export class TokenVerifier implements OnModuleInit, OnApplicationBootstrap, OnAp
     }
     this.keySet = createLocalJWKSet({ keys: [...this.known.values()] });
   }
+}
+
+/**
+ * Whether a token says it has expired, by its own `exp`, unverified, as `jwtVerify` would find it
+ * (`exp <= now`, in whole seconds, no tolerance). Only ever a reason to refuse: a token that
+ * does not decode, or has not expired, goes through the whole check.
+ */
+function hasExpired(token: string): boolean {
+  let exp: unknown;
+  try {
+    exp = decodeJwt(token).exp;
+  } catch {
+    return false;
+  }
+  return typeof exp === 'number' && exp <= Math.floor(Date.now() / 1000);
 }
 
 /** `AUTH_PUBLIC_KEYS`: a JWKS, or one public JWK. */
