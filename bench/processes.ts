@@ -66,15 +66,21 @@ export interface Started {
   port: number;
 }
 
-/** `startChild` on a free loopback port (`onFreePort`: chosen again if another process took it). */
-export function startOnFreePort(options: ChildOptions): Promise<Started> {
-  return onFreePort(
-    async (port) => ({
-      child: await startChild({ ...options, env: { ...options.env, PORT: String(port) } }),
-      port,
-    }),
-    { host: HOST },
-  );
+/**
+ * `startChild` on a free loopback port (`onFreePort`: chosen again if another process took it):
+ * given in its environment's PORT, or, for a program that wants it elsewhere, wherever the
+ * options made for that port put it.
+ */
+export function startOnFreePort(
+  options: ChildOptions | ((port: number) => ChildOptions),
+): Promise<Started> {
+  const forPort =
+    typeof options === 'function'
+      ? options
+      : (port: number) => ({ ...options, env: { ...options.env, PORT: String(port) } });
+  return onFreePort(async (port) => ({ child: await startChild(forPort(port)), port }), {
+    host: HOST,
+  });
 }
 
 /**

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type ManagedProcess, onFreePort } from '../../src/launcher/managed-process';
+import type { ManagedProcess } from '../../src/launcher/managed-process';
 import { withDatabase } from '../database';
-import { inheritedEnv, startChild } from '../processes';
+import { inheritedEnv, startOnFreePort } from '../processes';
 import { HOST, log } from '../settings';
 import { logFile, workspace } from '../workspace';
 
@@ -209,21 +209,15 @@ export async function startBrocoders(
   databaseUrl: string,
   extraNodeArgs: readonly string[] = [],
 ): Promise<RunningBrocoders> {
-  // Its port is in three of its variables: chosen again (all three) if another process took it.
-  const { process, port } = await onFreePort(
-    async (port) => ({
-      process: await startChild({
-        label: 'brocoders',
-        env: brocodersEnv(checkout, databaseUrl, port),
-        entry: join(checkout.dir, FILES.main),
-        nodeArgs: ['--require', loopbackPreload(), ...extraNodeArgs],
-        readyPath: '/',
-        cwd: checkout.dir,
-      }),
-      port,
-    }),
-    { host: HOST },
-  );
+  // Its port is in three of its variables: all three set for each port tried.
+  const { child: process, port } = await startOnFreePort((port) => ({
+    label: 'brocoders',
+    env: brocodersEnv(checkout, databaseUrl, port),
+    entry: join(checkout.dir, FILES.main),
+    nodeArgs: ['--require', loopbackPreload(), ...extraNodeArgs],
+    readyPath: '/',
+    cwd: checkout.dir,
+  }));
   log(`brocoders ready on ${HOST}:${port}`);
   return { process, port };
 }

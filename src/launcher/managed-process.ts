@@ -171,20 +171,30 @@ export function isPortTaken(error: unknown): boolean {
 
 /**
  * Runs `start` on `port`, or, when unset, on a port `freePort` chooses on `host`: chosen again
- * (three tries in all) when `start` fails with a `PortTakenError`, because another process took
- * the port before this one listened. A port given is never changed.
+ * (three tries in all, never a port already tried) when `start` fails with a `PortTakenError`,
+ * because another process took the port before this one listened. A port given is never changed.
  */
 export async function onFreePort<T>(
   start: (port: number) => Promise<T>,
   options: { port?: number; host?: string } = {},
 ): Promise<T> {
+  const tried = new Set<number>();
   for (let attempt = 1; ; attempt++) {
-    const port = options.port ?? (await freePort(options.host));
+    const port = options.port ?? (await untriedPort(tried, options.host));
+    tried.add(port);
     try {
       return await start(port);
     } catch (error) {
       if (options.port !== undefined || attempt === 3 || !isPortTaken(error)) throw error;
     }
+  }
+}
+
+/** A free port on `host` that is not in `tried` (`freePort` chooses at random, so may repeat). */
+async function untriedPort(tried: ReadonlySet<number>, host?: string): Promise<number> {
+  for (;;) {
+    const port = await freePort(host);
+    if (!tried.has(port)) return port;
   }
 }
 

@@ -7,7 +7,7 @@ import { nameServerSpan, traceRequests } from '../observability/http-tracing';
 import { logRequests } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import { PROBE_PATHS } from '../observability/probes';
-import { isTracing } from '../observability/tracing';
+import { isTracing } from '../observability/tracing-state';
 import { TokenVerifier } from '../security/token-verifier';
 import { registerCors } from './cors';
 import {

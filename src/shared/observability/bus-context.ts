@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { PinoLogger } from 'nestjs-pino';
-import { isTracing } from './tracing';
+import { isTracing } from './tracing-state';
 
 /** Headers a bus message carries: W3C `traceparent`/`tracestate` and the request id. */
 export type BusHeaders = Record<string, string>;

@@ -15,6 +15,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { markTracing } from './tracing-state';
 
 export interface TracingOptions {
   serviceName: string;
@@ -51,11 +52,6 @@ export interface Tracing {
 
 let active: Tracing | undefined;
 
-/** Whether this process traces (so the HTTP server should make spans). */
-export function isTracing(): boolean {
-  return active !== undefined;
-}
-
 /**
  * Starts OpenTelemetry for this process: W3C trace context, spans for incoming HTTP (see
  * `traceRequests`) and outgoing HTTP (undici/fetch), Postgres (`pg`, PGlite included), Redis
@@ -83,6 +79,7 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
     tracerProvider: provider,
     instrumentations: clientInstrumentations(options.disabled ?? []),
   });
+  markTracing();
   active = {
     async shutdown() {
       unregister();
