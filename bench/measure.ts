@@ -16,6 +16,11 @@ export interface Scenario {
   method: 'GET' | 'POST' | 'PATCH';
   path: string;
   headers: Record<string, string>;
+  /**
+   * Headers (each an account's Authorization) that each connection's requests take in turn,
+   * over `headers`: many clients' reads, rather than one client's many times over.
+   */
+  users?: Array<Record<string, string>>;
   body?: string;
   /** Connections; settings.connections by default. */
   connections?: number;
@@ -83,6 +88,7 @@ async function measureLoad(scenario: Scenario, port: number): Promise<ScenarioRe
     method: scenario.method,
     headers: scenario.headers,
     body: scenario.body,
+    ...(scenario.users && { requests: scenario.users.map((headers) => ({ headers })) }),
     connections: scenario.connections ?? settings.connections,
     ...(scenario.rate && { overallRate: scenario.rate }),
     ...(scenario.ownThread && { workers: 1 }),

@@ -1,19 +1,23 @@
 /**
  * The database-plus-HTTP baseline for `npm run bench`: Fastify (no logger, no plugins) and
- * node-postgres running the SQL the app runs for three reads, and answering the JSON the app
- * answers, byte for byte:
+ * node-postgres running the SQL the app runs for three reads, one statement per request, and
+ * answering the JSON the app answers, byte for byte:
  *   - GET /api/users/me          the user module's `user-by-id` prepared statement
  *   - GET /api/orders?limit=N    the order module's `orders-by-user` prepared statement (N + 1 rows)
  *   - GET /api/users?limit=N     the user module's `users-page` prepared statement
+ * (The app runs the first two so when a read is alone in its turn of the event loop; reads of
+ * the same turn share one statement, `users-by-ids` or `orders-by-users`: CoalescedReads, in
+ * src/shared/persistence. The baseline is the straightforward server, one round trip a request.)
  * One pool per module of the app's size (`max: 10`, src/shared/persistence/module-database.ts),
- * each on its module's schema. It verifies no token and checks no role: the user is a fixed id
- * (BENCH_USER_ID), so what it measures is the limit of the database and HTTP alone, the ceiling
- * the app's reads are held to (bench/targets.ts).
+ * each on its module's schema. It verifies no token and checks no role: the user is the bearer
+ * token's subject, read without a check (BENCH_USER_ID without a token), so what it measures is
+ * the limit of the database and HTTP alone, the ceiling the app's reads are held to
+ * (bench/targets.ts).
  *
  * Env: PORT (required), HOST (default 127.0.0.1, loopback only), BENCH_DATABASE_URL (required,
  * loopback), BENCH_USER_ID (required).
  */
-import fastify from 'fastify';
+import fastify, { type FastifyRequest } from 'fastify';
 import { Pool, type QueryConfig } from 'pg';
 import { isLoopback, serveBaseline, type BaselineServer } from './baseline-server';
 
@@ -106,6 +110,14 @@ function page<Row extends { id: string; created_at: Date }, T>(
   };
 }
 
+/** The subject of the request's bearer token, unverified; `fallback` without one. */
+function subjectOf(request: FastifyRequest, fallback: string): string {
+  const payload = request.headers.authorization?.split('.')[1];
+  if (!payload) return fallback;
+  const { sub } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub?: string };
+  return sub ?? fallback;
+}
+
 function limitOf(query: unknown): number {
   const raw = (query as { limit?: string }).limit;
   const limit = raw === undefined ? 20 : Number(raw);
@@ -132,11 +144,11 @@ function main(): Promise<BaselineServer> {
     (await pool.query(query)).rows as Row[];
 
   const app = fastify({ logger: false });
-  app.get('/api/users/me', async (_request, reply) => {
+  app.get('/api/users/me', async (request, reply) => {
     const [row] = await rows<UserRow>(users, {
       name: 'user.user-by-id',
       text: USER_BY_ID,
-      values: [userId],
+      values: [subjectOf(request, userId)],
     });
     if (!row) return reply.status(401).send();
     return userJson(row);
@@ -146,7 +158,7 @@ function main(): Promise<BaselineServer> {
     const found = await rows<OrderRow>(orders, {
       name: 'order.orders-by-user',
       text: ORDERS_BY_USER,
-      values: [userId, limit + 1],
+      values: [subjectOf(request, userId), limit + 1],
     });
     return page(found, limit, orderJson);
   });

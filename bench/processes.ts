@@ -130,7 +130,8 @@ export interface SideBySide {
 }
 
 /**
- * `GET /api/users/me` on one app process per mode and, beside each, one of `baseline`'s, all
+ * `GET /api/users/me`, as each of `readers` in turn (their Authorization headers), on one app
+ * process per mode and, beside each, one of `baseline`'s, all
  * started first (each on a port chosen here), then each mode measured at the same time as its
  * baseline, each with half the connections, in `rounds` rounds (the modes' order rotated each
  * round); stopped at the end. What the A/B scenarios (observability, rate limits) compare. The
@@ -147,7 +148,7 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
   baseline: Baseline,
   modes: readonly Mode[],
   options: (mode: Baseline | Mode) => ChildOptions,
-  auth: Record<string, string>,
+  readers: Array<Record<string, string>>,
   rounds: number,
 ): Promise<Record<Mode, SideBySide[]>> {
   const apps = new Map<Mode, Started>();
@@ -160,7 +161,8 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
         target: 'app',
         method: 'GET',
         path: '/api/users/me',
-        headers: auth,
+        headers: readers[0],
+        users: readers,
         pid: child.pid,
         connections,
         ownThread: true,

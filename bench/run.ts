@@ -146,7 +146,7 @@ async function main(): Promise<number> {
   }
   if (settings.only === 'observability') {
     await stopChild(app.process);
-    const observability = await observabilityOverhead(app.env, fixture.auth);
+    const observability = await observabilityOverhead(app.env, readerAuths(fixture));
     process.stdout.write(`${JSON.stringify(observability.cost, null, 2)}\n`);
     return 0;
   }
@@ -166,7 +166,7 @@ async function main(): Promise<number> {
   if (settings.only === 'baselines') return baselinesOnly(app, fixture, databaseUrl);
   if (settings.only === 'rate-limits') {
     await stopChild(app.process);
-    const rateLimits = await rateLimitCost(app.env, fixture.auth);
+    const rateLimits = await rateLimitCost(app.env, readerAuths(fixture));
     process.stdout.write(`${JSON.stringify(rateLimits, null, 2)}\n`);
     return 0;
   }
@@ -252,8 +252,8 @@ async function measureAll(
   // First, while the database is as the app left it: the bodies compare. Stops the app.
   const baselines = await measureBaselines(databaseUrl, fixture, app, answers, results);
   const relay = await relayScaling(databaseUrl, settings.relayEvents);
-  const observability = await observabilityOverhead(app.env, fixture.auth);
-  const rateLimits = await rateLimitCost(app.env, fixture.auth);
+  const observability = await observabilityOverhead(app.env, readerAuths(fixture));
+  const rateLimits = await rateLimitCost(app.env, readerAuths(fixture));
   const namespace = newNamespace();
   const bus = await measureBus(databaseUrl, fixture, namespace);
   const { results: split, mixed: splitMixed } = await measureSplit(
@@ -288,6 +288,11 @@ async function measureAll(
 }
 
 /** The load average before the run; a warning when other work will skew the numbers. */
+/** The Authorization headers of the accounts that reads act as in turn. */
+function readerAuths(fixture: Fixture): Array<Record<string, string>> {
+  return fixture.readers.map((reader) => reader.auth);
+}
+
 function warnAboutLoad(): number[] {
   const load = loadavg();
   if (load[0] > cpus().length * 0.5) {

@@ -98,7 +98,7 @@ function modeSettings(
 
 export async function observabilityOverhead(
   appEnv: Record<string, string>,
-  auth: Record<string, string>,
+  readers: Array<Record<string, string>>,
 ): Promise<Observability> {
   const sink = await startSink();
   const modes = modeSettings(sink.url);
@@ -118,7 +118,7 @@ export async function observabilityOverhead(
           SHUTDOWN_DRAIN_MS: '0',
         },
       }),
-      auth,
+      readers,
       settings.overheadRounds,
     );
     exports = await sink.exports();

@@ -32,6 +32,12 @@ export interface Fixture {
   me: string;
   /** The Authorization header of the admin's access token (ADMIN). */
   adminAuth: Record<string, string>;
+  /**
+   * Accounts, the user's among them, one per connection of a load, that a user's reads
+   * (`GET /api/users/me`, `GET /api/orders`) act as in turn, each with a full page of orders:
+   * their emails (the password is the user's) and the Authorization headers of their tokens.
+   */
+  readers: Array<{ email: string; auth: Record<string, string> }>;
 }
 
 /**
@@ -91,24 +97,52 @@ export async function startApp(databaseUrl: string): Promise<App> {
  */
 export async function signUp(port: number): Promise<Fixture> {
   const password = 'bench-password-1234';
-  let email = '';
-  for (let i = 0; i < LISTED_USERS - 1; i++) {
-    // The last one is the bench user, the newest account.
-    email = `bench-${randomBytes(4).toString('hex')}@example.com`;
+  const accounts = Math.max(LISTED_USERS - 1, settings.connections);
+  const emails = Array.from(
+    { length: accounts },
+    () => `bench-${randomBytes(4).toString('hex')}@example.com`,
+  );
+  // The last one is the bench user, the newest account.
+  const email = emails[emails.length - 1];
+  const signUpReader = async (reader: string) => {
     await expectRequest(port, 'POST', '/api/users', 201, {
-      body: JSON.stringify({ email, password, name: 'Bench User' }),
+      body: JSON.stringify({ email: reader, password, name: 'Bench User' }),
     });
-  }
-  const auth = await logIn(port, email, password);
+    return { email: reader, auth: await logIn(port, reader, password) };
+  };
+  const readers = await inTurn(emails.slice(0, -1), signUpReader);
+  readers.push(await signUpReader(email));
+  const { auth } = readers[readers.length - 1];
+  // A full first page of orders for each (the user's fill up under the order scenarios).
+  await inTurn(readers.slice(0, -1), async (reader) => {
+    for (let i = 0; i <= ORDERS_PAGE; i++) {
+      await expectRequest(port, 'POST', '/api/orders', 201, {
+        headers: reader.auth,
+        body: ORDER_BODY,
+      });
+    }
+  });
   const me = await expectRequest(port, 'GET', '/api/users/me', 200, { headers: auth });
   await expectRequest(port, 'POST', '/api/orders', 201, { headers: auth, body: ORDER_BODY });
   await expectRequest(port, 'GET', '/api/orders?limit=20', 200, { headers: auth });
   const adminAuth = await logIn(port, ADMIN.email, ADMIN.password);
   await expectRequest(port, 'GET', USERS_PAGE, 200, { headers: adminAuth });
-  return { email, password, auth, me, adminAuth };
+  return { email, password, auth, me, adminAuth, readers };
+}
+
+/** `work` for each item, a few at a time (sign-ups and logins hash passwords), in order. */
+export async function inTurn<T, R>(items: T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  const AT_ONCE = 4;
+  for (let i = 0; i < items.length; i += AT_ONCE) {
+    results.push(...(await Promise.all(items.slice(i, i + AT_ONCE).map(work))));
+  }
+  return results;
 }
 
 const USERS_PAGE = '/api/users?limit=10';
+/** The orders listing's page size (`GET /api/orders?limit=20`). */
+const ORDERS_PAGE = 20;
 
 /** The Authorization header of a fresh access token of the account. */
 export async function logIn(
@@ -130,7 +164,13 @@ export function adminCredentials(): { email: string; password: string } {
   return { ...ADMIN };
 }
 
-export function appScenarios({ auth, adminAuth, email, password }: Fixture): AppScenario[] {
+export function appScenarios({
+  auth,
+  adminAuth,
+  email,
+  password,
+  readers,
+}: Fixture): AppScenario[] {
   const json = { 'content-type': 'application/json' };
   const createOrder = {
     target: 'app',
@@ -146,6 +186,7 @@ export function appScenarios({ auth, adminAuth, email, password }: Fixture): App
       method: 'GET',
       path: '/api/users/me',
       headers: auth,
+      users: readers.map((reader) => reader.auth),
       read: true,
     },
     { name: 'POST /api/orders', ...createOrder, outbox: 'saturated' },
@@ -153,8 +194,9 @@ export function appScenarios({ auth, adminAuth, email, password }: Fixture): App
       name: 'GET /api/orders?limit=20',
       target: 'app',
       method: 'GET',
-      path: '/api/orders?limit=20',
+      path: `/api/orders?limit=${ORDERS_PAGE}`,
       headers: auth,
+      users: readers.map((reader) => reader.auth),
       read: true,
     },
     {

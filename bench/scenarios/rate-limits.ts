@@ -32,7 +32,7 @@ const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / value
 
 export async function rateLimitCost(
   appEnv: Record<string, string>,
-  auth: Record<string, string>,
+  readers: Array<Record<string, string>>,
 ): Promise<RateLimitCost> {
   const pairs = await measureMeBeside(
     'off',
@@ -41,7 +41,7 @@ export async function rateLimitCost(
       label: `app-rate-limits-${mode}`,
       env: { ...appEnv, ...LIMITS[mode], SHUTDOWN_DRAIN_MS: '0' },
     }),
-    auth,
+    readers,
     settings.overheadRounds,
   );
   const runs: Record<Mode, ScenarioResult[]> = {

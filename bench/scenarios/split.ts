@@ -6,7 +6,7 @@ import type { Pids } from '../memory';
 import { pidOf, startChild, stopChild } from '../processes';
 import { HOST, log } from '../settings';
 import { measureMixed, readyMemory, type MixedResult } from './mixed';
-import { adminCredentials, logIn, type AppScenario, type Fixture } from './one-process';
+import { adminCredentials, inTurn, logIn, type AppScenario, type Fixture } from './one-process';
 
 export interface SplitResults {
   results: ScenarioResult[];
@@ -17,7 +17,7 @@ export interface SplitResults {
  * The split shape: one process per module on NATS, the gateway in front, started by the
  * launcher `npm run start:split` and the tests use. The mixed load first, as on the one
  * process; then the one-process scenarios that are not paced run again through the gateway, as
- * the same user with a token the split shape issued. The memory of each of the four processes
+ * the same users with tokens the split shape issued. The memory of each of the four processes
  * through each.
  */
 export async function measureSplit(
@@ -37,6 +37,9 @@ export async function measureSplit(
     for (const module of BUSINESS_MODULES) processes[module] = pidOf(shape.modules[module].process);
     const readyMiB = await readyMemory(processes);
     const auth = await signIn(port, fixture);
+    const readers = await inTurn(fixture.readers, (reader) =>
+      logIn(port, reader.email, fixture.password, 'login (split)'),
+    );
     const admin = adminCredentials();
     const adminAuth = await logIn(port, admin.email, admin.password, 'admin login (split)');
     const mixed = await measureMixed('split', port, processes, readyMiB);
@@ -45,7 +48,10 @@ export async function measureSplit(
       const headers = scenario.headers.authorization
         ? { ...scenario.headers, ...(scenario.asAdmin ? adminAuth : auth) }
         : scenario.headers;
-      results.push(await measure({ ...scenario, headers, target: 'split', processes }, port));
+      const users = scenario.users && readers;
+      results.push(
+        await measure({ ...scenario, headers, users, target: 'split', processes }, port),
+      );
     }
     return { results, mixed };
   } finally {

@@ -117,6 +117,36 @@ for (const database of databaseTargets()) {
       expect(await orders.listByUser(userId, { limit: 10, status: 'pending' })).toHaveLength(6);
     });
 
+    it('answers first pages of many users at once, each with its own orders in order', async () => {
+      const users = [randomUUID(), randomUUID(), randomUUID()];
+      const base = Date.now() - 60_000;
+      const own = new Map<string, Order[]>();
+      for (const [u, userId] of users.entries()) {
+        const placed: Order[] = [];
+        for (let i = 0; i < 2 + u; i++) {
+          placed.push(newOrder(userId, new Date(base + i * 1000)));
+          await orders.insert(placed[placed.length - 1], []);
+        }
+        own.set(userId, placed.reverse());
+      }
+      const [ada, grace, linus] = users;
+      // Asked for in one turn, so read together: a repeat, other limits, and a user with none.
+      const asked = [
+        [ada, 10],
+        [grace, 2],
+        [ada, 10],
+        [linus, 3],
+        [linus, 1],
+        [randomUUID(), 10],
+      ] as const;
+      const pages = await Promise.all(
+        asked.map(([userId, limit]) => orders.listByUser(userId, { limit })),
+      );
+      expect(pages).toEqual(
+        asked.map(([userId, limit]) => (own.get(userId) ?? []).slice(0, limit)),
+      );
+    });
+
     it('changes status only from the expected one, and one of two racing changes wins', async () => {
       const order = newOrder(randomUUID());
       await orders.insert(order, []);

@@ -58,6 +58,18 @@ for (const database of databaseTargets().filter((s) => s !== 'mongo')) {
       await eventually(() => Promise.resolve(expect(delivered(registered.id)).toBe(true)));
     });
 
+    it('answers reads of many accounts at once, each with its own account', async () => {
+      const stored = [newUser(), newUser(), newUser()];
+      for (const user of stored) await users.insert(user, HASH, []);
+      const [ada, grace, linus] = stored;
+      // Asked for in one turn, so read together: repeats, capitals and unknown ids among them.
+      const ids = [ada.id, grace.id, ada.id, linus.id.toUpperCase(), randomUUID(), 'not-a-uuid'];
+      const found = await Promise.all(ids.map((id) => users.findById(id)));
+      expect(found).toEqual([ada, grace, ada, linus, null, null]);
+      const credentials = await Promise.all(stored.map((u) => users.findCredentialsById(u.id)));
+      expect(credentials).toEqual(stored.map((user) => ({ user, passwordHash: HASH })));
+    });
+
     it('refuses a second account with the same email, whatever its case, and queues nothing', async () => {
       const user = newUser();
       await users.insert(user, HASH, []);

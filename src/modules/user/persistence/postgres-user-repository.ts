@@ -13,6 +13,7 @@ import { EmailTaken } from '../user.errors';
 import { normalizeEmail, type User, type UserCredentials } from '../user';
 import { isUuid } from '../../../shared/kernel/uuid';
 import { Batcher } from '../../../shared/persistence/batcher';
+import { byKey, CoalescedReads } from '../../../shared/persistence/coalesced-reads';
 import { claimInbox } from '../../../shared/outbox/postgres-inbox';
 import { type UserChanges, UserRepository } from './user-repository';
 
@@ -91,16 +92,33 @@ export class PostgresUserRepository extends UserRepository {
     return raw && toCredentials(raw);
   }
 
-  /** On every authenticated profile read and account check: one prepared statement. */
-  private async rowById(id: string): Promise<UserRow | null> {
-    if (!isUuid(id)) return null;
-    const rows = await this.db.sql<UserRow>(
-      'user-by-id',
-      `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`,
-      [id],
-    );
-    return rows[0] ?? null;
+  /**
+   * On every authenticated profile read and account check: one prepared statement, shared by
+   * the reads of the same turn (`CoalescedReads`). A uuid in any letter case names its account.
+   */
+  private rowById(id: string): Promise<UserRow | null> {
+    return isUuid(id) ? this.byId.read(id.toLowerCase()) : Promise.resolve(null);
   }
+
+  private readonly byId = new CoalescedReads<UserRow | null>(
+    async (id) => {
+      const rows = await this.db.sql<UserRow>(
+        'user-by-id',
+        `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`,
+        [id],
+      );
+      return rows[0] ?? null;
+    },
+    async (ids) => {
+      const rows = await this.db.sql<UserRow>(
+        'users-by-ids',
+        `SELECT ${USER_COLUMNS} FROM users WHERE id = ANY($1::uuid[])`,
+        [`{${ids.join(',')}}`],
+      );
+      return byKey(rows, (row) => row.id);
+    },
+    null,
+  );
 
   /** On every login: one prepared statement. */
   private async rowByEmail(email: string): Promise<UserRow | null> {
