@@ -11,6 +11,7 @@ import {
   IdempotentInsert,
 } from '../../src/modules/order/place-order/idempotent-insert';
 import {
+  openAccountView,
   openOrderDatabase,
   openOrderRepository,
   openOrderOutboxRepository,
@@ -64,6 +65,30 @@ for (const database of databaseTargets()) {
       expect(await orders.findById(order.id)).toEqual(order);
       expect(await orders.findById(randomUUID())).toBeUndefined();
       expect(await orders.findById('not-a-uuid')).toBeUndefined();
+    });
+
+    it('stores orders placed at the same time, each with its event; one that fails fails alone', async () => {
+      const userId = randomUUID();
+      const stored = newOrder(userId);
+      await orders.insert(stored, []);
+      const placed = [newOrder(userId), newOrder(userId), { ...newOrder(userId), id: stored.id }];
+      const results = await Promise.allSettled(
+        placed.map((order) => orders.insert(order, [event(order)])),
+      );
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      for (const order of placed.slice(0, 2)) {
+        expect(await orders.findById(order.id)).toEqual(order);
+      }
+      expect(await orders.findById(stored.id)).toEqual(stored);
+      await eventually(() =>
+        Promise.resolve(
+          expect(placed.slice(0, 2).map((o) => deliveredFor(o.id))).toEqual([
+            ['order.created'],
+            ['order.created'],
+          ]),
+        ),
+      );
+      expect(deliveredFor(stored.id)).toEqual([]);
     });
 
     it('relays the events written with each change, in order', async () => {
@@ -325,6 +350,27 @@ for (const database of databaseTargets()) {
           expect(open.map((o) => deliveredFor(o.id))).toEqual(open.map(() => ['order.cancelled'])),
         ),
       );
+    });
+
+    it('says which accounts have a tombstone, for checks asked for one by one or together', async () => {
+      const view = openAccountView(fixture.db);
+      const [kept, deleted, unknown] = [randomUUID(), randomUUID(), randomUUID()];
+      await view.record(kept, { version: 1, deleted: false });
+      await view.record(deleted, { version: 1, deleted: true });
+      expect(await view.isDeleted(deleted)).toBe(true);
+      expect(await view.isDeleted(kept)).toBe(false);
+      // Asked for in one turn, so read together: a repeat and an unknown account among them.
+      const asked = [deleted, kept, deleted, unknown, 'not-a-uuid'];
+      expect(await Promise.all(asked.map((id) => view.isDeleted(id)))).toEqual([
+        true,
+        false,
+        true,
+        false,
+        false,
+      ]);
+      // A tombstone is final: a later, newer state does not bring the account back.
+      expect(await view.record(deleted, { version: 2, deleted: false })).toBe(false);
+      expect(await view.isDeleted(deleted)).toBe(true);
     });
 
     it('answers a ping while its server is up', async () => {

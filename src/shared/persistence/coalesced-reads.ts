@@ -6,8 +6,9 @@ const MAX_KEYS = 100;
 /**
  * Reads by key, coalesced: the reads asked for during one turn of the event loop go to the
  * database as one statement (`many`) when the turn's callbacks are done, each caller getting the
- * value of its own key (a row, or a page of rows). Under load, a turn serves several requests, so a few statements
- * and round trips serve many reads; alone, a read waits for nothing but the end of its turn.
+ * value of its own key (a row, or a page of rows). Under load, a turn serves several requests,
+ * so a few statements and round trips serve many reads; alone, a read waits for nothing but the
+ * end of its turn, and runs the statement for one key (`one`).
  *
  * A read never joins a statement already sent: the one it joins starts after it was asked for,
  * so it sees every write committed before it (a client reads its own writes). Nothing is cached

@@ -1,5 +1,6 @@
 import type { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUuid } from '../../../shared/kernel/uuid';
+import { CoalescedReads } from '../../../shared/persistence/coalesced-reads';
 import { AccountView, type AccountState } from './account-view';
 
 /** The account view on Postgres or PGlite: the table `account_view` of the order module's schema. */
@@ -25,13 +26,31 @@ export class PostgresAccountView extends AccountView {
     return rows.length > 0;
   }
 
-  async isDeleted(userId: string): Promise<boolean> {
-    if (!isUuid(userId)) return false;
-    const rows = await this.db.sql<{ deleted: boolean }>(
-      'account-view-deleted',
-      `SELECT deleted FROM account_view WHERE user_id = $1`,
-      [userId],
-    );
-    return rows[0]?.deleted ?? false;
+  /**
+   * One statement, shared by the checks asked for in the same turn (`CoalescedReads`): each
+   * placed order asks once its insert has committed, so a burst of orders costs a few reads.
+   */
+  isDeleted(userId: string): Promise<boolean> {
+    return isUuid(userId) ? this.deleted.read(userId.toLowerCase()) : Promise.resolve(false);
   }
+
+  private readonly deleted = new CoalescedReads<boolean>(
+    async (userId) => {
+      const rows = await this.db.sql<{ deleted: boolean }>(
+        'account-view-deleted',
+        `SELECT deleted FROM account_view WHERE user_id = $1`,
+        [userId],
+      );
+      return rows[0]?.deleted ?? false;
+    },
+    async (userIds) => {
+      const rows = await this.db.sql<{ user_id: string; deleted: boolean }>(
+        'account-views-deleted',
+        `SELECT user_id, deleted FROM account_view WHERE user_id = ANY($1::uuid[])`,
+        [`{${userIds.join(',')}}`],
+      );
+      return new Map(rows.map((row) => [row.user_id, row.deleted]));
+    },
+    false,
+  );
 }

@@ -3,6 +3,7 @@ import { isUuid } from '../../../shared/kernel/uuid';
 import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import { claimInbox } from '../../../shared/outbox/postgres-inbox';
 import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/postgres-outbox';
+import { Batcher } from '../../../shared/persistence/batcher';
 import { CoalescedReads } from '../../../shared/persistence/coalesced-reads';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
@@ -31,17 +32,52 @@ export class PostgresOrderRepository extends OrderRepository {
     super();
   }
 
+  /**
+   * One statement: the order and its events. Orders without an Idempotency-Key placed at the
+   * same time share it (`Batcher`, group commit): each caller's promise settles once the
+   * statement that carried its order has committed, and a shared statement that fails is retried
+   * one order at a time, so one bad order fails alone.
+   */
   insert(
     order: Order,
     events: readonly BusEvent[],
     claim?: IdempotencyClaim,
   ): Promise<'inserted' | 'key-taken'> {
     return insertOrKeyTaken(
-      () => this.insertRow(order, events, claim),
+      () => (claim ? this.insertRow(order, events, claim) : this.inserts.add({ order, events })),
       (error) => claim !== undefined && isUniqueViolation(error),
       this.outbox,
     );
   }
+
+  private readonly inserts = new Batcher<{ order: Order; events: readonly BusEvent[] }>(
+    async (placed) => {
+      await this.db.sql(
+        'insert-orders',
+        `WITH given AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, "userId" uuid, items jsonb,
+             "totalCents" bigint, currency text, status text, "createdAt" timestamptz,
+             "updatedAt" timestamptz, events jsonb)
+         ),
+         change AS (
+           INSERT INTO orders (id, user_id, items, total_cents, currency, status, created_at,
+                               updated_at)
+           SELECT id, "userId", items, "totalCents", currency, status, "createdAt", "updatedAt"
+           FROM given
+           RETURNING id
+         ),
+         queued AS (
+           INSERT INTO outbox (id, type, event)
+           SELECT (e->>'id')::uuid, e->>'type', e
+           FROM given, jsonb_array_elements(given.events) WITH ORDINALITY AS x(e, n)
+           ORDER BY given.id, x.n
+           RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM change)::int AS changed`,
+        [JSON.stringify(placed.map(({ order, events }) => ({ ...order, events })))],
+      );
+    },
+  );
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
     const [row] = await this.db.sql<OrderRow & { request_hash: string | null; expires_at: Date }>(
@@ -73,9 +109,9 @@ export class PostgresOrderRepository extends OrderRepository {
   }
 
   /**
-   * Keyset pagination on (created_at, id); one prepared statement per filter combination. First
-   * pages of every status, the most asked for, are read with the others of the same turn
-   * (`CoalescedReads`).
+   * Keyset pagination on (created_at, id); one prepared statement per filter combination. A
+   * first page without a status filter, the one most asked for, is read with the others asked
+   * for in the same turn (`CoalescedReads`).
    */
   async listByUser(userId: string, { limit, status, cursor }: OrderListing): Promise<Order[]> {
     if (!status && !cursor && isUuid(userId)) {
