@@ -131,10 +131,9 @@ export interface SideBySide {
 
 /**
  * `GET /api/users/me`, as each of `readers` in turn (their Authorization headers), on one app
- * process per mode and, beside each, one of `baseline`'s, all
- * started first (each on a port chosen here), then each mode measured at the same time as its
- * baseline, each with half the connections, in `rounds` rounds (the modes' order rotated each
- * round); stopped at the end. What the A/B scenarios (observability, rate limits) compare. The
+ * process per mode and, beside each, one of `baseline`'s, all started first (each on a port
+ * chosen here), then each mode measured at the same time as its baseline, each with half the
+ * connections, in `rounds` rounds (the modes' order rotated each round); stopped at the end. What the A/B scenarios (observability, rate limits) compare. The
  * app processes all run on one CPU (`pinTogether`): loaded together, the two measured share that
  * CPU equally at every instant, so a change in the machine's speed (which on a shared machine
  * moves the same code's CPU per request by half within a minute, and two identical processes

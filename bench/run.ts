@@ -287,12 +287,12 @@ async function measureAll(
   return { ...measured, baseline, split, argon2, checks: checkTargets(measured) };
 }
 
-/** The load average before the run; a warning when other work will skew the numbers. */
 /** The Authorization headers of the accounts that reads act as in turn. */
 function readerAuths(fixture: Fixture): Array<Record<string, string>> {
   return fixture.readers.map((reader) => reader.auth);
 }
 
+/** The load average before the run; a warning when other work will skew the numbers. */
 function warnAboutLoad(): number[] {
   const load = loadavg();
   if (load[0] > cpus().length * 0.5) {

@@ -114,7 +114,8 @@ export class PostgresOrderRepository extends OrderRepository {
    * for in the same turn (`CoalescedReads`).
    */
   async listByUser(userId: string, { limit, status, cursor }: OrderListing): Promise<Order[]> {
-    if (!status && !cursor && isUuid(userId)) {
+    // Only keys that cannot fail the statement they share: a uuid and a whole, positive limit.
+    if (!status && !cursor && isUuid(userId) && Number.isInteger(limit) && limit > 0) {
       return (await this.firstPages.read(`${userId} ${limit}`)).map(toOrder);
     }
     const where = ['user_id = $1'];
