@@ -11,8 +11,8 @@
  * One pool per module of the app's size (`max: 10`, src/shared/persistence/module-database.ts),
  * each on its module's schema. It verifies no token and checks no role: the user is the bearer
  * token's subject, read without a check (BENCH_USER_ID without a token), so what it measures is
- * the limit of the database and HTTP alone, the ceiling the app's reads are held to
- * (bench/targets.ts).
+ * the limit of the database and HTTP alone at one statement per request, the ceiling the app's
+ * reads are held to (bench/targets.ts), and which its coalesced reads can pass.
  *
  * Env: PORT (required), HOST (default 127.0.0.1, loopback only), BENCH_DATABASE_URL (required,
  * loopback), BENCH_USER_ID (required).

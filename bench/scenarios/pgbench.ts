@@ -35,7 +35,11 @@ export interface PgbenchResult {
 
 /**
  * The statement of PostgresOrderRepository.insertRow
- * (src/modules/order/persistence/postgres-order-repository.ts), before withEvents wraps it.
+ * (src/modules/order/persistence/postgres-order-repository.ts), before withEvents wraps it: the
+ * one-order statement, which the app runs for an order with an Idempotency-Key. Orders without
+ * one, as the bench's are, are group-committed by the app (`insert-orders`: the orders placed
+ * while the previous group was being written, in one statement), so the ratio to this baseline
+ * includes what sharing statements buys; pgbench has no way to share one between its clients.
  */
 const INSERT_ORDER = `INSERT INTO orders (id, user_id, items, total_cents, currency, status, idempotency_key,
                              request_hash, idempotency_expires_at, created_at, updated_at)
@@ -53,7 +57,8 @@ const INSERT_ORDER = `INSERT INTO orders (id, user_id, items, total_cents, curre
  * What the app does beyond this, per order: verifies the access token (a cached signature check)
  * and the rate limits' counters, validates the body, prices the order, builds the event; then
  * asks the account view whether the account was deleted (SELECT deleted FROM account_view, a
- * second round trip on the pool: the account check, which no longer crosses the bus); answers
+ * second statement, shared by the checks of one turn of the event loop: the account check, which
+ * no longer crosses the bus); answers
  * 201 with the order's JSON and a Location; logs the request. (pgbench runs that SELECT after the
  * statement too, in a second measurement reported for information: all of an order's database
  * work, as two autocommit statements like the app's.) Its relay then claims the events (an

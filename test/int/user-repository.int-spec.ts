@@ -16,7 +16,7 @@ import type { UserRepository } from '../../src/modules/user/persistence/user-rep
 import type { User } from '../../src/modules/user/user';
 import { eventually } from '../support/api';
 import type { RecordingBus } from '../support/recording-bus';
-import { useRepository } from '../support/repository-fixture';
+import { statementsOf, useRepository } from '../support/repository-fixture';
 import { databaseTargets } from '../support/services';
 
 /** The user repository's contract, on every database it runs on: PGlite and Postgres. */
@@ -64,7 +64,11 @@ for (const database of databaseTargets().filter((s) => s !== 'mongo')) {
       const [ada, grace, linus] = stored;
       // Asked for in one turn, so read together: repeats, capitals and unknown ids among them.
       const ids = [ada.id, grace.id, ada.id, linus.id.toUpperCase(), randomUUID(), 'not-a-uuid'];
-      const found = await Promise.all(ids.map((id) => users.findById(id)));
+      let found: Array<User | null> = [];
+      const ran = await statementsOf(fixture.db, async () => {
+        found = await Promise.all(ids.map((id) => users.findById(id)));
+      });
+      expect(ran?.map((statement) => statement.name)).toEqual(['users-by-ids']);
       expect(found).toEqual([ada, grace, ada, linus, null, null]);
       const credentials = await Promise.all(stored.map((u) => users.findCredentialsById(u.id)));
       expect(credentials).toEqual(stored.map((user) => ({ user, passwordHash: HASH })));

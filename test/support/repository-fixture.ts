@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DatabaseConfig } from '../../src/shared/config/app-config';
 import { type BusinessModule, MODULE_REGISTRY } from '../../src/shared/modules/registry';
 import { ModuleOutbox } from '../../src/shared/outbox/module-outbox';
+import { ModuleDatabase } from '../../src/shared/persistence/module-database';
 import type { OutboxRelay } from '../../src/shared/outbox/outbox-relay';
 import type { OutboxRepository } from '../../src/shared/outbox/outbox-repository';
 import { prepareDatabases } from './databases';
@@ -59,4 +60,30 @@ export function useRepository<Db extends { onApplicationShutdown(): Promise<void
     () => cleanup(),
   );
   return fixture;
+}
+
+/**
+ * The named statements `work` ran through `db` (a `ModuleDatabase`'s `sql`), each with its
+ * parameters: which of them were shared. Null on a database without named statements (MongoDB).
+ */
+export async function statementsOf(
+  db: unknown,
+  work: () => Promise<unknown>,
+): Promise<Array<{ name: string; values: unknown[] }> | null> {
+  if (!(db instanceof ModuleDatabase)) {
+    await work();
+    return null;
+  }
+  const ran: Array<{ name: string; values: unknown[] }> = [];
+  const sql = db.sql.bind(db);
+  db.sql = (name, text, values) => {
+    ran.push({ name, values });
+    return sql(name, text, values);
+  };
+  try {
+    await work();
+  } finally {
+    delete (db as { sql?: unknown }).sql;
+  }
+  return ran;
 }

@@ -10,11 +10,13 @@ interface Row {
 function table(rows: Row[], options: { failing?: boolean; hold?: Promise<void> } = {}) {
   const statements: string[] = [];
   const byId = new Map(rows.map((row) => [row.id, row]));
+  // A statement sees the table as it is when it starts, as a database's snapshot does.
   const run = async <T>(statement: string, result: () => T): Promise<T> => {
     statements.push(statement);
+    const seen = result();
     await options.hold;
     if (options.failing) throw new Error('connection lost');
-    return result();
+    return seen;
   };
   const reads = new CoalescedReads<Row | null>(
     (key) => run(`one:${key}`, () => byId.get(key) ?? null),
@@ -66,7 +68,7 @@ describe('CoalescedReads', () => {
     const after = reads.read('a');
     release();
     expect(await after).toEqual({ id: 'a', name: 'Ada Lovelace' });
-    await before;
+    expect(await before).toEqual(ADA);
     expect(statements).toEqual(['one:a', 'one:a']);
   });
 

@@ -12,7 +12,9 @@ const MAX_KEYS = 100;
  *
  * A read never joins a statement already sent: the one it joins starts after it was asked for,
  * so it sees every write committed before it (a client reads its own writes). Nothing is cached
- * between turns. When the statement fails, every read it carried fails with its error.
+ * between turns. When the statement fails, every read it carried fails with its error. The
+ * statement runs in the context of the first read it carries: when traced, its span belongs to
+ * that request's trace. Reads of one key share the value: callers must not change it.
  *
  * DataLoader (graphql/dataloader) does the grouping, with its cache off and its batch scheduled
  * at the end of the turn (`setImmediate`) rather than of the current job.

@@ -114,8 +114,8 @@ export class PostgresOrderRepository extends OrderRepository {
    * for in the same turn (`CoalescedReads`).
    */
   async listByUser(userId: string, { limit, status, cursor }: OrderListing): Promise<Order[]> {
-    // Only keys that cannot fail the statement they share: a uuid and a whole, positive limit.
-    if (!status && !cursor && isUuid(userId) && Number.isInteger(limit) && limit > 0) {
+    // Only keys that cannot fail the statement they share: a uuid and a limit that is an int4.
+    if (!status && !cursor && isUuid(userId) && isInt4(limit) && limit > 0) {
       return (await this.firstPages.read(`${userId} ${limit}`)).map(toOrder);
     }
     const where = ['user_id = $1'];
@@ -241,6 +241,10 @@ export class PostgresOrderRepository extends OrderRepository {
       ],
     );
   }
+}
+
+function isInt4(value: number): boolean {
+  return Number.isInteger(value) && value <= 2 ** 31 - 1;
 }
 
 /** The columns of `OrderRow`. */
