@@ -243,12 +243,12 @@ describeOrSkip(
         );
         return end;
       };
-      // Once in several runs on this host, V8 died of SIGSEGV (exit 139) starting under the
-      // limit, with no OOM kill in the kernel's log: a crash of the runtime under memory
-      // pressure, not a way the limit goes unnoticed. One more start then; the kill must be
-      // seen and named.
+      // On this host V8 sometimes dies of SIGSEGV (exit 139) starting under the limit, with no
+      // OOM kill in the kernel's log: a crash of the runtime under memory pressure, not a way
+      // the limit goes unnoticed. It did in 1 of 4 starts by hand, and twice in a row in one CI
+      // run. So up to five starts, until one ends otherwise; that end must be the kill, named.
       let end = await run();
-      if (end === 'exited with code 139') end = await run();
+      for (let start = 2; start <= 5 && end === 'exited with code 139'; start++) end = await run();
       expect(end).toMatch(/^was killed at its memory limit \(OOMKilled/);
     });
 
