@@ -17,7 +17,9 @@ const MAX_KEYS = 100;
  * that request's trace. Reads of one key share the value: callers must not change it.
  *
  * DataLoader (graphql/dataloader) does the grouping, with its cache off and its batch scheduled
- * at the end of the turn (`setImmediate`) rather than of the current job.
+ * at the end of the turn (`setImmediate`) rather than of the current job. Writes have `Batcher`
+ * (batcher.ts) instead: a write waits for the one in flight, so groups grow with the load; a
+ * read does not wait, since waiting would add a round trip to its answer.
  */
 export class CoalescedReads<Value> {
   private readonly loader: DataLoader<string, Value>;

@@ -113,11 +113,18 @@ export class PostgresOrderRepository extends OrderRepository {
    * first page without a status filter, the one most asked for, is read with the others asked
    * for in the same turn (`CoalescedReads`).
    */
-  async listByUser(userId: string, { limit, status, cursor }: OrderListing): Promise<Order[]> {
+  async listByUser(userId: string, listing: OrderListing): Promise<Order[]> {
+    const { limit, status, cursor } = listing;
     // Only keys that cannot fail the statement they share: a uuid and a limit that is an int4.
-    if (!status && !cursor && isUuid(userId) && isInt4(limit) && limit > 0) {
-      return (await this.firstPages.read(`${userId} ${limit}`)).map(toOrder);
-    }
+    const shared = !status && !cursor && isUuid(userId) && isInt4(limit) && limit > 0;
+    const rows = shared
+      ? await this.firstPages.read(`${userId} ${limit}`)
+      : await this.page(userId, listing);
+    return rows.map(toOrder);
+  }
+
+  /** One page of a user's orders, in one statement of its own. */
+  private page(userId: string, { limit, status, cursor }: OrderListing): Promise<OrderRow[]> {
     const where = ['user_id = $1'];
     const values: unknown[] = [userId, limit];
     if (status) {
@@ -129,23 +136,21 @@ export class PostgresOrderRepository extends OrderRepository {
       where.push(`(created_at, id) < ($${values.length - 1}, $${values.length})`);
     }
     const name = `orders-by-user${status ? '-status' : ''}${cursor ? '-after' : ''}`;
-    const rows = await this.db.sql<OrderRow>(
+    return this.db.sql<OrderRow>(
       name,
       `${SELECT_ORDER} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $2`,
       values,
     );
-    return rows.map(toOrder);
   }
 
-  /** A user's newest orders, by `<user id> <limit>`. */
+  /**
+   * First pages of users' orders, by `<user id> <limit>`: alone, `page`'s statement; together,
+   * one statement for them all.
+   */
   private readonly firstPages = new CoalescedReads<OrderRow[]>(
     (key) => {
       const [userId, limit] = key.split(' ');
-      return this.db.sql<OrderRow>(
-        'orders-by-user',
-        `${SELECT_ORDER} WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
-        [userId, Number(limit)],
-      );
+      return this.page(userId, { limit: Number(limit) });
     },
     async (keys) => {
       const pages = [...new Set(keys)];
