@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { jest } from '@jest/globals';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../../src/shared/config/app-config';
@@ -74,16 +75,11 @@ export async function statementsOf(
     await work();
     return null;
   }
-  const ran: Array<{ name: string; values: unknown[] }> = [];
-  const sql = db.sql.bind(db);
-  db.sql = (name, text, values) => {
-    ran.push({ name, values });
-    return sql(name, text, values);
-  };
+  const sql = jest.spyOn(db, 'sql');
   try {
     await work();
+    return sql.mock.calls.map(([name, , values]) => ({ name, values }));
   } finally {
-    delete (db as { sql?: unknown }).sql;
+    sql.mockRestore();
   }
-  return ran;
 }
