@@ -18,7 +18,8 @@ import {
 } from '../../src/modules/order/persistence/order-database';
 import { eventually } from '../support/api';
 import type { RecordingBus } from '../support/recording-bus';
-import { statementsOf, useRepository } from '../support/repository-fixture';
+import { losingFirstAnswerOf, statementsOf, useRepository } from '../support/repository-fixture';
+import { ModuleDatabase } from '../../src/shared/persistence/module-database';
 import { databaseTargets } from '../support/services';
 
 /**
@@ -79,19 +80,8 @@ for (const database of databaseTargets()) {
         );
       });
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-      // Where statements are shared: the three in one, which failed, then each on its own.
-      if (ran) {
-        const ordersIn = ran.map(({ name, values }) => {
-          const given = JSON.parse(String(values[0])) as Array<{ id: string }>;
-          return `${name}:${given.map((order) => placed.findIndex((p) => p.id === order.id)).join(',')}`;
-        });
-        expect(ordersIn).toEqual([
-          'insert-orders:0,1,2',
-          'insert-orders:0',
-          'insert-orders:1',
-          'insert-orders:2',
-        ]);
-      }
+      // Where statements are shared: the three in one, which stored two and refused the third.
+      if (ran) expect(ordersIn(ran, placed)).toEqual(['insert-orders:0,1,2']);
       for (const order of placed.slice(0, 2)) {
         expect(await orders.findById(order.id)).toEqual(order);
       }
@@ -106,6 +96,43 @@ for (const database of databaseTargets()) {
       );
       expect(deliveredFor(stored.id)).toEqual([]);
     });
+
+    // Group commit on the SQL databases; MongoDB's driver retries a write whose answer it lost.
+    (database === 'mongo' ? it.skip : it)(
+      'takes orders whose shared statement committed, but whose answer was lost, as stored, each event queued once',
+      async () => {
+        const userId = randomUUID();
+        const placed = [newOrder(userId), newOrder(userId), newOrder(userId)];
+        let results: Array<PromiseSettledResult<unknown>> = [];
+        const ran = await losingFirstAnswerOf(
+          fixture.db as ModuleDatabase,
+          'insert-orders',
+          async () => {
+            results = await Promise.allSettled(
+              placed.map((order) => orders.insert(order, [event(order)])),
+            );
+          },
+        );
+        // The three in one, committed but unanswered, then each again on its own.
+        expect(ordersIn(ran, placed)).toEqual([
+          'insert-orders:0,1,2',
+          'insert-orders:0',
+          'insert-orders:1',
+          'insert-orders:2',
+        ]);
+        expect(results).toEqual(placed.map(() => ({ status: 'fulfilled', value: 'inserted' })));
+        for (const order of placed) expect(await orders.findById(order.id)).toEqual(order);
+        await eventually(() =>
+          Promise.resolve(
+            expect(placed.map((o) => deliveredFor(o.id))).toEqual(
+              placed.map(() => ['order.created']),
+            ),
+          ),
+        );
+        expect(await fixture.relay.relayBatch()).toBe(0);
+        expect(placed.map((o) => deliveredFor(o.id))).toEqual(placed.map(() => ['order.created']));
+      },
+    );
 
     it('relays the events written with each change, in order', async () => {
       const order = newOrder(randomUUID());
@@ -396,5 +423,13 @@ for (const database of databaseTargets()) {
     it('answers a ping while its server is up', async () => {
       await expect(orders.ping()).resolves.toBeUndefined();
     });
+  });
+}
+
+/** Each statement's name with the orders it carried, by their index in `placed`. */
+function ordersIn(ran: Array<{ name: string; values: unknown[] }>, placed: Order[]): string[] {
+  return ran.map(({ name, values }) => {
+    const given = JSON.parse(String(values[0])) as Array<{ id: string }>;
+    return `${name}:${given.map((order) => placed.findIndex((p) => p.id === order.id)).join(',')}`;
   });
 }

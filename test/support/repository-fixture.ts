@@ -83,3 +83,29 @@ export async function statementsOf(
     sql.mockRestore();
   }
 }
+
+/**
+ * Runs `work` with the first `statement` that `db` (a `ModuleDatabase`) runs committing and then
+ * failing, as when the connection drops before its answer arrives; the named statements `work`
+ * ran, as `statementsOf` gives them.
+ */
+export async function losingFirstAnswerOf(
+  db: ModuleDatabase,
+  statement: string,
+  work: () => Promise<unknown>,
+): Promise<Array<{ name: string; values: unknown[] }>> {
+  const run = db.sql.bind(db);
+  let lost = false;
+  const sql = jest.spyOn(db, 'sql').mockImplementation(async (name, text, values) => {
+    const rows = await run(name, text, values);
+    if (name !== statement || lost) return rows;
+    lost = true;
+    throw new Error('Connection terminated unexpectedly');
+  });
+  try {
+    await work();
+    return sql.mock.calls.map(([name, , values]) => ({ name, values: values ?? [] }));
+  } finally {
+    sql.mockRestore();
+  }
+}

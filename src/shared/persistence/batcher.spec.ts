@@ -47,6 +47,26 @@ describe('Batcher', () => {
     expect(groups).toEqual([['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
   });
 
+  it('fails only the callers whose items a write refused, and stores the rest in that write', async () => {
+    const groups: string[][] = [];
+    const batcher = new Batcher((items: string[]) => {
+      groups.push(items);
+      const refused = new Map<number, unknown>();
+      items.forEach((item, i) => item.startsWith('taken') && refused.set(i, new Error(item)));
+      return Promise.resolve(refused);
+    });
+    const outcomes = await Promise.allSettled(
+      ['a', 'taken-1', 'b', 'taken-2'].map((item) => batcher.add(item)),
+    );
+    expect(outcomes).toEqual([
+      { status: 'fulfilled', value: undefined },
+      { status: 'rejected', reason: new Error('taken-1') },
+      { status: 'fulfilled', value: undefined },
+      { status: 'rejected', reason: new Error('taken-2') },
+    ]);
+    expect(groups).toEqual([['a', 'taken-1', 'b', 'taken-2']]);
+  });
+
   it('keeps working after a failed write', async () => {
     const { groups, write } = recordingWrite();
     const batcher = new Batcher(write);

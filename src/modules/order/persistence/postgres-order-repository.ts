@@ -36,7 +36,10 @@ export class PostgresOrderRepository extends OrderRepository {
    * One statement: the order and its events. Orders without an Idempotency-Key placed at the
    * same time share it (`Batcher`, group commit): each caller's promise settles once the
    * statement that carried its order has committed, and a shared statement that fails is retried
-   * one order at a time, so one bad order fails alone.
+   * one order at a time, so one bad order fails alone. That statement may be written again after
+   * it committed (its answer lost with the connection): an order already stored as itself is
+   * then taken as stored, its events not queued twice, rather than failing a caller whose order
+   * is in the database.
    */
   insert(
     order: Order,
@@ -52,7 +55,8 @@ export class PostgresOrderRepository extends OrderRepository {
 
   private readonly inserts = new Batcher<{ order: Order; events: readonly BusEvent[] }>(
     async (placed) => {
-      await this.db.sql(
+      // The ids of given orders already stored as other orders: refused, the rest stored.
+      const rows = await this.db.sql<{ id: string }>(
         'insert-orders',
         `WITH given AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, "userId" uuid, items jsonb,
@@ -64,17 +68,33 @@ export class PostgresOrderRepository extends OrderRepository {
                                updated_at)
            SELECT id, "userId", items, "totalCents", currency, status, "createdAt", "updatedAt"
            FROM given
+           ON CONFLICT (id) DO NOTHING
            RETURNING id
          ),
          queued AS (
            INSERT INTO outbox (id, type, event)
            SELECT (e->>'id')::uuid, e->>'type', e
-           FROM given, jsonb_array_elements(given.events) WITH ORDINALITY AS x(e, n)
+           FROM given JOIN change USING (id),
+             jsonb_array_elements(given.events) WITH ORDINALITY AS x(e, n)
            ORDER BY given.id, x.n
            RETURNING 1
          )
-         SELECT (SELECT count(*) FROM change)::int AS changed`,
+         SELECT given.id FROM given
+         WHERE given.id NOT IN (SELECT id FROM change)
+           AND NOT EXISTS (
+             SELECT 1 FROM orders o
+             WHERE o.id = given.id AND o.user_id = given."userId"
+               AND o.created_at = given."createdAt"
+           )`,
         [JSON.stringify(placed.map(({ order, events }) => ({ ...order, events })))],
+      );
+      const taken = new Set(rows.map((row) => row.id));
+      return new Map(
+        placed.flatMap(({ order }, i) =>
+          taken.has(order.id)
+            ? [[i, new Error(`order ${order.id} not stored: another order has its id`)]]
+            : [],
+        ),
       );
     },
   );
