@@ -95,15 +95,20 @@ const HOP_BY_HOP = new Set([
  */
 function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
   const connection = headers.connection;
-  const named = (typeof connection === 'string' ? connection : '')
-    .toLowerCase()
-    .split(',')
-    .map((h) => h.trim());
-  return Object.fromEntries(
-    Object.entries(headers).filter(
-      ([name]) => !HOP_BY_HOP.has(name.toLowerCase()) && !named.includes(name.toLowerCase()),
-    ),
-  ) as T;
+  const named =
+    typeof connection === 'string'
+      ? connection
+          .toLowerCase()
+          .split(',')
+          .map((h) => h.trim())
+      : [];
+  // One pass, no intermediate arrays: this runs for every proxied answer.
+  const kept: Record<string, unknown> = {};
+  for (const name in headers) {
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && !named.includes(lower)) kept[name] = headers[name];
+  }
+  return kept as T;
 }
 
 /** An upstream's own answer that means it could not serve (a gateway of its own failed). */
