@@ -16,7 +16,7 @@ import type { UserRepository } from '../../src/modules/user/persistence/user-rep
 import type { User } from '../../src/modules/user/user';
 import { eventually } from '../support/api';
 import type { RecordingBus } from '../support/recording-bus';
-import { statementsOf, useRepository } from '../support/repository-fixture';
+import { losingFirstAnswerOf, statementsOf, useRepository } from '../support/repository-fixture';
 import { databaseTargets } from '../support/services';
 
 /** The user repository's contract, on every database it runs on: PGlite and Postgres. */
@@ -148,6 +148,17 @@ for (const database of databaseTargets().filter((s) => s !== 'mongo')) {
       ]);
       expect(await users.findById(a.id)).toMatchObject({ ordersTotal: 5, ordersOpen: 5 });
       expect(await users.findById(b.id)).toMatchObject({ ordersTotal: 2, ordersOpen: 1 });
+    });
+
+    it('applies order events once when their statement committed but its answer was lost', async () => {
+      const user = newUser();
+      await users.insert(user, HASH, []);
+      const ran = await losingFirstAnswerOf(fixture.db, 'apply-order-events', () =>
+        Promise.all([1, 2].map(() => users.applyOrderEvent('lost', randomUUID(), user.id, 1, 1))),
+      );
+      // Both in one statement, committed but unanswered, then each again on its own.
+      expect(ran.map(({ name }) => name)).toEqual(Array(3).fill('apply-order-events'));
+      expect(await users.findById(user.id)).toMatchObject({ ordersTotal: 2, ordersOpen: 2 });
     });
   });
 }
