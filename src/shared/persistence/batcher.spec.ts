@@ -67,6 +67,24 @@ describe('Batcher', () => {
     expect(groups).toEqual([['a', 'taken-1', 'b', 'taken-2']]);
   });
 
+  it('writes a lone item once more only when its failure may have hidden a commit', async () => {
+    const groups: string[][] = [];
+    const failing = new Set(['lost', 'timed-out']);
+    const batcher = new Batcher(
+      (items: string[]) => {
+        groups.push(items);
+        const [item] = items;
+        if (item && failing.delete(item)) return Promise.reject(new Error(item));
+        return Promise.resolve();
+      },
+      500,
+      (error) => (error as Error).message === 'lost',
+    );
+    await batcher.add('lost');
+    await expect(batcher.add('timed-out')).rejects.toThrow('timed-out');
+    expect(groups).toEqual([['lost'], ['lost'], ['timed-out']]);
+  });
+
   it('keeps working after a failed write', async () => {
     const { groups, write } = recordingWrite();
     const batcher = new Batcher(write);

@@ -9,3 +9,14 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const name = e.driverError?.constraint ?? e.constraint;
   return code === '23505' && (constraint === undefined || name === constraint);
 }
+
+/**
+ * True when a statement's connection broke under it (node-postgres' "Connection terminated",
+ * a reset or closed socket): the statement may have committed with its answer lost. Not a
+ * timeout: a statement that ran out of time was cancelled, or the database hangs.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e?.code === 'ECONNRESET' || e?.code === 'EPIPE') return true;
+  return typeof e?.message === 'string' && /^Connection terminated/.test(e.message);
+}

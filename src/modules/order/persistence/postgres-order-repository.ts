@@ -6,7 +6,7 @@ import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbo
 import { Batcher } from '../../../shared/persistence/batcher';
 import { CoalescedReads } from '../../../shared/persistence/coalesced-reads';
 import { ModuleDatabase } from '../../../shared/persistence/module-database';
-import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
+import { isConnectionLost, isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
 import {
@@ -36,10 +36,11 @@ export class PostgresOrderRepository extends OrderRepository {
    * One statement: the order and its events. Orders without an Idempotency-Key placed at the
    * same time share it (`Batcher`, group commit): each caller's promise settles once the
    * statement that carried its order has committed, and a shared statement that fails is retried
-   * one order at a time, so one bad order fails alone. That statement may be written again after
-   * it committed (its answer lost with the connection): an order already stored as itself is
-   * then taken as stored, its events not queued twice, rather than failing a caller whose order
-   * is in the database.
+   * one order at a time, so one bad order fails alone; an order alone in a statement whose
+   * connection broke is written once more. That statement may so be written again after it
+   * committed (its answer lost with the connection): an order already stored as itself is then
+   * taken as stored, its events not queued twice, rather than failing a caller whose order is in
+   * the database.
    */
   insert(
     order: Order,
@@ -97,6 +98,8 @@ export class PostgresOrderRepository extends OrderRepository {
         ),
       );
     },
+    500,
+    isConnectionLost,
   );
 
   async findByIdempotencyKey(userId: string, key: string): Promise<KeyHolder | undefined> {
