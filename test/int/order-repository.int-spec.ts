@@ -81,8 +81,12 @@ for (const database of databaseTargets()) {
         );
       });
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-      // Where statements are shared: the three in one, which stored two and refused the third.
-      if (ran) expect(ordersIn(ran, placed)).toEqual(['insert-orders:0,1,2']);
+      // Where statements are shared: the three in one, which stored two, then a look at the
+      // order holding the third's id, which is not the third.
+      if (ran) {
+        expect(ran.map(({ name }) => name)).toEqual(['insert-orders', 'orders-held']);
+        expect(ordersIn(ran.slice(0, 1), placed)).toEqual(['insert-orders:0,1,2']);
+      }
       for (const order of placed.slice(0, 2)) {
         expect(await orders.findById(order.id)).toEqual(order);
       }
@@ -116,11 +120,14 @@ for (const database of databaseTargets()) {
               );
             },
           );
-          // All in one, committed but unanswered, then each again on its own.
-          expect(ordersIn(ran, placed)).toEqual([
+          // All in one, committed but unanswered, then each again on its own, finding itself
+          // stored (a look at the order holding its id each time).
+          const inserts = ran.filter(({ name }) => name === 'insert-orders');
+          expect(ordersIn(inserts, placed)).toEqual([
             `insert-orders:${placed.map((_, i) => i).join(',')}`,
             ...placed.map((_, i) => `insert-orders:${i}`),
           ]);
+          expect(ran.filter(({ name }) => name === 'orders-held')).toHaveLength(count);
           expect(results).toEqual(placed.map(() => ({ status: 'fulfilled', value: 'inserted' })));
           for (const order of placed) expect(await orders.findById(order.id)).toEqual(order);
           await eventually(() =>

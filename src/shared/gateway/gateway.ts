@@ -102,9 +102,10 @@ function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
           .split(',')
           .map((h) => h.trim())
       : [];
-  // One pass, no intermediate arrays: this runs for every proxied answer.
-  const kept: Record<string, unknown> = {};
-  for (const name in headers) {
+  // One pass over the headers: this runs for every proxied answer. Own names only, into an
+  // object without a prototype (a header named `__proto__` stays a header).
+  const kept: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  for (const name of Object.keys(headers)) {
     const lower = name.toLowerCase();
     if (!HOP_BY_HOP.has(lower) && !named.includes(lower)) kept[name] = headers[name];
   }

@@ -36,11 +36,11 @@ export class PostgresOrderRepository extends OrderRepository {
    * One statement: the order and its events. Orders without an Idempotency-Key placed at the
    * same time share it (`Batcher`, group commit): each caller's promise settles once the
    * statement that carried its order has committed, and a shared statement that fails is retried
-   * one order at a time, so one bad order fails alone; an order alone in a statement whose
-   * connection broke is written once more. That statement may so be written again after it
-   * committed (its answer lost with the connection): an order already stored as itself is then
-   * taken as stored, its events not queued twice, rather than failing a caller whose order is in
-   * the database.
+   * one order at a time, so one bad order fails alone; an order that was alone in its statement
+   * is written once more when the statement's connection broke. A statement may so be written
+   * again after it committed (its answer lost with the connection): an order already stored as
+   * itself is then taken as stored, its events not queued twice, rather than failing a caller
+   * whose order is in the database.
    */
   insert(
     order: Order,
@@ -56,8 +56,9 @@ export class PostgresOrderRepository extends OrderRepository {
 
   private readonly inserts = new Batcher<{ order: Order; events: readonly BusEvent[] }>(
     async (placed) => {
-      // The ids of given orders already stored as other orders: refused, the rest stored.
-      const rows = await this.db.sql<{ id: string }>(
+      // The ids of given orders that were already stored: this statement written again after it
+      // committed, or (never, with ids made here) another order's id.
+      const skipped = await this.db.sql<{ id: string }>(
         'insert-orders',
         `WITH given AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id uuid, "userId" uuid, items jsonb,
@@ -80,19 +81,32 @@ export class PostgresOrderRepository extends OrderRepository {
            ORDER BY given.id, x.n
            RETURNING 1
          )
-         SELECT given.id FROM given
-         WHERE given.id NOT IN (SELECT id FROM change)
-           AND NOT EXISTS (
-             SELECT 1 FROM orders o
-             WHERE o.id = given.id AND o.user_id = given."userId"
-               AND o.created_at = given."createdAt"
-           )`,
+         SELECT id FROM given WHERE id NOT IN (SELECT id FROM change)`,
         [JSON.stringify(placed.map(({ order, events }) => ({ ...order, events })))],
       );
-      const taken = new Set(rows.map((row) => row.id));
+      if (skipped.length === 0) return;
+      // Read in a statement of its own: the one above saw the table as it was when it started,
+      // and the row it waited for (the first writing, committed by a connection that broke) may
+      // be newer than that.
+      const held = new Map(
+        (
+          await this.db.sql<{ id: string; user_id: string; created_at: Date }>(
+            'orders-held',
+            'SELECT id, user_id, created_at FROM orders WHERE id = ANY($1::uuid[])',
+            [skipped.map((row) => row.id)],
+          )
+        ).map((row) => [row.id, row]),
+      );
+      const storedAsItself = ({ id, userId, createdAt }: Order) => {
+        const row = held.get(id);
+        return (
+          row?.user_id === userId.toLowerCase() && row.created_at.getTime() === createdAt.getTime()
+        );
+      };
+      const taken = new Set(skipped.map((row) => row.id));
       return new Map(
         placed.flatMap(({ order }, i) =>
-          taken.has(order.id)
+          taken.has(order.id) && !storedAsItself(order)
             ? [[i, new Error(`order ${order.id} not stored: another order has its id`)]]
             : [],
         ),
