@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { jest } from '@jest/globals';
 import { tmpdir } from 'node:os';
+import type { QueryResultRow } from 'pg';
 import { join } from 'node:path';
 import type { DatabaseConfig } from '../../src/shared/config/app-config';
 import { type BusinessModule, MODULE_REGISTRY } from '../../src/shared/modules/registry';
@@ -63,6 +64,9 @@ export function useRepository<Db extends { onApplicationShutdown(): Promise<void
   return fixture;
 }
 
+/** A named statement `work` ran through a `ModuleDatabase`'s `sql`, with its parameters. */
+type Statement = { name: string; values: unknown[] };
+
 /**
  * The named statements `work` ran through `db` (a `ModuleDatabase`'s `sql`), each with its
  * parameters: which of them were shared. Null on a database without named statements (MongoDB).
@@ -70,18 +74,12 @@ export function useRepository<Db extends { onApplicationShutdown(): Promise<void
 export async function statementsOf(
   db: unknown,
   work: () => Promise<unknown>,
-): Promise<Array<{ name: string; values: unknown[] }> | null> {
+): Promise<Statement[] | null> {
   if (!(db instanceof ModuleDatabase)) {
     await work();
     return null;
   }
-  const sql = jest.spyOn(db, 'sql');
-  try {
-    await work();
-    return sql.mock.calls.map(([name, , values]) => ({ name, values }));
-  } finally {
-    sql.mockRestore();
-  }
+  return recorded(db, work);
 }
 
 /**
@@ -89,22 +87,40 @@ export async function statementsOf(
  * failing, as when the connection drops before its answer arrives; the named statements `work`
  * ran, as `statementsOf` gives them.
  */
-export async function losingFirstAnswerOf(
+export function losingFirstAnswerOf(
   db: ModuleDatabase,
   statement: string,
   work: () => Promise<unknown>,
-): Promise<Array<{ name: string; values: unknown[] }>> {
+): Promise<Statement[]> {
   const run = db.sql.bind(db);
   let lost = false;
-  const sql = jest.spyOn(db, 'sql').mockImplementation(async (name, text, values) => {
-    const rows = await run(name, text, values);
-    if (name !== statement || lost) return rows;
-    lost = true;
-    throw new Error('Connection terminated unexpectedly');
-  });
+  return recorded(
+    db,
+    work,
+    async <Row extends QueryResultRow>(
+      name: string,
+      text: string,
+      values: unknown[],
+    ): Promise<Row[]> => {
+      const rows = await run<Row>(name, text, values);
+      if (name !== statement || lost) return rows;
+      lost = true;
+      throw new Error('Connection terminated unexpectedly');
+    },
+  );
+}
+
+/** Runs `work` with `db.sql` watched (and replaced by `instead`, if given); what it ran. */
+async function recorded(
+  db: ModuleDatabase,
+  work: () => Promise<unknown>,
+  instead?: ModuleDatabase['sql'],
+): Promise<Statement[]> {
+  const sql = jest.spyOn(db, 'sql');
+  if (instead) sql.mockImplementation(instead);
   try {
     await work();
-    return sql.mock.calls.map(([name, , values]) => ({ name, values: values ?? [] }));
+    return sql.mock.calls.map(([name, , values]) => ({ name, values }));
   } finally {
     sql.mockRestore();
   }
