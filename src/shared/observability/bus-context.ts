@@ -10,6 +10,7 @@ import {
 import { performance } from 'node:perf_hooks';
 import { PinoLogger } from 'nestjs-pino';
 import { isTracing } from './tracing-state';
+import { traceBindings } from './trace-bindings';
 
 /** Headers a bus message carries: W3C `traceparent`/`tracestate` and the request id. */
 export type BusHeaders = Record<string, string>;
@@ -127,35 +128,38 @@ export function receiveTraced<T>(
 ): Promise<T> {
   const [suffix, spanKind] =
     kind === 'request' ? ['handle', SpanKind.SERVER] : ['process', SpanKind.CONSUMER];
-  // The line is written inside the span, so that it carries the trace and span id.
-  const run = (): Promise<T> =>
-    inSpan(
-      `${name} ${suffix}`,
-      spanKind,
-      name,
-      propagation.extract(ROOT_CONTEXT, headers),
-      async () => {
-        const started = performance.now();
-        let failure: string | undefined;
-        try {
-          return await handle();
-        } catch (error) {
-          failure = reasonOf(error);
-          throw error;
-        } finally {
-          const ms = performance.now() - started;
-          const line = { kind, pattern: name, ms: Math.round(ms) };
-          const log = logging()?.logger;
-          if (failure === undefined) log?.info(line, 'bus message');
-          else log?.warn({ ...line, error: failure }, 'bus message failed');
-          done(failure === undefined ? 'ok' : 'error', ms / 1000);
-        }
-      },
-    );
-  const log = logging();
-  if (!log) return run();
+  const run = async (): Promise<T> => {
+    const started = performance.now();
+    let failure: string | undefined;
+    try {
+      return await handle();
+    } catch (error) {
+      failure = reasonOf(error);
+      throw error;
+    } finally {
+      const ms = performance.now() - started;
+      const line = { kind, pattern: name, ms: Math.round(ms) };
+      const log = logging()?.logger;
+      if (failure === undefined) log?.info(line, 'bus message');
+      else log?.warn({ ...line, error: failure }, 'bus message failed');
+      done(failure === undefined ? 'ok' : 'error', ms / 1000);
+    }
+  };
   const requestId = headers[REQUEST_ID_HEADER];
-  return log.runInContext(run, { bindings: requestId ? { requestId, module } : { module } });
+  // The logging context opens inside the span, so that its lines carry the trace and span id.
+  return inSpan(
+    `${name} ${suffix}`,
+    spanKind,
+    name,
+    propagation.extract(ROOT_CONTEXT, headers),
+    () => {
+      const log = logging();
+      if (!log) return run();
+      return log.runInContext(run, {
+        bindings: { ...(requestId && { requestId }), module, ...traceBindings() },
+      });
+    },
+  );
 }
 
 /**

@@ -1,6 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createRootLogger, moduleOfRoute, REDACTED_PATHS } from './logger';
 
 function capture(level = 'info' as const) {
@@ -51,22 +49,6 @@ describe('the root logger', () => {
       password: '[redacted]',
     });
     expect(REDACTED_PATHS).toContain('req.headers.authorization');
-  });
-
-  it('adds the trace and span id of the active span to every line, and nothing outside one', () => {
-    const manager = new AsyncLocalStorageContextManager().enable();
-    context.setGlobalContextManager(manager);
-    const { logger, lines } = capture();
-    logger.info('outside');
-    const spanContext = {
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: 1,
-    };
-    context.with(trace.setSpanContext(context.active(), spanContext), () => logger.info('inside'));
-    context.disable();
-    expect(lines[0]).not.toHaveProperty('traceId');
-    expect(lines[1]).toMatchObject({ traceId: spanContext.traceId, spanId: spanContext.spanId });
   });
 
   it('honours LOG_LEVEL', () => {

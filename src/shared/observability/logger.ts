@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { context, trace, type Context } from '@opentelemetry/api';
 import type { LoggerService } from '@nestjs/common';
 import { Logger as NestLogger, type Params, PinoLogger } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { ObservabilityConfig } from '../config/app-config';
 import { isProbe } from './probes';
+import { traceBindings } from './trace-bindings';
 import { TurnBatchedDestination } from './log-destination';
 import { moduleOfRoute } from '../modules/registry';
 
@@ -40,16 +40,9 @@ export const REDACTED_PATHS = [
 
 export { moduleOfRoute };
 
-/** Trace and span id of the active span, on every line written inside one. */
-function traceFields(): Record<string, string> {
-  const span = trace.getSpan(context.active());
-  if (!span) return {};
-  const { traceId, spanId } = span.spanContext();
-  return { traceId, spanId };
-}
-
 /**
- * The process' root logger: JSON lines with `service`, the active trace ids, secrets redacted.
+ * The process' root logger: JSON lines with `service`, secrets redacted. A request's and a bus
+ * message's lines carry their trace ids through their logging context (`traceBindings`).
  * `LOG_FORMAT=pretty` (development only) pretty-prints through `pino-pretty`.
  */
 export function createRootLogger(
@@ -61,7 +54,6 @@ export function createRootLogger(
   const options: LoggerOptions = {
     level: config.logLevel,
     base: { service },
-    mixin: traceFields,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     ...(config.logFormat === 'pretty' && {
       transport: { target: 'pino-pretty', options: { singleLine: true } },
@@ -107,10 +99,9 @@ export function loggerParams(logger: Logger): Params {
   };
 }
 
-/** The request's child logger (bound to its request id) and trace context, for its line. */
+/** The request's child logger (bound to its request id and trace ids), for its line. */
 const REQUEST_LOG = Symbol('request log');
-const REQUEST_CONTEXT = Symbol('request trace context');
-type LoggedRequest = FastifyRequest & { [REQUEST_LOG]?: Logger; [REQUEST_CONTEXT]?: Context };
+type LoggedRequest = FastifyRequest & { [REQUEST_LOG]?: Logger };
 
 /**
  * One logging context per request, from Fastify's own hooks (no middleware, no pino-http):
@@ -126,16 +117,16 @@ export function logRequests(fastify: FastifyInstance, logs: PinoLogger): void {
     logs.runInContext(
       () => {
         (request as LoggedRequest)[REQUEST_LOG] = logs.logger;
-        (request as LoggedRequest)[REQUEST_CONTEXT] = context.active();
         done();
       },
-      { bindings: { requestId: request.id } },
+      // In a tracing process the request's SERVER span is active here (traceRequests).
+      { bindings: { requestId: request.id, ...traceBindings() } },
     );
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    const { [REQUEST_LOG]: log, [REQUEST_CONTEXT]: active } = request as LoggedRequest;
+    const log = (request as LoggedRequest)[REQUEST_LOG];
     if (log?.isLevelEnabled(level) && !isProbe(request.url)) {
       const route = request.routeOptions.url ?? 'unmatched';
       const line = {
@@ -145,22 +136,19 @@ export function logRequests(fastify: FastifyInstance, logs: PinoLogger): void {
         status,
         ms: Math.round(reply.elapsedTime),
       };
-      // In the request's trace context (its trace and span id), wherever the response ended.
-      context.with(active ?? context.active(), () => {
-        if (status >= 500) {
-          log.error({ ...line, error: `failed with status code ${status}` }, 'request failed');
-        } else log[level](line, 'request');
-      });
+      if (status >= 500) {
+        log.error({ ...line, error: `failed with status code ${status}` }, 'request failed');
+      } else log[level](line, 'request');
     }
     done();
   });
   // A client that hangs up before its answer gets no onResponse: its line says so instead.
   fastify.addHook('onRequestAbort', (request, done) => {
-    const { [REQUEST_LOG]: log, [REQUEST_CONTEXT]: active } = request as LoggedRequest;
+    const log = (request as LoggedRequest)[REQUEST_LOG];
     if (log?.isLevelEnabled('info') && !isProbe(request.url)) {
       const route = request.routeOptions.url ?? 'unmatched';
       const line = { method: request.method, route, module: moduleOfRoute(route), aborted: true };
-      context.with(active ?? context.active(), () => log.info(line, 'request aborted'));
+      log.info(line, 'request aborted');
     }
     done();
   });

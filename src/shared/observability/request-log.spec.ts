@@ -1,19 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
+import { context, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createRootLogger, loggerParams, logRequests } from './logger';
 
 describe('the request log (logRequests)', () => {
   const lines: Array<Record<string, unknown>> = [];
   let fastify: FastifyInstance;
+  let logs: PinoLogger;
   let answerSlow: ((value: unknown) => void) | undefined;
 
   beforeAll(async () => {
     const root = createRootLogger({ logLevel: 'info', logFormat: 'json' }, 'cleave-test', {
       write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
     });
-    const logs = new PinoLogger(loggerParams(root));
+    logs = new PinoLogger(loggerParams(root));
     fastify = Fastify({ genReqId: () => 'req-1' });
     logRequests(fastify, logs);
     // A hook after it, as the rate limits are: what it logs carries the request id too.
@@ -78,6 +82,50 @@ describe('the request log (logRequests)', () => {
     ]);
   });
 
+  it('binds the trace and span id active on arrival to every line of the request, wherever its answer ends, and none without a span', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const spanContext = {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: TraceFlags.NONE,
+      };
+      // As traceRequests serves a request in a tracing process: the handler inside its span.
+      const traced = Fastify({
+        genReqId: () => 'req-2',
+        serverFactory: (handler) =>
+          createServer((request, response) =>
+            context.with(traceContextOf(spanContext), () => handler(request, response)),
+          ),
+      });
+      logRequests(traced, logs);
+      traced.get('/api/users/:id', () => {
+        logs.info('in the handler');
+        return { ok: true };
+      });
+      await traced.listen({ host: '127.0.0.1', port: 0 });
+      try {
+        lines.length = 0;
+        const { port } = traced.server.address() as AddressInfo;
+        expect((await fetch(`http://127.0.0.1:${port}/api/users/u-1`)).status).toBe(200);
+        await until(() => linesOf('request').length > 0);
+      } finally {
+        await traced.close();
+      }
+      const ids = { traceId: spanContext.traceId, spanId: spanContext.spanId };
+      expect(linesOf('in the handler')[0]).toMatchObject({ ...ids, requestId: 'req-2' });
+      expect(linesOf('request')[0]).toMatchObject({ ...ids, requestId: 'req-2', status: 200 });
+
+      lines.length = 0;
+      await fastify.inject({ method: 'GET', url: '/api/users/u-1' });
+      expect(linesOf('request')[0]).not.toHaveProperty('traceId');
+      expect(linesOf('in the handler')[0]).not.toHaveProperty('spanId');
+    } finally {
+      context.disable();
+    }
+  });
+
   it('does not log probes', async () => {
     lines.length = 0;
     await fastify.inject({ method: 'GET', url: '/health' });
@@ -106,6 +154,11 @@ describe('the request log (logRequests)', () => {
     answerSlow?.({ late: true });
   });
 });
+
+/** The active context with `spanContext` as its (non-recording) span. */
+function traceContextOf(spanContext: SpanContext) {
+  return trace.setSpanContext(context.active(), spanContext);
+}
 
 /** Waits for `condition`, up to 5 s. */
 async function until(condition: () => boolean): Promise<void> {
