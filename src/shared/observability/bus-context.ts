@@ -108,7 +108,14 @@ export function sendTraced<T>(
     const headers: BusHeaders = {};
     propagation.inject(context.active(), headers);
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
-    return send(headers);
+    // Sent on behalf of an earlier request (the relay publishing a stored event): what is logged
+    // meanwhile (the local transport's handlers, an event set aside) carries that request's id
+    // and trace, not the background's nothing.
+    const log = parent && logging();
+    if (!log) return send(headers);
+    return log.runInContext(() => send(headers), {
+      bindings: { ...(requestId && { requestId }), ...traceBindings() },
+    });
   });
 }
 

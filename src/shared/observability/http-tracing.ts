@@ -20,8 +20,8 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => void;
  * (bus messages, queries, log lines) belongs to its trace. Fastify names the span by route
  * template once routed (`nameServerSpan`); the span ends with the response, carrying its status.
  * The response's listeners are not bound to the span's context (binding an emitter wraps every
- * listener added to it, per request): the request line takes the context it noted on arrival
- * (`logRequests`).
+ * listener added to it, per request): the request line is written by the logger bound to the
+ * trace ids on arrival (`logRequests`).
  *
  * This stands in for `@opentelemetry/instrumentation-http` on the incoming side: that
  * instrumentation cost a third of the throughput of `GET /api/users/me` here (`npm run bench`),

@@ -82,7 +82,7 @@ describe('the request log (logRequests)', () => {
     ]);
   });
 
-  it('binds the trace and span id active on arrival to every line of the request, wherever its answer ends, and none without a span', async () => {
+  it('binds the trace and span id active on arrival to every line of the request, its request line included, and none without a span', async () => {
     const manager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(manager);
     try {
