@@ -120,6 +120,24 @@ for (const database of databaseTargets().filter((s) => s !== 'mongo')) {
       expect(second.map((u) => u.id)).toEqual([made[1].id, made[0].id]);
     });
 
+    it('answers first pages asked for at once with one statement, each page its own length', async () => {
+      const base = Date.now() + 7_200_000; // newer than anything else in this database
+      const made = [0, 1, 2, 3].map((i) => newUser(undefined, new Date(base + i * 1000)));
+      for (const u of made) await users.insert(u, HASH, []);
+      const newestFirst = made.map((u) => u.id).reverse();
+      // Asked for in one turn, so read together: repeats and other limits.
+      const limits = [3, 1, 3, 4, 2];
+      let pages: User[][] = [];
+      const ran = await statementsOf(fixture.db, async () => {
+        pages = await Promise.all(limits.map((limit) => users.list(limit)));
+      });
+      expect(ran?.map((statement) => statement.name)).toEqual(['users-page']);
+      expect(pages.map((page) => page.map((u) => u.id))).toEqual(
+        limits.map((limit) => newestFirst.slice(0, limit)),
+      );
+      expect(pages[3]).toEqual([...made].reverse());
+    });
+
     it('applies an order event to the summary once, however often it is delivered, never below zero', async () => {
       const user = newUser();
       await users.insert(user, HASH, []);

@@ -5,7 +5,7 @@ import { claimInbox } from '../../../shared/outbox/postgres-inbox';
 import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/postgres-outbox';
 import { Batcher } from '../../../shared/persistence/batcher';
 import { CoalescedReads } from '../../../shared/persistence/coalesced-reads';
-import { ModuleDatabase } from '../../../shared/persistence/module-database';
+import { isPositiveInt4, ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isConnectionLost, isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
@@ -153,7 +153,7 @@ export class PostgresOrderRepository extends OrderRepository {
   async listByUser(userId: string, listing: OrderListing): Promise<Order[]> {
     const { limit, status, cursor } = listing;
     // Only keys that cannot fail the statement they share: a uuid and a limit that is an int4.
-    const shared = !status && !cursor && isUuid(userId) && isInt4(limit) && limit > 0;
+    const shared = !status && !cursor && isUuid(userId) && isPositiveInt4(limit);
     const rows = shared
       ? await this.firstPages.read(`${userId} ${limit}`)
       : await this.page(userId, listing);
@@ -283,10 +283,6 @@ export class PostgresOrderRepository extends OrderRepository {
       ],
     );
   }
-}
-
-function isInt4(value: number): boolean {
-  return Number.isInteger(value) && value <= 2 ** 31 - 1;
 }
 
 /** The columns of `OrderRow`. */

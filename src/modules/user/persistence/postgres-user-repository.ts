@@ -1,5 +1,5 @@
 import type { Cursor } from '../../../shared/kernel/page';
-import type { ModuleDatabase } from '../../../shared/persistence/module-database';
+import { isPositiveInt4, type ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import {
   eventsParam,
@@ -172,7 +172,11 @@ export class PostgresUserRepository extends UserRepository {
     return (result?.changed ?? 0) > 0;
   }
 
-  /** Newest first, keyset pagination on (created_at, id); one prepared statement per form. */
+  /**
+   * Newest first, keyset pagination on (created_at, id); one prepared statement per form. A first
+   * page, the one most asked for, is read with the first pages asked for in the same turn
+   * (`CoalescedReads`).
+   */
   async list(limit: number, after?: Cursor): Promise<User[]> {
     const rows = after
       ? await this.db.sql<UserRow>(
@@ -181,13 +185,32 @@ export class PostgresUserRepository extends UserRepository {
            ORDER BY created_at DESC, id DESC LIMIT $1`,
           [limit, after.createdAt, after.id],
         )
-      : await this.db.sql<UserRow>(
-          'users-page',
-          `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`,
-          [limit],
-        );
+      : isPositiveInt4(limit)
+        ? await this.firstPages.read(String(limit))
+        : await this.firstPage(limit);
     return rows.map(toUser);
   }
+
+  private firstPage(limit: number): Promise<UserRow[]> {
+    return this.db.sql<UserRow>(
+      'users-page',
+      `SELECT ${USER_COLUMNS} FROM users ORDER BY created_at DESC, id DESC LIMIT $1`,
+      [limit],
+    );
+  }
+
+  /**
+   * First pages by limit: alone, `firstPage`'s statement; together, the statement of the
+   * longest, whose first rows are each shorter page (the order is total: (created_at, id)).
+   */
+  private readonly firstPages = new CoalescedReads<UserRow[]>(
+    (limit) => this.firstPage(Number(limit)),
+    async (limits) => {
+      const rows = await this.firstPage(Math.max(...limits.map(Number)));
+      return new Map(limits.map((limit) => [limit, rows.slice(0, Number(limit))]));
+    },
+    [],
+  );
 
   /**
    * The inbox claim and the update are one statement. Events handled at the same time share it
