@@ -133,7 +133,12 @@ export interface SideBySide {
  * `GET /api/users/me`, as each of `readers` in turn (their Authorization headers), on one app
  * process per mode and, beside each, one of `baseline`'s, all started first (each on a port
  * chosen here), then each mode measured at the same time as its baseline, each with half the
- * connections, in `rounds` rounds (the modes' order rotated each round); stopped at the end. What the A/B scenarios (observability, rate limits) compare. The
+ * connections, in `rounds` rounds (the modes' order rotated each round), after one round that is
+ * not recorded; stopped at the end. What the A/B scenarios (observability, rate limits) compare.
+ * The unrecorded round is each process' first load, which is not what a mode costs a process
+ * that serves: in the bench run of 2026-12-06 11:47 UTC, the baselines ran 1.4-1.6 times the CPU
+ * per request in their first round that they ran in their second, the modes 1.5-2.0 times, and
+ * the first round read costs of 22-29 % against medians of 12-20 % over the rounds after it. The
  * app processes all run on one CPU (`pinTogether`): loaded together, the two measured share that
  * CPU equally at every instant, so a change in the machine's speed (which on a shared machine
  * moves the same code's CPU per request by half within a minute, and two identical processes
@@ -186,15 +191,16 @@ export async function measureMeBeside<Baseline extends string, Mode extends stri
       Mode,
       SideBySide[]
     >;
-    for (let round = 0; round < rounds; round++) {
+    // Round 0 is the unrecorded one.
+    for (let round = 0; round <= rounds; round++) {
       const shift = round % modes.length;
       for (const mode of [...modes.slice(shift), ...modes.slice(0, shift)]) {
-        const label = `round ${round + 1} of ${rounds}`;
+        const label = round === 0 ? 'first load, not recorded' : `round ${round} of ${rounds}`;
         const [base, measured] = await Promise.all([
           run(baselines.get(mode)!, `${baseline} beside ${mode}, ${label}`),
           run(apps.get(mode)!, `${mode}, ${label}`),
         ]);
-        runs[mode].push({ mode: measured, baseline: base });
+        if (round > 0) runs[mode].push({ mode: measured, baseline: base });
       }
     }
     return runs;
