@@ -280,6 +280,29 @@ for (const store of databaseTargets()) {
       await relay.stop();
     });
 
+    it('drains a backlog in claims that double after each full batch, up to the largest', async () => {
+      const bus = new RecordingBus();
+      const events = Array.from({ length: 700 }, (_, n) => anyEvent('test.backlog', { n }));
+      await queue(events);
+      const claims: number[] = [];
+      const counted = Object.create(harness.repository) as OutboxRepository;
+      counted.claim = (limit, leaseMs) => {
+        claims.push(limit);
+        return harness.repository.claim(limit, leaseMs);
+      };
+      const relay = testRelay('outboxtest', counted, bus, { batchSize: 50, maxBatchSize: 200 });
+      relays.push(relay);
+      relay.start();
+      await eventually(() =>
+        Promise.resolve(
+          expect(new Set(bus.delivered.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id))),
+        ),
+      );
+      await relay.stop();
+      expect(bus.delivered.filter((e) => e.type === 'test.backlog')).toHaveLength(700);
+      expect(claims.slice(0, 4)).toEqual([50, 100, 200, 200]);
+    });
+
     it('two relays share a backlog without losing an event', async () => {
       const bus = new RecordingBus();
       const events = Array.from({ length: 60 }, (_, n) => anyEvent('test.shared', { n }));

@@ -33,6 +33,7 @@ export const FAST_RELAY_OPTIONS: OutboxRelayOptions = {
   maxAttempts: 3,
   pollMs: 20,
   batchSize: 100,
+  maxBatchSize: 1000,
   concurrency: 16,
   backoffBaseMs: 10,
   backoffMaxMs: 40,

@@ -12,7 +12,9 @@ export interface OutboxRelayOptions {
   maxAttempts: number;
   /** How often the relay looks for due entries when nobody nudges it. */
   pollMs: number;
+  /** Entries claimed at once; after a full batch, twice as many, up to `maxBatchSize`. */
   batchSize: number;
+  maxBatchSize: number;
   /** Streams published at once (events within a stream stay in order). */
   concurrency: number;
   /** Backoff after attempt n: min(base × 2^(n-1), max), with jitter. */
@@ -129,11 +131,16 @@ export class OutboxRelay {
     await this.running;
   }
 
-  /** Relays until nothing is due. */
+  /**
+   * Relays until nothing is due. A full batch says there may be more: the next claims twice as
+   * many, up to `maxBatchSize`, so that a backlog pays the claim's and the settle's round trips
+   * once per many events (each waits behind the writes that made the backlog).
+   */
   private async drain(): Promise<void> {
+    let size = this.options.batchSize;
     try {
-      while (!this.stopped && (await this.relayBatch()) === this.options.batchSize) {
-        // a full batch: there may be more
+      while (!this.stopped && (await this.relayBatch(size)) === size) {
+        size = Math.min(size * 2, this.options.maxBatchSize);
       }
     } catch (error) {
       this.logger.warn(`relay paused: ${error instanceof Error ? error.message : String(error)}`);
@@ -145,8 +152,8 @@ export class OutboxRelay {
    * neither form one stream) are published in order; different streams go in parallel, up to
    * `concurrency` at a time. After a failure the rest of its stream waits for the next round.
    */
-  async relayBatch(): Promise<number> {
-    const batch = await this.outbox.claim(this.options.batchSize, this.options.leaseMs);
+  async relayBatch(size = this.options.batchSize): Promise<number> {
+    const batch = await this.outbox.claim(size, this.options.leaseMs);
     const streams = new Map<string, ClaimedEvent[]>();
     for (const entry of batch.entries) {
       const stream = entry.stream ?? entry.event.key ?? '';
@@ -214,6 +221,7 @@ export function relayOptions(config: OutboxConfig): OutboxRelayOptions {
     maxAttempts: config.maxAttempts,
     pollMs: config.pollMs,
     batchSize: 100,
+    maxBatchSize: 1000,
     concurrency: 100,
     backoffBaseMs: config.backoff.baseMs,
     backoffMaxMs: config.backoff.maxMs,
