@@ -135,10 +135,12 @@ export interface SideBySide {
  * chosen here), then each mode measured at the same time as its baseline, each with half the
  * connections, in `rounds` rounds (the modes' order rotated each round), after one round that is
  * not recorded; stopped at the end. What the A/B scenarios (observability, rate limits) compare.
- * The unrecorded round is each process' first load, which is not what a mode costs a process
- * that serves: in the bench run of 2026-12-06 11:47 UTC, the baselines ran 1.4-1.6 times the CPU
- * per request in their first round that they ran in their second, the modes 1.5-2.0 times, and
- * the first round read costs of 22-29 % against medians of 12-20 % over the rounds after it. The
+ * The unrecorded round is each process' first measured load (after `measure`'s warm-up), which
+ * is not what a mode costs a process that has been serving: in the bench run of 2026-12-06 11:47
+ * UTC, the baselines ran 1.4-1.6 times the CPU per request in their first round that they ran in
+ * their second, the modes 1.5-2.0 times; the first round read the logs' cost at 24 %, the default
+ * sampling's at 29 % and every request sampled at 29 %, against medians of 10, 15 and 16 % over
+ * the four rounds after it (OTLP: 22 % against 21 %). The
  * app processes all run on one CPU (`pinTogether`): loaded together, the two measured share that
  * CPU equally at every instant, so a change in the machine's speed (which on a shared machine
  * moves the same code's CPU per request by half within a minute, and two identical processes

@@ -63,7 +63,8 @@
  *                      (default 3; the median round's ratio is judged)
  *   BENCH_OVERHEAD_ROUNDS  rounds of the observability and rate-limit A/B scenarios, each mode
  *                      measured at the same time as its baseline, half the connections each
- *                      (default 5; the median round's cost is judged)
+ *                      (default 5, after one round that is not recorded; the median round's
+ *                      cost is judged)
  *   BENCH_MIXED_CLIENTS  concurrent clients of the mixed load and the soak (default 16)
  *   BENCH_SOAK_MINUTES minutes of the soak (default 10; 0 skips it)
  *   BENCH_SOAK_RATE    the soak's pace, requests per second overall (default 50)

@@ -16,7 +16,8 @@ import { HOST, log, settings } from '../settings';
  *   otlp     LOG_LEVEL=info and tracing on with the default sampling, the spans sampled
  *            exported over OTLP/HTTP to a sink in a process of its own (bench/otlp-sink.ts):
  *            what a deployment with a collector pays
- * The five processes are up at once; in each of BENCH_OVERHEAD_ROUNDS rounds every mode is
+ * The eight processes (each mode's and a baseline beside each) are up at once; in each of
+ * BENCH_OVERHEAD_ROUNDS rounds (after one that is not recorded) every mode is
  * measured at the same time as `off`, each with half the connections (measureMeBeside), and
  * its cost against `off` taken from that pair; the median round's is reported. Besides req/s,
  * the app's CPU time per request (from /proc).

@@ -8,7 +8,8 @@ import { log, settings } from '../settings';
  *        is a 200 with the RateLimit headers: the cost of counting, not of refusing)
  *   off  RATE_LIMIT_PER_TOKEN_PER_MINUTE=0 and RATE_LIMIT_PER_ADDRESS_PER_MINUTE=0
  * both up at once and measured at the same time, each with half the connections, in
- * BENCH_OVERHEAD_ROUNDS rounds (measureMeBeside); the ratio is the median round's.
+ * BENCH_OVERHEAD_ROUNDS rounds after one that is not recorded (measureMeBeside); the ratio is
+ * the median round's.
  */
 
 type Mode = 'on' | 'off';

@@ -47,6 +47,8 @@ type Status = { status: 'pending' | 'sent' | 'failed'; attempts: number } | unde
 /** One outbox adapter under test: the repository, how events enter it, and what became of one. */
 interface Harness {
   repository: OutboxRepository;
+  /** The repository as another replica's relay has it (on MongoDB, a lease owner of its own). */
+  replica(): OutboxRepository;
   queue(events: BusEvent[]): Promise<void>;
   statusOf(id: string): Promise<Status>;
   close(): Promise<void>;
@@ -80,6 +82,7 @@ async function postgresHarness(store: Shape): Promise<PostgresHarness> {
   });
   return {
     repository: new PostgresOutboxRepository(db.sql.bind(db)),
+    replica: () => new PostgresOutboxRepository(db.sql.bind(db)),
     queue: async (events) => {
       await db.transaction((query) => query(QUEUE_EVENTS_SQL, [eventsParam(events)]));
     },
@@ -123,6 +126,7 @@ async function mongoHarness(): Promise<Harness> {
   await things.createIndexes();
   return {
     repository: new MongoOutboxRepository(things),
+    replica: () => new MongoOutboxRepository(things),
     // One document per key (an aggregate and its events), one per event without a key.
     queue: async (events) => {
       const byDocument = new Map<string, BusEvent[]>();
@@ -280,42 +284,81 @@ for (const store of databaseTargets()) {
       await relay.stop();
     });
 
-    it('drains a backlog in claims that double after each full batch, up to the largest', async () => {
-      const bus = new RecordingBus();
-      const events = Array.from({ length: 700 }, (_, n) => anyEvent('test.backlog', { n }));
-      await queue(events);
+    /**
+     * A relay with claims counted, a lease long enough that no batch here is slow against it,
+     * and batches of 50 that may grow to 200; stopped by `run` whatever happens.
+     */
+    const countedRelay = (bus: RecordingBus) => {
       const claims: number[] = [];
       const counted = Object.create(harness.repository) as OutboxRepository;
       counted.claim = (limit, leaseMs) => {
         claims.push(limit);
         return harness.repository.claim(limit, leaseMs);
       };
-      const relay = testRelay('outboxtest', counted, bus, { batchSize: 50, maxBatchSize: 200 });
-      relays.push(relay);
-      relay.start();
-      await eventually(() =>
-        Promise.resolve(
-          expect(new Set(bus.delivered.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id))),
-        ),
-      );
-      await relay.stop();
-      expect(bus.delivered.filter((e) => e.type === 'test.backlog')).toHaveLength(700);
+      const options = { batchSize: 50, maxBatchSize: 200, leaseMs: 60_000 };
+      return { claims, relay: testRelay('outboxtest', counted, bus, options) };
+    };
+    /** Starts `relays`, waits until `bus` has every one of `events`, and stops them. */
+    const relayAll = async (bus: RecordingBus, events: BusEvent[], ...running: OutboxRelay[]) => {
+      for (const relay of running) relay.start();
+      try {
+        await eventually(
+          () =>
+            Promise.resolve(
+              expect(new Set(bus.delivered.map((e) => e.id))).toEqual(
+                new Set(events.map((e) => e.id)),
+              ),
+            ),
+          30_000,
+        );
+      } finally {
+        await Promise.all(running.map((relay) => relay.stop()));
+      }
+    };
+
+    it('drains a backlog in claims that double after each full batch, up to the largest', async () => {
+      const bus = new RecordingBus();
+      const events = Array.from({ length: 400 }, (_, n) => anyEvent('test.backlog', { n }));
+      await queue(events);
+      const { claims, relay } = countedRelay(bus);
+      await relayAll(bus, events, relay);
+      expect(bus.delivered.filter((e) => e.type === 'test.backlog')).toHaveLength(400);
       expect(claims.slice(0, 4)).toEqual([50, 100, 200, 200]);
     });
 
-    it('two relays share a backlog without losing an event', async () => {
+    it('claims no more after a batch in which an event failed', async () => {
+      const bus = new RecordingBus();
+      bus.failuresLeft = 1;
+      const events = Array.from({ length: 400 }, (_, n) => anyEvent('test.setback', { n }));
+      await queue(events);
+      const { claims, relay } = countedRelay(bus);
+      await relayAll(bus, events, relay);
+      expect(claims.slice(0, 4)).toEqual([50, 50, 100, 200]);
+    });
+
+    it('puts back what it has not started at half its lease, so no other relay takes it twice', async () => {
+      const bus = new RecordingBus();
+      bus.jitterMs = 40;
+      const events = Array.from({ length: 200 }, (_, n) => anyEvent('test.slow', { n }));
+      await queue(events);
+      // One at a time, about 20 ms each: a batch of 100 takes about 2 s, past its lease.
+      const options = { concurrency: 1, leaseMs: 1500 };
+      const [a, b] = [harness.repository, harness.replica()].map((outbox) =>
+        testRelay('outboxtest', outbox, bus, options),
+      );
+      await relayAll(bus, events, a, b);
+      expect(bus.delivered.filter((e) => e.type === 'test.slow')).toHaveLength(200);
+    });
+
+    it('two relays share a backlog without losing an event or publishing one twice', async () => {
       const bus = new RecordingBus();
       const events = Array.from({ length: 60 }, (_, n) => anyEvent('test.shared', { n }));
       await queue(events);
-      const [a, b] = [newRelay(bus), newRelay(bus)];
-      a.start();
-      b.start();
-      await eventually(() =>
-        Promise.resolve(
-          expect(new Set(bus.delivered.map((e) => e.id))).toEqual(new Set(events.map((e) => e.id))),
-        ),
+      const [a, b] = [harness.repository, harness.replica()].map((outbox) =>
+        testRelay('outboxtest', outbox, bus),
       );
-      await Promise.all([a.stop(), b.stop()]);
+      await relayAll(bus, events, a, b);
+      expect(bus.delivered.filter((e) => e.type === 'test.shared')).toHaveLength(60);
       expect(await a.stats()).toMatchObject({ pending: 0 });
     });
   });

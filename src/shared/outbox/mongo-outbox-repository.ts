@@ -40,7 +40,7 @@ export class MongoOutboxRepository extends OutboxRepository {
       .sort({ outboxDueAt: 1 })
       .limit(limit)
       .lean();
-    if (due.length === 0) return { entries: [], settle: () => Promise.resolve() };
+    if (due.length === 0) return { entries: [], full: false, settle: () => Promise.resolve() };
     const ids = due.map((d) => d._id);
     await this.model.updateMany(
       { ...free, _id: { $in: ids } },
@@ -64,7 +64,11 @@ export class MongoOutboxRepository extends OutboxRepository {
       }
     }
     // The batch holds the leased documents (as read, with their versions) for its settling.
-    return { entries: claimed, settle: (outcome) => this.settle(docs, outcome) };
+    return {
+      entries: claimed,
+      full: due.length === limit,
+      settle: (outcome) => this.settle(docs, outcome),
+    };
   }
 
   private async settle(docs: readonly OutboxFields[], outcome: BatchOutcome): Promise<void> {

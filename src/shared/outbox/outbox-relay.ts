@@ -26,6 +26,16 @@ export interface OutboxRelayOptions {
   retentionMs: number;
 }
 
+/** What one batch came to. */
+export interface RelayedBatch {
+  /** Events claimed. */
+  claimed: number;
+  /** The claim took as many as it could: more may be due. */
+  full: boolean;
+  /** Every event claimed was published: none failed, none was put back. */
+  clean: boolean;
+}
+
 /** How often a relay removes sent entries past their retention, and at most how many at once. */
 const PURGE_EVERY_MS = 60_000;
 const PURGE_LIMIT = 10_000;
@@ -132,15 +142,21 @@ export class OutboxRelay {
   }
 
   /**
-   * Relays until nothing is due. A full batch says there may be more: the next claims twice as
+   * Relays until nothing is due. A full claim says there may be more: after a batch that went
+   * through (nothing failed or put back) within a quarter of its lease, the next claims twice as
    * many, up to `maxBatchSize`, so that a backlog pays the claim's and the settle's round trips
-   * once per many events (each waits behind the writes that made the backlog).
+   * once per many events (each waits behind the writes that made the backlog); after any other,
+   * `batchSize` again.
    */
   private async drain(): Promise<void> {
     let size = this.options.batchSize;
     try {
-      while (!this.stopped && (await this.relayBatch(size)) === size) {
-        size = Math.min(size * 2, this.options.maxBatchSize);
+      while (!this.stopped) {
+        const started = Date.now();
+        const batch = await this.relayBatch(size);
+        if (!batch.full) break;
+        const smooth = batch.clean && Date.now() - started < this.options.leaseMs / 4;
+        size = smooth ? Math.min(size * 2, this.options.maxBatchSize) : this.options.batchSize;
       }
     } catch (error) {
       this.logger.warn(`relay paused: ${error instanceof Error ? error.message : String(error)}`);
@@ -148,16 +164,22 @@ export class OutboxRelay {
   }
 
   /**
-   * One leased batch. Events of one stream (the repository's, else the event's `key`; events with
-   * neither form one stream) are published in order; different streams go in parallel, up to
-   * `concurrency` at a time. After a failure the rest of its stream waits for the next round.
+   * One leased batch of up to `size`. Events of one stream (the repository's, else the event's
+   * `key`; events with neither form one stream) are published in order; different streams go in
+   * parallel, up to `concurrency` at a time. After a failure the rest of its stream waits for the
+   * next round. Past half the lease nothing more starts: the rest is put back, so that the batch
+   * is settled while its lease holds (a publish under way ends within the bus timeout, 3 s by
+   * default against a lease of 10 s), however slow the bus is.
    */
-  async relayBatch(size = this.options.batchSize): Promise<number> {
+  async relayBatch(size = this.options.batchSize): Promise<RelayedBatch> {
     const batch = await this.outbox.claim(size, this.options.leaseMs);
+    const putBackAt = Date.now() + this.options.leaseMs / 2;
     const streams = new Map<string, ClaimedEvent[]>();
     for (const entry of batch.entries) {
       const stream = entry.stream ?? entry.event.key ?? '';
-      streams.set(stream, [...(streams.get(stream) ?? []), entry]);
+      const events = streams.get(stream);
+      if (events) events.push(entry);
+      else streams.set(stream, [entry]);
     }
     const sent: ClaimedEvent[] = [];
     const receipts = new Map<string, unknown>();
@@ -168,7 +190,7 @@ export class OutboxRelay {
       for (let stream = queue.shift(); stream; stream = queue.shift()) {
         let stalled = false;
         for (const entry of stream) {
-          if (stalled) {
+          if (stalled || Date.now() >= putBackAt) {
             released.push(entry);
             continue;
           }
@@ -192,7 +214,11 @@ export class OutboxRelay {
       for (const wake of this.waiters.get(entry.id) ?? [])
         wake(entry.event, receipts.get(entry.id));
     }
-    return batch.entries.length;
+    return {
+      claimed: batch.entries.length,
+      full: batch.full,
+      clean: failed.length === 0 && released.length === 0,
+    };
   }
 
   private failure(entry: ClaimedEvent, error: unknown): FailedAttempt {

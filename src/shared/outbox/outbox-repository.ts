@@ -43,6 +43,8 @@ export interface BatchOutcome {
 /** Events leased to one relay, and the one way to end that lease. */
 export interface ClaimedBatch {
   readonly entries: readonly ClaimedEvent[];
+  /** The claim reached its limit: more may be due. */
+  readonly full: boolean;
   /** Records the batch's outcome and releases its lease; once. */
   settle(outcome: BatchOutcome): Promise<void>;
 }
@@ -56,7 +58,10 @@ export interface ClaimedBatch {
  * `test/int/outbox.int-spec.ts` is the contract both pass.
  */
 export abstract class OutboxRepository {
-  /** Leases up to `limit` due events for `leaseMs`, in publishing order. */
+  /**
+   * Leases up to `limit` due events for `leaseMs`, in publishing order. On MongoDB the limit
+   * counts documents, each with the due events it carries.
+   */
   abstract claim(limit: number, leaseMs: number): Promise<ClaimedBatch>;
   abstract stats(): Promise<OutboxStats>;
   abstract listFailed(): Promise<FailedEntry[]>;

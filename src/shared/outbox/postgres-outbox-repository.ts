@@ -34,7 +34,7 @@ export class PostgresOutboxRepository extends OutboxRepository {
     const entries = rows
       .sort((a, b) => Number(a.seq) - Number(b.seq))
       .map(({ id, event, attempts }) => ({ id, event, attempts }));
-    return { entries, settle: (outcome) => this.settle(outcome) };
+    return { entries, full: rows.length === limit, settle: (outcome) => this.settle(outcome) };
   }
 
   private async settle(outcome: BatchOutcome): Promise<void> {

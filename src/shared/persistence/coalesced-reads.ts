@@ -14,7 +14,8 @@ const MAX_KEYS = 100;
  * so it sees every write committed before it (a client reads its own writes). Nothing is cached
  * between turns. When the statement fails, every read it carried fails with its error. The
  * statement runs in the context of the first read it carries: when traced, its span belongs to
- * that request's trace. Reads of one key share the value: callers must not change it.
+ * that request's trace. Reads of one key share the value, and values of different keys may share
+ * rows (the first pages of one list, each a prefix of the longest): callers must not change them.
  *
  * DataLoader (graphql/dataloader) does the grouping, with its cache off and its batch scheduled
  * at the end of the turn (`setImmediate`) rather than of the current job. Writes have `Batcher`
@@ -57,4 +58,12 @@ export class CoalescedReads<Value> {
 /** Rows by a key of their own (say, their id), for `CoalescedReads`' `many`. */
 export function byKey<Row>(rows: Row[], keyOf: (row: Row) => string): Map<string, Row> {
   return new Map(rows.map((row) => [keyOf(row), row]));
+}
+
+/**
+ * Whether `value` fits an int4 parameter above zero: a `LIMIT` that cannot fail the statement
+ * it shares with other reads.
+ */
+export function isPositiveInt4(value: number): boolean {
+  return Number.isInteger(value) && value > 0 && value <= 2 ** 31 - 1;
 }

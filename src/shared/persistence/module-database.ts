@@ -28,14 +28,6 @@ export interface ModuleDatabaseOptions {
  * One module's own connection: opened with its schema and migrations (never `synchronize`),
  * closed on shutdown, pinged by readiness.
  */
-/**
- * Whether `value` fits an int4 parameter above zero: a `LIMIT` that cannot fail the statement
- * it shares with other reads (`CoalescedReads`).
- */
-export function isPositiveInt4(value: number): boolean {
-  return Number.isInteger(value) && value > 0 && value <= 2 ** 31 - 1;
-}
-
 export class ModuleDatabase implements OnApplicationShutdown {
   private readonly logger: Logger;
 

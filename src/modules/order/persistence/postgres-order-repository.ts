@@ -4,8 +4,8 @@ import type { CommitSignal } from '../../../shared/outbox/module-outbox';
 import { claimInbox } from '../../../shared/outbox/postgres-inbox';
 import { eventsParam, QUEUE_EVENTS_SQL, withEvents } from '../../../shared/outbox/postgres-outbox';
 import { Batcher } from '../../../shared/persistence/batcher';
-import { CoalescedReads } from '../../../shared/persistence/coalesced-reads';
-import { isPositiveInt4, ModuleDatabase } from '../../../shared/persistence/module-database';
+import { CoalescedReads, isPositiveInt4 } from '../../../shared/persistence/coalesced-reads';
+import { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isConnectionLost, isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import type { OrderStatus } from '../order.contract';
 import type { Order } from '../order';
@@ -152,7 +152,7 @@ export class PostgresOrderRepository extends OrderRepository {
    */
   async listByUser(userId: string, listing: OrderListing): Promise<Order[]> {
     const { limit, status, cursor } = listing;
-    // Only keys that cannot fail the statement they share: a uuid and a limit that is an int4.
+    // Only keys that cannot fail the statement they share: a uuid and a positive int4 limit.
     const shared = !status && !cursor && isUuid(userId) && isPositiveInt4(limit);
     const rows = shared
       ? await this.firstPages.read(`${userId} ${limit}`)

@@ -1,5 +1,5 @@
 import type { Cursor } from '../../../shared/kernel/page';
-import { isPositiveInt4, type ModuleDatabase } from '../../../shared/persistence/module-database';
+import type { ModuleDatabase } from '../../../shared/persistence/module-database';
 import { isUniqueViolation } from '../../../shared/persistence/pg-errors';
 import {
   eventsParam,
@@ -13,7 +13,7 @@ import { EmailTaken } from '../user.errors';
 import { normalizeEmail, type User, type UserCredentials } from '../user';
 import { isUuid } from '../../../shared/kernel/uuid';
 import { Batcher } from '../../../shared/persistence/batcher';
-import { byKey, CoalescedReads } from '../../../shared/persistence/coalesced-reads';
+import { byKey, CoalescedReads, isPositiveInt4 } from '../../../shared/persistence/coalesced-reads';
 import { claimInbox } from '../../../shared/outbox/postgres-inbox';
 import { type UserChanges, UserRepository } from './user-repository';
 
