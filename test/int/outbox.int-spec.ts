@@ -288,16 +288,6 @@ for (const store of databaseTargets()) {
      * A relay with claims counted, a lease long enough that no batch here is slow against it,
      * and batches of 50 that may grow to 200; stopped by `run` whatever happens.
      */
-    const countedRelay = (bus: RecordingBus) => {
-      const claims: number[] = [];
-      const counted = Object.create(harness.repository) as OutboxRepository;
-      counted.claim = (limit, leaseMs) => {
-        claims.push(limit);
-        return harness.repository.claim(limit, leaseMs);
-      };
-      const options = { batchSize: 50, maxBatchSize: 200, leaseMs: 60_000 };
-      return { claims, relay: testRelay('outboxtest', counted, bus, options) };
-    };
     /** Starts `relays`, waits until `bus` has every one of `events`, and stops them. */
     const relayAll = async (bus: RecordingBus, events: BusEvent[], ...running: OutboxRelay[]) => {
       for (const relay of running) relay.start();
@@ -316,24 +306,34 @@ for (const store of databaseTargets()) {
       }
     };
 
-    it('drains a backlog in claims that double after each full batch, up to the largest', async () => {
+    it.each([
+      {
+        what: 'drains a backlog in claims that double after each full batch, up to the largest',
+        failuresLeft: 0,
+        claimed: [50, 100, 200, 200],
+      },
+      {
+        what: 'claims no more after a batch in which an event failed',
+        failuresLeft: 1,
+        claimed: [50, 50, 100, 200],
+      },
+    ])('$what', async ({ failuresLeft, claimed }) => {
       const bus = new RecordingBus();
-      const events = Array.from({ length: 400 }, (_, n) => anyEvent('test.backlog', { n }));
+      bus.failuresLeft = failuresLeft;
+      const type = `test.backlog.${failuresLeft}`;
+      const events = Array.from({ length: 400 }, (_, n) => anyEvent(type, { n }));
       await queue(events);
-      const { claims, relay } = countedRelay(bus);
-      await relayAll(bus, events, relay);
-      expect(bus.delivered.filter((e) => e.type === 'test.backlog')).toHaveLength(400);
-      expect(claims.slice(0, 4)).toEqual([50, 100, 200, 200]);
-    });
-
-    it('claims no more after a batch in which an event failed', async () => {
-      const bus = new RecordingBus();
-      bus.failuresLeft = 1;
-      const events = Array.from({ length: 400 }, (_, n) => anyEvent('test.setback', { n }));
-      await queue(events);
-      const { claims, relay } = countedRelay(bus);
-      await relayAll(bus, events, relay);
-      expect(claims.slice(0, 4)).toEqual([50, 50, 100, 200]);
+      // Claims counted, batches of 50 that may grow to 200, and a lease no batch here comes near.
+      const claims: number[] = [];
+      const counted = Object.create(harness.repository) as OutboxRepository;
+      counted.claim = (limit, leaseMs) => {
+        claims.push(limit);
+        return harness.repository.claim(limit, leaseMs);
+      };
+      const options = { batchSize: 50, maxBatchSize: 200, leaseMs: 60_000 };
+      await relayAll(bus, events, testRelay('outboxtest', counted, bus, options));
+      expect(bus.delivered.filter((e) => e.type === type)).toHaveLength(400);
+      expect(claims.slice(0, 4)).toEqual(claimed);
     });
 
     it('puts back what it has not started at half its lease, so no other relay takes it twice', async () => {
