@@ -284,10 +284,6 @@ for (const store of databaseTargets()) {
       await relay.stop();
     });
 
-    /**
-     * A relay with claims counted, a lease long enough that no batch here is slow against it,
-     * and batches of 50 that may grow to 200; stopped by `run` whatever happens.
-     */
     /** Starts `relays`, waits until `bus` has every one of `events`, and stops them. */
     const relayAll = async (bus: RecordingBus, events: BusEvent[], ...running: OutboxRelay[]) => {
       for (const relay of running) relay.start();
@@ -338,11 +334,13 @@ for (const store of databaseTargets()) {
 
     it('puts back what it has not started at half its lease, so no other relay takes it twice', async () => {
       const bus = new RecordingBus();
-      bus.jitterMs = 40;
+      bus.jitterMs = 100;
       const events = Array.from({ length: 200 }, (_, n) => anyEvent('test.slow', { n }));
       await queue(events);
-      // One at a time, about 20 ms each: a batch of 100 takes about 2 s, past its lease.
-      const options = { concurrency: 1, leaseMs: 1500 };
+      // One at a time, about 50 ms each: a batch of 100 would take about 5 s, past its lease of
+      // 4 s. At 2 s the rest is put back, which leaves the batch in hand 2 s to settle, even on a
+      // busy machine.
+      const options = { concurrency: 1, leaseMs: 4000 };
       const [a, b] = [harness.repository, harness.replica()].map((outbox) =>
         testRelay('outboxtest', outbox, bus, options),
       );

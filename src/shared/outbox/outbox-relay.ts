@@ -172,8 +172,9 @@ export class OutboxRelay {
    * default against a lease of 10 s), however slow the bus is.
    */
   async relayBatch(size = this.options.batchSize): Promise<RelayedBatch> {
-    const batch = await this.outbox.claim(size, this.options.leaseMs);
+    // The lease runs from when the claim was sent, not from its answer: a slow claim shortens it.
     const putBackAt = Date.now() + this.options.leaseMs / 2;
+    const batch = await this.outbox.claim(size, this.options.leaseMs);
     const streams = new Map<string, ClaimedEvent[]>();
     for (const entry of batch.entries) {
       const stream = entry.stream ?? entry.event.key ?? '';
