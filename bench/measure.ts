@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type autocannon from 'autocannon';
 import { runLoad } from './load';
 import { watchMemory, type Memory, type Pids } from './memory';
@@ -148,6 +148,42 @@ export function cpuSeconds(pid: number | undefined): number | null {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     return ticks / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** The machine's CPU time so far over all cores, busy and in all, in seconds (/proc/stat). */
+export function machineCpu(): { busy: number; total: number } | null {
+  try {
+    const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+    const ticks = cpu.trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    // idle and iowait are the only fields that are not busy time.
+    const busy = total - (ticks[3] ?? 0) - (ticks[4] ?? 0);
+    return { busy: busy / CLOCK_TICKS, total: total / CLOCK_TICKS };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds used so far by the processes named `postgres` on this machine (the server and
+ * its backends; a backend that ended takes its time with it); null where `/proc` cannot say.
+ */
+export function postgresCpuSeconds(): number | null {
+  try {
+    let total = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      } catch {
+        continue;
+      }
+      total += cpuSeconds(Number(pid)) ?? 0;
+    }
+    return total;
   } catch {
     return null;
   }

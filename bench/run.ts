@@ -49,7 +49,7 @@
  *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `rate-limits`:
  *                      only the rate limits' cost; `writes`: only POST /api/orders (saturated
  *                      and paced) with the outbox's figures, and the relay's scale-out;
- *                      `bus`: only the cross-module request's latency; `memory`: only the
+ *                      `relay`: only the relay's scale-out; `bus`: only the cross-module request's latency; `memory`: only the
  *                      embedded app's mixed load and soak; `baselines`: only the app's /me,
  *                      POST /api/orders, /orders?limit=20 and /users?limit=10, then the
  *                      Fastify+pg and pgbench baselines and their ratios (each printed, no
@@ -155,13 +155,19 @@ async function main(): Promise<number> {
     const writes = appScenarios(fixture).filter((s) => s.outbox);
     const { results, outbox } = await measureScenarios(app, writes);
     await stopChild(app.process);
-    const relay = await relayScaling(databaseUrl, settings.relayEvents);
+    const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
     process.stdout.write(`${JSON.stringify({ results, outbox, relay }, null, 2)}\n`);
     printTargets({
       checks: [...results.map(p99Under), ...outboxTargets(outbox.saturated, relay)],
       mixed: [],
       soak: null,
     });
+    return 0;
+  }
+  if (settings.only === 'relay') {
+    await stopChild(app.process);
+    const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
+    process.stdout.write(`${JSON.stringify(relay, null, 2)}\n`);
     return 0;
   }
   if (settings.only === 'baselines') return baselinesOnly(app, fixture, databaseUrl);
@@ -252,7 +258,7 @@ async function measureAll(
   const answers = await readAnswers(app, scenarios);
   // First, while the database is as the app left it: the bodies compare. Stops the app.
   const baselines = await measureBaselines(databaseUrl, fixture, app, answers, results);
-  const relay = await relayScaling(databaseUrl, settings.relayEvents);
+  const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
   const observability = await observabilityOverhead(app.env, readerAuths(fixture));
   const rateLimits = await rateLimitCost(app.env, readerAuths(fixture));
   const namespace = newNamespace();

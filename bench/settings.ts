@@ -42,6 +42,11 @@ export const settings = {
   overheadRounds: envInt('BENCH_OVERHEAD_ROUNDS', 5, 1, 21),
   /** Events queued at once for the relay to drain, by one process and then by two. */
   relayEvents: envInt('BENCH_RELAY_EVENTS', 20_000, 100, 1_000_000),
+  /**
+   * Each relay process's CPU limit when the relay's scale-out is measured again under limits,
+   * in thousandths of a core (a pod's `limits.cpu`); 0 measures it only without.
+   */
+  relayMillicores: envInt('BENCH_RELAY_MILLICORES', 400, 0, 64_000),
   /** Clients of the mixed load (sign-ups, logins, orders, lists, /me), each a user at a time. */
   mixedClients: envInt('BENCH_MIXED_CLIENTS', 16, 1, 1000),
   /** Minutes of the embedded app's soak; 0 skips it. */
@@ -56,7 +61,7 @@ export const settings = {
   strict: process.env.BENCH_STRICT === '1',
   /**
    * `observability`: only the logs/traces overhead scenario; `rate-limits`: only the rate
-   * limits' cost on GET /api/users/me; `memory`: only the embedded app's
+   * limits' cost on GET /api/users/me; `relay`: only the outbox relay's scale-out; `memory`: only the embedded app's
    * mixed load and soak (quicker loops while tuning).
    */
   only: process.env.BENCH_ONLY || '',

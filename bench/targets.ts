@@ -6,7 +6,7 @@ import type { MixedResult } from './scenarios/mixed';
 import type { OutboxFigures } from './scenarios/outbox';
 import type { ReadPair } from './scenarios/pg-fastify';
 import type { PgbenchResult } from './scenarios/pgbench';
-import type { RelayScaling } from './scenarios/relay-scaling';
+import { judgedTwoToOne, type RelayDrain, type RelayScaling } from './scenarios/relay-scaling';
 import type { Observability } from './scenarios/observability';
 import type { RateLimitCost } from './scenarios/rate-limits';
 import type { SoakResult } from './scenarios/soak';
@@ -251,22 +251,32 @@ export function outboxTargets(saturated: OutboxFigures | undefined, relay: Relay
       },
     );
   }
-  const twice = relay.drains.reduce((sum, d) => sum + Math.max(0, d.handledTwice), 0);
-  const rates = relay.drains.map((d) => `${d.processes}: ${fmt(d.eventsPerSec, 0)}/s`).join(', ');
+  const every = [...relay.drains, ...('drains' in relay.limited ? relay.limited.drains : [])];
+  const twice = every.reduce((sum, d) => sum + Math.max(0, d.handledTwice), 0);
+  const judged = judgedTwoToOne(relay);
+  const rates = judged.drains.map((d) => `${d.processes}: ${fmt(d.eventsPerSec, 0)}/s`).join(', ');
+  const busy = (drains: RelayDrain[]) =>
+    drains.map((d) => `${fmt((d.machineBusy ?? NaN) * 100, 0)} %`).join(' / ');
   checks.push(
     {
-      name: `outbox relay: two processes relay >= ${TARGET.relayTwoToOne} x one`,
-      actual: relay.twoToOne,
+      name:
+        judged.millicores === null
+          ? `outbox relay: two processes relay >= ${TARGET.relayTwoToOne} x one`
+          : `outbox relay: two processes, each under ${judged.millicores}m CPU, relay >= ${TARGET.relayTwoToOne} x one`,
+      actual: judged.twoToOne,
       threshold: TARGET.relayTwoToOne,
-      pass: relay.twoToOne !== null && relay.twoToOne >= TARGET.relayTwoToOne,
-      detail: `${relay.events} events queued at once; ${rates} (${fmt(relay.twoToOne, 2)}x)`,
+      pass: judged.twoToOne !== null && judged.twoToOne >= TARGET.relayTwoToOne,
+      detail:
+        `${relay.events} events queued at once; ${rates} (${fmt(judged.twoToOne, 2)}x, cores ` +
+        `${busy(judged.drains)} busy); free to use every core ${fmt(relay.twoToOne, 2)}x ` +
+        `(cores ${busy(relay.drains)} busy)`,
     },
     {
       name: 'outbox relay: no event handled twice',
       actual: twice,
       threshold: 0,
       pass: twice === 0,
-      detail: relay.drains.map((d) => `${d.processes}: ${d.handled} runs`).join(', '),
+      detail: every.map((d) => `${d.processes}: ${d.handled} runs`).join(', '),
     },
   );
   return checks;

@@ -8,27 +8,28 @@ export interface OutboxStats {
   oldestPendingSeconds: number;
 }
 
+/** A scrape reads each outbox once for its three gauges: reads this close together are one. */
+const SCRAPE_MS = 1000;
+
 /** Outbox figures for every module's relay in this process, read at scrape time. */
 @Injectable()
 export class OutboxMetrics {
   private readonly sources = new Map<string, () => Promise<OutboxStats>>();
+  private lastRead?: { at: number; stats: Promise<Map<string, OutboxStats>> };
   readonly published: Counter<'module'>;
   readonly failures: Counter<'module'>;
 
   constructor(metrics: Metrics) {
     const registers = [metrics.registry];
     const gauge = (name: string, help: string, pick: (s: OutboxStats) => number) => {
-      const sources = this.sources;
+      const read = () => this.read();
       return new Gauge({
         name,
         help,
         labelNames: ['module'] as const,
         registers,
         async collect() {
-          for (const [module, read] of sources) {
-            const stats = await read().catch(() => undefined);
-            if (stats) this.set({ module }, pick(stats));
-          }
+          for (const [module, stats] of await read()) this.set({ module }, pick(stats));
         },
       });
     };
@@ -59,6 +60,25 @@ export class OutboxMetrics {
 
   track(module: string, read: () => Promise<OutboxStats>): void {
     this.sources.set(module, read);
+  }
+
+  /**
+   * Every tracked outbox's figures (one that cannot be read is left out, its gauges keeping
+   * their last values), shared by the reads of one scrape.
+   */
+  private read(): Promise<Map<string, OutboxStats>> {
+    const now = Date.now();
+    if (this.lastRead && now - this.lastRead.at < SCRAPE_MS) return this.lastRead.stats;
+    const stats = (async () => {
+      const figures = new Map<string, OutboxStats>();
+      for (const [module, read] of this.sources) {
+        const stats = await read().catch(() => undefined);
+        if (stats) figures.set(module, stats);
+      }
+      return figures;
+    })();
+    this.lastRead = { at: now, stats };
+    return stats;
   }
 }
 
