@@ -17,6 +17,7 @@ import {
   claimOutboxInSeqOrder,
   createOutboxTable,
   eventsParam,
+  outboxRoomForLeases,
   QUEUE_EVENTS_SQL,
 } from '../../src/shared/outbox/postgres-outbox';
 import { OutboxMetrics, type OutboxStats } from '../../src/shared/outbox/outbox-metrics';
@@ -37,6 +38,7 @@ class OutboxOnly1700000000000 implements MigrationInterface {
   async up(db: QueryRunner): Promise<void> {
     await createOutboxTable(db);
     await claimOutboxInSeqOrder(db);
+    await outboxRoomForLeases(db);
   }
   async down(db: QueryRunner): Promise<void> {
     await db.query('DROP TABLE outbox');
@@ -59,7 +61,9 @@ interface Harness {
 
 /** The Postgres harness can also say how many of the table's rows a claim or the stats read. */
 interface PostgresHarness extends Harness {
-  claimCost(batch: number): Promise<{ claimed: number; rowsRead: number }>;
+  claimCost(
+    batch: number,
+  ): Promise<{ claimed: number; rowsRead: number; updated: number; inPlace: number }>;
   statsCost(): Promise<{ stats: OutboxStats; rowsRead: number }>;
   /** Marks every entry sent, as if relayed, kept for its retention. */
   sendAll(): Promise<void>;
@@ -105,18 +109,24 @@ async function postgresHarness(store: Shape): Promise<PostgresHarness> {
     // In one transaction, on one connection, whose counts say how many rows each read.
     claimCost: (batch) =>
       db.transaction(async (query) => {
-        const before = await rowsRead(query);
+        const before = await tableCounts(query);
         const claimed = await query('SELECT seq FROM outbox_claim($1, 60000)', [batch]);
-        return { claimed: claimed.length, rowsRead: (await rowsRead(query)) - before };
+        const after = await tableCounts(query);
+        return {
+          claimed: claimed.length,
+          rowsRead: after.read - before.read,
+          updated: after.updated - before.updated,
+          inPlace: after.inPlace - before.inPlace,
+        };
       }),
     statsCost: () =>
       db.transaction(async (query) => {
         const inTransaction = new PostgresOutboxRepository((_name, text, values) =>
           query(text, values),
         );
-        const before = await rowsRead(query);
+        const before = await tableCounts(query);
         const stats = await inTransaction.stats();
-        return { stats, rowsRead: (await rowsRead(query)) - before };
+        return { stats, rowsRead: (await tableCounts(query)).read - before.read };
       }),
     sendAll: async () => {
       await db.sql('t-send-all', `UPDATE outbox SET status = 'sent', sent_at = now()`, []);
@@ -133,17 +143,21 @@ async function postgresHarness(store: Shape): Promise<PostgresHarness> {
 }
 
 /**
- * The rows of `outbox` read so far by the connection `query` runs on, whether through an index,
- * a bitmap or a sequential scan: its counts not yet reported (`pg_stat_xact_user_tables`),
- * which may include its earlier transactions', so a cost is the difference of two readings.
+ * What the connection `query` runs on did to `outbox` so far: rows read (through an index, a
+ * bitmap or a sequential scan), rows updated, and of those, updated in place (HOT, no new index
+ * entries). Its counts not yet reported (`pg_stat_xact_user_tables`) may include its earlier
+ * transactions', so a cost is the difference of two readings.
  */
-async function rowsRead(query: TransactionQuery): Promise<number> {
-  const [read] = await query<{ rows: number }>(
-    `SELECT (coalesce(idx_tup_fetch, 0) + seq_tup_read)::int AS rows
+async function tableCounts(
+  query: TransactionQuery,
+): Promise<{ read: number; updated: number; inPlace: number }> {
+  const [counts] = await query<{ read: number; updated: number; inPlace: number }>(
+    `SELECT (coalesce(idx_tup_fetch, 0) + seq_tup_read)::int AS read,
+            n_tup_upd::int AS updated, n_tup_hot_upd::int AS "inPlace"
      FROM pg_stat_xact_user_tables WHERE relid = 'outbox'::regclass`,
     [],
   );
-  return read?.rows ?? NaN;
+  return counts ?? { read: NaN, updated: NaN, inPlace: NaN };
 }
 
 async function mongoHarness(): Promise<Harness> {
@@ -417,6 +431,9 @@ for (const store of databaseTargets().filter((target) => target !== 'mongo')) {
       expect(cost.claimed).toBe(100);
       // The batch, and the same rows again to lease them: not the 20,000 behind it.
       expect(cost.rowsRead).toBeLessThanOrEqual(200);
+      // Each lease written beside its row (the table leaves room for it), adding no index entry
+      // that later claims would have to step over.
+      expect(cost).toMatchObject({ updated: 100, inPlace: 100 });
     });
 
     // Sent entries stay for their retention (a day by default): a scrape of the outbox's gauges

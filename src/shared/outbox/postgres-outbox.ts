@@ -71,6 +71,24 @@ export async function claimOutboxByDueTime(db: QueryRunner): Promise<void> {
 }
 
 /**
+ * Leaves half of each page of the outbox free, so that a claim's lease (`locked_until`,
+ * `attempts`, neither indexed) is written beside the row it changes (a HOT update) rather than
+ * as a new row version with an entry in every index. Claims over a backlog then skip fewer dead
+ * index entries, and each leaves none: a drain of 20,000 events in claims of 1,000 (the claim
+ * and the settling, on Postgres 15) took 12-16 ms a claim instead of 21-31 ms, 24-34 µs an
+ * event instead of 37-50 µs. Three-quarters full left room for a third of the leases. A page
+ * takes half as many rows, on a table whose rows stay only for their retention.
+ */
+export async function outboxRoomForLeases(db: QueryRunner): Promise<void> {
+  await db.query('ALTER TABLE outbox SET (fillfactor = 50)');
+}
+
+/** Undoes `outboxRoomForLeases`. */
+export async function outboxPagesFull(db: QueryRunner): Promise<void> {
+  await db.query('ALTER TABLE outbox RESET (fillfactor)');
+}
+
+/**
  * Wraps a data-changing statement (which must end in `RETURNING …`) so that `events` enter the
  * outbox in the same atomic statement, but only when the change touched a row. `$eventsParam`
  * is the placeholder number the caller reserves for the events' JSON. With `stampVersionAs`,

@@ -11,6 +11,7 @@ import { OrderOutboxRetention1732700000001 } from './migrations/1732700000001-or
 import { InboxHandlerNames1733000000001 } from './migrations/1733000000001-inbox-handler-names';
 import { AccountView1734000000001 } from './migrations/1734000000001-account-view';
 import { OrderOutboxClaim1735000000001 } from './migrations/1735000000001-outbox-claim-in-seq-order';
+import { OrderOutboxRoomForLeases1736000000001 } from './migrations/1736000000001-outbox-room-for-leases';
 import type { AccountView } from './account-view';
 import { MongoAccountView } from './mongo-account-view';
 import { MongoOrderRepository } from './mongo-order-repository';
@@ -42,6 +43,7 @@ export function openOrderDatabase(config: DatabaseConfig): Promise<OrderDatabase
       InboxHandlerNames1733000000001,
       AccountView1734000000001,
       OrderOutboxClaim1735000000001,
+      OrderOutboxRoomForLeases1736000000001,
     ],
     timeoutMs: config.timeoutMs,
   });

@@ -10,6 +10,7 @@ import { UserOutboxRetention1732700000000 } from './migrations/1732700000000-use
 import { InboxHandlerNames1733000000000 } from './migrations/1733000000000-inbox-handler-names';
 import { AccountVersion1734000000000 } from './migrations/1734000000000-account-version';
 import { UserOutboxClaim1735000000000 } from './migrations/1735000000000-outbox-claim-in-seq-order';
+import { UserOutboxRoomForLeases1736000000000 } from './migrations/1736000000000-outbox-room-for-leases';
 import { PostgresUserRepository } from './postgres-user-repository';
 import type { UserRepository } from './user-repository';
 
@@ -27,6 +28,7 @@ export function openUserDatabase(config: DatabaseConfig): Promise<ModuleDatabase
       InboxHandlerNames1733000000000,
       AccountVersion1734000000000,
       UserOutboxClaim1735000000000,
+      UserOutboxRoomForLeases1736000000000,
     ],
     timeoutMs: config.timeoutMs,
   });
