@@ -49,8 +49,9 @@
  *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `rate-limits`:
  *                      only the rate limits' cost; `writes`: only POST /api/orders (saturated
  *                      and paced) with the outbox's figures, and the relay's scale-out;
- *                      `relay`: only the relay's scale-out; `bus`: only the cross-module request's latency; `memory`: only the
- *                      embedded app's mixed load and soak; `baselines`: only the app's /me,
+ *                      `relay`: only the relay's scale-out; `bus`: only the cross-module
+ *                      request's latency; `memory`: only the embedded app's mixed load and
+ *                      soak; `baselines`: only the app's /me,
  *                      POST /api/orders, /orders?limit=20 and /users?limit=10, then the
  *                      Fastify+pg and pgbench baselines and their ratios (each printed, no
  *                      results file)
@@ -59,6 +60,9 @@
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
  *   BENCH_OUTBOX_RATE  orders per second of the paced outbox scenario (default 200)
  *   BENCH_BUS_CALLS    sequential account checks per transport (default 10000)
+ *   BENCH_RELAY_EVENTS the backlog the relay's scale-out drains (default 20000)
+ *   BENCH_RELAY_MILLICORES  each relay process's CPU limit when the scale-out is measured
+ *                      again under limits, in thousandths of a core (default 400; 0 skips it)
  *   BENCH_BASELINE_ROUNDS  rounds of each read beside its Fastify+pg baseline, back to back
  *                      (default 3; the median round's ratio is judged)
  *   BENCH_OVERHEAD_ROUNDS  rounds of the observability and rate-limit A/B scenarios, each mode

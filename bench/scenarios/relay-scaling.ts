@@ -20,11 +20,12 @@ import { appEnv } from './one-process';
  *
  * Twice, where the machine allows it: first with the processes free to use every core, then
  * each under a CPU limit of its own (`BENCH_RELAY_MILLICORES`, as a pod's `limits.cpu` sets
- * one). On a machine of few cores that Postgres shares, one process alone already keeps most
- * of them busy (each drain reports how busy), so two cannot relay much more: that measures the
- * machine. Each under its own limit, with cores to spare for the database, two processes
- * relay twice what one does only if they do not get in each other's way: that is what the
- * target judges (the free pair where no limit can be made).
+ * one). On a machine of few cores that Postgres shares, two free processes compete with
+ * Postgres and with each other for the cores (each drain reports how busy they were, and the
+ * CPU each event cost the app and Postgres): what they relay over one measures the machine as
+ * much as the relay. Each under its own limit, with cores to spare, as pods on nodes of their
+ * own, two relay twice what one does only if they do not get in each other's way: that is what
+ * the target judges (the free pair where no limit can be made).
  */
 export interface RelayScaling {
   events: number;
