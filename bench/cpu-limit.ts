@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { log } from './settings';
 
 /** The scheduler's period for a CPU quota: 100 ms, as Kubernetes sets it. */
 const PERIOD_US = 100_000;
@@ -38,6 +39,14 @@ function hierarchy(): Hierarchy | string {
   return 'neither cgroup v2 with the cpu controller nor cgroup v1 cpu is mounted';
 }
 
+/** Every limit made and not yet removed: removed at the end of the run, however it ends. */
+const made = new Set<CpuLimit>();
+
+/** Removes every limit still there (their processes must have exited). */
+export function removeCpuLimits(): void {
+  for (const limit of made) limit.remove();
+}
+
 /**
  * A CPU limit for processes, as a container's `resources.limits.cpu` sets it: a control group
  * of its own with a CFS quota of `cores` CPUs, which the processes added to it (every thread)
@@ -46,7 +55,7 @@ function hierarchy(): Hierarchy | string {
  */
 export class CpuLimit {
   private constructor(
-    private readonly dir: string,
+    readonly dir: string,
     readonly cores: number,
   ) {}
 
@@ -57,14 +66,12 @@ export class CpuLimit {
     const dir = join(found.root, `cleave-bench-${process.pid}-${name}`);
     try {
       mkdirSync(dir);
+      const limit = new CpuLimit(dir, cores);
+      made.add(limit);
       found.limit(dir, cores);
-      return new CpuLimit(dir, cores);
+      return limit;
     } catch (error) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // never made
-      }
+      for (const limit of made) if (limit.dir === dir) limit.remove();
       return `cannot make a control group in ${found.root}: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
@@ -76,10 +83,13 @@ export class CpuLimit {
 
   /** Removes the group; its processes must have exited. */
   remove(): void {
+    if (!made.delete(this)) return;
     try {
-      rmdirSync(this.dir);
-    } catch {
-      // still in use or already gone: left for the machine to clean up
+      if (existsSync(this.dir)) rmdirSync(this.dir);
+    } catch (error) {
+      log(
+        `could not remove the control group ${this.dir} (${error instanceof Error ? error.message : String(error)}); remove it with rmdir`,
+      );
     }
   }
 }

@@ -1,3 +1,4 @@
+import { removeCpuLimits } from './cpu-limit';
 import { dropBenchDatabase } from './database';
 import { interruptLoad, isInterrupted, stopLoad } from './load';
 import { killChildren, stopChildren } from './processes';
@@ -7,7 +8,8 @@ import { removeWorkspace } from './workspace';
 
 /**
  * A run releases what it took, however it ends: the load generator, the child processes (by
- * PID), the bench's NATS streams and Redis keys, its database and its temp dir.
+ * PID), the CPU limits made for them, the bench's NATS streams and Redis keys, its database and
+ * its temp dir.
  */
 let cleaning: Promise<void> | undefined;
 
@@ -15,6 +17,7 @@ function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     stopLoad();
     await stopChildren();
+    removeCpuLimits();
     await removeServerState();
     await dropBenchDatabase();
     removeWorkspace();

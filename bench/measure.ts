@@ -157,7 +157,8 @@ export function cpuSeconds(pid: number | undefined): number | null {
 export function machineCpu(): { busy: number; total: number } | null {
   try {
     const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
-    const ticks = cpu.trim().split(/\s+/).slice(1).map(Number);
+    // user, nice, system, idle, iowait, irq, softirq, steal (guest time is counted in user).
+    const ticks = cpu.trim().split(/\s+/).slice(1, 9).map(Number);
     const total = ticks.reduce((a, b) => a + b, 0);
     // idle and iowait are the only fields that are not busy time.
     const busy = total - (ticks[3] ?? 0) - (ticks[4] ?? 0);
@@ -168,25 +169,42 @@ export function machineCpu(): { busy: number; total: number } | null {
 }
 
 /**
- * CPU seconds used so far by the processes named `postgres` on this machine (the server and
- * its backends; a backend that ended takes its time with it); null where `/proc` cannot say.
+ * CPU seconds used so far by each process named `postgres` on this machine (the server and its
+ * backends), by PID; null where `/proc` cannot say. `postgresCpuBetween` takes two of these.
  */
-export function postgresCpuSeconds(): number | null {
+export function postgresCpu(): Map<number, number> | null {
   try {
-    let total = 0;
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
+    const seconds = new Map<number, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
       try {
-        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
       } catch {
         continue;
       }
-      total += cpuSeconds(Number(pid)) ?? 0;
+      const pid = Number(entry);
+      const used = cpuSeconds(pid);
+      if (used !== null) seconds.set(pid, used);
     }
-    return total;
+    return seconds;
   } catch {
     return null;
   }
+}
+
+/**
+ * The CPU seconds Postgres spent from `before` to `after`: of each process there at the end, what
+ * it used since the start (all of it, for one that started since). A backend that ended in
+ * between takes its time with it, and is not counted.
+ */
+export function postgresCpuBetween(
+  before: Map<number, number> | null,
+  after: Map<number, number> | null,
+): number | null {
+  if (!before || !after) return null;
+  let total = 0;
+  for (const [pid, used] of after) total += Math.max(0, used - (before.get(pid) ?? 0));
+  return total;
 }
 
 /** Whether every response was 2xx, with no errors or timeouts. */

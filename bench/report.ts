@@ -5,7 +5,7 @@ import { ROOT } from './built';
 import { isValid, type ScenarioResult } from './measure';
 import { failedLoads, printMemory, shapeMemory } from './report-memory';
 import type { Argon2Figures } from './scenarios/argon2';
-import type { RelayDrain } from './scenarios/relay-scaling';
+import { busyPercent, limitedDrains, type RelayDrain } from './scenarios/relay-scaling';
 import { settings } from './settings';
 import { printTable, write } from './table';
 import { fmt, peakOf, type Baselines, type Check, type Measured, type Shape } from './targets';
@@ -88,19 +88,19 @@ function printRelay({ relay }: Run): void {
       .map(
         (d) =>
           `${d.processes} process(es) ${fmt(d.eventsPerSec, 0)}/s (${d.handled} handler runs, ` +
-          `cores ${fmt((d.machineBusy ?? NaN) * 100, 0)} % busy)`,
+          `cores ${busyPercent(d)} busy)`,
       )
       .join(', ');
   write(
     `Outbox relay, ${relay.events} events queued at once, free to use every core: ` +
       `${drains(relay.drains)}; two over one ${fmt(relay.twoToOne, 2)}\n`,
   );
-  const limited = relay.limited;
+  const limited = limitedDrains(relay);
   write(
-    'millicores' in limited
+    limited
       ? `Outbox relay, each process under ${limited.millicores}m CPU: ${drains(limited.drains)}; ` +
           `two over one ${fmt(limited.twoToOne, 2)}\n`
-      : `Outbox relay under CPU limits: not measured (${limited.skipped})\n`,
+      : `Outbox relay under CPU limits: not measured (${'skipped' in relay.limited ? relay.limited.skipped : ''})\n`,
   );
 }
 

@@ -172,6 +172,7 @@ async function main(): Promise<number> {
     await stopChild(app.process);
     const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
     process.stdout.write(`${JSON.stringify(relay, null, 2)}\n`);
+    printTargets({ checks: outboxTargets(undefined, relay), mixed: [], soak: null });
     return 0;
   }
   if (settings.only === 'baselines') return baselinesOnly(app, fixture, databaseUrl);

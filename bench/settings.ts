@@ -61,8 +61,8 @@ export const settings = {
   strict: process.env.BENCH_STRICT === '1',
   /**
    * `observability`: only the logs/traces overhead scenario; `rate-limits`: only the rate
-   * limits' cost on GET /api/users/me; `relay`: only the outbox relay's scale-out; `memory`: only the embedded app's
-   * mixed load and soak (quicker loops while tuning).
+   * limits' cost on GET /api/users/me; `relay`: only the outbox relay's scale-out; `memory`:
+   * only the embedded app's mixed load and soak (quicker loops while tuning).
    */
   only: process.env.BENCH_ONLY || '',
 };

@@ -6,7 +6,13 @@ import type { MixedResult } from './scenarios/mixed';
 import type { OutboxFigures } from './scenarios/outbox';
 import type { ReadPair } from './scenarios/pg-fastify';
 import type { PgbenchResult } from './scenarios/pgbench';
-import { judgedTwoToOne, type RelayDrain, type RelayScaling } from './scenarios/relay-scaling';
+import {
+  busyPercent,
+  judgedTwoToOne,
+  limitedDrains,
+  type RelayDrain,
+  type RelayScaling,
+} from './scenarios/relay-scaling';
 import type { Observability } from './scenarios/observability';
 import type { RateLimitCost } from './scenarios/rate-limits';
 import type { SoakResult } from './scenarios/soak';
@@ -251,12 +257,11 @@ export function outboxTargets(saturated: OutboxFigures | undefined, relay: Relay
       },
     );
   }
-  const every = [...relay.drains, ...('drains' in relay.limited ? relay.limited.drains : [])];
+  const every = [...relay.drains, ...(limitedDrains(relay)?.drains ?? [])];
   const twice = every.reduce((sum, d) => sum + Math.max(0, d.handledTwice), 0);
   const judged = judgedTwoToOne(relay);
   const rates = judged.drains.map((d) => `${d.processes}: ${fmt(d.eventsPerSec, 0)}/s`).join(', ');
-  const busy = (drains: RelayDrain[]) =>
-    drains.map((d) => `${fmt((d.machineBusy ?? NaN) * 100, 0)} %`).join(' / ');
+  const busy = (drains: RelayDrain[]) => drains.map(busyPercent).join(' / ');
   checks.push(
     {
       name:

@@ -1,7 +1,6 @@
-import { cpus } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
-import { cpuSeconds, machineCpu, postgresCpuSeconds } from '../measure';
+import { cpuSeconds, machineCpu, postgresCpu, postgresCpuBetween } from '../measure';
 import { readMetrics } from '../node-memory';
 import { CpuLimit } from '../cpu-limit';
 import { pidOf, startOnFreePort, stopChild } from '../processes';
@@ -50,8 +49,9 @@ export function judgedTwoToOne(relay: RelayScaling): {
   drains: RelayDrain[];
   millicores: number | null;
 } {
-  if ('millicores' in relay.limited) return relay.limited;
-  return { twoToOne: relay.twoToOne, drains: relay.drains, millicores: null };
+  return (
+    limitedDrains(relay) ?? { twoToOne: relay.twoToOne, drains: relay.drains, millicores: null }
+  );
 }
 
 export interface RelayDrain {
@@ -77,7 +77,16 @@ export interface RelayDrain {
    * the cores ran out, and more processes cannot relay more here.
    */
   machineBusy: number | null;
-  cores: number;
+}
+
+/** How busy the cores were during a drain, as a percentage for the reports. */
+export function busyPercent(drain: RelayDrain): string {
+  return drain.machineBusy === null ? 'n/a' : `${Math.round(drain.machineBusy * 100)} %`;
+}
+
+/** The drains under CPU limits, where they were measured. */
+export function limitedDrains(relay: RelayScaling): LimitedRelayScaling | null {
+  return 'skipped' in relay.limited ? null : relay.limited;
 }
 
 const DRAIN_WITHIN_MS = 120_000;
@@ -118,7 +127,12 @@ export async function relayScaling(
       limited = { skipped: probe };
     } else {
       probe.remove();
-      limited = { millicores, ...(await drainsWith(databaseUrl, events, millicores)) };
+      // Optional: where a limit cannot be applied after all, the free drains still count.
+      try {
+        limited = { millicores, ...(await drainsWith(databaseUrl, events, millicores)) };
+      } catch (error) {
+        limited = { skipped: error instanceof Error ? error.message : String(error) };
+      }
     }
   }
   if ('skipped' in limited) log(`relay: not measured under CPU limits (${limited.skipped})`);
@@ -167,13 +181,13 @@ async function drainWith(
     const pids = apps.map((app) => app.pid);
     const queued = await queueBacklog(events);
     const cpuBefore = totalCpu(pids);
-    const postgresBefore = postgresCpuSeconds();
+    const postgresBefore = postgresCpu();
     const machineBefore = machineCpu();
     const started = Date.now();
     const sent = await waitSent(queued, events);
     const drainedMs = Date.now() - started;
     const cpuAfter = totalCpu(pids);
-    const postgresAfter = postgresCpuSeconds();
+    const postgresAfter = postgresCpu();
     const machineAfter = machineCpu();
     const after = await handledOn(ports);
     const handledPerProcess = after.map((n, i) => n - before[i]);
@@ -188,21 +202,17 @@ async function drainWith(
       handledPerProcess,
       cpuMicrosPerEvent:
         cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1e6) / events : null,
-      postgresMicrosPerEvent:
-        postgresBefore !== null && postgresAfter !== null
-          ? ((postgresAfter - postgresBefore) * 1e6) / events
-          : null,
+      postgresMicrosPerEvent: perEvent(postgresCpuBetween(postgresBefore, postgresAfter), events),
       machineBusy:
         machineBefore && machineAfter && machineAfter.total > machineBefore.total
           ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)
           : null,
-      cores: cpus().length,
     };
     log(
       `relay: ${processes} process(es)${limited} drained ${events} events at ${Math.round(drain.eventsPerSec)}/s, ` +
         `handled ${handledPerProcess.join(' + ')}, ${Math.round(drain.cpuMicrosPerEvent ?? NaN)} µs CPU per event ` +
         `(Postgres ${Math.round(drain.postgresMicrosPerEvent ?? NaN)} µs), ` +
-        `cores ${Math.round((drain.machineBusy ?? NaN) * 100)} % busy`,
+        `cores ${busyPercent(drain)} busy`,
     );
     return drain;
   } finally {
@@ -275,6 +285,11 @@ async function handledOn(ports: number[]): Promise<number[]> {
     counts.push(handled ?? 0);
   }
   return counts;
+}
+
+/** CPU seconds over `events`, in µs each. */
+function perEvent(seconds: number | null, events: number): number | null {
+  return seconds === null ? null : (seconds * 1e6) / events;
 }
 
 /** CPU seconds the processes used so far, together; null when one cannot be read. */

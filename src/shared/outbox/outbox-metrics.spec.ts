@@ -1,4 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { performance } from 'node:perf_hooks';
 import { Metrics } from '../observability/metrics';
 import { OutboxMetrics, type OutboxStats } from './outbox-metrics';
 
@@ -28,8 +29,8 @@ describe('outbox metrics', () => {
     expect(value(text, 'outbox_oldest_pending_age_seconds{module="order"}')).toBe(1.5);
 
     // A scrape a moment later (Prometheus scrapes every 15 s or more) reads the outbox again.
-    const later = Date.now() + 1000;
-    const now = jest.spyOn(Date, 'now').mockReturnValue(later);
+    const later = performance.now() + 1000;
+    const now = jest.spyOn(performance, 'now').mockReturnValue(later);
     try {
       pending = 0;
       const next = await metrics.registry.metrics();

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Global, Injectable, Module } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { Metrics } from '../observability/metrics';
@@ -67,7 +68,8 @@ export class OutboxMetrics {
    * their last values), shared by the reads of one scrape.
    */
   private read(): Promise<Map<string, OutboxStats>> {
-    const now = Date.now();
+    // A monotonic clock: a wall clock set back would keep the gauges from being read again.
+    const now = performance.now();
     if (this.lastRead && now - this.lastRead.at < SCRAPE_MS) return this.lastRead.stats;
     const stats = (async () => {
       const figures = new Map<string, OutboxStats>();

@@ -34,6 +34,8 @@ export interface RelayedBatch {
   full: boolean;
   /** Every event claimed was published: none failed, none was put back. */
   clean: boolean;
+  /** Any event claimed was tried: not all of it put back, as after a claim slow against its lease. */
+  started: boolean;
 }
 
 /** How often a relay removes sent entries past their retention, and at most how many at once. */
@@ -154,7 +156,9 @@ export class OutboxRelay {
       while (!this.stopped) {
         const started = Date.now();
         const batch = await this.relayBatch(size);
-        if (!batch.full) break;
+        // Nothing tried (the claim itself took half the lease): wait for the next round rather
+        // than claim and put back again and again while the database is slow.
+        if (!batch.full || !batch.started) break;
         const smooth = batch.clean && Date.now() - started < this.options.leaseMs / 4;
         size = smooth ? Math.min(size * 2, this.options.maxBatchSize) : this.options.batchSize;
       }
@@ -219,6 +223,7 @@ export class OutboxRelay {
       claimed: batch.entries.length,
       full: batch.full,
       clean: failed.length === 0 && released.length === 0,
+      started: sent.length + failed.length > 0,
     };
   }
 

@@ -66,8 +66,9 @@ export class PostgresOutboxRepository extends OutboxRepository {
   }
 
   async stats(): Promise<OutboxStats> {
-    // Each figure through its own partial index (pending, failed): what it reads is the backlog,
-    // not the sent entries kept for their retention, which a scan of the table would read.
+    // Each figure can come from its own partial index (pending, failed): the backlog, not the
+    // sent entries kept for their retention. Postgres takes them once autovacuum has analysed
+    // the table; PGlite, which runs no autovacuum, plans without statistics and scans it.
     const [row] = await this.run<{ pending: number; failed: number; oldest: number | null }>(
       'outbox-stats',
       `SELECT p.pending, f.failed, p.oldest

@@ -88,6 +88,7 @@ describe(`${REPLICAS} replicas of one module starting together`, () => {
         ['UserOutbox1732600000000', 1],
         ['UserOutboxClaim1735000000000', 1],
         ['UserOutboxRetention1732700000000', 1],
+        ['UserOutboxRoomForLeases1736000000000', 1],
       ]);
       const admins = await query<{ email: string }>(
         url,
