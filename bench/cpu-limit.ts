@@ -39,12 +39,15 @@ function hierarchy(): Hierarchy | string {
   return 'neither cgroup v2 with the cpu controller nor cgroup v1 cpu is mounted';
 }
 
+/** A limit that could not be made or applied here: the measurement that needs it is skipped. */
+export class CpuLimitError extends Error {}
+
 /** Every limit made and not yet removed: removed at the end of the run, however it ends. */
 const made = new Set<CpuLimit>();
 
 /** Removes every limit still there (their processes must have exited). */
 export function removeCpuLimits(): void {
-  for (const limit of made) limit.remove();
+  for (const limit of [...made]) limit.remove();
 }
 
 /**
@@ -71,21 +74,30 @@ export class CpuLimit {
       found.limit(dir, cores);
       return limit;
     } catch (error) {
-      for (const limit of made) if (limit.dir === dir) limit.remove();
+      for (const limit of [...made]) if (limit.dir === dir) limit.remove();
       return `cannot make a control group in ${found.root}: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
 
-  /** Puts the process (every thread of it, and what it starts later) under the limit. */
+  /**
+   * Puts the process (every thread of it, and what it starts later) under the limit; a
+   * `CpuLimitError` where the machine does not let it.
+   */
   add(pid: number): void {
-    writeFileSync(join(this.dir, 'cgroup.procs'), String(pid));
+    try {
+      writeFileSync(join(this.dir, 'cgroup.procs'), String(pid));
+    } catch (error) {
+      throw new CpuLimitError(
+        `cannot put pid ${pid} under ${this.dir}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
-  /** Removes the group; its processes must have exited. */
+  /** Removes the group once its processes have exited; kept for the end of the run if not. */
   remove(): void {
-    if (!made.delete(this)) return;
     try {
       if (existsSync(this.dir)) rmdirSync(this.dir);
+      made.delete(this);
     } catch (error) {
       log(
         `could not remove the control group ${this.dir} (${error instanceof Error ? error.message : String(error)}); remove it with rmdir`,

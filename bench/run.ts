@@ -134,6 +134,7 @@ import {
   outboxTargets,
   p99Under,
   relate,
+  type Check,
 } from './targets';
 import { createWorkspace, dataDir } from './workspace';
 
@@ -161,19 +162,17 @@ async function main(): Promise<number> {
     await stopChild(app.process);
     const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
     process.stdout.write(`${JSON.stringify({ results, outbox, relay }, null, 2)}\n`);
-    printTargets({
-      checks: [...results.map(p99Under), ...outboxTargets(outbox.saturated, relay)],
-      mixed: [],
-      soak: null,
-    });
-    return 0;
+    const checks = [...results.map(p99Under), ...outboxTargets(outbox.saturated, relay)];
+    printTargets({ checks, mixed: [], soak: null });
+    return strictStatus(checks);
   }
   if (settings.only === 'relay') {
     await stopChild(app.process);
     const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
     process.stdout.write(`${JSON.stringify(relay, null, 2)}\n`);
-    printTargets({ checks: outboxTargets(undefined, relay), mixed: [], soak: null });
-    return 0;
+    const checks = outboxTargets(undefined, relay);
+    printTargets({ checks, mixed: [], soak: null });
+    return strictStatus(checks);
   }
   if (settings.only === 'baselines') return baselinesOnly(app, fixture, databaseUrl);
   if (settings.only === 'rate-limits') {
@@ -190,7 +189,12 @@ async function main(): Promise<number> {
   printReport(run);
   writeResults(run);
   if (isInvalid(run)) return 1;
-  return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
+  return strictStatus(run.checks);
+}
+
+/** 1 under BENCH_STRICT=1 when a target failed, else 0. */
+function strictStatus(checks: Check[]): number {
+  return settings.strict && !checks.every((c) => c.pass) ? 1 : 0;
 }
 
 /** BENCH_ONLY=memory: the embedded app's mixed load and soak, printed. */
@@ -201,7 +205,7 @@ async function memoryOnly(chartLimit: ChartLimit): Promise<number> {
   printMemory(run);
   printTargets(run);
   if (isInvalid(run)) return 1;
-  return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
+  return strictStatus(run.checks);
 }
 
 /** BENCH_ONLY=baselines: the app's reads and writes against the database baselines, printed. */
@@ -222,7 +226,7 @@ async function baselinesOnly(app: App, fixture: Fixture, databaseUrl: string): P
   printBaselines(baselines);
   printTargets(run);
   if (isInvalid(run)) return 1;
-  return settings.strict && !run.checks.every((c) => c.pass) ? 1 : 0;
+  return strictStatus(run.checks);
 }
 
 /** Checks the settings; reads the chart's limit; makes the temp dir and the database. */

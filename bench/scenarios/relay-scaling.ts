@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
 import { cpuSeconds, machineCpu, postgresCpu, postgresCpuBetween } from '../measure';
 import { readMetrics } from '../node-memory';
-import { CpuLimit } from '../cpu-limit';
+import { CpuLimit, CpuLimitError } from '../cpu-limit';
 import { pidOf, startOnFreePort, stopChild } from '../processes';
 import { log } from '../settings';
 import { appEnv } from './one-process';
@@ -127,11 +127,13 @@ export async function relayScaling(
       limited = { skipped: probe };
     } else {
       probe.remove();
-      // Optional: where a limit cannot be applied after all, the free drains still count.
+      // Where a limit cannot be applied after all, the free drains are the ones judged; a drain
+      // that fails under its limit fails the run, as a free one does.
       try {
         limited = { millicores, ...(await drainsWith(databaseUrl, events, millicores)) };
       } catch (error) {
-        limited = { skipped: error instanceof Error ? error.message : String(error) };
+        if (!(error instanceof CpuLimitError)) throw error;
+        limited = { skipped: error.message };
       }
     }
   }
@@ -168,7 +170,7 @@ async function drainWith(
       apps.push(child);
       if (millicores > 0) {
         const limit = CpuLimit.create(`relay-${processes}-${i}`, millicores / 1000);
-        if (typeof limit === 'string') throw new Error(limit);
+        if (typeof limit === 'string') throw new CpuLimitError(limit);
         limits.push(limit);
         limit.add(pidOf(child));
       }

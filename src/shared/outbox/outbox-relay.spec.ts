@@ -14,8 +14,11 @@ class SlowOutbox extends OutboxRepository {
   constructor(private readonly claimMs: number) {
     super();
   }
+  /** Runs while a claim is under way. */
+  duringClaim = () => {};
   async claim(limit: number): Promise<ClaimedBatch> {
     this.claims.push(limit);
+    this.duringClaim();
     // A turn of the event loop, as a round trip takes; then the clock has moved on.
     await nextTurn();
     this.now += this.claimMs;
@@ -45,14 +48,20 @@ describe('outbox relay', () => {
     jest.spyOn(Date, 'now').mockImplementation(() => outbox.now);
     const bus = new RecordingBus();
     const relay = testRelay('test', outbox, bus, { batchSize: 10, leaseMs: 1000, pollMs: 60_000 });
+    // Commits go on meanwhile, each nudging the relay: they wait for its next round too.
+    outbox.duringClaim = () => relay.nudge();
     relay.start();
     // The first batch comes back settled with all of it put back, unpublished.
     for (let turn = 0; outbox.outcomes.length === 0; turn++) {
       if (turn > 10_000) throw new Error('no batch was settled within 10,000 turns');
       await nextTurn();
     }
-    // Some turns of the event loop in which a relay that claims again at once would.
-    for (let turn = 0; turn < 20; turn++) await nextTurn();
+    // Some turns of the event loop, each with a commit's nudge, in which a relay that claims
+    // again at once would.
+    for (let turn = 0; turn < 20; turn++) {
+      relay.nudge();
+      await nextTurn();
+    }
     await relay.stop();
     expect(outbox.claims).toEqual([10]);
     expect(outbox.outcomes[0]).toMatchObject({ sent: [], failed: [] });

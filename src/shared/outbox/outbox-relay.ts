@@ -34,7 +34,10 @@ export interface RelayedBatch {
   full: boolean;
   /** Every event claimed was published: none failed, none was put back. */
   clean: boolean;
-  /** Any event claimed was tried: not all of it put back, as after a claim slow against its lease. */
+  /**
+   * Any event claimed was tried. False when every one was put back untried, as after a claim
+   * that took half its lease, or when nothing was claimed.
+   */
   started: boolean;
 }
 
@@ -54,6 +57,8 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private again = false;
   private stopped = true;
+  /** Backing off after a batch came back untried: nudges wait for the next poll. */
+  private resting = false;
   /** Callers waiting for particular events to be delivered. */
   private readonly waiters = new Map<string, Array<(event: BusEvent, receipt: unknown) => void>>();
 
@@ -70,6 +75,7 @@ export class OutboxRelay {
 
   start(): void {
     this.stopped = false;
+    this.resting = false;
     this.nudge();
     this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
     this.purgeTimer.unref();
@@ -89,22 +95,36 @@ export class OutboxRelay {
 
   /** Runs the relay soon: called after every commit that queued events. */
   nudge(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.resting) return;
     if (this.running) {
       this.again = true;
       return;
     }
     clearTimeout(this.timer);
-    this.running = inBackground(() => this.drain()).finally(() => {
-      this.running = undefined;
-      if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.nudge();
-      } else {
-        this.timer = setTimeout(() => this.nudge(), this.options.pollMs);
-      }
-    });
+    // Started on the next microtask, once `running` is set: a nudge from inside it waits.
+    const drained = Promise.resolve().then(() => inBackground(() => this.drain()));
+    this.running = drained.then(
+      (backedOff) => this.next(backedOff),
+      () => this.next(false),
+    );
+  }
+
+  /**
+   * After a drain: again at once if a commit nudged it meanwhile, else at the next poll. After
+   * one that backed off, the next poll in any case: until then, the commits' nudges change
+   * nothing (a slow database is most often a busy one).
+   */
+  private next(backedOff: boolean): void {
+    this.running = undefined;
+    if (this.stopped) return;
+    const again = this.again && !backedOff;
+    this.again = false;
+    if (again) return this.nudge();
+    this.resting = backedOff;
+    this.timer = setTimeout(() => {
+      this.resting = false;
+      this.nudge();
+    }, this.options.pollMs);
   }
 
   /**
@@ -148,23 +168,26 @@ export class OutboxRelay {
    * through (nothing failed or put back) within a quarter of its lease, the next claims twice as
    * many, up to `maxBatchSize`, so that a backlog pays the claim's and the settle's round trips
    * once per many events (each waits behind the writes that made the backlog); after any other,
-   * `batchSize` again.
+   * `batchSize` again. True when it backed off: a batch came back whole, untried, because its
+   * claim took half its lease.
    */
-  private async drain(): Promise<void> {
+  private async drain(): Promise<boolean> {
     let size = this.options.batchSize;
     try {
       while (!this.stopped) {
         const started = Date.now();
         const batch = await this.relayBatch(size);
-        // Nothing tried (the claim itself took half the lease): wait for the next round rather
-        // than claim and put back again and again while the database is slow.
-        if (!batch.full || !batch.started) break;
+        // Nothing tried (the claim itself took half the lease): back off until the next poll,
+        // rather than claim and put back again and again while the database is slow.
+        if (batch.claimed > 0 && !batch.started) return true;
+        if (!batch.full) break;
         const smooth = batch.clean && Date.now() - started < this.options.leaseMs / 4;
         size = smooth ? Math.min(size * 2, this.options.maxBatchSize) : this.options.batchSize;
       }
     } catch (error) {
       this.logger.warn(`relay paused: ${error instanceof Error ? error.message : String(error)}`);
     }
+    return false;
   }
 
   /**

@@ -36,7 +36,10 @@ export interface BatchOutcome {
   sent: ClaimedEvent[];
   /** Failed: due again after `retryInMs`, or parked. */
   failed: FailedAttempt[];
-  /** Not attempted (an earlier event of its stream failed): due again at once. */
+  /**
+   * Not attempted (an earlier event of its stream failed, or the batch reached half its lease):
+   * due again at once.
+   */
   released: ClaimedEvent[];
 }
 
