@@ -168,6 +168,15 @@ export function machineCpu(): { busy: number; total: number } | null {
   }
 }
 
+/** How busy the machine's cores were from `before` to `after` (two `machineCpu`), 0..1. */
+export function machineBusyBetween(
+  before: { busy: number; total: number } | null,
+  after: { busy: number; total: number } | null,
+): number | null {
+  if (!before || !after || after.total <= before.total) return null;
+  return (after.busy - before.busy) / (after.total - before.total);
+}
+
 /**
  * CPU seconds used so far by each process named `postgres` on this machine (the server and its
  * backends), by PID; null where `/proc` cannot say. `postgresCpuBetween` takes two of these.

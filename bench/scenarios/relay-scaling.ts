@@ -1,6 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
-import { cpuSeconds, machineCpu, postgresCpu, postgresCpuBetween } from '../measure';
+import {
+  cpuSeconds,
+  machineBusyBetween,
+  machineCpu,
+  postgresCpu,
+  postgresCpuBetween,
+} from '../measure';
 import { readMetrics } from '../node-memory';
 import { CpuLimit, CpuLimitError } from '../cpu-limit';
 import { pidOf, startOnFreePort, stopChild } from '../processes';
@@ -202,13 +208,12 @@ async function drainWith(
       handled,
       handledTwice: handled - events,
       handledPerProcess,
-      cpuMicrosPerEvent:
-        cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1e6) / events : null,
+      cpuMicrosPerEvent: perEvent(
+        cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+        events,
+      ),
       postgresMicrosPerEvent: perEvent(postgresCpuBetween(postgresBefore, postgresAfter), events),
-      machineBusy:
-        machineBefore && machineAfter && machineAfter.total > machineBefore.total
-          ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)
-          : null,
+      machineBusy: machineBusyBetween(machineBefore, machineAfter),
     };
     log(
       `relay: ${processes} process(es)${limited} drained ${events} events at ${Math.round(drain.eventsPerSec)}/s, ` +
