@@ -5,10 +5,18 @@ import { ROOT } from './built';
 import { isValid, type ScenarioResult } from './measure';
 import { failedLoads, printMemory, shapeMemory } from './report-memory';
 import type { Argon2Figures } from './scenarios/argon2';
-import { busyPercent, limitedDrains, type RelayDrain } from './scenarios/relay-scaling';
+import { limitedDrains } from './scenarios/relay-scaling';
 import { settings } from './settings';
 import { printTable, write } from './table';
-import { fmt, peakOf, type Baselines, type Check, type Measured, type Shape } from './targets';
+import {
+  describeRounds,
+  fmt,
+  peakOf,
+  type Baselines,
+  type Check,
+  type Measured,
+  type Shape,
+} from './targets';
 
 /** Everything a run measured, and the targets it was held to. */
 export interface Run extends Measured {
@@ -83,23 +91,14 @@ function printOutbox(outbox: Run['outbox']): void {
 }
 
 function printRelay({ relay }: Run): void {
-  const drains = (list: RelayDrain[]) =>
-    list
-      .map(
-        (d) =>
-          `${d.processes} process(es) ${fmt(d.eventsPerSec, 0)}/s (${d.handled} handler runs, ` +
-          `cores ${busyPercent(d)} busy)`,
-      )
-      .join(', ');
   write(
     `Outbox relay, ${relay.events} events queued at once, free to use every core: ` +
-      `${drains(relay.drains)}; two over one ${fmt(relay.twoToOne, 2)}\n`,
+      `${describeRounds(relay)}\n`,
   );
   const limited = limitedDrains(relay);
   write(
     limited
-      ? `Outbox relay, each process under ${limited.millicores}m CPU: ${drains(limited.drains)}; ` +
-          `two over one ${fmt(limited.twoToOne, 2)}\n`
+      ? `Outbox relay, each process under ${limited.millicores}m CPU: ${describeRounds(limited)}\n`
       : `Outbox relay under CPU limits: not measured (${'skipped' in relay.limited ? relay.limited.skipped : ''})\n`,
   );
 }

@@ -60,9 +60,12 @@
  *   BENCH_LOGIN_CONNECTIONS  concurrent connections for the login scenario (default 8)
  *   BENCH_OUTBOX_RATE  orders per second of the paced outbox scenario (default 200)
  *   BENCH_BUS_CALLS    sequential account checks per transport (default 10000)
- *   BENCH_RELAY_EVENTS the backlog the relay's scale-out drains (default 20000)
+ *   BENCH_RELAY_EVENTS the backlog the relay's scale-out drains (default 40000)
+ *   BENCH_RELAY_ROUNDS rounds of the relay's drains, one process's and two's back to back
+ *                      (default 3; the median round's ratio is judged)
  *   BENCH_RELAY_MILLICORES  each relay process's CPU limit when the scale-out is measured
- *                      again under limits, in thousandths of a core (default 400; 0 skips it)
+ *                      again under limits, in thousandths of a core (default an eighth of the
+ *                      machine's cores, 250 on 2; 0 skips it)
  *   BENCH_BASELINE_ROUNDS  rounds of each read beside its Fastify+pg baseline, back to back
  *                      (default 3; the median round's ratio is judged)
  *   BENCH_OVERHEAD_ROUNDS  rounds of the observability and rate-limit A/B scenarios, each mode
@@ -160,7 +163,7 @@ async function main(): Promise<number> {
     const writes = appScenarios(fixture).filter((s) => s.outbox);
     const { results, outbox } = await measureScenarios(app, writes);
     await stopChild(app.process);
-    const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
+    const relay = await relayScaling(databaseUrl);
     process.stdout.write(`${JSON.stringify({ results, outbox, relay }, null, 2)}\n`);
     const checks = [...results.map(p99Under), ...outboxTargets(outbox.saturated, relay)];
     printTargets({ checks, mixed: [], soak: null });
@@ -168,7 +171,7 @@ async function main(): Promise<number> {
   }
   if (settings.only === 'relay') {
     await stopChild(app.process);
-    const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
+    const relay = await relayScaling(databaseUrl);
     process.stdout.write(`${JSON.stringify(relay, null, 2)}\n`);
     const checks = outboxTargets(undefined, relay);
     printTargets({ checks, mixed: [], soak: null });
@@ -267,7 +270,7 @@ async function measureAll(
   const answers = await readAnswers(app, scenarios);
   // First, while the database is as the app left it: the bodies compare. Stops the app.
   const baselines = await measureBaselines(databaseUrl, fixture, app, answers, results);
-  const relay = await relayScaling(databaseUrl, settings.relayEvents, settings.relayMillicores);
+  const relay = await relayScaling(databaseUrl);
   const observability = await observabilityOverhead(app.env, readerAuths(fixture));
   const rateLimits = await rateLimitCost(app.env, readerAuths(fixture));
   const namespace = newNamespace();

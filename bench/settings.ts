@@ -3,6 +3,8 @@
  * and checked once at start.
  */
 
+import { availableParallelism } from 'node:os';
+
 /** Every server of the bench listens here. */
 export const HOST = '127.0.0.1';
 
@@ -41,12 +43,22 @@ export const settings = {
    */
   overheadRounds: envInt('BENCH_OVERHEAD_ROUNDS', 5, 1, 21),
   /** Events queued at once for the relay to drain, by one process and then by two. */
-  relayEvents: envInt('BENCH_RELAY_EVENTS', 20_000, 100, 1_000_000),
+  relayEvents: envInt('BENCH_RELAY_EVENTS', 40_000, 100, 1_000_000),
+  /** Rounds of the relay's drains, one process's and two's; the ratio is the median round's. */
+  relayRounds: envInt('BENCH_RELAY_ROUNDS', 3, 1, 21),
   /**
    * Each relay process's CPU limit when the relay's scale-out is measured again under limits,
-   * in thousandths of a core (a pod's `limits.cpu`); 0 measures it only without.
+   * in thousandths of a core (a pod's `limits.cpu`); 0 measures it only without. By default an
+   * eighth of the machine's cores (250m on 2): two relays, and the Postgres work they cause
+   * (about as much CPU per event as their own), then take about half the machine, so that its
+   * cores are not what limits two against one.
    */
-  relayMillicores: envInt('BENCH_RELAY_MILLICORES', 400, 0, 64_000),
+  relayMillicores: envInt(
+    'BENCH_RELAY_MILLICORES',
+    Math.round((availableParallelism() * 1000) / 8),
+    0,
+    64_000,
+  ),
   /** Clients of the mixed load (sign-ups, logins, orders, lists, /me), each a user at a time. */
   mixedClients: envInt('BENCH_MIXED_CLIENTS', 16, 1, 1000),
   /** Minutes of the embedded app's soak; 0 skips it. */

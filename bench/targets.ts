@@ -10,7 +10,7 @@ import {
   busyPercent,
   judgedTwoToOne,
   limitedDrains,
-  type RelayDrain,
+  type RelayRounds,
   type RelayScaling,
 } from './scenarios/relay-scaling';
 import type { Observability } from './scenarios/observability';
@@ -217,6 +217,17 @@ export function fmt(value: number | null | undefined, digits: number): string {
 
 const percent = (fraction: number) => fmt(fraction * 100, 1);
 
+/** Round by round, each drain's rate, the ratio and how busy the cores were; then the median. */
+export function describeRounds({ drains, rounds, twoToOne }: RelayRounds): string {
+  const each = rounds.map((ratio, i) => {
+    const inRound = drains.filter((d) => d.round === i + 1);
+    const rates = inRound.map((d) => `${d.processes}: ${fmt(d.eventsPerSec, 0)}/s`).join(', ');
+    const busy = inRound.map(busyPercent).join(' / ');
+    return `${rates} (${fmt(ratio, 2)}x, cores ${busy} busy)`;
+  });
+  return `${fmt(twoToOne, 2)}x, the median round's of ${each.join('; ')}`;
+}
+
 export function checkTargets(measured: Measured): Check[] {
   return [
     meRatio(measured.results[0]),
@@ -260,8 +271,6 @@ export function outboxTargets(saturated: OutboxFigures | undefined, relay: Relay
   const every = [...relay.drains, ...(limitedDrains(relay)?.drains ?? [])];
   const twice = every.reduce((sum, d) => sum + Math.max(0, d.handledTwice), 0);
   const judged = judgedTwoToOne(relay);
-  const rates = judged.drains.map((d) => `${d.processes}: ${fmt(d.eventsPerSec, 0)}/s`).join(', ');
-  const busy = (drains: RelayDrain[]) => drains.map(busyPercent).join(' / ');
   checks.push(
     {
       name:
@@ -272,9 +281,8 @@ export function outboxTargets(saturated: OutboxFigures | undefined, relay: Relay
       threshold: TARGET.relayTwoToOne,
       pass: judged.twoToOne !== null && judged.twoToOne >= TARGET.relayTwoToOne,
       detail:
-        `${relay.events} events queued at once; ${rates} (${fmt(judged.twoToOne, 2)}x, cores ` +
-        `${busy(judged.drains)} busy); free to use every core ${fmt(relay.twoToOne, 2)}x ` +
-        `(cores ${busy(relay.drains)} busy)`,
+        `${relay.events} events queued at once: ${describeRounds(judged)}; ` +
+        `free to use every core ${describeRounds(relay)}`,
     },
     {
       name: 'outbox relay: no event handled twice',

@@ -4,24 +4,36 @@ import {
   cpuSeconds,
   machineBusyBetween,
   machineCpu,
+  median,
   postgresCpu,
   postgresCpuBetween,
 } from '../measure';
 import { readMetrics } from '../node-memory';
 import { CpuLimit, CpuLimitError } from '../cpu-limit';
 import { pidOf, startOnFreePort, stopChild } from '../processes';
-import { log } from '../settings';
+import { log, settings } from '../settings';
 import { appEnv } from './one-process';
 
 /**
  * Whether the outbox relay scales out: a backlog of `events` order events is queued at once
  * in the order module's outbox (copies of a real `order.created` event, one order each, spread
  * over the bench's accounts), and drained by one app process, then (a new backlog) by two on
- * the same database, each time after a first backlog a quarter that size, not recorded. Each
- * process relays with its own leases (`FOR UPDATE SKIP LOCKED`), so two should relay about
- * twice as fast; and since each handler counts the events it handled
+ * the same database. Each process relays with its own leases (`FOR UPDATE SKIP LOCKED`), so two
+ * should relay about twice as fast; and since each handler counts the events it handled
  * (`bus_handler_duration_seconds_count`), the sum over the processes says whether any event
  * was handled twice.
+ *
+ * Each drain starts new processes, and each of them first relays a backlog as large as the
+ * measured one, not recorded: the processes compare warm, as replicas that have been running
+ * do. (With a shared first backlog of a quarter the size, each of two processes had relayed an
+ * eighth of what the one had, and its measured drain paid for more of its compilation: the app
+ * spent 70-94 µs of CPU per event with two processes, against 48-60 with one; warmed this way,
+ * 28-41 µs with either.)
+ *
+ * In rounds (`BENCH_RELAY_ROUNDS`), one process's drain and two's back to back, which goes
+ * first alternating; the ratio judged is the median round's. This machine's speed drifts: the
+ * same drain cost one process 28 µs of CPU per event in one run and 39 in the next, so one
+ * pair of drains can be 20 % off either way.
  *
  * Twice, where the machine allows it: first with the processes free to use every core, then
  * each under a CPU limit of its own (`BENCH_RELAY_MILLICORES`, as a pod's `limits.cpu` sets
@@ -32,35 +44,35 @@ import { appEnv } from './one-process';
  * own, two relay twice what one does only if they do not get in each other's way: that is what
  * the target judges (the free pair where no limit can be made).
  */
-export interface RelayScaling {
+export interface RelayScaling extends RelayRounds {
   events: number;
-  /** By number of processes, free to use every core. */
-  drains: RelayDrain[];
-  /** Events per second with two processes over one, free to use every core. */
-  twoToOne: number | null;
   /** The same, each process under its own CPU limit; or why no limit could be made. */
   limited: LimitedRelayScaling | { skipped: string };
 }
 
-export interface LimitedRelayScaling {
+/** The drains of every round, free to use every core or each process under a limit. */
+export interface RelayRounds {
+  /** In the order measured, each with its round. */
+  drains: RelayDrain[];
+  /** Events per second with two processes over one, round by round. */
+  rounds: Array<number | null>;
+  /** The median round's. */
+  twoToOne: number | null;
+}
+
+export interface LimitedRelayScaling extends RelayRounds {
   /** Each process's CPU limit, in thousandths of a core. */
   millicores: number;
-  drains: RelayDrain[];
-  twoToOne: number | null;
 }
 
 /** The two-over-one ratio the target judges: under CPU limits where they could be made. */
-export function judgedTwoToOne(relay: RelayScaling): {
-  twoToOne: number | null;
-  drains: RelayDrain[];
-  millicores: number | null;
-} {
-  return (
-    limitedDrains(relay) ?? { twoToOne: relay.twoToOne, drains: relay.drains, millicores: null }
-  );
+export function judgedTwoToOne(relay: RelayScaling): RelayRounds & { millicores: number | null } {
+  return limitedDrains(relay) ?? { ...relay, millicores: null };
 }
 
 export interface RelayDrain {
+  /** From 1. */
+  round: number;
   processes: number;
   /** From the first event sent to the last. */
   eventsPerSec: number;
@@ -118,12 +130,22 @@ const QUEUE_BACKLOG = `
   FROM fresh f, template t, buyers b
   RETURNING seq`;
 
+/** The backlog, each process's CPU limit under limits (0: none) and the rounds. */
+export interface RelayScalingOptions {
+  events: number;
+  millicores: number;
+  rounds: number;
+}
+
 export async function relayScaling(
   databaseUrl: string,
-  events: number,
-  millicores: number,
+  { events, millicores, rounds }: RelayScalingOptions = {
+    events: settings.relayEvents,
+    millicores: settings.relayMillicores,
+    rounds: settings.relayRounds,
+  },
 ): Promise<RelayScaling> {
-  const free = await drainsWith(databaseUrl, events, 0);
+  const free = await drainsWith(databaseUrl, events, 0, rounds);
   let limited: RelayScaling['limited'];
   if (millicores === 0) {
     limited = { skipped: 'BENCH_RELAY_MILLICORES=0' };
@@ -136,7 +158,7 @@ export async function relayScaling(
       // Where a limit cannot be applied after all, the free drains are the ones judged; a drain
       // that fails under its limit fails the run, as a free one does.
       try {
-        limited = { millicores, ...(await drainsWith(databaseUrl, events, millicores)) };
+        limited = { millicores, ...(await drainsWith(databaseUrl, events, millicores, rounds)) };
       } catch (error) {
         if (!(error instanceof CpuLimitError)) throw error;
         limited = { skipped: error.message };
@@ -147,21 +169,46 @@ export async function relayScaling(
   return { events, ...free, limited };
 }
 
-/** One process's drain, then two's: under `millicores` each, unless 0. */
-async function drainsWith(databaseUrl: string, events: number, millicores: number) {
-  const drains: RelayDrain[] = [];
-  for (const processes of [1, 2])
-    drains.push(await drainWith(processes, databaseUrl, events, millicores));
-  const [one, two] = drains;
-  return { drains, twoToOne: one.eventsPerSec > 0 ? two.eventsPerSec / one.eventsPerSec : null };
-}
-
-async function drainWith(
-  processes: number,
+/**
+ * `rounds` rounds of one process's drain and two's, back to back, under `millicores` each
+ * unless 0. Which goes first alternates, so that a machine that speeds up or slows down during
+ * the run favours neither.
+ */
+async function drainsWith(
   databaseUrl: string,
   events: number,
   millicores: number,
-): Promise<RelayDrain> {
+  rounds: number,
+): Promise<RelayRounds> {
+  const drains: RelayDrain[] = [];
+  const ratios: Array<number | null> = [];
+  for (let round = 1; round <= rounds; round++) {
+    const rates = new Map<number, number>();
+    for (const processes of round % 2 === 1 ? [1, 2] : [2, 1]) {
+      const drain = await drainWith({ round, processes, databaseUrl, events, millicores });
+      drains.push(drain);
+      rates.set(processes, drain.eventsPerSec);
+    }
+    const one = rates.get(1) ?? 0;
+    ratios.push(one > 0 ? (rates.get(2) ?? 0) / one : null);
+  }
+  const middle = median(ratios.map((r) => r ?? NaN));
+  return { drains, rounds: ratios, twoToOne: Number.isNaN(middle) ? null : middle };
+}
+
+async function drainWith({
+  round,
+  processes,
+  databaseUrl,
+  events,
+  millicores,
+}: {
+  round: number;
+  processes: number;
+  databaseUrl: string;
+  events: number;
+  millicores: number;
+}): Promise<RelayDrain> {
   const ports: number[] = [];
   const apps = [];
   const limits: CpuLimit[] = [];
@@ -169,21 +216,22 @@ async function drainWith(
   try {
     for (let i = 0; i < processes; i++) {
       const { child, port } = await startOnFreePort({
-        label: `relay-${processes}-${i}${millicores > 0 ? `-${millicores}m` : ''}`,
-        env: appEnv(databaseUrl),
+        label: `relay-${round}-${processes}-${i}${millicores > 0 ? `-${millicores}m` : ''}`,
+        // Stopped at once after its drain: no load balancer to drain from.
+        env: { ...appEnv(databaseUrl), SHUTDOWN_DRAIN_MS: '0' },
       });
       ports.push(port);
       apps.push(child);
       if (millicores > 0) {
-        const limit = CpuLimit.create(`relay-${processes}-${i}`, millicores / 1000);
+        const limit = CpuLimit.create(`relay-${round}-${processes}-${i}`, millicores / 1000);
         if (typeof limit === 'string') throw new CpuLimitError(limit);
         limits.push(limit);
         limit.add(pidOf(child));
       }
     }
-    // A first, smaller backlog, not recorded: the processes' code is compiled and their pools
-    // open before the one measured.
-    const warmUp = Math.max(100, Math.round(events / 4));
+    // First, not recorded, as many events for each process as the measured backlog: each is as
+    // warm (its code compiled, its pools open) as the one process of the one-process drain.
+    const warmUp = events * processes;
     await waitSent(await queueBacklog(warmUp), warmUp);
     const before = await handledOn(ports);
     const pids = apps.map((app) => app.pid);
@@ -202,6 +250,7 @@ async function drainWith(
     const handled = handledPerProcess.reduce((a, b) => a + b, 0);
     const seconds = (sent.last - sent.first) / 1000;
     const drain = {
+      round,
       processes,
       eventsPerSec: seconds > 0 ? events / seconds : 0,
       drainedMs,
@@ -216,7 +265,7 @@ async function drainWith(
       machineBusy: machineBusyBetween(machineBefore, machineAfter),
     };
     log(
-      `relay: ${processes} process(es)${limited} drained ${events} events at ${Math.round(drain.eventsPerSec)}/s, ` +
+      `relay, round ${round}: ${processes} process(es)${limited} drained ${events} events at ${Math.round(drain.eventsPerSec)}/s, ` +
         `handled ${handledPerProcess.join(' + ')}, ${Math.round(drain.cpuMicrosPerEvent ?? NaN)} µs CPU per event ` +
         `(Postgres ${Math.round(drain.postgresMicrosPerEvent ?? NaN)} µs), ` +
         `cores ${busyPercent(drain)} busy`,
