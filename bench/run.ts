@@ -62,7 +62,7 @@
  *   BENCH_BUS_CALLS    sequential account checks per transport (default 10000)
  *   BENCH_RELAY_EVENTS the backlog the relay's scale-out drains (default 40000)
  *   BENCH_RELAY_ROUNDS rounds of the relay's drains, one process's and two's back to back
- *                      (default 3; the median round's ratio is judged)
+ *                      (default 3; the median of the rounds' ratios is judged)
  *   BENCH_RELAY_MILLICORES  each relay process's CPU limit when the scale-out is measured
  *                      again under limits, in thousandths of a core (default an eighth of the
  *                      machine's cores, 250 on 2; 0 skips it)

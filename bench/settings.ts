@@ -42,9 +42,9 @@ export const settings = {
    * round's.
    */
   overheadRounds: envInt('BENCH_OVERHEAD_ROUNDS', 5, 1, 21),
-  /** Events queued at once for the relay to drain, by one process and then by two. */
+  /** Events queued at once for the relay to drain, by one process and by two. */
   relayEvents: envInt('BENCH_RELAY_EVENTS', 40_000, 100, 1_000_000),
-  /** Rounds of the relay's drains, one process's and two's; the ratio is the median round's. */
+  /** Rounds of the relay's drains, one process's and two's; the median of their ratios counts. */
   relayRounds: envInt('BENCH_RELAY_ROUNDS', 3, 1, 21),
   /**
    * Each relay process's CPU limit when the relay's scale-out is measured again under limits,
