@@ -28,13 +28,18 @@ import { appEnv } from './one-process';
  * do. (With a shared first backlog of a quarter the size, each of two processes had relayed an
  * eighth of what the one had, and its measured drain paid for more of its compilation: the app
  * spent 70-94 µs of CPU per event with two processes, against 48-60 with one; warmed this way,
- * 25-41 µs with either.)
+ * 25-44 µs with either.)
  *
  * In rounds (`BENCH_RELAY_ROUNDS`), one process's drain and two's back to back, which goes
  * first alternating; the ratio judged is the median of the rounds' (with an even count, the
  * mean of the middle two). This machine's speed drifts: the same drain cost one process 28 µs
  * of CPU per event in one run and 39 in the next, so one pair of drains can be 20 % off either
- * way.
+ * way. Two processes mostly spend more CPU per event than one alone (five runs, warm, under
+ * 250m: 29-44 µs against 25-37), but not for working against each other: with a process
+ * that never touches the database (random writes over 256 MB, under the same limit) beside
+ * the lone relay, the lone relay spent 34-36 µs an event, two relays 31-39, and the rounds came
+ * to 2.14-2.24. A neighbour on the same two cores and caches costs a relay about as much as a
+ * second relay does.
  *
  * The backlog is queued by SQL, which wakes no relay (a commit through the app does): the
  * relays poll every 50 ms here, so that both processes of a drain start within 50 ms of it,
