@@ -58,7 +58,7 @@ export function removeCpuLimits(): void {
  */
 export class CpuLimit {
   private constructor(
-    readonly dir: string,
+    private readonly dir: string,
     readonly cores: number,
   ) {}
 
@@ -66,15 +66,14 @@ export class CpuLimit {
   static create(name: string, cores: number): CpuLimit | string {
     const found = hierarchy();
     if (typeof found === 'string') return found;
-    const dir = join(found.root, `cleave-bench-${process.pid}-${name}`);
+    const limit = new CpuLimit(join(found.root, `cleave-bench-${process.pid}-${name}`), cores);
     try {
-      mkdirSync(dir);
-      const limit = new CpuLimit(dir, cores);
+      mkdirSync(limit.dir);
       made.add(limit);
-      found.limit(dir, cores);
+      found.limit(limit.dir, cores);
       return limit;
     } catch (error) {
-      for (const limit of [...made]) if (limit.dir === dir) limit.remove();
+      limit.remove();
       return `cannot make a control group in ${found.root}: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
