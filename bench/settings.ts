@@ -49,9 +49,11 @@ export const settings = {
   /**
    * Each relay process's CPU limit when the relay's scale-out is measured again under limits,
    * in thousandths of a core (a pod's `limits.cpu`); 0 measures it only without. By default an
-   * eighth of the machine's cores (250m on 2): two relays, and the Postgres work they cause
-   * (more CPU per event than their own: 35-68 µs against 25-44 here), then keep the cores 53-68 %
-   * busy (74-80 % at 400m), so that the cores are not what limits two against one.
+   * eighth of the machine's cores (250m on 2), so that the cores are less of what limits two
+   * against one: two relays and the Postgres work they cause (more CPU per event than their own:
+   * 35-68 µs against 25-44 here) kept the cores 53-68 % busy (74-80 % at 400m). On an evening when
+   * this machine ran several times slower (Postgres 78-162 µs an event, the relays 42-71), they
+   * kept them 76-82 % busy even at 250m, and the rounds' medians came to 1.65-1.83.
    */
   relayMillicores: envInt(
     'BENCH_RELAY_MILLICORES',
