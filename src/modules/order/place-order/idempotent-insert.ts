@@ -6,14 +6,18 @@ import type { OrderRepository } from '../persistence/order-repository';
 /** How long an Idempotency-Key holds its first response. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
-export interface IdempotencyRequest {
-  /** The client's Idempotency-Key; none means a plain insert. */
-  key?: string;
-  /** Identifies the request's body: the same key with another body is refused. */
-  requestHash: string;
+/** The client's Idempotency-Key, if any (none means a plain insert), and the clock. */
+export type IdempotencyRequest = {
   /** The one clock the key's expiry is set and judged by. */
   now: Date;
-}
+} & (
+  | { key?: undefined }
+  | {
+      key: string;
+      /** Identifies the request's body: the same key with another body is refused. */
+      requestHash: string;
+    }
+);
 
 /**
  * The Idempotency-Key rule, decided here for every database: the first order with a key holds it
@@ -30,11 +34,11 @@ export class IdempotentInsert {
     events: readonly BusEvent[],
     request: IdempotencyRequest,
   ): Promise<{ order: Order; replayed: boolean }> {
-    const { key, requestHash, now } = request;
-    if (key === undefined) {
+    if (request.key === undefined) {
       await this.orders.insert(order, events);
       return { order, replayed: false };
     }
+    const { key, requestHash, now } = request;
     const claim = { key, requestHash, expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS) };
     // Two rounds: a key released (or expired) between our insert and our read is taken again
     // once; a key that keeps changing hands beyond that is a concurrent burst we let fail.

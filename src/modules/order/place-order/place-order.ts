@@ -65,11 +65,14 @@ export class PlaceOrder {
       createdAt: now,
       updatedAt: now,
     };
-    const placed = await this.idempotent.insert(order, [orderCreated(order)], {
-      key: idempotencyKey,
-      requestHash: hashRequest(order),
-      now,
-    });
+    // The body's hash only matters to a key: without one it is not computed.
+    const placed = await this.idempotent.insert(
+      order,
+      [orderCreated(order)],
+      idempotencyKey === undefined
+        ? { now }
+        : { key: idempotencyKey, requestHash: hashRequest(order), now },
+    );
     if (await this.accounts.isDeleted(principal.userId)) {
       await this.cancelOpen.execute(principal.userId, {
         handler: 'order-placed-after-deletion',
