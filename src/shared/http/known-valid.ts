@@ -16,8 +16,8 @@ import type { ValidationMetadata } from 'class-validator/types/metadata/Validati
  * The walk is the executor's (whitelist, `@IsOptional`, `each`, nested objects by their class),
  * so a value it passes is one the executor passes. It answers only true or false: anything it
  * does not mirror (groups, `@IsDefined`, `@ValidateIf`, `@ValidatePromise`, `@Allow`, an async
- * constraint, a schema, other options) and every failure make it answer false, and the caller then
- * asks class-validator, whose errors are the ones clients get.
+ * constraint, other options) and every failure make it answer false, and the caller then asks
+ * class-validator, whose errors are the ones clients get.
  */
 
 /** One property's rules, resolved once per class. */
@@ -159,7 +159,8 @@ function itemsOf(value: unknown): unknown[] | undefined {
 function compile(target: unknown): ClassRules {
   if (typeof target !== 'function' || target === Object) return null;
   const storage = getMetadataStorage();
-  // The executor's own query, with the pipe's options (no groups, not `always`, not strict).
+  // The executor's own query, with the pipe's options (no groups, not `always`, not strict). No
+  // schema name: a class's metadata is stored under the class, a schema's under its name.
   const metadatas = storage.getTargetValidationMetadatas(target, '', false, false, undefined);
   if (metadatas.length === 0) return null;
   const byName = storage.groupByPropertyName(metadatas);
