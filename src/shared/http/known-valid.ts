@@ -59,10 +59,17 @@ function mirrors(options: ValidatorOptions | undefined): boolean {
 
 export class KnownValid {
   private readonly rules = new Map<unknown, ClassRules>();
+  /** Whether the executor of these options is the one the walk mirrors; decided once. */
+  private readonly mirrored: boolean;
 
-  /** True only if class-validator, given `options`, would find no error in `object`. */
-  passes(object: unknown, options: ValidatorOptions | undefined): boolean {
-    return mirrors(options) && this.objectPasses(object);
+  /** For class-validator given `options` (the pipe's, fixed for its life). */
+  constructor(options: ValidatorOptions | undefined) {
+    this.mirrored = mirrors(options);
+  }
+
+  /** True only if class-validator, given the options, would find no error in `object`. */
+  passes(object: unknown): boolean {
+    return this.mirrored && this.objectPasses(object);
   }
 
   private objectPasses(object: unknown): boolean {

@@ -47,13 +47,13 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  * bad request, not of a good one).
  */
 class CheckedValidationPipe extends ValidationPipe {
-  private readonly known = new KnownValid();
+  private readonly known = new KnownValid(this.validatorOptions);
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const { metatype } = metadata;
     if (this.isTransformEnabled && metatype && this.toValidate(metadata) && isJsonTree(value)) {
       const entity: unknown = plainToInstance(metatype, value, this.transformOptions);
-      if (this.known.passes(entity, this.validatorOptions)) return entity;
+      if (this.known.passes(entity)) return entity;
     }
     return super.transform(value, metadata);
   }
