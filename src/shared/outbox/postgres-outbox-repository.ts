@@ -67,8 +67,8 @@ export class PostgresOutboxRepository extends OutboxRepository {
 
   async stats(): Promise<OutboxStats> {
     // Each figure can come from its own partial index (pending, failed): the backlog, not the
-    // sent entries kept for their retention. Postgres takes them once autovacuum has analysed
-    // the table; PGlite, which runs no autovacuum, plans without statistics and scans it.
+    // sent entries kept for their retention. The planner takes them once the table has been
+    // analysed: by autovacuum, or on PGlite by the embedded instance (`EmbeddedPostgres.maintain`).
     const [row] = await this.run<{ pending: number; failed: number; oldest: number | null }>(
       'outbox-stats',
       `SELECT p.pending, f.failed, p.oldest

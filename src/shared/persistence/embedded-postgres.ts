@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import * as pg from 'pg';
+import { reasonOf } from '../observability/bus-context';
 
 /**
  * Postgres settings sized for a database embedded in an application process, on top of
@@ -32,6 +34,37 @@ const PGLITE_VERSION = (
  */
 export const EMBEDDED_TEMPLATE = join(__dirname, `pglite-template-${PGLITE_VERSION}.tgz`);
 
+/** How often the embedded instance looks for tables to vacuum (autovacuum's default naptime). */
+export const EMBEDDED_VACUUM_CHECK_MS = 60_000;
+
+/**
+ * The tables autovacuum would vacuum or analyse now, by its own rules and settings: dead rows
+ * past `autovacuum_vacuum_threshold` + `autovacuum_vacuum_scale_factor` × rows, rows inserted
+ * since the last vacuum past the insert threshold, or a table old enough to need freezing
+ * (`autovacuum_freeze_max_age`); changed rows past the analyse threshold. The statistics it reads
+ * are the ones the previous statement flushed (`pg_stat_force_next_flush()`): PGlite never idles
+ * as a server's backend does, the moment its counts would otherwise be reported.
+ */
+const DUE_TABLES_SQL = `
+  SELECT s.schemaname AS schema, s.relname AS table,
+    (s.n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
+       + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(c.reltuples, 0)
+     OR s.n_ins_since_vacuum > current_setting('autovacuum_vacuum_insert_threshold')::float8
+       + current_setting('autovacuum_vacuum_insert_scale_factor')::float8 * greatest(c.reltuples, 0)
+     OR age(c.relfrozenxid) > current_setting('autovacuum_freeze_max_age')::float8) AS vacuum,
+    s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+       + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)
+      AS analyze
+  FROM pg_stat_all_tables s JOIN pg_class c ON c.oid = s.relid
+  WHERE s.schemaname NOT IN ('pg_toast', 'information_schema')
+  ORDER BY s.schemaname, s.relname`;
+
+/** What one maintenance round did: the tables it vacuumed and the ones it analysed. */
+export interface Maintained {
+  vacuumed: string[];
+  analysed: string[];
+}
+
 /**
  * Real Postgres compiled to WebAssembly, running in this process, its files under
  * `<DATA_DIR>/postgres`: ONE instance per process, shared by every module that keeps its data
@@ -52,8 +85,14 @@ export const EMBEDDED_TEMPLATE = join(__dirname, `pglite-template-${PGLITE_VERSI
  */
 export class EmbeddedPostgres {
   private static readonly instances = new Map<string, Promise<EmbeddedPostgres>>();
+  private static readonly logger = new Logger('embedded-postgres');
 
   private holders = 0;
+  /** The maintenance timer (`maintainEvery`), and the round under way. */
+  private maintenance?: NodeJS.Timeout;
+  private maintaining?: Promise<unknown>;
+  /** The last holder released it: no maintenance round starts another table. */
+  private closing = false;
   private tail: Promise<void> = Promise.resolve();
   private sessionSchema?: string;
   /** A lease ended in an error: the session may still be inside that holder's transaction. */
@@ -101,7 +140,9 @@ export class EmbeddedPostgres {
       : fromTemplate
         ? 'created from the template'
         : 'created by initdb';
-    return new EmbeddedPostgres(db, dir, opened);
+    const instance = new EmbeddedPostgres(db, dir, opened);
+    instance.maintainEvery(EMBEDDED_VACUUM_CHECK_MS);
+    return instance;
   }
 
   /** How every embedded instance is started (see `EMBEDDED_SETTINGS`). */
@@ -231,11 +272,73 @@ export class EmbeddedPostgres {
     }
   }
 
-  /** One holder is done; the last one closes the database. */
+  /**
+   * Vacuums and analyses, every `everyMs`, the tables autovacuum would (`DUE_TABLES_SQL`), until
+   * the database closes; again with another interval replaces the first. PGlite runs no
+   * autovacuum: without this, the space of deleted and updated rows (sent outbox entries past
+   * their retention, orders whose status changed) is never reused, and the files grow with every
+   * event for as long as the process lives; nor does anything give the planner statistics.
+   */
+  maintainEvery(everyMs: number): void {
+    clearInterval(this.maintenance);
+    this.maintenance = setInterval(() => {
+      if (this.maintaining) return;
+      this.maintaining = this.maintain()
+        .catch((error: unknown) =>
+          EmbeddedPostgres.logger.warn(
+            `vacuuming the embedded database failed: ${reasonOf(error)}`,
+          ),
+        )
+        .finally(() => (this.maintaining = undefined));
+    }, everyMs);
+    this.maintenance.unref();
+  }
+
+  /**
+   * One round: each table due is vacuumed, analysed or both, in a lease of its own, so that the
+   * statements of requests take turns with it (first come, first served) rather than waiting for
+   * the whole round. A VACUUM holds the session while it runs: it scans only the pages changed
+   * since the last one, so the more often it runs, the less each run holds up.
+   */
+  async maintain(): Promise<Maintained> {
+    const due = await this.withSession('public', async (db) => {
+      await db.query('SELECT pg_stat_force_next_flush()');
+      return (
+        await db.query<{ schema: string; table: string; vacuum: boolean; analyze: boolean }>(
+          DUE_TABLES_SQL,
+        )
+      ).rows;
+    });
+    const done: Maintained = { vacuumed: [], analysed: [] };
+    for (const { schema, table, vacuum, analyze } of due) {
+      if (!vacuum && !analyze) continue;
+      if (this.closing) break;
+      const name = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+      const statement = vacuum ? `VACUUM${analyze ? ' (ANALYZE)' : ''} ${name}` : `ANALYZE ${name}`;
+      const started = performance.now();
+      await this.withSession('public', (db) => db.exec(statement));
+      EmbeddedPostgres.logger.debug(
+        `${statement} in ${Math.round(performance.now() - started)} ms`,
+      );
+      if (vacuum) done.vacuumed.push(`${schema}.${table}`);
+      if (analyze) done.analysed.push(`${schema}.${table}`);
+    }
+    return done;
+  }
+
+  /** One holder is done; the last one stops the maintenance and closes the database. */
   async release(): Promise<void> {
     this.holders -= 1;
     if (this.holders > 0) return;
     EmbeddedPostgres.instances.delete(this.dir);
+    this.closing = true;
+    clearInterval(this.maintenance);
+    await this.maintaining;
     if (!this.db.closed) await this.db.close();
   }
+}
+
+/** A Postgres identifier, quoted. */
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
