@@ -41,7 +41,8 @@ export const EMBEDDED_VACUUM_CHECK_MS = 60_000;
  * The tables autovacuum would vacuum or analyse now, by its own rules and settings: dead rows
  * past `autovacuum_vacuum_threshold` + `autovacuum_vacuum_scale_factor` × rows, rows inserted
  * since the last vacuum past the insert threshold, or a table old enough to need freezing
- * (`autovacuum_freeze_max_age`); changed rows past the analyse threshold. The statistics it reads
+ * (`autovacuum_freeze_max_age`, `autovacuum_multixact_freeze_max_age`); changed rows past the
+ * analyse threshold. The statistics it reads
  * are the ones the previous statement flushed (`pg_stat_force_next_flush()`): PGlite never idles
  * as a server's backend does, the moment its counts would otherwise be reported.
  */
@@ -51,7 +52,9 @@ const DUE_TABLES_SQL = `
        + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(c.reltuples, 0)
      OR s.n_ins_since_vacuum > current_setting('autovacuum_vacuum_insert_threshold')::float8
        + current_setting('autovacuum_vacuum_insert_scale_factor')::float8 * greatest(c.reltuples, 0)
-     OR age(c.relfrozenxid) > current_setting('autovacuum_freeze_max_age')::float8) AS vacuum,
+     OR age(c.relfrozenxid) > current_setting('autovacuum_freeze_max_age')::float8
+     OR mxid_age(c.relminmxid) > current_setting('autovacuum_multixact_freeze_max_age')::float8)
+      AS vacuum,
     s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
        + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)
       AS analyze
