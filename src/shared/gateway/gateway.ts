@@ -1,9 +1,9 @@
 import { context, propagation } from '@opentelemetry/api';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import httpProxy from '@fastify/http-proxy';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Pool } from 'undici';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { GatewayConfig } from '../config/app-config';
 import { ServiceUnavailable } from '../kernel/domain-error';
@@ -13,10 +13,18 @@ import { Breakers } from '../resilience/breakers';
 
 /**
  * The single entry point of the split shape (MODULES=gateway): `/api/<module>/…` goes to the
- * module's upstream through `@fastify/http-proxy`, with the request id passed on (and
+ * module's upstream over a keep-alive pool (undici), with the request id passed on (and
  * `traceparent`, like every other header), a timeout per request, and a circuit breaker per
  * upstream. An upstream that is down, times out or whose breaker is open answers 503
- * problem+json at once.
+ * problem+json at once. Bodies are read here, with the same 1 MiB limit and JSON rules as the
+ * modules: a body too large or malformed is answered at the edge and never streamed half-way
+ * upstream.
+ *
+ * The proxy is undici's pool called directly, not `@fastify/http-proxy` (`@fastify/reply-from`):
+ * under `POST /api/orders` at 50 connections, this gateway spent 174-196 µs of CPU an order
+ * against 195-217 with the plugin (three runs of each, in turns), and the split shape served
+ * 3-5 % more orders. (A bare Fastify in front of the order module spent 172 µs with the plugin,
+ * 116 calling the pool.)
  */
 export async function mountGateway(
   app: NestFastifyApplication,
@@ -27,55 +35,95 @@ export async function mountGateway(
     const upstream = config.upstreams[module];
     if (!upstream) continue;
     const prefix = MODULE_REGISTRY[module].routePrefix;
-    const what = `The ${module} service`;
-    await app.register(async (scope: FastifyInstance) => {
+    const proxy = new UpstreamProxy(module, upstream, config.timeoutMs, breakers);
+    await app.register((scope: FastifyInstance) => {
       // Errors at the edge (a body too large or malformed) are problem+json like everywhere.
       scope.setErrorHandler((error, request, reply) => sendProblem(error, request, reply));
-      await scope.register(httpProxy, {
-        upstream,
-        prefix,
-        rewritePrefix: prefix,
-        // Bodies are read here, with the same 1 MiB limit and JSON rules as the modules: a body
-        // too large or malformed is answered at the edge and never streamed half-way upstream.
-        proxyPayloads: false,
-        replyOptions: {
-          timeout: config.timeoutMs,
-          rewriteRequestHeaders: (request, headers) => forwardHeaders(headers, request),
-          rewriteHeaders: (headers) => withoutHopByHop(headers),
-        },
-        handler: (request, reply, dest, options) => {
-          breakers
-            .run(
-              `gateway.${module}`,
-              what,
-              () =>
-                new Promise<void>((resolve, reject) => {
-                  reply.from(dest, {
-                    ...options,
-                    onResponse: (_request, _reply, res) => {
-                      void reply.send(res.stream);
-                      const status = res.statusCode ?? 200;
-                      if (status === 502 || status === 504)
-                        reject(new UpstreamAnswered(module, status));
-                      else resolve();
-                    },
-                    onError: (_reply, { error }) => reject(error),
-                  });
-                }),
-              isUpstreamFailure,
-            )
-            .catch((error: unknown) => {
-              if (reply.sent) return;
-              // The upstream down, slow or failing fast is a 503; anything else is a bug here
-              // (a logged 500), never blamed on the module or counted against its breaker.
-              const down = isUpstreamFailure(error) || error instanceof ServiceUnavailable;
-              sendProblem(down ? new ServiceUnavailable(what) : error, request, reply);
-            });
-          return reply;
-        },
-      });
+      scope.addHook('onClose', () => proxy.close());
+      const forward = (request: FastifyRequest, reply: FastifyReply) =>
+        proxy.forward(request, reply);
+      scope.all(prefix, forward);
+      scope.all(`${prefix}/*`, forward);
+      return Promise.resolve();
     });
   }
+}
+
+/** One module's upstream: requests forwarded as they came, answers passed back as they come. */
+class UpstreamProxy {
+  private readonly pool: Pool;
+  private readonly host: string;
+  private readonly breaker: string;
+  private readonly what: string;
+
+  constructor(
+    private readonly module: string,
+    upstream: string,
+    private readonly timeoutMs: number,
+    private readonly breakers: Breakers,
+  ) {
+    this.pool = new Pool(upstream, { connections: 128, pipelining: 1 });
+    this.host = new URL(upstream).host;
+    this.breaker = `gateway.${module}`;
+    this.what = `The ${module} service`;
+  }
+
+  forward(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    this.breakers
+      .run(this.breaker, this.what, () => this.send(request, reply), isUpstreamFailure)
+      .catch((error: unknown) => {
+        if (reply.sent) return;
+        // The upstream down, slow or failing fast is a 503; anything else is a bug here (a
+        // logged 500), never blamed on the module or counted against its breaker.
+        const down = isUpstreamFailure(error) || error instanceof ServiceUnavailable;
+        sendProblem(down ? new ServiceUnavailable(this.what) : error, request, reply);
+      });
+    return reply;
+  }
+
+  /** Resolves once the upstream's answer began (its status and headers are passed on). */
+  private async send(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const { headers, body } = outgoing(request, this.host);
+    const answer = await this.pool.request({
+      method: request.method,
+      path: request.url,
+      headers,
+      body,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+    // A client gone meanwhile is Fastify's to notice: it discards a stream sent to a closed answer.
+    void reply.code(answer.statusCode).headers(withoutHopByHop(answer.headers)).send(answer.body);
+    if (answer.statusCode === 502 || answer.statusCode === 504)
+      throw new UpstreamAnswered(this.module, answer.statusCode);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/**
+ * A request as it goes upstream: the client's headers without the hop-by-hop ones (and those
+ * `Connection` names), for the upstream's host, with our request id and the client's address;
+ * the body read here, as JSON text again (or the text it was).
+ */
+function outgoing(
+  request: FastifyRequest,
+  host: string,
+): { headers: Record<string, string | string[] | undefined>; body?: string } {
+  const headers = withoutHopByHop(request.headers) as Record<string, string | string[] | undefined>;
+  // Node answered `Expect: 100-continue` itself, and undici refuses to send it.
+  delete headers.expect;
+  headers.host = host;
+  const parsed = request.body;
+  if (parsed === undefined) {
+    delete headers['content-length'];
+    return { headers: forwardHeaders(headers, request) };
+  }
+  const body = typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
+  headers['content-length'] = String(Buffer.byteLength(body));
+  return { headers: forwardHeaders(headers, request), body };
 }
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1). */
@@ -90,8 +138,9 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * An upstream answer's headers without the hop-by-hop ones: the upstream's `connection:
- * keep-alive` must not override the client's own `Connection: close` to the gateway.
+ * Headers without the hop-by-hop ones: a request's on its way upstream, an answer's on its way
+ * back (the upstream's `connection: keep-alive` must not override the client's own `Connection:
+ * close` to the gateway).
  */
 function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
   const connection = headers.connection;
@@ -119,19 +168,13 @@ class UpstreamAnswered extends Error {
   }
 }
 
-/** What @fastify/reply-from reports when the upstream cannot be reached or does not answer. */
+/** What undici reports when the upstream cannot be reached or does not answer in time. */
 const UPSTREAM_DOWN = new Set([
-  'FST_REPLY_FROM_SERVICE_UNAVAILABLE',
-  'FST_REPLY_FROM_TIMEOUT',
-  'FST_REPLY_FROM_HTTP_REQUEST_TIMEOUT',
-  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
-  'FST_REPLY_FROM_BAD_GATEWAY',
-  'ECONNRESET',
-  'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
-]);
-/** Connection failures reply-from passes on as a generic error, by their cause. */
-const CONNECT_FAILURES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
   'ECONNREFUSED',
   'ECONNRESET',
   'EHOSTUNREACH',
@@ -146,8 +189,9 @@ const CONNECT_FAILURES = new Set([
 function isUpstreamFailure(error: unknown): boolean {
   if (error instanceof UpstreamAnswered) return true;
   const e = error as { code?: unknown; cause?: { code?: unknown } } | null;
-  if (typeof e?.code === 'string' && UPSTREAM_DOWN.has(e.code)) return true;
-  return typeof e?.cause?.code === 'string' && CONNECT_FAILURES.has(e.cause.code);
+  return [e?.code, e?.cause?.code].some(
+    (code) => typeof code === 'string' && UPSTREAM_DOWN.has(code),
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
@@ -240,6 +241,35 @@ for (const store of shapeTargets().filter((s) => s === 'pglite' || s === 'split'
         404,
         'ROUTE.NOT_FOUND',
       );
+    });
+
+    it('answers a JSON body that is no object, and a request expecting 100-continue, as any other: never 5xx', async () => {
+      for (const body of ['false', '0', 'null', '""']) {
+        const res = await send('PATCH', '/api/users/me', body);
+        expectProblem(res, 400);
+      }
+      // The body follows the server's 100 Continue, as a client that expects one sends it.
+      const body = JSON.stringify({ name: 'Unchanged Name' });
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const [name, value] = bearer(account);
+        const sent = httpRequest(`${app.url}/api/users/me`, {
+          method: 'PATCH',
+          headers: {
+            [name]: value,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            expect: '100-continue',
+          },
+        });
+        sent.on('continue', () => sent.end(body));
+        sent.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        });
+        sent.on('error', reject);
+      });
+      expect(status).toBe(200);
+      await expectUnchanged();
     });
 
     it('answers a body that is not JSON, or poisons prototypes, with 400 in its own words', async () => {
