@@ -106,7 +106,9 @@ class UpstreamProxy {
 /**
  * A request as it goes upstream: the client's headers without the hop-by-hop ones (and those
  * `Connection` names), for the upstream's host, with our request id and the client's address;
- * the body read here, as JSON text again (or the text it was).
+ * the body read here, as JSON text again (or the text it was). When this process traces, the
+ * outgoing request's own span context replaces the client's `traceparent` (the HTTP client
+ * instrumentation sets it); otherwise the client's passes on.
  */
 function outgoing(
   request: FastifyRequest,
@@ -116,14 +118,24 @@ function outgoing(
   // Node answered `Expect: 100-continue` itself, and undici refuses to send it.
   delete headers.expect;
   headers.host = host;
+  headers['x-request-id'] = request.id;
+  // The client's address as this process sees it (TRUST_PROXY applies here), replacing what the
+  // client sent: a module trusts the gateway (TRUST_PROXY) and limits by this address.
+  headers['x-forwarded-for'] = request.ip;
+  const traced: Record<string, string> = {};
+  propagation.inject(context.active(), traced);
+  if (traced.traceparent) {
+    delete headers.traceparent;
+    delete headers.tracestate;
+  }
   const parsed = request.body;
   if (parsed === undefined) {
     delete headers['content-length'];
-    return { headers: forwardHeaders(headers, request) };
+    return { headers };
   }
   const body = typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
   headers['content-length'] = String(Buffer.byteLength(body));
-  return { headers: forwardHeaders(headers, request), body };
+  return { headers, body };
 }
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1). */
@@ -217,30 +229,4 @@ function besidePackageJson(name: string): string {
       return join(dir, name);
     if (dirname(dir) === dir) throw new Error(`${name} not found next to package.json`);
   }
-}
-
-/**
- * The headers a proxied request carries upstream: the client's, with our request id and the
- * client's address. When
- * this process traces, the outgoing request's own span context replaces the client's
- * `traceparent` (the HTTP client instrumentation sets it); otherwise the client's passes on.
- */
-function forwardHeaders(
-  headers: Record<string, string | string[] | undefined>,
-  request: { id: string; ip: string },
-): Record<string, string | string[] | undefined> {
-  const forwarded: Record<string, string | string[] | undefined> = {
-    ...headers,
-    'x-request-id': request.id,
-    // The client's address as this process sees it (TRUST_PROXY applies here), replacing what
-    // the client sent: a module trusts the gateway (TRUST_PROXY) and limits by this address.
-    'x-forwarded-for': request.ip,
-  };
-  const traced: Record<string, string> = {};
-  propagation.inject(context.active(), traced);
-  if (traced.traceparent) {
-    delete forwarded.traceparent;
-    delete forwarded.tracestate;
-  }
-  return forwarded;
 }
