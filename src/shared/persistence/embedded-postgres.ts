@@ -35,18 +35,19 @@ const PGLITE_VERSION = (
 export const EMBEDDED_TEMPLATE = join(__dirname, `pglite-template-${PGLITE_VERSION}.tgz`);
 
 /** How often the embedded instance looks for tables to vacuum (autovacuum's default naptime). */
-export const EMBEDDED_VACUUM_CHECK_MS = 60_000;
+const EMBEDDED_VACUUM_CHECK_MS = 60_000;
 
 /**
  * The tables autovacuum would vacuum or analyse now, by its own rules and settings: dead rows
  * past `autovacuum_vacuum_threshold` + `autovacuum_vacuum_scale_factor` × rows, rows inserted
  * since the last vacuum past the insert threshold, or a table old enough to need freezing
  * (`autovacuum_freeze_max_age`, `autovacuum_multixact_freeze_max_age`); changed rows past the
- * analyse threshold. The statistics it reads
- * are the ones the previous statement flushed (`pg_stat_force_next_flush()`): PGlite never idles
- * as a server's backend does, the moment its counts would otherwise be reported.
+ * analyse threshold. The statistics it reads are the ones the previous statement flushed
+ * (`pg_stat_force_next_flush()`): PGlite never idles as a server's backend does, the moment its
+ * counts would otherwise be reported.
  */
 const DUE_TABLES_SQL = `
+  SELECT * FROM (
   SELECT s.schemaname AS schema, s.relname AS table,
     (s.n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
        + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(c.reltuples, 0)
@@ -60,7 +61,9 @@ const DUE_TABLES_SQL = `
       AS analyze
   FROM pg_stat_all_tables s JOIN pg_class c ON c.oid = s.relid
   WHERE s.schemaname NOT IN ('pg_toast', 'information_schema')
-  ORDER BY s.schemaname, s.relname`;
+  ) due
+  WHERE due.vacuum OR due."analyze"
+  ORDER BY due.schema, due."table"`;
 
 /** What one maintenance round did: the tables it vacuumed and the ones it analysed. */
 export interface Maintained {
@@ -314,9 +317,8 @@ export class EmbeddedPostgres {
     });
     const done: Maintained = { vacuumed: [], analysed: [] };
     for (const { schema, table, vacuum, analyze } of due) {
-      if (!vacuum && !analyze) continue;
       if (this.closing) break;
-      const name = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+      const name = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(table)}`;
       const statement = vacuum ? `VACUUM${analyze ? ' (ANALYZE)' : ''} ${name}` : `ANALYZE ${name}`;
       const started = performance.now();
       await this.withSession('public', (db) => db.exec(statement));
@@ -339,9 +341,4 @@ export class EmbeddedPostgres {
     await this.maintaining;
     if (!this.db.closed) await this.db.close();
   }
-}
-
-/** A Postgres identifier, quoted. */
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
