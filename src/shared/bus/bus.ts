@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { BUS_CONFIG, type BusConfig } from '../config/app-config';
 import { DomainError, ErrorKind, isUnavailable, ServiceUnavailable } from '../kernel/domain-error';
 import { currentHeaders, sendTraced } from '../observability/bus-context';
@@ -45,7 +46,7 @@ export class Bus {
   async request<Q, R>(contract: RequestContract<Q, R>, payload: Q): Promise<R> {
     const pattern = contract.name;
     const service = `The ${contract.owner} service`;
-    const stop = this.metrics.busRequestDuration.startTimer({ pattern });
+    const started = performance.now();
     let outcome = 'unavailable';
     try {
       const result = await this.breakers.run(
@@ -66,7 +67,10 @@ export class Bus {
       if (!isTransportFailure(error)) outcome = 'rejected';
       throw error;
     } finally {
-      stop({ outcome });
+      this.metrics.busRequestDuration.observe(
+        { pattern, outcome },
+        (performance.now() - started) / 1000,
+      );
     }
   }
 

@@ -48,7 +48,17 @@ describe('circuit breakers', () => {
       await breakers.run('dep', 'The dep', failing).catch(() => undefined);
     await waitUntil(() => !breakers.isOpen('dep'));
     await expect(breakers.run('dep', 'The dep', () => Promise.resolve('ok'))).resolves.toBe('ok');
-    expect(await metrics.registry.metrics()).toMatch(/circuit_breaker_state\{name="dep"\} 0/);
+    await expect(breakers.run('dep', 'The dep', () => Promise.resolve('ok'))).resolves.toBe('ok');
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/circuit_breaker_state\{name="dep"\} 0/);
+    // Counted on each call, read when scraped: the same totals on every scrape.
+    for (const scrape of [text, await metrics.registry.metrics()]) {
+      expect(scrape).toMatch(/circuit_breaker_events_total\{name="dep",event="failure"\} 3/);
+      expect(scrape).toMatch(/circuit_breaker_events_total\{name="dep",event="open"\} 1/);
+      expect(scrape).toMatch(/circuit_breaker_events_total\{name="dep",event="half_open"\} 1/);
+      expect(scrape).toMatch(/circuit_breaker_events_total\{name="dep",event="close"\} 1/);
+      expect(scrape).toMatch(/circuit_breaker_events_total\{name="dep",event="success"\} 2/);
+    }
     breakers.shutdown();
   });
 

@@ -10,6 +10,17 @@ type Work = () => Promise<unknown>;
 /** `circuit_breaker_state`: 0 closed, 1 half-open (one trial call), 2 open (failing fast). */
 const STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
+/** What `circuit_breaker_events_total` counts, by opossum's event and the label it gets. */
+const EVENTS = {
+  success: 'success',
+  failure: 'failure',
+  reject: 'reject',
+  open: 'open',
+  halfOpen: 'half_open',
+  close: 'close',
+} as const;
+type BreakerEvent = keyof typeof EVENTS;
+
 /**
  * One circuit breaker (opossum) per dependency: a cross-module request pattern or a gateway
  * upstream. After BREAKER_MIN_REQUESTS calls in the rolling window with BREAKER_ERROR_PERCENT
@@ -20,8 +31,13 @@ const STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 export class Breakers implements OnApplicationShutdown {
   private readonly logger = new Logger('breaker');
   private readonly breakers = new Map<string, CircuitBreaker<[Work], unknown>>();
+  /**
+   * Each breaker's events so far, by name: plain numbers, counted on every call, and read by
+   * `circuit_breaker_events_total` when scraped (prom-client's `inc` with labels, for every
+   * call through the gateway and the bus, cost more than the breaker itself).
+   */
+  private readonly counts = new Map<string, Record<BreakerEvent, number>>();
   private readonly state: Gauge<'name'>;
-  private readonly events: Counter<'name' | 'event'>;
 
   constructor(
     @Inject(BREAKERS_CONFIG) private readonly config: BreakersConfig,
@@ -33,11 +49,20 @@ export class Breakers implements OnApplicationShutdown {
       labelNames: ['name'] as const,
       registers: [metrics.registry],
     });
-    this.events = new Counter({
+    const counts = this.counts;
+    new Counter({
       name: 'circuit_breaker_events_total',
       help: 'Circuit breaker events: success, failure, reject (failed fast), open, half_open, close',
       labelNames: ['name', 'event'] as const,
       registers: [metrics.registry],
+      collect(this: Counter<'name' | 'event'>) {
+        this.reset();
+        for (const [name, events] of counts) {
+          for (const event of Object.keys(EVENTS) as BreakerEvent[]) {
+            if (events[event] > 0) this.inc({ name, event: EVENTS[event] }, events[event]);
+          }
+        }
+      },
     });
   }
 
@@ -46,20 +71,17 @@ export class Breakers implements OnApplicationShutdown {
    * answer such as 404 or 409) passes through without counting against the dependency. An
    * open breaker rejects with ServiceUnavailable(`what`) without running `work`.
    */
-  async run<T>(
+  run<T>(
     name: string,
     what: string,
     work: () => Promise<T>,
     isFailure: (error: unknown) => boolean = () => true,
   ): Promise<T> {
-    const breaker = this.get(name, isFailure);
-    try {
-      return (await breaker.fire(work)) as T;
-    } catch (error) {
+    return (this.get(name, isFailure).fire(work) as Promise<T>).catch((error: unknown) => {
       if ((error as { code?: string } | null)?.code === 'EOPENBREAKER')
         throw new ServiceUnavailable(what);
       throw error;
-    }
+    });
   }
 
   /** Whether calls to `name` currently fail fast. */
@@ -90,23 +112,35 @@ export class Breakers implements OnApplicationShutdown {
       resetTimeout: this.config.resetMs,
       rollingCountTimeout: 10_000,
       errorFilter: (error: unknown) => !isFailure(error),
+      // Neither is read: without them opossum sorts every call's latency of the window once a
+      // second (its snapshots) and on every failure (its percentiles).
+      enableSnapshots: false,
+      rollingPercentilesEnabled: false,
     });
-    const count = (event: string) => this.events.inc({ name, event });
+    const counts: Record<BreakerEvent, number> = {
+      success: 0,
+      failure: 0,
+      reject: 0,
+      open: 0,
+      halfOpen: 0,
+      close: 0,
+    };
+    this.counts.set(name, counts);
     this.state.set({ name }, STATE.closed);
-    breaker.on('success', () => count('success'));
-    breaker.on('failure', () => count('failure'));
-    breaker.on('reject', () => count('reject'));
+    breaker.on('success', () => counts.success++);
+    breaker.on('failure', () => counts.failure++);
+    breaker.on('reject', () => counts.reject++);
     breaker.on('open', () => {
-      count('open');
+      counts.open++;
       this.state.set({ name }, STATE.open);
       this.logger.warn(`${name} opened: failing fast for ${this.config.resetMs} ms`);
     });
     breaker.on('halfOpen', () => {
-      count('half_open');
+      counts.halfOpen++;
       this.state.set({ name }, STATE.halfOpen);
     });
     breaker.on('close', () => {
-      count('close');
+      counts.close++;
       this.state.set({ name }, STATE.closed);
       this.logger.log(`${name} closed`);
     });
