@@ -1,6 +1,6 @@
 import type { NestFastifyApplication as Nest } from '@nestjs/platform-fastify';
 import { built } from '../built';
-import { log } from '../settings';
+import { log, settings } from '../settings';
 
 /**
  * One cross-module request (the account check the order module makes) measured in-process,
@@ -11,6 +11,11 @@ import { log } from '../settings';
  * The direct call and the local transport are timed in turns, one call of each, in alternating
  * order, in the same app: both see the same moments of a machine whose speed drifts (measured
  * one after the other, their p50s differed by 30-70 µs from one run to the next here).
+ *
+ * Both are warmed up in turns first, for BENCH_WARMUP seconds (and at least 500 calls each) as
+ * every other scenario is: after 500 calls alone, the local transport's p50 over 8,000 calls
+ * was 63-67 µs above the direct call's, and 49-54 µs in the two rounds of 8,000 after it (three
+ * runs, 2026-12-07): the bus's longer path was still being optimised by V8 during the first.
  */
 
 export interface Percentiles {
@@ -63,12 +68,18 @@ async function timeSequential(calls: number, fn: () => Promise<unknown>): Promis
   return percentiles(samples);
 }
 
-/** `calls` sequential calls of each of `fns`, one of each in turn, the order alternating (ns). */
+/**
+ * `calls` sequential calls of each of `fns`, one of each in turn, the order alternating (ns),
+ * after the warm-up.
+ */
 async function timeInTurns(
   calls: number,
   fns: readonly (() => Promise<unknown>)[],
 ): Promise<number[][]> {
-  for (let i = 0; i < Math.min(500, calls); i++) for (const fn of fns) await fn(); // warm-up
+  const warmUntil = Date.now() + settings.warmup * 1000;
+  for (let i = 0; i < Math.min(500, calls) || Date.now() < warmUntil; i++) {
+    for (const fn of fns) await fn();
+  }
   const samples = fns.map(() => new Array<number>(calls));
   for (let i = 0; i < calls; i++) {
     for (let j = 0; j < fns.length; j++) {
