@@ -10,16 +10,8 @@ type Work = () => Promise<unknown>;
 /** `circuit_breaker_state`: 0 closed, 1 half-open (one trial call), 2 open (failing fast). */
 const STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
-/** What `circuit_breaker_events_total` counts, by opossum's event and the label it gets. */
-const EVENTS = {
-  success: 'success',
-  failure: 'failure',
-  reject: 'reject',
-  open: 'open',
-  halfOpen: 'half_open',
-  close: 'close',
-} as const;
-type BreakerEvent = keyof typeof EVENTS;
+/** What `circuit_breaker_events_total` counts (its `event` label). */
+type BreakerEvent = 'success' | 'failure' | 'reject' | 'open' | 'half_open' | 'close';
 
 /**
  * One circuit breaker (opossum) per dependency: a cross-module request pattern or a gateway
@@ -58,8 +50,8 @@ export class Breakers implements OnApplicationShutdown {
       collect(this: Counter<'name' | 'event'>) {
         this.reset();
         for (const [name, events] of counts) {
-          for (const event of Object.keys(EVENTS) as BreakerEvent[]) {
-            if (events[event] > 0) this.inc({ name, event: EVENTS[event] }, events[event]);
+          for (const [event, total] of Object.entries(events)) {
+            if (total > 0) this.inc({ name, event }, total);
           }
         }
       },
@@ -124,7 +116,7 @@ export class Breakers implements OnApplicationShutdown {
       failure: 0,
       reject: 0,
       open: 0,
-      halfOpen: 0,
+      half_open: 0,
       close: 0,
     };
     this.counts.set(name, counts);
@@ -138,7 +130,7 @@ export class Breakers implements OnApplicationShutdown {
       this.logger.warn(`${name} opened: failing fast for ${this.config.resetMs} ms`);
     });
     breaker.on('halfOpen', () => {
-      counts.halfOpen++;
+      counts.half_open++;
       this.state.set({ name }, STATE.halfOpen);
     });
     breaker.on('close', () => {
