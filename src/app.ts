@@ -32,13 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   try {
     await edge.prepare(app, { requestLogs: logs.requests, metrics, limits: !gateway });
     if (gateway) await mountGateway(app, config.gateway);
-    else {
-      // Without the HTTP edge's global pipe and guard (`inheritAppConfig`): a bus message's
-      // payload is read against its contract by `runHandler`, which lets a newer peer's fields
-      // through, where the HTTP pipe refuses unknown fields; and neither had anything to do for
-      // a message but cost each one a call.
-      app.connectMicroservice({ strategy: transport.server });
-    }
+    else app.connectMicroservice({ strategy: transport.server }, { inheritAppConfig: true });
     SwaggerModule.setup('docs', app, () => (gateway ? committedOpenApi() : buildOpenApi(app)), {
       jsonDocumentUrl: 'docs/openapi.json',
       yamlDocumentUrl: 'docs/openapi.yaml',
