@@ -25,8 +25,8 @@ export class Breakers implements OnApplicationShutdown {
   private readonly breakers = new Map<string, CircuitBreaker<[Work], unknown>>();
   /**
    * Each breaker's events so far, by name: plain numbers, counted on every call, and read by
-   * `circuit_breaker_events_total` when scraped (prom-client's `inc` with labels, for every
-   * call through the gateway and the bus, cost more than the breaker itself).
+   * `circuit_breaker_events_total` when scraped (prom-client's `inc` validates and hashes its
+   * labels each time, and this runs for every call through the gateway and the bus).
    */
   private readonly counts = new Map<string, Record<BreakerEvent, number>>();
   private readonly state: Gauge<'name'>;
