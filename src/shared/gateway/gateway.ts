@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/app-config';
 import { ServiceUnavailable } from '../kernel/domain-error';
 import { sendProblem } from '../http/problem.filter';
 import { BUSINESS_MODULES, MODULE_REGISTRY } from '../modules/registry';
+import { isTracing } from '../observability/tracing-state';
 import { Breakers } from '../resilience/breakers';
 
 /**
@@ -122,11 +123,13 @@ function outgoing(
   // The client's address as this process sees it (TRUST_PROXY applies here), replacing what the
   // client sent: a module trusts the gateway (TRUST_PROXY) and limits by this address.
   headers['x-forwarded-for'] = request.ip;
-  const traced: Record<string, string> = {};
-  propagation.inject(context.active(), traced);
-  if (traced.traceparent) {
-    delete headers.traceparent;
-    delete headers.tracestate;
+  if (isTracing()) {
+    const traced: Record<string, string> = {};
+    propagation.inject(context.active(), traced);
+    if (traced.traceparent) {
+      delete headers.traceparent;
+      delete headers.tracestate;
+    }
   }
   const parsed = request.body;
   if (parsed === undefined) {
