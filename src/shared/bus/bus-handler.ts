@@ -1,3 +1,4 @@
+import { applyDecorators, UseFilters } from '@nestjs/common';
 import {
   BaseRpcContext,
   EventPattern,
@@ -5,6 +6,7 @@ import {
   type MessageHandler,
 } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { ProblemFilter } from '../http/problem.filter';
 import { receiveTraced, type BusHeaders } from '../observability/bus-context';
 import type { HandlerKind, HandlerObserver } from '../observability/metrics';
 import type {
@@ -24,22 +26,29 @@ export { reasonOf } from '../observability/bus-context';
  * its contract (`reading.ts`).
  */
 export function OnEvent(contract: EventContract, options: { consumer: string }): MethodDecorator {
-  return asMethodDecorator(EventPattern(contract.name, { consumer: options.consumer, contract }));
+  return handles(EventPattern(contract.name, { consumer: options.consumer, contract }));
 }
 
 /** `@Answers(VerifyCredentials)`: answers a request; the handler gets the read payload. */
 export function Answers(contract: RequestContract): MethodDecorator {
-  return MessagePattern(contract.name, { contract });
+  return handles(MessagePattern(contract.name, { contract }));
 }
 
 /** `@OnBroadcast(SessionsRevoked)`: every process (every replica) hears it. */
 export function OnBroadcast(contract: BroadcastContract): MethodDecorator {
-  return asMethodDecorator(EventPattern(contract.name, { broadcast: true, contract }));
+  return handles(EventPattern(contract.name, { broadcast: true, contract }));
 }
 
-/** Nest types `EventPattern` for its payload type; ours are read against the contract. */
-function asMethodDecorator(decorator: unknown): MethodDecorator {
-  return decorator as MethodDecorator;
+const BUS_ERRORS = new ProblemFilter();
+
+/**
+ * A bus handler: Nest's pattern decorator, and the application's exception filter, which
+ * answers a failure with a code-carrying error (a bug is logged once, with its cause). The bus
+ * server does not inherit the HTTP edge's configuration (`app.ts`), so the filter is here.
+ * (Nest types `EventPattern` for its payload type; ours are read against the contract.)
+ */
+function handles(pattern: unknown): MethodDecorator {
+  return applyDecorators(pattern as MethodDecorator, UseFilters(BUS_ERRORS));
 }
 
 /** Context handed to handlers on every transport: the pattern and the message headers. */
