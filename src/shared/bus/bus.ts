@@ -54,10 +54,12 @@ export class Bus {
         service,
         () =>
           sendTraced(pattern, 'request', (headers) =>
-            this.send(contract, payload, {
-              ...headers,
-              ...attributesOf(contract, { from: this.from }),
-            }),
+            // `headers` is this message's own: the attributes join it rather than a copy.
+            this.send(
+              contract,
+              payload,
+              Object.assign(headers, attributesOf(contract, { from: this.from })),
+            ),
           ),
         isTransportFailure,
       );

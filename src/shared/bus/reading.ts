@@ -102,15 +102,20 @@ export function decodeWire(text: string): WireMessage {
     throw new ParkedMessage('no-envelope', 'the message is not an object with `data`');
   }
   const headers = message.headers;
-  if (
-    headers !== undefined &&
-    (typeof headers !== 'object' ||
-      headers === null ||
-      Object.values(headers).some((v) => typeof v !== 'string'))
-  ) {
+  if (headers !== undefined && !isStringRecord(headers)) {
     throw new ParkedMessage('no-envelope', '`headers` is not an object of strings');
   }
   return { data: message.data, headers: headers ?? {} };
+}
+
+/** Whether `value` is an object whose own values are all strings (read on every message). */
+function isStringRecord(value: unknown): value is Record<string, string> {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && typeof (value as Record<string, unknown>)[key] !== 'string')
+      return false;
+  }
+  return true;
 }
 
 /** The event in `message`, checked against its contract: envelope, version, then `data`. */

@@ -100,13 +100,10 @@ export function sendTraced<T>(
   send: (headers: BusHeaders) => Promise<T>,
   parent?: BusHeaders,
 ): Promise<T> {
-  const parentContext = parent ? propagation.extract(ROOT_CONTEXT, parent) : context.active();
   const requestId = parent ? parent[REQUEST_ID_HEADER] : currentRequestId();
-  const [suffix, spanKind] =
-    kind === 'request' ? ['request', SpanKind.CLIENT] : ['publish', SpanKind.PRODUCER];
-  return inSpan(`${name} ${suffix}`, spanKind, name, parentContext, () => {
+  const sendInContext = () => {
     const headers: BusHeaders = {};
-    propagation.inject(context.active(), headers);
+    if (isTracing()) propagation.inject(context.active(), headers);
     if (requestId) headers[REQUEST_ID_HEADER] = requestId;
     // Sent on behalf of an earlier request (the relay publishing a stored event): what is logged
     // meanwhile (the local transport's handlers, an event set aside) carries that request's id
@@ -116,7 +113,13 @@ export function sendTraced<T>(
     return log.runInContext(() => send(headers), {
       bindings: { ...(requestId && { requestId }), ...traceBindings() },
     });
-  });
+  };
+  // Without tracing there is no span to open, nor a trace context to read or pass on.
+  if (!isTracing()) return sendInContext();
+  const parentContext = parent ? propagation.extract(ROOT_CONTEXT, parent) : context.active();
+  const [suffix, spanKind] =
+    kind === 'request' ? ['request', SpanKind.CLIENT] : ['publish', SpanKind.PRODUCER];
+  return inSpan(`${name} ${suffix}`, spanKind, name, parentContext, sendInContext);
 }
 
 /**
@@ -153,20 +156,17 @@ export function receiveTraced<T>(
     }
   };
   const requestId = headers[REQUEST_ID_HEADER];
+  const runInContext = () => {
+    const log = logging();
+    if (!log) return run();
+    return log.runInContext(run, {
+      bindings: { ...(requestId && { requestId }), module, ...traceBindings() },
+    });
+  };
+  if (!isTracing()) return runInContext();
   // The logging context opens inside the span, so that its lines carry the trace and span id.
-  return inSpan(
-    `${name} ${suffix}`,
-    spanKind,
-    name,
-    propagation.extract(ROOT_CONTEXT, headers),
-    () => {
-      const log = logging();
-      if (!log) return run();
-      return log.runInContext(run, {
-        bindings: { ...(requestId && { requestId }), module, ...traceBindings() },
-      });
-    },
-  );
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  return inSpan(`${name} ${suffix}`, spanKind, name, parent, runInContext);
 }
 
 /**
