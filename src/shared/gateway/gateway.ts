@@ -17,9 +17,10 @@ import { Breakers } from '../resilience/breakers';
  * module's upstream over a keep-alive pool (undici), with the request id passed on (and
  * `traceparent`, like every other header), a timeout per request, and a circuit breaker per
  * upstream. An upstream that is down, times out or whose breaker is open answers 503
- * problem+json at once. Bodies are read here, with the same 1 MiB limit and JSON rules as the
- * modules: a body too large or malformed is answered at the edge and never streamed half-way
- * upstream.
+ * problem+json at once. Bodies are read whole here, with the modules' 1 MiB limit: a body too
+ * large is answered at the edge and never streamed half-way upstream. A JSON body is passed on
+ * as its text, unparsed: the module reads it and answers for it (400 for malformed JSON), as it
+ * does in one process.
  *
  * The proxy is undici's pool called directly, not `@fastify/http-proxy` (`@fastify/reply-from`):
  * under `POST /api/orders` at 50 connections, this gateway spent 174-196 µs of CPU an order
@@ -40,6 +41,14 @@ export async function mountGateway(
     await app.register((scope: FastifyInstance) => {
       // Errors at the edge (a body too large or malformed) are problem+json like everywhere.
       scope.setErrorHandler((error, request, reply) => sendProblem(error, request, reply));
+      // A JSON body goes upstream as the text it came as: the module reads it (its depth, its
+      // keys, its fields) and answers for it, so reading it here too would only cost a parse.
+      scope.removeContentTypeParser('application/json');
+      scope.addContentTypeParser(
+        'application/json',
+        { parseAs: 'string' },
+        (_request, body, done) => done(null, body === '' ? undefined : body),
+      );
       scope.addHook('onClose', () => proxy.close());
       const forward = (request: FastifyRequest, reply: FastifyReply) =>
         proxy.forward(request, reply);
@@ -131,12 +140,13 @@ function outgoing(
       delete headers.tracestate;
     }
   }
-  const parsed = request.body;
-  if (parsed === undefined) {
+  const read = request.body;
+  if (read === undefined) {
     delete headers['content-length'];
     return { headers };
   }
-  const body = typeof parsed === 'string' ? parsed : JSON.stringify(parsed);
+  // Every body is text here (JSON and text/plain alike); anything else would be JSON again.
+  const body = typeof read === 'string' ? read : JSON.stringify(read);
   headers['content-length'] = String(Buffer.byteLength(body));
   return { headers, body };
 }
@@ -158,22 +168,28 @@ const HOP_BY_HOP = new Set([
  * close` to the gateway).
  */
 function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
-  const connection = headers.connection;
-  const named =
-    typeof connection === 'string'
-      ? connection
-          .toLowerCase()
-          .split(',')
-          .map((h) => h.trim())
-      : [];
-  // One pass over the headers: this runs for every proxied answer. Own names only, into an
+  const named = namedByConnection(headers.connection);
+  // One pass over the headers: this runs for every proxied request and answer. Their names are
+  // lower case already (Node's and undici's parsers make them so). Own names only, into an
   // object without a prototype (a header named `__proto__` stays a header).
   const kept: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const name of Object.keys(headers)) {
-    const lower = name.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && !named.includes(lower)) kept[name] = headers[name];
+    if (!HOP_BY_HOP.has(name) && !named?.includes(name)) kept[name] = headers[name];
   }
   return kept as T;
+}
+
+/**
+ * The other headers a `Connection` header names (lower case), if any: its usual values
+ * (`keep-alive`, `close`) name none that is not hop-by-hop already.
+ */
+function namedByConnection(connection: unknown): string[] | undefined {
+  if (typeof connection !== 'string' || connection === 'keep-alive' || connection === 'close')
+    return undefined;
+  return connection
+    .toLowerCase()
+    .split(',')
+    .map((h) => h.trim());
 }
 
 /** An upstream's own answer that means it could not serve (a gateway of its own failed). */

@@ -36,7 +36,8 @@ const raw = (head: string, { host = true, body = '' } = {}) =>
   `${head}\r\n${host ? 'Host: localhost\r\n' : ''}${body === '' ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`}\r\n${body}`;
 
 // The edge is the same code in every shape; the one-process shape and the gateway of the split
-// shape (which reads bodies itself) are the two places it runs.
+// shape (which reads bodies whole and passes JSON on to the module, which reads it) are the two
+// places it runs.
 for (const store of shapeTargets().filter((s) => s === 'pglite' || s === 'split')) {
   describe(`hostile input on ${store}`, () => {
     let app: TestApp;
