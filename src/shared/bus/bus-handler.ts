@@ -92,7 +92,7 @@ export async function runHandler(
     throw error;
   }
   const headers = message.headers ?? {};
-  const owner = ownerOf(run.consumer ?? pattern);
+  const owner = (run.consumer ?? pattern).split(/[-.]/)[0] ?? 'bus';
   return receiveTraced(
     pattern,
     run.kind,
@@ -104,18 +104,6 @@ export async function runHandler(
     },
     (outcome, seconds) => run.observer?.handled(run.kind, pattern, outcome, seconds),
   );
-}
-
-const owners = new Map<string, string>();
-
-/** The module a consumer (`<module>-…`) or a pattern (`<module>.…`) belongs to, for its logs. */
-function ownerOf(name: string): string {
-  let owner = owners.get(name);
-  if (owner === undefined) {
-    owner = name.split(/[-.]/)[0] || 'bus';
-    owners.set(name, owner);
-  }
-  return owner;
 }
 
 /** The contract a handler was declared with (`@OnEvent`, `@Answers`, `@OnBroadcast`). */

@@ -39,7 +39,8 @@ export async function mountGateway(
     const prefix = MODULE_REGISTRY[module].routePrefix;
     const proxy = new UpstreamProxy(module, upstream, config.timeoutMs, breakers);
     await app.register((scope: FastifyInstance) => {
-      // Errors at the edge (a body too large or malformed) are problem+json like everywhere.
+      // Errors at the edge (a body too large, a malformed media type) are problem+json like
+      // everywhere.
       scope.setErrorHandler((error, request, reply) => sendProblem(error, request, reply));
       // A JSON body goes upstream as the text it came as: the module reads it (its depth, its
       // keys, its fields) and answers for it, so reading it here too would only cost a parse.
@@ -145,7 +146,8 @@ function outgoing(
     delete headers['content-length'];
     return { headers };
   }
-  // Every body is text here (JSON and text/plain alike); anything else would be JSON again.
+  // Bodies are text here (the JSON parser above, Fastify's text/plain one); should a parser ever
+  // give a value, it goes as JSON.
   const body = typeof read === 'string' ? read : JSON.stringify(read);
   headers['content-length'] = String(Buffer.byteLength(body));
   return { headers, body };

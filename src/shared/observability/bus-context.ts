@@ -62,9 +62,9 @@ export function currentHeaders(): BusHeaders {
 }
 
 /**
- * Runs `fn` in a span of its own (a child of `parent`), marking it failed when `fn` throws. In a
- * process that does not trace, just runs it: the API's no-op tracer would still make a span
- * object and a context per message, for nothing (no span is recorded, no context propagated).
+ * Runs `fn` in a span of its own (a child of `parent`), marking it failed when `fn` throws. Only
+ * in a process that traces: elsewhere the API's no-op tracer and propagator would still make a
+ * span object and contexts per message, for nothing (no span is recorded, no context propagated).
  */
 function inSpan<T>(
   name: string,
@@ -73,7 +73,6 @@ function inSpan<T>(
   parent: Context,
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (!isTracing()) return fn();
   const attributes = {
     'messaging.system': 'cleave-bus',
     'messaging.destination.name': destination,
@@ -114,7 +113,6 @@ export function sendTraced<T>(
       bindings: { ...(requestId && { requestId }), ...traceBindings() },
     });
   };
-  // Without tracing there is no span to open, nor a trace context to read or pass on.
   if (!isTracing()) return sendInContext();
   const parentContext = parent ? propagation.extract(ROOT_CONTEXT, parent) : context.active();
   const [suffix, spanKind] =
@@ -136,8 +134,6 @@ export function receiveTraced<T>(
   handle: () => Promise<T>,
   done: (outcome: 'ok' | 'error', seconds: number) => void = () => undefined,
 ): Promise<T> {
-  const [suffix, spanKind] =
-    kind === 'request' ? ['handle', SpanKind.SERVER] : ['process', SpanKind.CONSUMER];
   const run = async (): Promise<T> => {
     const started = performance.now();
     let failure: string | undefined;
@@ -166,6 +162,8 @@ export function receiveTraced<T>(
   if (!isTracing()) return runInContext();
   // The logging context opens inside the span, so that its lines carry the trace and span id.
   const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const [suffix, spanKind] =
+    kind === 'request' ? ['handle', SpanKind.SERVER] : ['process', SpanKind.CONSUMER];
   return inSpan(`${name} ${suffix}`, spanKind, name, parent, runInContext);
 }
 
