@@ -32,9 +32,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   try {
     await edge.prepare(app, { requestLogs: logs.requests, metrics, limits: !gateway });
     if (gateway) await mountGateway(app, config.gateway);
-    // Not `inheritAppConfig`: the HTTP edge's global pipe and guards have nothing to do for a
-    // message (`runHandler` reads it against its contract), and the bus handlers' exception
-    // filter comes with their own decorators (`bus-handler.ts`).
+    // Not `inheritAppConfig`: the HTTP edge's global pipe, guards and filter have nothing to do
+    // for a message (`runHandler` reads it against its contract; the bus handlers' exception
+    // filter comes with their own decorators, `bus-handler.ts`).
     else app.connectMicroservice({ strategy: transport.server });
     SwaggerModule.setup('docs', app, () => (gateway ? committedOpenApi() : buildOpenApi(app)), {
       jsonDocumentUrl: 'docs/openapi.json',

@@ -6,7 +6,6 @@ import {
   type MessageHandler,
 } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import { ProblemFilter } from '../http/problem.filter';
 import { receiveTraced, type BusHeaders } from '../observability/bus-context';
 import type { HandlerKind, HandlerObserver } from '../observability/metrics';
 import type {
@@ -15,6 +14,7 @@ import type {
   MessageContract,
   RequestContract,
 } from './contract';
+import { BusErrorFilter } from './bus-error.filter';
 import { decodeWire, type ParkReason, readEvent, readPayload, type WireMessage } from './reading';
 
 export type { BusHeaders, WireMessage };
@@ -39,12 +39,12 @@ export function OnBroadcast(contract: BroadcastContract): MethodDecorator {
   return handles(EventPattern(contract.name, { broadcast: true, contract }));
 }
 
-const BUS_ERRORS = new ProblemFilter();
+const BUS_ERRORS = new BusErrorFilter();
 
 /**
- * A bus handler: Nest's pattern decorator, and the application's exception filter, which
- * answers a failure with a code-carrying error (a bug is logged once, with its cause). The bus
- * server does not inherit the HTTP edge's configuration (`app.ts`), so the filter is here.
+ * A bus handler: Nest's pattern decorator, and the bus' exception filter, which answers a
+ * failure with a code-carrying error (a bug is logged once, with its cause). The bus server
+ * does not inherit the HTTP edge's configuration (`app.ts`): its pipe, guards and filter.
  * (Nest types `EventPattern` for its payload type; ours are read against the contract.)
  */
 function handles(pattern: unknown): MethodDecorator {
