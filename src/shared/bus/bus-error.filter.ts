@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import { type Observable, throwError } from 'rxjs';
 import { DomainError } from '../kernel/domain-error';
+import { reasonOf } from '../observability/bus-context';
 import { logUnexpected } from '../observability/unexpected-errors';
 import { isDependencyFailure } from '../resilience/dependency-failure';
 import type { BusErrorPayload } from './bus-event';
@@ -24,8 +25,9 @@ export class BusErrorFilter implements ExceptionFilter {
       return { code: exception.code, kind: exception.kind, message: exception.message };
     }
     if (isDependencyFailure(exception)) {
-      const reason = exception instanceof Error ? exception.message : String(exception);
-      this.logger.warn(`message handler failed, a dependency is unavailable: ${reason}`);
+      this.logger.warn(
+        `message handler failed, a dependency is unavailable: ${reasonOf(exception)}`,
+      );
       return {
         code: 'SERVICE.UNAVAILABLE',
         kind: 'unavailable',
