@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type { Bus } from '../bus/bus';
 import type { TokensConfig } from '../config/app-config';
@@ -84,6 +84,36 @@ describe('TokenVerifier', () => {
       Unauthenticated,
     );
     expect(keyRequests).toHaveLength(1);
+  });
+
+  it('checks a new token once however many requests bring it before the check is done', async () => {
+    const { verifier, privateKey } = await verifierHolding('k1');
+    const live = await token(privateKey, 'k1', 300);
+    const forged = `${live.slice(0, -6)}AAAAAA`;
+    const checks = jest.spyOn(globalThis.crypto.subtle, 'verify');
+    try {
+      const principals = await Promise.all(Array.from({ length: 20 }, () => verifier.verify(live)));
+      expect(principals.map((p) => p.userId)).toEqual(Array<string>(20).fill('u1'));
+      expect(checks).toHaveBeenCalledTimes(1);
+
+      // A forged signature: every request that brought it is refused, after one check.
+      checks.mockClear();
+      const refusals = await Promise.allSettled(
+        Array.from({ length: 20 }, () => verifier.verify(forged)),
+      );
+      expect(
+        refusals.every((r) => r.status === 'rejected' && r.reason instanceof Unauthenticated),
+      ).toBe(true);
+      expect(checks).toHaveBeenCalledTimes(1);
+      // A refusal is not kept: the next request with it is checked again (and refused again).
+      await expect(verifier.verify(forged)).rejects.toBeInstanceOf(Unauthenticated);
+      expect(checks).toHaveBeenCalledTimes(2);
+      // The live token is cached now: no check at all.
+      await verifier.verify(live);
+      expect(checks).toHaveBeenCalledTimes(2);
+    } finally {
+      checks.mockRestore();
+    }
   });
 
   it('refuses what does not decode as a token', async () => {
