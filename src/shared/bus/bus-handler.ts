@@ -92,7 +92,7 @@ export async function runHandler(
     throw error;
   }
   const headers = message.headers ?? {};
-  const owner = (run.consumer ?? pattern).split(/[-.]/)[0] ?? 'bus';
+  const owner = (run.consumer ?? pattern).split(/[-.]/)[0] || 'bus';
   return receiveTraced(
     pattern,
     run.kind,
