@@ -70,21 +70,22 @@ export interface HandlerRun {
 }
 
 /**
- * Reads a message (JSON text) against its handler's contract and runs the handler on it, in the
- * sender's trace and with its request id in every log line; returns its result, observables
- * unwrapped. Throws `ParkedMessage` (after telling the observer) when the message cannot be
- * read: the transport sets it aside, it never reaches the handler.
+ * Reads a message (its JSON text, or its envelope a transport already decoded) against its
+ * handler's contract and runs the handler on it, in the sender's trace and with its request id in
+ * every log line; returns its result, observables unwrapped. Throws `ParkedMessage` (after
+ * telling the observer) when the message cannot be read: the transport sets it aside, it never
+ * reaches the handler.
  */
 export async function runHandler(
   handler: MessageHandler,
   pattern: string,
-  text: string,
+  wire: string | WireMessage,
   run: HandlerRun,
 ): Promise<unknown> {
   let message: WireMessage;
   let payload: unknown;
   try {
-    message = decodeWire(text);
+    message = typeof wire === 'string' ? decodeWire(wire) : wire;
     payload = read(contractOf(handler), message);
   } catch (error) {
     const reason = (error as { reason?: ParkReason }).reason;

@@ -4,7 +4,7 @@ import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers, type Subscription } from '@nats-io/transport-node';
 import type { HandlerObserver } from '../../observability/metrics';
 import { contractOf, reasonOf, runHandler } from '../bus-handler';
-import { attributesOf } from '../reading';
+import { attributesOf, decodeWire, type WireMessage } from '../reading';
 import { answerToUnreadable, isParked } from '../parking';
 import { BusServer } from '../bus-server';
 import { type RetryBackoff, retryDelayMs } from '../retry';
@@ -155,7 +155,9 @@ export class NatsServer extends BusServer {
       const lanes = new KeyedLanes(IN_HAND);
       const done = (async () => {
         for await (const msg of messages) {
-          await lanes.add(keyOf(msg), () => this.deliver(consumer, msg));
+          // Read once: for its lane here, and by the handler's run.
+          const wire = readOrText(msg);
+          await lanes.add(keyOf(wire), () => this.deliver(consumer, msg, wire));
         }
         await lanes.idle();
       })();
@@ -225,8 +227,15 @@ export class NatsServer extends BusServer {
     }
   }
 
-  /** One delivery: ack after success, redeliver later after a failure, dead-letter at the limit. */
-  private async deliver(consumer: EventConsumer, msg: JsMsg): Promise<void> {
+  /**
+   * One delivery (`wire`: the message read, or its text when it could not be): ack after success,
+   * redeliver later after a failure, dead-letter at the limit.
+   */
+  private async deliver(
+    consumer: EventConsumer,
+    msg: JsMsg,
+    wire: WireMessage | string,
+  ): Promise<void> {
     const attempt = msg.info.deliveryCount;
     if (attempt > this.options.maxDeliver) {
       await this.deadLetter(
@@ -237,7 +246,7 @@ export class NatsServer extends BusServer {
       return;
     }
     try {
-      await runHandler(consumer.handler, consumer.pattern, msg.string(), {
+      await runHandler(consumer.handler, consumer.pattern, wire, {
         kind: 'event',
         consumer: consumer.name,
         observer: this.observer,
@@ -328,12 +337,22 @@ export class NatsServer extends BusServer {
   }
 }
 
-/** The aggregate an event message is about (its envelope's `key`), when it says. */
-function keyOf(msg: JsMsg): string | undefined {
+/**
+ * An event message's envelope, read; its text when it cannot be read (its handler's run then sets
+ * it aside, saying why).
+ */
+function readOrText(msg: JsMsg): WireMessage | string {
+  const text = msg.string();
   try {
-    const key = (JSON.parse(msg.string()) as { data?: { key?: unknown } } | null)?.data?.key;
-    return typeof key === 'string' ? key : undefined;
+    return decodeWire(text);
   } catch {
-    return undefined;
+    return text;
   }
+}
+
+/** The aggregate an event message is about (its envelope's `key`), when it says. */
+function keyOf(wire: WireMessage | string): string | undefined {
+  if (typeof wire === 'string') return undefined;
+  const key = (wire.data as { key?: unknown } | null | undefined)?.key;
+  return typeof key === 'string' ? key : undefined;
 }
