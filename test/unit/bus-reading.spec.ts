@@ -4,6 +4,7 @@ import { VerifyCredentials } from '../../src/modules/user/user.contract';
 import { createEvent } from '../../src/shared/bus/bus-event';
 import {
   decodeWire,
+  eventKeyOf,
   ParkedMessage,
   readEvent,
   readPayload,
@@ -58,6 +59,20 @@ describe('reading a bus message against its contract', () => {
     const data = { ...ORDER, status: 'on-hold', giftWrap: true };
     const read = readEvent(OrderCreated, wire({ ...newer, dataversion: '1.7', data, extra: 1 }));
     expect(read.data).toEqual({ ...ORDER, status: 'unknown' });
+  });
+
+  it('names the aggregate an event is about, which a consumer orders its handling by', () => {
+    const event = createEvent(OrderCreated, ORDER, ORDER.orderId);
+    expect(eventKeyOf(wire(event))).toBe(ORDER.orderId);
+    expect(eventKeyOf(wire(createEvent(OrderCreated, ORDER)))).toBeUndefined();
+    // What says no key a consumer can order by: handled without waiting for anything.
+    expect(eventKeyOf(wire({ ...event, key: 42 }))).toBeUndefined();
+    expect(eventKeyOf(wire(null))).toBeUndefined();
+    expect(eventKeyOf(wire('text'))).toBeUndefined();
+    // The envelope's key, not one its data or the message's headers happen to carry.
+    expect(eventKeyOf(wire({ id: 'e1', type: 'order.created', data: { key: 'k' } }))).toBe(
+      undefined,
+    );
   });
 
   it('parks, with a reason, what it cannot read', () => {

@@ -118,6 +118,16 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   return true;
 }
 
+/**
+ * The aggregate the event in `message` is about (its envelope's `key`), when it says: what a
+ * consumer orders its handling by, read before the event is (events of one key one after
+ * another, in the stream's order).
+ */
+export function eventKeyOf(message: WireMessage): string | undefined {
+  const key = (message.data as { key?: unknown } | null | undefined)?.key;
+  return typeof key === 'string' ? key : undefined;
+}
+
 /** The event in `message`, checked against its contract: envelope, version, then `data`. */
 export function readEvent<D>(
   contract: Extract<MessageContract, { kind: 'event' }> & { data: z.ZodType<D> },
@@ -139,6 +149,7 @@ export function readEvent<D>(
     );
   }
   const version = versionOf(contract, event.dataversion);
+  const key = eventKeyOf(message);
   return {
     specversion: '1.0',
     id: event.id!,
@@ -147,7 +158,7 @@ export function readEvent<D>(
     time: typeof event.time === 'string' ? event.time : '',
     datacontenttype: 'application/json',
     dataversion: version,
-    ...(typeof event.key === 'string' && { key: event.key }),
+    ...(key !== undefined && { key }),
     data: parse(contract, contract.data, event.data, version),
     ...(event.context && { context: event.context }),
   };

@@ -4,7 +4,7 @@ import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import { headers, type Subscription } from '@nats-io/transport-node';
 import type { HandlerObserver } from '../../observability/metrics';
 import { contractOf, reasonOf, runHandler } from '../bus-handler';
-import { attributesOf, decodeWire, type WireMessage } from '../reading';
+import { attributesOf, decodeWire, eventKeyOf, type WireMessage } from '../reading';
 import { answerToUnreadable, isParked } from '../parking';
 import { BusServer } from '../bus-server';
 import { type RetryBackoff, retryDelayMs } from '../retry';
@@ -157,7 +157,8 @@ export class NatsServer extends BusServer {
         for await (const msg of messages) {
           // Read once: for its lane here, and by the handler's run.
           const wire = readOrText(msg);
-          await lanes.add(keyOf(wire), () => this.deliver(consumer, msg, wire));
+          const key = typeof wire === 'string' ? undefined : eventKeyOf(wire);
+          await lanes.add(key, () => this.deliver(consumer, msg, wire));
         }
         await lanes.idle();
       })();
@@ -348,11 +349,4 @@ function readOrText(msg: JsMsg): WireMessage | string {
   } catch {
     return text;
   }
-}
-
-/** The aggregate an event message is about (its envelope's `key`), when it says. */
-function keyOf(wire: WireMessage | string): string | undefined {
-  if (typeof wire === 'string') return undefined;
-  const key = (wire.data as { key?: unknown } | null | undefined)?.key;
-  return typeof key === 'string' ? key : undefined;
 }
