@@ -100,10 +100,11 @@ export class HttpEdge {
 }
 
 /** Whether an access token verifies (a revoked session's does not), for the per-token limit. */
-function tokenChecker(app: NestFastifyApplication): (token: string) => Promise<boolean> {
+function tokenChecker(app: NestFastifyApplication): (request: FastifyRequest) => Promise<boolean> {
   const verifier = app.get(TokenVerifier);
-  return (token) =>
-    verifier.verify(token).then(
+  // The verifier keeps the request's answer: the guard that asks next gets it without a lookup.
+  return (request) =>
+    verifier.verifyRequest(request).then(
       () => true,
       () => false,
     );

@@ -34,8 +34,6 @@ interface RouteRule {
   roles?: Role[];
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
-
 /** Global guard: every HTTP route needs a valid access token unless marked `@Public()`. */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -52,9 +50,7 @@ export class AuthGuard implements CanActivate {
     const rule = this.ruleFor(context);
     if (rule.public) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const match = BEARER.exec(request.headers.authorization ?? '');
-    if (!match?.[1]) throw new Unauthenticated();
-    const principal = await this.verifier.verify(match[1]);
+    const principal = await this.verifier.verifyRequest(request);
     request.principal = principal;
     if (rule.roles && !rule.roles.some((role) => principal.roles.includes(role)))
       throw new Forbidden();

@@ -116,6 +116,40 @@ describe('TokenVerifier', () => {
     }
   });
 
+  it("answers each request's Authorization once however many ask (the rate limit, then the guard)", async () => {
+    const { verifier, privateKey } = await verifierHolding('k1');
+    const live = await token(privateKey, 'k1', 300);
+    const lookups = jest.spyOn(verifier, 'verify');
+    const request = { headers: { authorization: `Bearer ${live}` } };
+    await expect(verifier.verifyRequest(request)).resolves.toMatchObject({ userId: 'u1' });
+    await expect(verifier.verifyRequest(request)).resolves.toMatchObject({ userId: 'u1' });
+    expect(lookups).toHaveBeenCalledTimes(1);
+    // Another request with the same token is answered on its own (from the token cache).
+    await expect(
+      verifier.verifyRequest({ headers: { authorization: `Bearer ${live}` } }),
+    ).resolves.toMatchObject({ userId: 'u1' });
+    expect(lookups).toHaveBeenCalledTimes(2);
+
+    // A request refused is refused to everyone who asks, again without a second check.
+    const forged = { headers: { authorization: `Bearer ${live.slice(0, -6)}AAAAAA` } };
+    await expect(verifier.verifyRequest(forged)).rejects.toBeInstanceOf(Unauthenticated);
+    await expect(verifier.verifyRequest(forged)).rejects.toBeInstanceOf(Unauthenticated);
+    expect(lookups).toHaveBeenCalledTimes(3);
+    // No token, or not as `Bearer <token>`: refused without a lookup.
+    for (const authorization of [
+      undefined,
+      live,
+      `bearer ${live}`,
+      `Bearer ${live} `,
+      'Bearer a.b',
+    ]) {
+      await expect(verifier.verifyRequest({ headers: { authorization } })).rejects.toBeInstanceOf(
+        Unauthenticated,
+      );
+    }
+    expect(lookups).toHaveBeenCalledTimes(3);
+  });
+
   it('refuses what does not decode as a token', async () => {
     const { verifier } = await verifierHolding('k1');
     await expect(verifier.verify('not.a.token')).rejects.toBeInstanceOf(Unauthenticated);
