@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
+import { TokenVerifier } from '../../../src/shared/security/token-verifier';
 import { startTestApp, TestApp } from '../../support/app';
 import { expectProblem, login, uniqueEmail } from '../../support/api';
 import { routes } from '../../support/openapi';
@@ -193,6 +194,27 @@ for (const store of shapeTargets().filter((s) => s === 'pglite' || s === 'split'
       }
       expectLimited(await madeUp(PER_ADDRESS), 'per-address', PER_ADDRESS);
     });
+
+    if (store !== 'split') {
+      // In process only: the split shape's modules are processes of their own.
+      it("looks a request's token up once: the per-token limit and the guard share the answer", async () => {
+        const token = await newToken();
+        const lookups = jest.spyOn(app.app!.get(TokenVerifier), 'verify');
+        try {
+          const ok = await me(token);
+          expect(ok.status).toBe(200);
+          expect(rateLimitOf(ok).policy).toBe('per-token');
+          expect(lookups).toHaveBeenCalledTimes(1);
+          // A token that does not verify: counted by address, refused by the guard, one lookup.
+          const forged = await me(`${token.slice(0, -6)}AAAAAA`);
+          expectProblem(forged, 401);
+          expect(rateLimitOf(forged).policy).toBe('per-address');
+          expect(lookups).toHaveBeenCalledTimes(2);
+        } finally {
+          lookups.mockRestore();
+        }
+      });
+    }
   });
 }
 
