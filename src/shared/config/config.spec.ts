@@ -184,6 +184,17 @@ describe('the groups', () => {
     expect(config.observability.serviceName).toBe('edge');
   });
 
+  it('take the OTLP encodings the trace exporter speaks, and refuse gRPC with the port to use', () => {
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).not.toThrow();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).not.toThrow();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /OTEL_EXPORTER_OTLP_PROTOCOL: must be http\/protobuf or http\/json: .*4318/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/xml' })).toThrow(
+      /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: must be http\/protobuf or http\/json/,
+    );
+  });
+
   it('are made only from a valid environment: every bad variable is named at once', () => {
     expect(() => loadConfig({ PORT: 'eighty', OUTBOX_POLL_MS: '1' })).toThrow(
       /PORT: .*\n {2}OUTBOX_POLL_MS: /,

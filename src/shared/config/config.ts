@@ -24,6 +24,14 @@ const csv = <const T extends readonly [string, ...string[]]>(allowed: T) =>
     .pipe(z.array(z.enum(allowed)).min(1));
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** The encodings of OTLP/HTTP the trace exporter speaks (see `otlpExporterFromEnv`). */
+const otlpProtocol = () =>
+  z
+    .enum(['http/protobuf', 'http/json'], {
+      error:
+        'must be http/protobuf or http/json: traces go over OTLP/HTTP (a collector listens for it on port 4318), not gRPC',
+    })
+    .optional();
 
 /** An access token's lifetime in seconds (`ACCESS_TOKEN_TTL_SECONDS`): its bounds and default. */
 export const ACCESS_TOKEN_TTL_SECONDS = { minimum: 30, maximum: 900, default: 900 } as const;
@@ -106,6 +114,9 @@ const schema = z.object({
   NODE_ENV: z.string().default('development'),
   /** Traces: on when an OTLP endpoint is set (read by the OpenTelemetry exporter itself). */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** OTLP/HTTP's encoding (`…_TRACES_PROTOCOL` wins): `http/protobuf` (default) or `http/json`. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
   /** Liveness fails while the event loop was blocked longer than this within the last 10 s. */
   HEALTH_MAX_EVENT_LOOP_DELAY_MS: int(50, 600_000).default(2000),
