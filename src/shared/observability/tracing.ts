@@ -132,8 +132,8 @@ export function startTracingFromEnv(
 /**
  * The OTLP/HTTP exporter `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` (or `OTEL_EXPORTER_OTLP_PROTOCOL`)
  * names: protobuf, the OpenTelemetry specification's default (a span of `GET /api/users/me` is
- * 379 bytes in it, 876 as JSON, and `/me` served a median 6.5 % more with it), or JSON. Each reads the exporter's
- * other standard variables itself (endpoint, headers, timeout, compression).
+ * 379 bytes in it, 876 as JSON, and `/me` served a median 6.5 % more with it), or JSON. Each
+ * reads the exporter's other standard variables itself (endpoint, headers, timeout, compression).
  */
 export function otlpExporterFromEnv(env: NodeJS.ProcessEnv = process.env): SpanExporter {
   const protocol =
