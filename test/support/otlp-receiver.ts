@@ -113,41 +113,38 @@ export class OtlpReceiver {
  * `trace/v1/trace.proto`, `resource/v1/resource.proto` and `common/v1/common.proto`.
  */
 function decodeExport(body: Buffer): OtlpExport {
-  const resourceSpans = [...fields(body)]
-    .filter(([n]) => n === 1)
-    .map(([, resourceSpan]) => {
-      const parts = [...fields(bytes(resourceSpan))];
-      const attributes = parts
-        .filter(([n]) => n === 1)
-        .flatMap(([, resource]) => [...fields(bytes(resource))].filter(([n]) => n === 1))
-        .map(([, keyValue]) => {
-          const kv = [...fields(bytes(keyValue))];
-          const value = kv.find(([n]) => n === 2);
-          const text = value && [...fields(bytes(value[1]))].find(([n]) => n === 1);
+  return {
+    resourceSpans: valuesOf(body, 1).map((resourceSpans) => ({
+      resource: {
+        attributes: valuesOf(resourceSpans, 1)
+          .flatMap((resource) => valuesOf(resource, 1))
+          .map((keyValue) => {
+            const text = valuesOf(keyValue, 2).flatMap((anyValue) => valuesOf(anyValue, 1))[0];
+            return {
+              key: bytes(valuesOf(keyValue, 1)[0]).toString(),
+              value: { stringValue: text === undefined ? undefined : bytes(text).toString() },
+            };
+          }),
+      },
+      scopeSpans: valuesOf(resourceSpans, 2).map((scopeSpans) => ({
+        spans: valuesOf(scopeSpans, 2).map((span) => {
+          const hex = (field: number) => bytes(valuesOf(span, field)[0]).toString('hex');
           return {
-            key: bytes(kv.find(([n]) => n === 1)?.[1]).toString(),
-            value: { stringValue: text ? bytes(text[1]).toString() : undefined },
+            traceId: hex(1),
+            spanId: hex(2),
+            parentSpanId: hex(4),
+            name: bytes(valuesOf(span, 5)[0]).toString(),
+            kind: Number(valuesOf(span, 6)[0] ?? 0),
           };
-        });
-      const scopeSpans = parts
-        .filter(([n]) => n === 2)
-        .map(([, scope]) => ({
-          spans: [...fields(bytes(scope))]
-            .filter(([n]) => n === 2)
-            .map(([, span]) => {
-              const f = new Map([...fields(bytes(span))].map(([n, v]) => [n, v]));
-              return {
-                traceId: bytes(f.get(1)).toString('hex'),
-                spanId: bytes(f.get(2)).toString('hex'),
-                parentSpanId: bytes(f.get(4)).toString('hex'),
-                name: bytes(f.get(5)).toString(),
-                kind: Number(f.get(6) ?? 0),
-              };
-            }),
-        }));
-      return { resource: { attributes }, scopeSpans };
-    });
-  return { resourceSpans };
+        }),
+      })),
+    })),
+  };
+}
+
+/** The values of field `field` in `message`, in order (a repeated field has several). */
+function valuesOf(message: Buffer | number, field: number): Array<Buffer | number> {
+  return [...fields(bytes(message))].filter(([n]) => n === field).map(([, value]) => value);
 }
 
 /** A length-delimited field's bytes (none when the field is absent). */

@@ -138,28 +138,36 @@ describeOrSkip(
         return Promise.resolve(find()!);
       }, 15_000);
     };
-    /** Each span's process, by name; the root is the gateway's. */
-    const servicesOf = (trace: ReceivedSpan[]) => {
-      const byId = new Map(trace.map((s) => [s.spanId, s]));
-      const root = trace.find((s) => !s.parentSpanId || !byId.has(s.parentSpanId))!;
-      expect(root.service).toBe('cleave-gateway');
-      return (name: string) => trace.filter((s) => s.name === name).map((s) => s.service);
-    };
+    /**
+     * The trace of `server` once it is one tree with these hops and the gateway's span at its
+     * root, as each process exports its spans (every 100 ms, each on its own clock: the gateway's
+     * may come after the last hop's); each span's process, by name.
+     */
+    const servicesOf = (server: ReceivedSpan, hops: Parameters<typeof expectTraceTree>[2]) =>
+      eventually(() => {
+        const trace = expectTraceTree(receiver.spans, server, hops) as ReceivedSpan[];
+        const byId = new Map(trace.map((s) => [s.spanId, s]));
+        const root = trace.find((s) => !s.parentSpanId || !byId.has(s.parentSpanId))!;
+        expect(root.service).toBe('cleave-gateway');
+        return Promise.resolve((name: string) =>
+          trace.filter((s) => s.name === name).map((s) => s.service),
+        );
+      }, 15_000);
 
     it('one POST /api/orders is one trace tree: gateway → order module, and the event to its handler in the user module', async () => {
       const user = await signUp(app.url);
       const res = await call({ url: app.url, token: user.token }, 'POST', '/api/orders', ORDER);
       expect(res.status).toBe(201);
       const server = await serverSpan('cleave-order', 'POST /api/orders', 'order.created process');
-      const services = servicesOf(
-        expectTraceTree(receiver.spans, server, ORDER_HOPS) as ReceivedSpan[],
-      );
+      const services = await servicesOf(server, ORDER_HOPS);
       expect(services('order.created publish')).toEqual(['cleave-order']);
       expect(services('order.created process')).toEqual(['cleave-user']);
       // No request to another module on the order path.
       expect(
         receiver.spans.filter((s) => s.traceId === server.traceId && s.name.endsWith(' request')),
       ).toEqual([]);
+      // No OTEL_EXPORTER_OTLP_PROTOCOL here: every process exported in protobuf, the default.
+      expect(new Set(receiver.mediaTypes)).toEqual(new Set(['application/x-protobuf']));
     });
 
     it('one login is one trace tree: gateway → auth module → bus → the user module’s handler', async () => {
@@ -175,9 +183,7 @@ describeOrSkip(
         'POST /api/auth/login',
         'user.verify-credentials handle',
       );
-      const services = servicesOf(
-        expectTraceTree(receiver.spans, server, LOGIN_HOPS) as ReceivedSpan[],
-      );
+      const services = await servicesOf(server, LOGIN_HOPS);
       expect(services('user.verify-credentials request')).toEqual(['cleave-auth']);
       expect(services('user.verify-credentials handle')).toEqual(['cleave-user']);
     });
