@@ -31,6 +31,8 @@ export interface Scenario {
    * neither waits on the other's in this process's event loop.
    */
   ownThread?: boolean;
+  /** Seconds of warm-up before it is measured; settings.warmup by default. */
+  warmup?: number;
   /** The process whose CPU time per request is measured. */
   pid?: number;
   /** The processes that serve it, by name: their resident memory is recorded (`memory`). */
@@ -95,9 +97,10 @@ async function measureLoad(scenario: Scenario, port: number): Promise<ScenarioRe
     pipelining: 1,
     timeout: 10,
   };
-  if (settings.warmup > 0) {
-    log(`${scenario.name}: warm-up ${settings.warmup} s`);
-    await runLoad({ ...base, duration: settings.warmup });
+  const warmup = scenario.warmup ?? settings.warmup;
+  if (warmup > 0) {
+    log(`${scenario.name}: warm-up ${warmup} s`);
+    await runLoad({ ...base, duration: warmup });
   }
   log(`${scenario.name}: measuring ${settings.duration} s at ${base.connections} connections`);
   const start = new Date();

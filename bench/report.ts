@@ -53,6 +53,7 @@ export function printReport(run: Run): void {
   printOutbox(run.outbox);
   printRelay(run);
   printShapes(run.shapes, run.baseline);
+  printWritesInTurns(run);
   if (run.baselines) printBaselines(run.baselines);
   printBus(run);
   printMemory(run);
@@ -100,6 +101,20 @@ function printRelay({ relay }: Run): void {
     limited
       ? `Outbox relay, each process under ${limited.millicores}m CPU: ${describeRounds(limited)}\n`
       : `Outbox relay under CPU limits: not measured (${'skipped' in relay.limited ? relay.limited.skipped : ''})\n`,
+  );
+}
+
+function printWritesInTurns({ writes }: Run): void {
+  if (!writes) return;
+  process.stdout.write(
+    `POST /api/orders in turns, one process then split (or the other way round), req/s: ` +
+      writes.rounds
+        .map(
+          (r) =>
+            `round ${r.round}: ${fmt(r.one.requestsPerSec, 0)} / ${fmt(r.split.requestsPerSec, 0)} (${fmt(r.splitToOne, 3)})`,
+        )
+        .join('; ') +
+      `; the median ${fmt(writes.splitToOne, 3)}\n`,
   );
 }
 
@@ -245,6 +260,7 @@ function resultsFile(run: Run) {
     rateLimits: run.rateLimits,
     split: run.split,
     shapes: run.shapes.map((x) => ({ name: x.name, splitToOne: x.splitToOne })),
+    writesInTurns: run.writes,
     busLatencyUs: run.bus,
     baselines: run.baselines,
     argon2: run.argon2,

@@ -22,7 +22,9 @@
  *   - GET /api/users/me with the rate limits on and off: their cost, as a ratio of req/s
  *     (scenarios/rate-limits.ts)
  * The HTTP scenarios run twice: against the one-process app, and against the split shape (the
- * gateway in front of one process per module, TRANSPORT=nats), printed side by side. Then one
+ * gateway in front of one process per module, TRANSPORT=nats), printed side by side; then
+ * POST /api/orders on each shape in turns, each started for its turn, which is what the split
+ * shape's writes are judged by (scenarios/writes-in-turns.ts). Then one
  * cross-module request (the account check) is timed in-process over 10,000 sequential calls: a
  * direct handler call and the bus on the local transport in turns (one call of each, the order
  * alternating), then the bus on NATS.
@@ -49,7 +51,8 @@
  *   BENCH_ONLY         `observability`: only the logs/traces overhead scenario; `rate-limits`:
  *                      only the rate limits' cost; `writes`: only POST /api/orders (saturated
  *                      and paced) with the outbox's figures, and the relay's scale-out;
- *                      `relay`: only the relay's scale-out; `bus`: only the cross-module
+ *                      `relay`: only the relay's scale-out; `shapes`: only POST /api/orders
+ *                      on one process and the split shape in turns; `bus`: only the cross-module
  *                      request's latency; `memory`: only the embedded app's mixed load and
  *                      soak; `baselines`: only the app's /me,
  *                      POST /api/orders, /orders?limit=20 and /users?limit=10, then the
@@ -66,6 +69,9 @@
  *   BENCH_RELAY_MILLICORES  each relay process's CPU limit when the scale-out is measured
  *                      again under limits, in thousandths of a core (default an eighth of the
  *                      machine's cores, 250 on 2; 0 skips it)
+ *   BENCH_SHAPE_ROUNDS rounds of POST /api/orders on one process and the split shape in
+ *                      turns (default 3; the median of the rounds' ratios is the split shape's
+ *                      writes ÷ one process)
  *   BENCH_BASELINE_ROUNDS  rounds of each read beside its Fastify+pg baseline, back to back
  *                      (default 3; the median round's ratio is judged)
  *   BENCH_OVERHEAD_ROUNDS  rounds of the observability and rate-limit A/B scenarios, each mode
@@ -128,6 +134,7 @@ import {
 } from './scenarios/one-process';
 import { soak } from './scenarios/soak';
 import { measureSplit } from './scenarios/split';
+import { writesInTurns } from './scenarios/writes-in-turns';
 import { newNamespace } from './servers';
 import { assertLoopbackServers, log, settings } from './settings';
 import {
@@ -137,6 +144,7 @@ import {
   outboxTargets,
   p99Under,
   relate,
+  splitWritesInTurns,
   type Check,
 } from './targets';
 import { createWorkspace, dataDir } from './workspace';
@@ -166,6 +174,14 @@ async function main(): Promise<number> {
     const relay = await relayScaling(databaseUrl);
     process.stdout.write(`${JSON.stringify({ results, outbox, relay }, null, 2)}\n`);
     const checks = [...results.map(p99Under), ...outboxTargets(outbox.saturated, relay)];
+    printTargets({ checks, mixed: [], soak: null });
+    return strictStatus(checks);
+  }
+  if (settings.only === 'shapes') {
+    await stopChild(app.process);
+    const writes = await writesInTurns(databaseUrl, splitEnvOf(app.env, newNamespace()), fixture);
+    process.stdout.write(`${JSON.stringify(writes, null, 2)}\n`);
+    const checks = [splitWritesInTurns(writes)];
     printTargets({ checks, mixed: [], soak: null });
     return strictStatus(checks);
   }
@@ -275,16 +291,9 @@ async function measureAll(
   const rateLimits = await rateLimitCost(app.env, readerAuths(fixture));
   const namespace = newNamespace();
   const bus = await measureBus(databaseUrl, fixture, namespace);
-  const { results: split, mixed: splitMixed } = await measureSplit(
-    {
-      ...app.env,
-      AUTH_REDIS_URL: settings.redisUrl,
-      NATS_URL: settings.natsUrl,
-      NATS_NAMESPACE: namespace,
-    },
-    fixture,
-    scenarios,
-  );
+  const splitEnv = splitEnvOf(app.env, namespace);
+  const { results: split, mixed: splitMixed } = await measureSplit(splitEnv, fixture, scenarios);
+  const writes = await writesInTurns(databaseUrl, splitEnv, fixture);
   const baseline = await measureBareFastify(fixture);
   results.push(baseline);
   const argon2 = await argon2Baseline(fixture.password);
@@ -299,11 +308,22 @@ async function measureAll(
     baselines,
     outbox,
     relay,
+    writes,
     mixed: [embedded, oneProcessMixed, splitMixed],
     soak: soaked,
     chartLimit,
   };
   return { ...measured, baseline, split, argon2, checks: checkTargets(measured) };
+}
+
+/** The split shape's settings: the app's, with Redis for sessions and NATS in `namespace`. */
+function splitEnvOf(appEnv: Record<string, string>, namespace: string): Record<string, string> {
+  return {
+    ...appEnv,
+    AUTH_REDIS_URL: settings.redisUrl,
+    NATS_URL: settings.natsUrl,
+    NATS_NAMESPACE: namespace,
+  };
 }
 
 /** The Authorization headers of the accounts that reads act as in turn. */

@@ -47,6 +47,11 @@ export const settings = {
   /** Rounds of the relay's drains, one process's and two's; the median of their ratios counts. */
   relayRounds: envInt('BENCH_RELAY_ROUNDS', 3, 1, 21),
   /**
+   * Rounds of `POST /api/orders` on the one-process app and on the split shape in turns (which
+   * goes first alternates); the median of their ratios is the split shape's writes ÷ one process.
+   */
+  shapeRounds: envInt('BENCH_SHAPE_ROUNDS', 3, 1, 21),
+  /**
    * Each relay process's CPU limit when the relay's scale-out is measured again under limits,
    * in thousandths of a core (a pod's `limits.cpu`); 0 measures it only without. By default an
    * eighth of the machine's cores (250m on 2), so that the cores are less of what limits two
@@ -75,7 +80,8 @@ export const settings = {
   strict: process.env.BENCH_STRICT === '1',
   /**
    * `observability`: only the logs/traces overhead scenario; `rate-limits`: only the rate
-   * limits' cost on GET /api/users/me; `relay`: only the outbox relay's scale-out; `memory`:
+   * limits' cost on GET /api/users/me; `relay`: only the outbox relay's scale-out; `shapes`:
+   * only POST /api/orders on one process and the split shape in turns; `memory`:
    * only the embedded app's mixed load and soak (quicker loops while tuning).
    */
   only: process.env.BENCH_ONLY || '',

@@ -1,6 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
 
+/** The order outbox's next `seq`: the first event committed (or queued) from now on. */
+export async function nextOutboxSeq(): Promise<string> {
+  return withBenchClient(async (c) => {
+    const { rows } = await c.query<{ next: string }>(
+      `SELECT coalesce(max(seq), 0) + 1 AS next FROM cleave_order.outbox`,
+    );
+    return rows[0].next;
+  });
+}
+
 /** The order outbox during one measured window (see `outboxFigures`). */
 export interface OutboxFigures {
   eventsCommittedPerSec: number;

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { withBenchClient } from '../database';
+import { nextOutboxSeq } from './outbox';
 import {
   cpuSeconds,
   machineBusyBetween,
@@ -159,7 +160,7 @@ export async function relayScaling(
     rounds: settings.relayRounds,
   },
 ): Promise<RelayScaling> {
-  const from = await nextSeq();
+  const from = await nextOutboxSeq();
   let scaling: RelayScaling;
   try {
     scaling = await drainsBothWays(databaseUrl, options);
@@ -200,16 +201,6 @@ async function drainsBothWays(
   }
   if ('skipped' in limited) log(`relay: not measured under CPU limits (${limited.skipped})`);
   return { events, ...free, limited };
-}
-
-/** The outbox's next `seq`: the first of the backlogs queued from now on. */
-async function nextSeq(): Promise<string> {
-  return withBenchClient(async (c) => {
-    const { rows } = await c.query<{ next: string }>(
-      `SELECT coalesce(max(seq), 0) + 1 AS next FROM cleave_order.outbox`,
-    );
-    return rows[0].next;
-  });
 }
 
 /**
