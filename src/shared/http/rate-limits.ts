@@ -60,18 +60,20 @@ export async function registerRateLimits(
     // The matched route's template when there is one (the router decodes `%61pi`), else the path.
     const path = request.routeOptions.url ?? request.url.split('?')[0] ?? '';
     if (!isUnder(path, '/api')) return undefined;
-    const address = addressOf(request);
-    if (isUnder(path, '/api/auth')) return { policy: policies.auth, key: `a:${address}` };
+    if (isUnder(path, '/api/auth')) {
+      return { policy: policies.auth, key: `a:${addressOf(request)}` };
+    }
     const { authorization } = request.headers;
     if (authorization !== undefined && (await tokenIsValid(request))) {
-      // A signature names its token: the key is as unique as the token, and shorter.
+      // A signature names its token: the key is as unique as the token, and shorter. The
+      // address is not needed then (its key costs a regular expression a request).
       const signature = authorization.slice(authorization.lastIndexOf('.') + 1);
       return policies.token.limit > 0
         ? { policy: policies.token, key: `t:${signature}` }
         : undefined;
     }
     return policies.address.limit > 0
-      ? { policy: policies.address, key: `i:${address}` }
+      ? { policy: policies.address, key: `i:${addressOf(request)}` }
       : undefined;
   };
 
