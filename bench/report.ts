@@ -105,7 +105,6 @@ function printRelay({ relay }: Run): void {
 }
 
 function printWritesInTurns({ writes }: Run): void {
-  if (!writes) return;
   process.stdout.write(
     `POST /api/orders in turns, one process then split (or the other way round), req/s: ` +
       writes.rounds
@@ -215,8 +214,11 @@ export function printTargets(run: Pick<Run, 'checks' | 'mixed' | 'soak'> & Parti
 }
 
 /** Measured loads with a response that was not 2xx, an error or a timeout: the run is invalid. */
-export function invalidResults(run: Partial<Pick<Run, 'results' | 'split'>>): ScenarioResult[] {
-  return [...(run.results ?? []), ...(run.split ?? [])].filter((r) => !isValid(r));
+export function invalidResults(
+  run: Partial<Pick<Run, 'results' | 'split' | 'writes'>>,
+): ScenarioResult[] {
+  const inTurns = run.writes?.rounds.flatMap((r) => [r.one, r.split]) ?? [];
+  return [...(run.results ?? []), ...(run.split ?? []), ...inTurns].filter((r) => !isValid(r));
 }
 
 /** Whether any load of the run had a failed request. */

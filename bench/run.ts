@@ -181,9 +181,10 @@ async function main(): Promise<number> {
     await stopChild(app.process);
     const writes = await writesInTurns(databaseUrl, splitEnvOf(app.env, newNamespace()), fixture);
     process.stdout.write(`${JSON.stringify(writes, null, 2)}\n`);
-    const checks = [splitWritesInTurns(writes)];
-    printTargets({ checks, mixed: [], soak: null });
-    return strictStatus(checks);
+    const run = { checks: [splitWritesInTurns(writes)], writes, mixed: [], soak: null };
+    printTargets(run);
+    if (isInvalid(run)) return 1;
+    return strictStatus(run.checks);
   }
   if (settings.only === 'relay') {
     await stopChild(app.process);

@@ -87,7 +87,7 @@ export interface Measured extends MemoryMeasured {
   outbox: Partial<Record<'saturated' | 'paced', OutboxFigures>>;
   relay: RelayScaling;
   /** POST /api/orders on both shapes in turns: what the split shape's writes are judged by. */
-  writes?: WritesInTurns;
+  writes: WritesInTurns;
 }
 
 /**
@@ -239,9 +239,7 @@ export function checkTargets(measured: Measured): Check[] {
     ...measured.results.filter((r) => !/login|@/.test(r.name)).map(p99Under),
     ...observabilityCosts(measured.observability),
     splitToOne(measured.shapes, 'GET /api/users/me'),
-    measured.writes
-      ? splitWritesInTurns(measured.writes)
-      : splitToOne(measured.shapes, 'POST /api/orders'),
+    splitWritesInTurns(measured.writes),
     ...baselineTargets(measured.baselines),
     ...busTargets(measured.bus),
     ...outboxTargets(measured.outbox.saturated, measured.relay),

@@ -25,16 +25,9 @@ export async function measureSplit(
   fixture: Fixture,
   scenarios: AppScenario[],
 ): Promise<SplitResults> {
-  const shape = await launchSplit({
-    env,
-    host: HOST,
-    start: (name, processEnv) => startChild({ label: `split-${name}`, env: processEnv }),
-  });
-  const port = shape.gateway.port;
+  const { port, processes, stop } = await startSplitShape(env, 'split');
   log(`split shape ready: gateway on ${HOST}:${port}`);
   try {
-    const processes: Pids = { gateway: pidOf(shape.gateway.process) };
-    for (const module of BUSINESS_MODULES) processes[module] = pidOf(shape.modules[module].process);
     const readyMiB = await readyMemory(processes);
     const auth = await signIn(port, fixture);
     const readers = await inTurn(fixture.readers, (reader) =>
@@ -55,9 +48,40 @@ export async function measureSplit(
     }
     return { results, mixed };
   } finally {
-    await Promise.all(shape.all().map((child) => stopChild(child)));
+    await stop();
     log('split shape stopped');
   }
+}
+
+/** A shape the bench started: where it listens, its processes by name, and how to stop them. */
+export interface StartedShape {
+  port: number;
+  processes: Pids;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The split shape as `npm run start:split` runs it, each process's output in the workspace as
+ * `<label>-<process>.log`; its gateway's port and every process's PID.
+ */
+export async function startSplitShape(
+  env: Record<string, string>,
+  label: string,
+): Promise<StartedShape> {
+  const shape = await launchSplit({
+    env,
+    host: HOST,
+    start: (name, processEnv) => startChild({ label: `${label}-${name}`, env: processEnv }),
+  });
+  const processes: Pids = { gateway: pidOf(shape.gateway.process) };
+  for (const module of BUSINESS_MODULES) processes[module] = pidOf(shape.modules[module].process);
+  return {
+    port: shape.gateway.port,
+    processes,
+    stop: async () => {
+      await Promise.all(shape.all().map((child) => stopChild(child)));
+    },
+  };
 }
 
 /** The fixture's user logged in through the gateway; its Authorization header. */
