@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parse as parseMediaType } from 'fast-content-type-parse';
 import { MAX_URL_LENGTH, Problem, PROBLEM_CONTENT_TYPE, problem, replyProblem } from './problem';
 import { requestIdFor } from './request-id';
+import { API_SECURITY_HEADERS } from './security-headers';
 
 export { MAX_URL_LENGTH };
 /** The longest path parameter (an id); longer ones get 414 from the router. */
@@ -173,8 +174,7 @@ function rawProblem(
       'content-type': PROBLEM_CONTENT_TYPE,
       'content-length': String(Buffer.byteLength(body)),
       'x-request-id': requestId,
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-store',
+      ...API_SECURITY_HEADERS,
       connection: 'close',
     },
   };

@@ -53,7 +53,7 @@ export class HttpEdge {
       serverFactory: edgeServer(isTracing() ? traceRequests : undefined),
       clientErrorHandler: answerClientError,
       frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
-        answerFrameworkError(error, request, reply, this.securityHeaders),
+        answerFrameworkError(error, request, reply, this.securityHeaders.api),
     });
   }
 

@@ -260,18 +260,40 @@ for (const store of shapeTargets()) {
     });
 
     describe('headers', () => {
-      it('sends helmet security headers and no x-powered-by, on success and errors', async () => {
+      it("sends a JSON API's security headers and no x-powered-by, on success and errors", async () => {
         for (const res of [
           await http().get('/health'),
+          await http()
+            .get('/api/users/me')
+            .set(...bearer(account)),
           await http().get('/api/users/me'),
           await http().get('/api/nothing-here'),
+          await http().post('/api/users').set('content-type', 'application/json').send('{'),
         ]) {
+          expect(res.headers['cache-control']).toBe('no-store');
           expect(res.headers['x-content-type-options']).toBe('nosniff');
-          expect(res.headers['x-frame-options']).toBeDefined();
-          expect(res.headers['strict-transport-security']).toBeDefined();
-          expect(res.headers['content-security-policy']).toBeDefined();
+          expect(res.headers['x-frame-options']).toBe('DENY');
+          expect(res.headers['strict-transport-security']).toMatch(
+            /^max-age=\d+; includeSubDomains$/,
+          );
+          expect(res.headers['content-security-policy']).toBe(
+            `default-src 'none'; frame-ancestors 'none'`,
+          );
           expect(res.headers['x-powered-by']).toBeUndefined();
+          // Helmet's headers for HTML pages are the documentation's only.
+          expect(res.headers['cross-origin-opener-policy']).toBeUndefined();
         }
+      });
+
+      it('lets Swagger UI run at /docs, and lets verifiers keep the public keys a while', async () => {
+        const docs = await http().get('/docs').redirects(2).expect(200);
+        expect(docs.headers['content-security-policy']).toContain(
+          `script-src 'self' 'unsafe-inline'`,
+        );
+        expect(docs.headers['x-content-type-options']).toBe('nosniff');
+        expect(docs.headers['cache-control']).toBeUndefined();
+        const jwks = await http().get('/api/auth/jwks').expect(200);
+        expect(jwks.headers['cache-control']).toBe('public, max-age=300');
       });
     });
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblem } from '../../../shared/http/api-problems';
 import { Unauthenticated } from '../../../shared/kernel/domain-error';
@@ -93,6 +93,9 @@ export class AuthController {
       'the `kid` in their header. Public keys only.',
   })
   @ApiOkResponse({ type: JwksResponseDto, description: 'The public keys' })
+  // Public and the same for every caller: a verifier may keep it a few minutes (one that meets
+  // a token with an unknown `kid` fetches it again), unlike every other answer (`no-store`).
+  @Header('cache-control', 'public, max-age=300')
   jwks(): JwksDto {
     return this.keys.jwks;
   }
