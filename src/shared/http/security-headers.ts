@@ -11,8 +11,8 @@ export const DOCS_PATH = '/docs';
  * says may be cached (`no-store`: a user's data, tokens), framed, sniffed as another type or
  * reached over plain HTTP once seen over HTTPS; a policy that allows no content at all, since an
  * answer is never a document to render. Helmet's other defaults (cross-origin isolation, DNS
- * prefetching, the legacy XSS filter, …) concern HTML pages, and would add about 600 bytes to
- * every answer: the documentation page keeps them (`docs`).
+ * prefetching, the legacy XSS filter, …) concern HTML pages: the documentation page keeps them
+ * (`docs`). Helmet's set is 12 headers of 672 bytes on every answer; this one, 6 of 244.
  */
 export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',

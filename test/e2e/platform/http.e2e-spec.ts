@@ -269,6 +269,10 @@ for (const store of shapeTargets()) {
           await http().get('/api/users/me'),
           await http().get('/api/nothing-here'),
           await http().post('/api/users').set('content-type', 'application/json').send('{'),
+          // Refused before Fastify, written raw (414).
+          await http()
+            .get(`/api/users?q=${'a'.repeat(4096)}`)
+            .expect(414),
         ]) {
           expect(res.headers['cache-control']).toBe('no-store');
           expect(res.headers['x-content-type-options']).toBe('nosniff');
