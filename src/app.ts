@@ -8,6 +8,7 @@ import { ACCESS_TOKEN_TTL_SECONDS } from './shared/config/config';
 import { committedOpenApi, mountGateway, packageVersion } from './shared/gateway/gateway';
 import { HttpEdge } from './shared/http/edge';
 import { completeOpenApi } from './shared/http/openapi-document';
+import { DOCS_PATH } from './shared/http/security-headers';
 import { applicationLogger, createLoggers } from './shared/observability/logger';
 import { Metrics } from './shared/observability/metrics';
 import { PUBLIC_EXTENSION } from './shared/security/auth.guard';
@@ -36,9 +37,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // for a message (`runHandler` reads it against its contract; the bus handlers' exception
     // filter comes with their own decorators, `bus-handler.ts`).
     else app.connectMicroservice({ strategy: transport.server });
-    SwaggerModule.setup('docs', app, () => (gateway ? committedOpenApi() : buildOpenApi(app)), {
-      jsonDocumentUrl: 'docs/openapi.json',
-      yamlDocumentUrl: 'docs/openapi.yaml',
+    // Where the documentation is decides its security headers (`security-headers.ts`).
+    const docs = DOCS_PATH.slice(1);
+    SwaggerModule.setup(docs, app, () => (gateway ? committedOpenApi() : buildOpenApi(app)), {
+      jsonDocumentUrl: `${docs}/openapi.json`,
+      yamlDocumentUrl: `${docs}/openapi.yaml`,
     });
     await app.startAllMicroservices();
     await app.init();

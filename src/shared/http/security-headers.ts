@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 
-/** Where the interactive API documentation (Swagger UI, an HTML page) is served (`app.ts`). */
+/** Where the interactive API documentation (Swagger UI, an HTML page) is served: `app.ts` mounts it here. */
 export const DOCS_PATH = '/docs';
 
 /**
