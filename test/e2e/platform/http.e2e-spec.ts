@@ -402,6 +402,43 @@ for (const store of shapeTargets()) {
         expect(Number.isInteger(order.totalCents)).toBe(true);
         for (const i of order.items) expect(Number.isInteger(i.unitPriceCents)).toBe(true);
       });
+
+      it('answers whole at any size (the split gateway reads small answers whole, streams large ones), and HEAD with the length of GET', async () => {
+        const buyer = await signUpAndLogin(app);
+        // The largest order there is: 100 items with the longest SKU and name, about 34 KB.
+        const items = Array.from({ length: 100 }, (_, n) => ({
+          sku: `SKU-${n}-`.padEnd(64, 'x'),
+          name: `Item ${n} `.padEnd(200, 'y'),
+          quantity: 1000,
+          unitPriceCents: 100_000_000,
+        }));
+        const placed = await Promise.all(
+          [0, 1, 2].map(() => createOrder(app, buyer, orderBody({ items }))),
+        );
+        const one = await http()
+          .get(`/api/orders/${placed[0].id}`)
+          .set(...bearer(buyer))
+          .expect(200);
+        expect(Number(one.headers['content-length'])).toBeGreaterThan(32 * 1024);
+        expect((one.body as { items: unknown[] }).items).toEqual(placed[0].items);
+        const list = await http()
+          .get('/api/orders?limit=3')
+          .set(...bearer(buyer))
+          .expect(200);
+        expect(Number(list.headers['content-length'])).toBeGreaterThan(96 * 1024);
+        const listed = (list.body as { items: Array<{ id: string }> }).items;
+        expect(listed.map((o) => o.id).sort()).toEqual(placed.map((o) => o.id).sort());
+        const me = await http()
+          .get('/api/users/me')
+          .set(...bearer(buyer))
+          .expect(200);
+        const head = await http()
+          .head('/api/users/me')
+          .set(...bearer(buyer))
+          .expect(200);
+        expect(head.headers['content-length']).toBe(me.headers['content-length']);
+        expect(head.text ?? '').toBe('');
+      });
     });
   });
 }
