@@ -32,6 +32,7 @@ export class RecordingBus {
 export const FAST_RELAY_OPTIONS: OutboxRelayOptions = {
   maxAttempts: 3,
   pollMs: 20,
+  gatherMs: 0,
   batchSize: 100,
   maxBatchSize: 1000,
   concurrency: 16,

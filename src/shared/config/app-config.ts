@@ -171,6 +171,8 @@ export interface OutboxConfig {
   readonly maxAttempts: number;
   /** `OUTBOX_POLL_MS` */
   readonly pollMs: number;
+  /** `OUTBOX_GATHER_MS`: under load, the relay's wait between batches. */
+  readonly gatherMs: number;
   /** `OUTBOX_LEASE_MS`: a relay's claim on a batch. */
   readonly leaseMs: number;
   /** `OUTBOX_RETENTION_HOURS`: how long sent entries are kept. */

@@ -184,6 +184,8 @@ const schema = z.object({
   RATE_LIMIT_PER_ADDRESS_PER_MINUTE: int(0, 1_000_000).default(600),
   OUTBOX_MAX_ATTEMPTS: int(1, 1000).default(10),
   OUTBOX_POLL_MS: int(10, 60_000).default(500),
+  /** Under load, the relay's wait between batches, gathering the events committed meanwhile; 0: none. */
+  OUTBOX_GATHER_MS: int(0, 1000).default(10),
   /** A relay's claim on a batch; after a crash its batch is taken over once the lease ends. */
   OUTBOX_LEASE_MS: int(100, 600_000).default(10_000),
   /** Sent outbox entries are kept this long for inspection, then removed (0: at the next purge). */
@@ -298,6 +300,7 @@ function grouped(env: Environment): AppConfig {
     outbox: {
       maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
       pollMs: env.OUTBOX_POLL_MS,
+      gatherMs: env.OUTBOX_GATHER_MS,
       leaseMs: env.OUTBOX_LEASE_MS,
       retentionHours: env.OUTBOX_RETENTION_HOURS,
       backoff,

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { anyEvent } from '../../../test/support/bus-events';
 import { RecordingBus, testRelay } from '../../../test/support/recording-bus';
+import type { BusEvent } from '../bus/bus-event';
 import { OutboxRepository, type BatchOutcome, type ClaimedBatch } from './outbox-repository';
 
 /** The next turn of the event loop (the clock here does not move by itself). */
@@ -38,6 +39,48 @@ class SlowOutbox extends OutboxRepository {
   purgeSent = () => Promise.resolve(0);
 }
 
+/** An outbox of events committed by the test; each claim takes every one due, never full. */
+class CommittedOutbox extends OutboxRepository {
+  private due: BusEvent[] = [];
+  /** What each claim took (event data), and when it was made (performance.now()). */
+  readonly claims: Array<{ took: unknown[]; at: number }> = [];
+  /** Runs while a claim is under way. */
+  duringClaim = () => {};
+  /** Batches settled: the relay's drain ends on the microtasks after. */
+  settled = 0;
+  commit(n: number): void {
+    this.due.push(anyEvent('test.committed', { n }, `order-${n}`));
+  }
+  async claim(): Promise<ClaimedBatch> {
+    const events = this.due;
+    this.due = [];
+    this.claims.push({ took: events.map((e) => e.data), at: performance.now() });
+    this.duringClaim();
+    await nextTurn();
+    return {
+      entries: events.map((event) => ({ id: event.id, event, attempts: 1 })),
+      full: false,
+      settle: () => {
+        this.settled++;
+        return Promise.resolve();
+      },
+    };
+  }
+  stats = () => Promise.resolve({ pending: 0, failed: 0, oldestPendingSeconds: 0 });
+  listFailed = () => Promise.resolve([]);
+  replay = () => Promise.resolve(0);
+  purgeSent = () => Promise.resolve(0);
+}
+
+/** Waits, a turn of the event loop at a time, until `done` holds (for up to `withinMs`). */
+async function until(done: () => boolean, what: string, withinMs = 10_000): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`not within ${withinMs} ms: ${what}`);
+    await nextTurn();
+  }
+}
+
 describe('outbox relay', () => {
   afterEach(() => {
     jest.restoreAllMocks();
@@ -67,5 +110,58 @@ describe('outbox relay', () => {
     expect(outbox.outcomes[0]).toMatchObject({ sent: [], failed: [] });
     expect(outbox.outcomes[0].released).toHaveLength(10);
     expect(bus.delivered).toHaveLength(0);
+  });
+
+  it('relays a commit after a quiet spell at once, and gathers the commits made during a batch into the next claim', async () => {
+    const gatherMs = 200;
+    const outbox = new CommittedOutbox();
+    const bus = new RecordingBus();
+    const relay = testRelay('test', outbox, bus, { gatherMs, pollMs: 60_000 });
+    relay.start();
+    try {
+      await until(() => outbox.settled === 1, 'the first claim, at start, settled');
+      await nextTurn();
+      // A quiet relay: the commit's nudge claims within a few turns of the event loop, not
+      // after waiting to gather.
+      outbox.commit(1);
+      relay.nudge();
+      for (let turn = 0; turn < 5 && outbox.claims.length < 2; turn++) await nextTurn();
+      expect(outbox.claims[1]?.took).toEqual([{ n: 1 }]);
+      // Under load: commits (each nudging) during that batch and after it, while it waits.
+      outbox.commit(2);
+      relay.nudge();
+      await until(() => bus.delivered.length === 1, 'the first event published');
+      const batchEnded = performance.now();
+      outbox.commit(3);
+      relay.nudge();
+      await nextTurn();
+      outbox.commit(4);
+      relay.nudge();
+      await until(() => outbox.claims.length === 3, 'the gathered claim');
+      expect(outbox.claims[2].took).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }]);
+      // Timers never fire early by more than a millisecond's rounding.
+      expect(outbox.claims[2].at - batchEnded).toBeGreaterThanOrEqual(gatherMs - 1);
+      await until(() => bus.delivered.length === 4, 'every event published');
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('stops at once while it waits to gather', async () => {
+    const outbox = new CommittedOutbox();
+    const relay = testRelay('test', outbox, new RecordingBus(), {
+      gatherMs: 60_000,
+      pollMs: 60_000,
+    });
+    // Every claim finds a commit's nudge under way: the relay is always busy.
+    outbox.duringClaim = () => relay.nudge();
+    relay.start();
+    await until(() => outbox.settled === 1, 'the first claim, at start, settled');
+    await nextTurn();
+    // Waiting to gather now: stop must not wait the minute out.
+    const stopping = performance.now();
+    await relay.stop();
+    expect(performance.now() - stopping).toBeLessThan(30_000);
+    expect(outbox.claims).toHaveLength(1);
   });
 });
