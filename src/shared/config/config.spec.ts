@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(config.bus.transport).toBe('local');
     expect(config.databases.user.dataDir).toBe('./data');
     expect(config.databases.user.url).toBeUndefined();
+    expect(config.outbox.gatherMs).toBe(10);
   });
 
   for (const [name, value] of [
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_PER_TOKEN_PER_MINUTE', '-1'],
     ['RATE_LIMIT_PER_ADDRESS_PER_MINUTE', 'lots'],
     ['AUTH_RATE_LIMIT_PER_MINUTE', '0'],
+    ['OUTBOX_GATHER_MS', '5000'],
     ['CORS_ORIGINS', 'https://app.example.com/path'],
     ['CORS_ORIGINS', '*'],
     ['CORS_ORIGINS', 'app.example.com'],
@@ -132,6 +134,7 @@ describe('the groups', () => {
       ACCESS_TOKEN_TTL_SECONDS: '300',
       OUTBOX_BACKOFF_BASE_MS: '50',
       OUTBOX_BACKOFF_MAX_MS: '5000',
+      OUTBOX_GATHER_MS: '0',
       RATE_LIMIT_PER_TOKEN_PER_MINUTE: '10',
       ADMIN_EMAIL: 'admin@example.com',
       ADMIN_PASSWORD: 'correct-horse-1',
@@ -153,6 +156,7 @@ describe('the groups', () => {
     });
     expect(config.databases.auth.url).toBeUndefined();
     expect(config.outbox.backoff).toEqual({ baseMs: 50, maxMs: 5000 });
+    expect(config.outbox.gatherMs).toBe(0);
     expect(config.tokens).toMatchObject({ accessTtlSeconds: 300, verifiedHere: true });
     expect(config.http.rateLimits.perToken).toBe(10);
     expect(config.admin).toEqual({ email: 'admin@example.com', password: 'correct-horse-1' });
