@@ -7,8 +7,16 @@ import { OutboxRepository, type BatchOutcome, type ClaimedBatch } from './outbox
 /** The next turn of the event loop (the clock here does not move by itself). */
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** An outbox of the tests' own: the parts the relay reads besides its claims answer nothing. */
+abstract class TestOutbox extends OutboxRepository {
+  stats = () => Promise.resolve({ pending: 0, failed: 0, oldestPendingSeconds: 0 });
+  listFailed = () => Promise.resolve([]);
+  replay = () => Promise.resolve(0);
+  purgeSent = () => Promise.resolve(0);
+}
+
 /** An outbox whose every claim is full and takes as long as `claimMs` says, on a clock of its own. */
-class SlowOutbox extends OutboxRepository {
+class SlowOutbox extends TestOutbox {
   readonly claims: number[] = [];
   readonly outcomes: BatchOutcome[] = [];
   now = 1_700_000_000_000;
@@ -33,14 +41,10 @@ class SlowOutbox extends OutboxRepository {
       },
     };
   }
-  stats = () => Promise.resolve({ pending: 0, failed: 0, oldestPendingSeconds: 0 });
-  listFailed = () => Promise.resolve([]);
-  replay = () => Promise.resolve(0);
-  purgeSent = () => Promise.resolve(0);
 }
 
 /** An outbox of events committed by the test; each claim takes every one due, never full. */
-class CommittedOutbox extends OutboxRepository {
+class CommittedOutbox extends TestOutbox {
   private due: BusEvent[] = [];
   /** What each claim took (event data), and when it was made (performance.now()). */
   readonly claims: Array<{ took: unknown[]; at: number }> = [];
@@ -66,13 +70,13 @@ class CommittedOutbox extends OutboxRepository {
       },
     };
   }
-  stats = () => Promise.resolve({ pending: 0, failed: 0, oldestPendingSeconds: 0 });
-  listFailed = () => Promise.resolve([]);
-  replay = () => Promise.resolve(0);
-  purgeSent = () => Promise.resolve(0);
 }
 
-/** Waits, a turn of the event loop at a time, until `done` holds (for up to `withinMs`). */
+/**
+ * Waits, a turn of the event loop at a time, until `done` holds (for up to `withinMs`): the
+ * moment it holds is the moment measured, where `eventually` (test/support/api.ts) would see it
+ * up to its 50-ms interval late.
+ */
 async function until(done: () => boolean, what: string, withinMs = 10_000): Promise<void> {
   const deadline = performance.now() + withinMs;
   while (!done()) {
