@@ -23,7 +23,7 @@ describe('the logging context of a bus message', () => {
   beforeAll(() => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    markTracing();
+    markTracing({ queries: true });
     const root = createRootLogger({ logLevel: 'info', logFormat: 'json' }, 'cleave-test', {
       write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
     });

@@ -3,7 +3,6 @@ import { OTLPTraceExporter as OtlpProtobufExporter } from '@opentelemetry/export
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { MongoDBInstrumentation } from '@opentelemetry/instrumentation-mongodb';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -20,7 +19,7 @@ import { markTracing } from './tracing-state';
 
 export interface TracingOptions {
   serviceName: string;
-  /** Client instrumentations left off: any of `undici`, `pg`, `ioredis`, `mongodb`. */
+  /** Client spans left off: any of `undici`, `pg` (the module databases' queries), `ioredis`, `mongodb`. */
   disabled?: string[];
   /** Where spans go; without one, tracing stays off. */
   exporter?: SpanExporter;
@@ -55,8 +54,8 @@ let active: Tracing | undefined;
 
 /**
  * Starts OpenTelemetry for this process: W3C trace context, spans for incoming HTTP (see
- * `traceRequests`) and outgoing HTTP (undici/fetch), Postgres (`pg`, PGlite included), Redis
- * (`ioredis`) and MongoDB, and the bus spans the code makes through `@opentelemetry/api`. Must run before those clients are first required,
+ * `traceRequests`) and outgoing HTTP (undici/fetch), Postgres (PGlite included: `traceQuery`),
+ * Redis (`ioredis`) and MongoDB, and the bus spans the code makes through `@opentelemetry/api`. Must run before those clients are first required,
  * which is why `main.ts` calls it before importing the application.
  *
  * Off (the default), nothing is registered: the API's no-op tracer costs next to nothing and
@@ -76,11 +75,12 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
     ],
   });
   provider.register();
+  const disabled = options.disabled ?? [];
   const unregister = registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: clientInstrumentations(options.disabled ?? []),
+    instrumentations: clientInstrumentations(disabled),
   });
-  markTracing();
+  markTracing({ queries: !disabled.includes('pg') });
   active = {
     async shutdown() {
       unregister();
@@ -90,11 +90,14 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
   return active;
 }
 
-/** Spans of the clients: outgoing HTTP (the gateway's proxied calls), Postgres, Redis, MongoDB. */
+/**
+ * Spans of the clients: outgoing HTTP (the gateway's proxied calls), Redis, MongoDB. Postgres'
+ * are made by the module databases themselves (`traceQuery`, query-spans.ts), for sampled traces
+ * only.
+ */
 function clientInstrumentations(disabled: string[]): Instrumentation[] {
   const all: Record<string, () => Instrumentation> = {
     undici: () => new UndiciInstrumentation(),
-    pg: () => new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
     mongodb: () => new MongoDBInstrumentation({ requireParentSpan: true }),
   };

@@ -1,8 +1,9 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { Attributes } from '@opentelemetry/api';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../kernel/domain-error';
-import { untracedUnlessSampled } from '../observability/client-spans';
+import { queryAttributes, traceQuery, type QueryTarget } from '../observability/query-spans';
 import { importLegacyData } from './embedded-legacy';
 import { EmbeddedPostgres } from './embedded-postgres';
 
@@ -30,13 +31,17 @@ export interface ModuleDatabaseOptions {
  */
 export class ModuleDatabase implements OnApplicationShutdown {
   private readonly logger: Logger;
+  /** What each query span of a sampled trace says of this database. */
+  private readonly queryAttributes: Attributes;
 
   private constructor(
     readonly module: string,
     readonly dataSource: DataSource,
+    target: QueryTarget,
     private readonly embedded?: EmbeddedPostgres,
   ) {
     this.logger = new Logger(`${module}-db`);
+    this.queryAttributes = queryAttributes(target);
   }
 
   static async open(options: ModuleDatabaseOptions): Promise<ModuleDatabase> {
@@ -103,7 +108,7 @@ export class ModuleDatabase implements OnApplicationShutdown {
       await embedded?.release();
       throw error;
     }
-    return new ModuleDatabase(options.module, dataSource, embedded);
+    return new ModuleDatabase(options.module, dataSource, queryTarget(options), embedded);
   }
 
   /**
@@ -112,8 +117,7 @@ export class ModuleDatabase implements OnApplicationShutdown {
    * connection. Migrations, transactions and everything else go through TypeORM.
    */
   sql<Row extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<Row[]> {
-    // The hot paths' statements: spans only for traces that are recorded.
-    return untracedUnlessSampled(() => this.prepared<Row>(name, text, values));
+    return traceQuery(this.queryAttributes, text, () => this.prepared<Row>(name, text, values));
   }
 
   private async prepared<Row extends QueryResultRow>(
@@ -141,12 +145,14 @@ export class ModuleDatabase implements OnApplicationShutdown {
   /** Runs `work` in one transaction; its `query` runs statements inside it. */
   transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) =>
-      work(async <Row>(text: string, values: unknown[]) => {
-        // The structured result gives rows for every statement (TypeORM's plain result is
-        // `[rows, count]` for UPDATE and DELETE).
-        const result = await manager.queryRunner!.query(text, values, true);
-        return result.records as Row[];
-      }),
+      work(<Row>(text: string, values: unknown[]) =>
+        traceQuery(this.queryAttributes, text, async () => {
+          // The structured result gives rows for every statement (TypeORM's plain result is
+          // `[rows, count]` for UPDATE and DELETE).
+          const result = await manager.queryRunner!.query(text, values, true);
+          return result.records as Row[];
+        }),
+      ),
     );
   }
 
@@ -167,6 +173,22 @@ export class ModuleDatabase implements OnApplicationShutdown {
       this.logger.error(`closing failed: ${String(error)}`);
     }
   }
+}
+
+/**
+ * The database a module's query spans name: `<database>|<schema>` (OpenTelemetry's
+ * `db.namespace` for PostgreSQL), and the server's host and port; the embedded PGlite's database
+ * is `postgres`, on no server.
+ */
+function queryTarget(options: ModuleDatabaseOptions): QueryTarget {
+  if (!options.url) return { database: `postgres|${options.schema}` };
+  const url = new URL(options.url);
+  const database = decodeURIComponent(url.pathname.slice(1)) || 'postgres';
+  return {
+    database: `${database}|${options.schema}`,
+    address: url.hostname,
+    port: Number(url.port) || 5432,
+  };
 }
 
 /**

@@ -16,6 +16,7 @@ import { handled, sample } from '../../support/metrics';
 import { expectTraceTree, LOGIN_HOPS, ORDER_HOPS, type TreeSpan } from '../../support/traces';
 import { availableServices } from '../../support/services';
 import { describeOrSkip } from '../../support/skip';
+import { QUERY_SCOPE } from '../../../src/shared/observability/query-spans';
 
 /**
  * Liveness fails when the loop was blocked beyond this. Far above what a loaded machine does to
@@ -120,7 +121,7 @@ describeOrSkip(
         }
         expect([...byScope.keys()]).toEqual(
           expect.arrayContaining([
-            '@opentelemetry/instrumentation-pg',
+            QUERY_SCOPE,
             '@opentelemetry/instrumentation-ioredis',
             '@opentelemetry/instrumentation-mongodb',
           ]),
