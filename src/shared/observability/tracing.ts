@@ -15,6 +15,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { PooledIdGenerator } from './trace-ids';
 import { markTracing } from './tracing-state';
 
 export interface TracingOptions {
@@ -67,6 +68,7 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
   const sampler = options.sampler ?? samplerFromEnv();
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
+    idGenerator: new PooledIdGenerator(),
     ...(sampler && { sampler }),
     spanProcessors: [
       options.immediate
