@@ -11,7 +11,7 @@ import { queryAttributes, QUERY_SCOPE, traceQuery } from './query-spans';
 import { markTracing } from './tracing-state';
 
 const TEXT = 'SELECT id, email FROM users WHERE id = $1';
-const attributes = queryAttributes({ database: 'test|user', address: '127.0.0.1', port: 5432 });
+const attributes = queryAttributes({ namespace: 'test|user', address: '127.0.0.1', port: 5432 });
 
 describe('traceQuery (a span per Postgres statement, for recorded traces only)', () => {
   const exporter = new InMemorySpanExporter();

@@ -19,8 +19,8 @@ const tracer = trace.getTracer(QUERY_SCOPE);
 
 /** Where a module's statements go: what each of its query spans says of the database. */
 export interface QueryTarget {
-  /** The database's name (`db.namespace`). */
-  database: string;
+  /** `db.namespace`: for PostgreSQL, the database and the schema, `<database>|<schema>`. */
+  namespace: string;
   /** Host and port of a server; none for the embedded PGlite. */
   address?: string;
   port?: number;
@@ -30,7 +30,7 @@ export interface QueryTarget {
 export function queryAttributes(target: QueryTarget): Attributes {
   return {
     [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
-    [ATTR_DB_NAMESPACE]: target.database,
+    [ATTR_DB_NAMESPACE]: target.namespace,
     ...(target.address !== undefined && { [ATTR_SERVER_ADDRESS]: target.address }),
     ...(target.port !== undefined && { [ATTR_SERVER_PORT]: target.port }),
   };
@@ -45,14 +45,15 @@ function operationOf(text: string): string {
 /**
  * Runs `query` (one statement, `text` with its values bound as parameters) in a CLIENT span of
  * the active trace, following OpenTelemetry's database conventions: named `<operation>
- * <database>`, with the statement's text (never its values), and on failure its SQLSTATE as
+ * <namespace>`, with the statement's text (never its values), and on failure its SQLSTATE as
  * `db.response.status_code` and `error.type` (never the message, which may quote a value).
  *
  * Only a trace that is recorded gets one: a query outside any trace (background work) or in a
  * trace that is not sampled runs as it is, at the cost of one look at the active span. This
  * stands in for `@opentelemetry/instrumentation-pg`, which wraps every query and every pool
- * checkout of the process, sampled or not (it updates its pool counters on each), and which cost
- * a request that is not sampled several times what the span of a sampled one costs here.
+ * checkout of the process and, once it has traced one query, updates its pool counters on every
+ * checkout, sampled or not: `GET /api/users/me` with traces on took 3.6 % less CPU without it
+ * (README, "Seeing inside").
  */
 export function traceQuery<T>(
   attributes: Attributes,

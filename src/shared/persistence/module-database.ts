@@ -181,13 +181,13 @@ export class ModuleDatabase implements OnApplicationShutdown {
  * is `postgres`, on no server.
  */
 function queryTarget(options: ModuleDatabaseOptions): QueryTarget {
-  if (!options.url) return { database: `postgres|${options.schema}` };
+  if (!options.url) return { namespace: `postgres|${options.schema}` };
   const url = new URL(options.url);
   const database = decodeURIComponent(url.pathname.slice(1)) || 'postgres';
   return {
-    database: `${database}|${options.schema}`,
-    address: url.hostname,
-    port: Number(url.port) || 5432,
+    namespace: `${database}|${options.schema}`,
+    // A URL naming no host connects through a local socket: no server address to give.
+    ...(url.hostname && { address: url.hostname, port: Number(url.port) || 5432 }),
   };
 }
 
