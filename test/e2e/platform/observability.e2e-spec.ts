@@ -70,6 +70,18 @@ describe('observability of the one-process shape', () => {
           s.attributes['db.system.name'] === 'postgresql',
       );
     expect(pgSpans.length).toBeGreaterThan(0);
+    // Named by operation and namespace (the embedded database and the module's schema), with the
+    // statement's text and never its values (the order's id and its items are bound parameters).
+    const insert = pgSpans.find((s) =>
+      String(s.attributes['db.query.text']).includes('INSERT INTO orders'),
+    );
+    expect(insert?.attributes['db.namespace']).toMatch(/^postgres\|\w+$/);
+    expect(insert?.name).toBe(
+      `${String(insert?.attributes['db.operation.name'])} ${String(insert?.attributes['db.namespace'])}`,
+    );
+    const recorded = JSON.stringify(pgSpans.map((s) => [s.name, s.attributes]));
+    expect(recorded).not.toContain(order.id);
+    expect(recorded).not.toContain(order.items[0].sku);
     // Raw ids never name a span: names are route templates and patterns.
     expect(trace.filter((s) => s.name.includes(order.id))).toEqual([]);
   });
