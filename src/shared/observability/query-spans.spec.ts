@@ -7,11 +7,11 @@ import {
   NodeTracerProvider,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-node';
-import { queryAttributes, QUERY_SCOPE, traceQuery } from './query-spans';
+import { QUERY_SCOPE, querySpans, traceQuery } from './query-spans';
 import { markTracing } from './tracing-state';
 
 const TEXT = 'SELECT id, email FROM users WHERE id = $1';
-const attributes = queryAttributes({ namespace: 'test|user', address: '127.0.0.1', port: 5432 });
+const database = querySpans({ namespace: 'test|user', address: '127.0.0.1', port: 5432 });
 
 describe('traceQuery (a span per Postgres statement, for recorded traces only)', () => {
   const exporter = new InMemorySpanExporter();
@@ -49,7 +49,7 @@ describe('traceQuery (a span per Postgres statement, for recorded traces only)',
 
   it('gives a statement of a recorded trace a CLIENT span under the request, with the text and never the values', async () => {
     const rows = await inRequest(true, () =>
-      traceQuery(attributes, TEXT, () => Promise.resolve([{ id: 'secret-value' }])),
+      traceQuery(database, TEXT, () => Promise.resolve([{ id: 'secret-value' }])),
     );
     expect(rows).toEqual([{ id: 'secret-value' }]);
     const [query] = querySpans();
@@ -77,7 +77,7 @@ describe('traceQuery (a span per Postgres statement, for recorded traces only)',
     );
     await expect(
       inRequest(true, () =>
-        traceQuery(attributes, 'INSERT INTO users (email) VALUES ($1)', () =>
+        traceQuery(database, 'INSERT INTO users (email) VALUES ($1)', () =>
           Promise.reject(failure),
         ),
       ),
@@ -94,15 +94,15 @@ describe('traceQuery (a span per Postgres statement, for recorded traces only)',
   it('makes no span for a trace that is not recorded, nor outside any trace, and still runs the statement once', async () => {
     let runs = 0;
     const run = () => Promise.resolve(++runs);
-    expect(await inRequest(false, () => traceQuery(attributes, TEXT, run))).toBe(1);
-    expect(await traceQuery(attributes, TEXT, run)).toBe(2);
+    expect(await inRequest(false, () => traceQuery(database, TEXT, run))).toBe(1);
+    expect(await traceQuery(database, TEXT, run)).toBe(2);
     expect(querySpans()).toEqual([]);
   });
 
   it('makes none when query spans are left off (OTEL_NODE_DISABLED_INSTRUMENTATIONS=pg)', async () => {
     markTracing({ queries: false });
     try {
-      await inRequest(true, () => traceQuery(attributes, TEXT, () => Promise.resolve([])));
+      await inRequest(true, () => traceQuery(database, TEXT, () => Promise.resolve([])));
     } finally {
       markTracing({ queries: true });
     }

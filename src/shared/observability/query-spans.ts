@@ -26,13 +26,21 @@ export interface QueryTarget {
   port?: number;
 }
 
-/** A target's span attributes, made once per database rather than once per query. */
-export function queryAttributes(target: QueryTarget): Attributes {
+/** What every query span of one database carries: made once per database, not per query. */
+export interface QuerySpans {
+  namespace: string;
+  attributes: Attributes;
+}
+
+export function querySpans(target: QueryTarget): QuerySpans {
   return {
-    [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
-    [ATTR_DB_NAMESPACE]: target.namespace,
-    ...(target.address !== undefined && { [ATTR_SERVER_ADDRESS]: target.address }),
-    ...(target.port !== undefined && { [ATTR_SERVER_PORT]: target.port }),
+    namespace: target.namespace,
+    attributes: {
+      [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+      [ATTR_DB_NAMESPACE]: target.namespace,
+      ...(target.address !== undefined && { [ATTR_SERVER_ADDRESS]: target.address }),
+      ...(target.port !== undefined && { [ATTR_SERVER_PORT]: target.port }),
+    },
   };
 }
 
@@ -56,7 +64,7 @@ function operationOf(text: string): string {
  * (README, "Seeing inside").
  */
 export function traceQuery<T>(
-  attributes: Attributes,
+  database: QuerySpans,
   text: string,
   query: () => Promise<T>,
 ): Promise<T> {
@@ -65,11 +73,11 @@ export function traceQuery<T>(
   if (!trace.getSpan(active)?.isRecording()) return query();
   const operation = operationOf(text);
   const span = tracer.startSpan(
-    `${operation} ${String(attributes[ATTR_DB_NAMESPACE])}`,
+    `${operation} ${database.namespace}`,
     {
       kind: SpanKind.CLIENT,
       attributes: {
-        ...attributes,
+        ...database.attributes,
         [ATTR_DB_OPERATION_NAME]: operation,
         [ATTR_DB_QUERY_TEXT]: text,
       },

@@ -1,9 +1,13 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import type { Attributes } from '@opentelemetry/api';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, MigrationInterface } from 'typeorm';
 import { ServiceUnavailable } from '../kernel/domain-error';
-import { queryAttributes, traceQuery, type QueryTarget } from '../observability/query-spans';
+import {
+  querySpans,
+  traceQuery,
+  type QuerySpans,
+  type QueryTarget,
+} from '../observability/query-spans';
 import { importLegacyData } from './embedded-legacy';
 import { EmbeddedPostgres } from './embedded-postgres';
 
@@ -32,7 +36,7 @@ export interface ModuleDatabaseOptions {
 export class ModuleDatabase implements OnApplicationShutdown {
   private readonly logger: Logger;
   /** What each query span of a sampled trace says of this database. */
-  private readonly queryAttributes: Attributes;
+  private readonly querySpans: QuerySpans;
 
   private constructor(
     readonly module: string,
@@ -41,7 +45,7 @@ export class ModuleDatabase implements OnApplicationShutdown {
     private readonly embedded?: EmbeddedPostgres,
   ) {
     this.logger = new Logger(`${module}-db`);
-    this.queryAttributes = queryAttributes(target);
+    this.querySpans = querySpans(target);
   }
 
   static async open(options: ModuleDatabaseOptions): Promise<ModuleDatabase> {
@@ -117,7 +121,7 @@ export class ModuleDatabase implements OnApplicationShutdown {
    * connection. Migrations, transactions and everything else go through TypeORM.
    */
   sql<Row extends QueryResultRow>(name: string, text: string, values: unknown[]): Promise<Row[]> {
-    return traceQuery(this.queryAttributes, text, () => this.prepared<Row>(name, text, values));
+    return traceQuery(this.querySpans, text, () => this.prepared<Row>(name, text, values));
   }
 
   private async prepared<Row extends QueryResultRow>(
@@ -146,7 +150,7 @@ export class ModuleDatabase implements OnApplicationShutdown {
   transaction<T>(work: (query: TransactionQuery) => Promise<T>): Promise<T> {
     return this.dataSource.transaction((manager) =>
       work(<Row>(text: string, values: unknown[]) =>
-        traceQuery(this.queryAttributes, text, async () => {
+        traceQuery(this.querySpans, text, async () => {
           // The structured result gives rows for every statement (TypeORM's plain result is
           // `[rows, count]` for UPDATE and DELETE).
           const result = await manager.queryRunner!.query(text, values, true);
